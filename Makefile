@@ -1,0 +1,42 @@
+# The targets people expect. Everything runs in a local virtual environment (.venv).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DATA ?= ../shared/data
+
+.PHONY: run test lint bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed-base: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@ $(VENV)/.installed-base
+
+install: $(VENV)/.installed-base
+
+## run: install, then print the explainer of the bundled example article (built-in engine)
+run: $(VENV)/.installed-base
+	$(BIN)/storybrief explain --example
+
+## test: install the test extras and run the whole suite
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/pip install -q ruff mypy
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/extraction.py --data $(DATA)
+
+clean:
+	rm -rf $(VENV) build *.egg-info

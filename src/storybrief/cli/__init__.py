@@ -1,0 +1,76 @@
+"""The command line: a thin layer over :mod:`storybrief.api`.
+
+Each command group lives in its own module and registers itself on ``app``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from typer.core import TyperGroup
+
+from .output import fail
+
+
+class _Group(TyperGroup):
+    """Turns storybrief's own errors into one red line and exit status 2, however the app is
+    invoked (console script, ``python -m``, or a test's CliRunner)."""
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        from ..errors import StorybriefError
+
+        try:
+            return super().invoke(ctx)
+        except StorybriefError as exc:
+            fail(str(exc))
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="storybrief",
+    help="News articles in, explainers out: every sentence supported by its sources.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Path | None = typer.Option(
+        None, "--config", help="TOML settings file (default: storybrief paths).", exists=True
+    ),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="SQLAlchemy URL; default SQLite in the data directory."
+    ),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the SQLite file lives."),
+    allow_private: bool | None = typer.Option(
+        None,
+        "--allow-private-addresses/--no-allow-private-addresses",
+        help="Fetch URLs on private, loopback and link-local addresses (off by default).",
+    ),
+) -> None:
+    """Settings come from defaults, the config file, STORYBRIEF_* variables, then these flags."""
+    from ..settings import load_settings
+
+    ctx.obj = lambda: load_settings(
+        config,
+        database_url=database_url,
+        data_dir=data_dir,
+        allow_private_addresses=allow_private,
+    )
+
+
+def _register() -> None:
+    from . import articles
+
+    articles.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

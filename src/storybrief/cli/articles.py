@@ -1,0 +1,191 @@
+"""`storybrief ingest`, `articles`, `show`, `failures`, `paths`."""
+
+from __future__ import annotations
+
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .output import console, print_json, settings_of, when
+
+_STATUS_STYLE = {
+    "new": "green",
+    "updated": "cyan",
+    "duplicate": "dim",
+    "unchanged": "dim",
+    "failed": "red",
+}
+
+
+def ingest(
+    ctx: typer.Context,
+    sources: list[str] = typer.Argument(
+        ..., help="Files (text, HTML, feed, OPML) or URLs (page, RSS/Atom/JSON feed, OPML)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Fetch, extract and store articles. Exit status 1 if anything failed."""
+    from ..api import ingest as run_ingest
+    from ..api import open_store
+
+    settings = settings_of(ctx)
+    with open_store(settings) as store:
+        if as_json:
+            report = run_ingest(sources, settings=settings, store=store)
+        else:
+            progress = Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+                transient=True,
+                disable=not console.is_terminal,
+            )
+            with progress:
+                task = progress.add_task("ingesting", total=len(sources))
+                from ..ingest import ingest as pipeline_ingest
+
+                report = pipeline_ingest(
+                    sources,
+                    settings=settings,
+                    store=store,
+                    on_item=lambda item: progress.update(
+                        task, advance=1, description=escape(item.location[-60:])
+                    ),
+                    on_expand=lambda n: progress.update(
+                        task, total=(progress.tasks[0].total or 0) + n
+                    ),
+                )
+    if as_json:
+        print_json({"ok": report.ok, "counts": report.counts, "items": report.items})
+    else:
+        table = Table(title="ingest", show_lines=False)
+        for column in ("status", "id", "title / reason", "location"):
+            table.add_column(column, overflow="fold")
+        for item in report.items:
+            style = _STATUS_STYLE[item.status]
+            table.add_row(
+                f"[{style}]{item.status}[/]",
+                str(item.article_id or ""),
+                escape(item.reason if item.status == "failed" else (item.title or "")),
+                escape(item.location),
+            )
+        console.print(table)
+        console.print(
+            ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
+            or "nothing to ingest"
+        )
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def articles(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, help="How many (newest first)."),
+    offset: int = typer.Option(0, help="Skip this many."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List stored articles, newest first."""
+    from ..api import articles as list_articles
+
+    rows = list_articles(limit=limit, offset=offset, settings=settings_of(ctx))
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"articles ({len(rows)} shown)")
+    for column in ("id", "title", "outlet", "published", "words", "story"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            escape(r.title or "(untitled)"),
+            escape(r.site_name or ""),
+            when(r.published_at),
+            str(r.words),
+            str(r.story_id or ""),
+        )
+    console.print(table)
+
+
+def show(
+    ctx: typer.Context,
+    article_id: int = typer.Argument(..., help="Article id (see `storybrief articles`)."),
+    sentences: bool = typer.Option(False, "--sentences", help="Number the sentences."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Show one article: metadata and text (or its numbered sentences)."""
+    from ..api import article as get_article
+
+    a = get_article(article_id, settings=settings_of(ctx))
+    if as_json:
+        print_json(a)
+        return
+    console.print(f"[bold]{escape(a.title or '(untitled)')}[/]")
+    for label, value in (
+        ("outlet", a.site_name),
+        ("authors", ", ".join(a.authors)),
+        ("published", when(a.published_at) if a.published_at else None),
+        ("url", a.canonical_url or a.url),
+        ("language", a.language),
+        ("source", a.source),
+    ):
+        if value:
+            console.print(f"[dim]{label}:[/] {escape(str(value))}")
+    console.print()
+    if sentences:
+        for s in a.sentences:
+            style = "bold" if s.is_heading else ""
+            console.print(f"[dim]{s.index:>3}[/] [{style}]{escape(s.text)}[/]" if style else
+                          f"[dim]{s.index:>3}[/] {escape(s.text)}")
+    else:
+        console.print(escape(a.text))
+
+
+def failures(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, help="How many (newest first)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List recent ingest failures with their reasons."""
+    from ..api import open_store
+
+    with open_store(settings_of(ctx)) as store:
+        rows = store.failures(limit=limit)
+    if as_json:
+        print_json([{"location": r[0], "reason": r[1], "at": r[2]} for r in rows])
+        return
+    table = Table(title="recent failures")
+    for column in ("when", "location", "reason"):
+        table.add_column(column, overflow="fold")
+    for location, reason, at in rows:
+        table.add_row(when(at), escape(location), escape(reason))
+    console.print(table)
+
+
+def paths(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Where storybrief keeps its config file and database."""
+    from ..settings import default_config_file
+
+    settings = settings_of(ctx)
+    info = {
+        "config_file": str(default_config_file()),
+        "data_dir": str(settings.data_dir),
+        "database_url": settings.resolved_database_url,
+    }
+    if as_json:
+        print_json(info)
+        return
+    for key, value in info.items():
+        console.print(f"{key}: {escape(value)}")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (ingest, articles, show, failures, paths):
+        app.command()(command)
+
+
+

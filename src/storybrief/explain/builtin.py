@@ -1,0 +1,423 @@
+"""The built-in engine: an extractive explainer written only from source sentences, so it
+cannot say anything its sources do not.
+
+1. Candidates: every statement of every article minus boilerplate, datelines cut off
+   (:mod:`.candidates`).
+2. Importance: LexRank centrality over all the story's sentences, with more weight on
+   agreement between articles and restarts biased to article leads and headlines, plus
+   small bonuses for lead position, closeness to the headlines and agreement (:mod:`.rank`).
+3. Roles: in-body headings and cue words put each sentence in one of the four sections;
+   central sentences lean to "What's Happening?" (:mod:`.roles`).
+4. Selection: section by section, the most important eligible sentences by maximal marginal
+   relevance (nothing said twice, within or across sections). A sentence that opens with a
+   pronoun or connective comes only right after the sentence before it. Sections other than
+   "What's Happening?" take only sentences from the more central part of the story, so a
+   section the sources do not support is left empty, with an honest note, not padded.
+5. Order: within a section, the article holding its most important sentence comes first,
+   then the others; each article's sentences in reading order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..errors import EngineError
+from ..records import Article
+from ..text import normalise
+from . import rank
+from .candidates import Candidate, candidates
+from .model import (
+    SECTION_KEYS,
+    Explainer,
+    ExplainerSentence,
+    Section,
+    SourceArticle,
+    citation_for,
+)
+from .roles import HAPPENING, ROLES, Role, RoleScores, assign_role
+
+
+class BuiltinOptions(BaseModel):
+    """Options of the built-in engine. The defaults give sections of two to five sentences,
+    about 70 to 110 words each, like a hand-written explainer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_sentences: int = Field(default=2, ge=1, le=10, description="a section aims for this many")
+    max_sentences: int = Field(default=5, ge=1, le=20, description="most sentences per section")
+    target_words: int = Field(
+        default=70, ge=10, le=1000, description="a section stops growing at this many words"
+    )
+    max_words: int = Field(
+        default=110, ge=10, le=2000, description="a section does not grow past this many words"
+    )
+    redundancy: float = Field(
+        default=0.4,
+        gt=0.0,
+        le=1.0,
+        description="similarity (TF-IDF cosine) at which two sentences count as one",
+    )
+    diversity: float = Field(
+        default=0.5, ge=0.0, le=2.0, description="MMR penalty on similarity to chosen sentences"
+    )
+    lead_weight: float = Field(
+        default=0.1, ge=0.0, le=5.0, description="weight of a sentence's position in its article"
+    )
+    headline_weight: float = Field(
+        default=0.3, ge=0.0, le=5.0, description="weight of similarity to the headlines"
+    )
+    agreement_weight: float = Field(
+        default=0.3, ge=0.0, le=5.0, description="weight of other articles saying the same"
+    )
+    cross_article_weight: float = Field(
+        default=1.5, ge=1.0, le=10.0, description="LexRank edge weight between articles"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BuiltinOptions:
+        if self.min_sentences > self.max_sentences:
+            raise ValueError("min_sentences must not exceed max_sentences")
+        if self.target_words > self.max_words:
+            raise ValueError("target_words must not exceed max_words")
+        return self
+
+
+class BuiltinEngine:
+    """Extractive explainer engine (offline, deterministic, fast)."""
+
+    name = "builtin"
+    offline = True
+    deterministic = True
+
+    def __init__(self, options: BuiltinOptions | None = None) -> None:
+        self.options = options or BuiltinOptions()
+
+    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+        if not articles:
+            raise EngineError("no articles given: an explainer needs at least one article")
+        cands = candidates(articles)
+        statements = [c for c in cands if c.text.strip()]
+        if not statements:
+            raise EngineError("the articles have no text to explain (no sentences found)")
+        usable = [c for c in statements if c.usable]
+        if not usable:  # e.g. a one-line article: publish it unless it is boilerplate
+            usable = [c for c in statements if c.rejected not in _FATAL and c.words >= 2]
+            for c in usable:
+                c.rejected = None
+        if not usable:
+            reasons = Counter(c.rejected for c in statements)
+            detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
+            raise EngineError(f"no publishable sentence in the articles ({detail})")
+
+        plan = _Plan(articles, usable, self.options)
+        chosen = plan.select()
+        if not any(chosen.values()):
+            raise EngineError(
+                "no sentence of the articles can stand on its own (each needs context that "
+                "is not publishable, e.g. it opens with a pronoun)"
+            )
+        title = headline.strip() if headline and headline.strip() else plan.headline(chosen)
+        sections = []
+        for key in SECTION_KEYS:
+            picked = plan.arrange(chosen.get(key, []))
+            sections.append(
+                Section(
+                    key=key,
+                    sentences=[
+                        ExplainerSentence(
+                            text=c.text,
+                            citations=[
+                                citation_for(
+                                    c.article, c.article_pos, c.sentence.index, c.start, c.end
+                                )
+                            ],
+                        )
+                        for c in picked
+                    ],
+                )
+            )
+        return Explainer(
+            headline=title,
+            sections=sections,
+            engine=self.name,
+            engine_options=self.options.model_dump(mode="json"),
+            sources=[SourceArticle.from_article(a, pos) for pos, a in enumerate(articles)],
+        )
+
+
+FLOOR_PRIMARY = 0.3
+FLOOR_SECONDARY = 0.5
+TOPN = 3  # the story's most central sentences may always open "What's Happening?"
+_DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
+_STRONG_CUE = 3.0  # a role score this high is several cue words, or a specific heading
+_CLEAR_CUE = 2.0  # e.g. "expected to" or "since 2015": the sentence plainly has that role
+_SECONDARY_CUE = 0.75  # a role score this high is at least one cue word for the role
+
+# Rejections that stay rejected even when nothing else is left.
+_FATAL = frozenset(
+    {"feed footer", "credit line", "call to action", "site chrome", "caption", "contact", "byline"}
+)
+
+
+class _Plan:
+    """Scores for one story's candidates and the section-by-section selection."""
+
+    def __init__(
+        self, articles: Sequence[Article], usable: list[Candidate], options: BuiltinOptions
+    ) -> None:
+        self.options = options
+        self.all = usable
+        self.by_idx = {c.idx: c for c in usable}
+        self.row = {c.idx: i for i, c in enumerate(usable)}
+        titles = [a.title for a in articles if a.title and a.title.strip()]
+        self.titles = titles
+        texts = [c.text for c in usable]
+        self.vectors = rank.tfidf(texts, extra_documents=titles)
+        self.sim = self.vectors.similarity()
+        groups = [c.order for c in usable]
+        lead = np.array([1.0 / (1.0 + c.position) for c in usable])
+        if titles:
+            headline_sim = (self.vectors.embed(titles) @ self.vectors.matrix.T).max(axis=0)
+        else:
+            headline_sim = np.zeros(len(usable))
+        prior = 0.1 + lead + headline_sim
+        central = rank.lexrank(self.sim, groups, prior, cross_weight=options.cross_article_weight)
+        central = central / central.max() if central.size and central.max() > 0 else central
+        agree = rank.agreement(self.sim, groups)
+        self.importance = (
+            central
+            + options.lead_weight * lead
+            + options.headline_weight * headline_sim
+            + options.agreement_weight * agree
+        )
+        # Floors against padding: a sentence placed by its best role needs 30% of the top
+        # importance; one placed by a secondary cue, 50%.
+        few = len(usable) <= 2
+        self.floor_primary = self._floor(FLOOR_PRIMARY, few)
+        self.floor = self._floor(FLOOR_SECONDARY, few)
+        self.top = set(np.argsort(-self.importance, kind="stable")[:TOPN].tolist())
+        self.role: dict[int, Role] = {}
+        self.scores: dict[int, RoleScores] = {}
+        low, high = float(self.importance.min()), float(self.importance.max())
+        spread = (self.importance - low) / (high - low) if high > low else np.ones(len(usable))
+        for c in usable:
+            role, scores = assign_role(
+                c.text, c.position, c.hint, c.hint_strength, float(spread[self.row[c.idx]])
+            )
+            self.role[c.idx] = role
+            self.scores[c.idx] = scores
+
+    def _floor(self, share: float, few: bool) -> float:
+        """Importance a sentence needs: ``share`` of the story's most important sentence's."""
+        return -np.inf if few else share * float(self.importance.max())
+
+    # -- selection ---------------------------------------------------------------------------
+
+    def select(self) -> dict[Role, list[Candidate]]:
+        """The sentences of each section (not yet in order)."""
+        chosen: dict[Role, list[Candidate]] = {}
+        taken: list[int] = []  # rows of every chosen sentence, in any section
+        for role in ROLES:
+            pool = [c for c in self.all if self._eligible(c, role)]
+            # "What's Happening?" is the story itself: it may grow to the word limit.
+            target = self.options.max_words if role == HAPPENING else self.options.target_words
+            picks = self._fill(pool, taken, target, role)
+            if role == HAPPENING and len(picks) < self.options.min_sentences:
+                spare = [  # the best of the rest that does not clearly belong elsewhere
+                    c
+                    for c in self.all
+                    if self.row[c.idx] not in taken
+                    and self.importance[self.row[c.idx]] >= self.floor_primary
+                    and c.hint_strength < _DECISIVE
+                    and self.scores[c.idx].best()[1] < _STRONG_CUE
+                ]
+                picks += self._fill(spare, taken, target, role, already=picks)
+            chosen[role] = picks
+        self._continue(chosen, taken)
+        return chosen
+
+    def _continue(self, chosen: dict[Role, list[Candidate]], taken: list[int]) -> None:
+        """Central sentences that continue a chosen one ("But he said ...") follow it in
+        its section, when there is room: they read as one passage."""
+        opts = self.options
+        section_of = {c.idx: role for role, picks in chosen.items() for c in picks}
+        waiting = sorted(
+            (c for c in self.all if c.dangling and self.row[c.idx] not in taken),
+            key=lambda c: (-self.importance[self.row[c.idx]], c.key),
+        )
+        for c in waiting:
+            role = section_of.get(c.prev) if c.prev is not None else None
+            if role is None or self.importance[self.row[c.idx]] < self.floor:
+                continue
+            picks = chosen[role]
+            words = sum(p.words for p in picks)
+            if len(picks) >= opts.max_sentences or words + c.words > opts.max_words:
+                continue
+            row = self.row[c.idx]
+            if self._max_sim([row], taken) >= opts.redundancy:
+                continue
+            picks.append(c)
+            taken.append(row)
+            section_of[c.idx] = role
+
+    def _eligible(self, c: Candidate, role: Role) -> bool:
+        """May ``c`` go in the section of ``role``? A specific heading above it decides.
+        Otherwise its best role does, when its cues for it are clear or it is central enough
+        (the lower floor); "What's Happening?" may also take the story's most central
+        sentences unless they clearly belong elsewhere; a later section may take a sentence
+        left over from an earlier one that has a cue for it and is central (the higher
+        floor)."""
+        if c.hint_strength >= _DECISIVE:
+            return c.hint == role
+        importance = self.importance[self.row[c.idx]]
+        if self.role[c.idx] == role:
+            clear = role != HAPPENING and self.scores[c.idx].best()[1] >= _CLEAR_CUE
+            return clear or bool(importance >= self.floor_primary)
+        if role == HAPPENING:  # a central sentence without a strong cue for elsewhere
+            return self.row[c.idx] in self.top and self.scores[c.idx].best()[1] < _STRONG_CUE
+        if ROLES.index(self.role[c.idx]) > ROLES.index(role):
+            return False  # kept for its own section, which comes later
+        cue = self.scores[c.idx].as_dict()[role]
+        return bool(importance >= self.floor) and cue >= _SECONDARY_CUE
+
+    def _fill(
+        self,
+        pool: list[Candidate],
+        taken: list[int],
+        target: int,
+        role: Role,
+        already: list[Candidate] | None = None,
+    ) -> list[Candidate]:
+        """Greedy maximal marginal relevance: the best sentence (or dangling sentence with
+        the one before it) that is not redundant and fits, until the section is long
+        enough. A sentence whose heading puts it here, then one whose best role this is,
+        go before one that merely has a cue for it."""
+        opts = self.options
+        picks: list[Candidate] = list(already or [])
+        new: list[Candidate] = []
+        words = sum(c.words for c in picks)
+        remaining = sorted(pool, key=lambda c: (-self.importance[self.row[c.idx]], c.key))
+        while remaining and len(picks) < opts.max_sentences:
+            if len(picks) >= opts.min_sentences and words >= target:
+                break
+            best, best_score, best_unit = None, -np.inf, None
+            for c in list(remaining):
+                unit = self._unit(c, picks, taken)
+                if unit is None:
+                    remaining.remove(c)
+                    continue
+                rows = [self.row[u.idx] for u in unit]
+                overlap = self._max_sim(rows, taken)
+                if overlap >= opts.redundancy:
+                    remaining.remove(c)
+                    continue
+                unit_words = sum(u.words for u in unit)
+                limit = opts.max_words if len(picks) >= opts.min_sentences else opts.max_words * 1.5
+                if words + unit_words > limit or len(picks) + len(unit) > opts.max_sentences:
+                    continue
+                score = float(np.mean([self.importance[r] for r in rows]))
+                score += self._fit(c, role) - opts.diversity * overlap
+                if score > best_score:
+                    best, best_score, best_unit = c, score, unit
+            if best is None or best_unit is None:
+                break
+            remaining.remove(best)
+            for u in best_unit:
+                picks.append(u)
+                new.append(u)
+                taken.append(self.row[u.idx])
+                words += u.words
+                if u in remaining:
+                    remaining.remove(u)
+        return new if already is not None else picks
+
+    def _fit(self, c: Candidate, role: Role) -> float:
+        """Priority within a section: its heading put it here, or this is its best role."""
+        if c.hint == role and c.hint_strength >= _DECISIVE:
+            return 1.0
+        return 0.2 if self.role[c.idx] == role else 0.0
+
+    def _unit(
+        self, c: Candidate, picks: list[Candidate], taken: list[int]
+    ) -> list[Candidate] | None:
+        """What must be published for ``c`` to read well: ``c`` alone, or ``c`` after the
+        sentence before it; None when that is impossible."""
+        if self.row[c.idx] in taken:
+            return None
+        if not c.dangling:
+            return [c]
+        chain = [c]
+        current = c
+        while current.dangling:
+            prev = self.by_idx.get(current.prev) if current.prev is not None else None
+            if prev is None:
+                return None
+            if prev in picks:
+                return chain
+            if self.row[prev.idx] in taken or len(chain) >= 2:
+                return None  # one sentence of context at most: longer chains drift
+            chain.insert(0, prev)
+            current = prev
+        return chain
+
+    def _max_sim(self, rows: list[int], taken: list[int]) -> float:
+        if not taken:
+            return 0.0
+        return float(self.sim[np.ix_(rows, taken)].max())
+
+    def arrange(self, picks: list[Candidate]) -> list[Candidate]:
+        """A section's sentences grouped by article, each article's in reading order; the
+        article with the section's most important sentence first (so a section opens with
+        its key fact), then the others in reading order."""
+        best: dict[int, float] = {}
+        for c in picks:
+            value = float(self.importance[self.row[c.idx]])
+            best[c.order] = max(best.get(c.order, -np.inf), value)
+        lead = max(best, key=lambda order: (best[order], -order)) if best else None
+        return sorted(picks, key=lambda c: (c.order != lead, c.key))
+
+    # -- headline ----------------------------------------------------------------------------
+
+    def headline(self, chosen: dict[Role, list[Candidate]]) -> str:
+        """The most common title; else the title closest to the story; else the lead
+        sentence, shortened."""
+        if self.titles:
+            counts = Counter(normalise(t) for t in self.titles)
+            top, n = counts.most_common(1)[0]
+            if n > 1:
+                return next(t.strip() for t in self.titles if normalise(t) == top)
+            weights = self.importance / self.importance.sum()
+            centroid = weights @ self.vectors.matrix
+            closeness = self.vectors.embed(self.titles) @ centroid
+            return self.titles[int(np.argmax(closeness))].strip()
+        lead = chosen.get(HAPPENING) or self.all
+        first = min(lead, key=lambda c: (-self.importance[self.row[c.idx]], c.key))
+        return shorten(first.text)
+
+
+def shorten(sentence: str, max_words: int = 14) -> str:
+    """A sentence cut to a headline: its first clause when short enough, else its first
+    words and an ellipsis; no final full stop."""
+    text = sentence.strip().rstrip(".")
+    words = text.split()
+    if len(words) <= max_words:
+        return text
+    clause = re.split(r",\s|;\s|\s[—–-]\s|:\s", text)[0]
+    if 4 <= len(clause.split()) <= max_words:
+        return clause
+    return " ".join(words[:max_words]).rstrip(",;:") + "…"
+
+
+def register_engines(register: Callable[..., None]) -> None:
+    """Plugin hook: storybrief registers its built-in engine through it like any other."""
+    register(
+        "builtin",
+        BuiltinEngine,
+        options=BuiltinOptions,
+        description="extractive, offline: every sentence is a source sentence",
+    )

@@ -1,0 +1,360 @@
+"""Which source sentences an extractive explainer may use, and what each needs to be readable.
+
+A candidate is a statement of a source article (not an in-body heading) that is not feed or
+page boilerplate (bylines, captions, credits, calls to subscribe), with datelines and inline
+labels ("WASHINGTON (Reuters) -", "Why it matters:") cut off. The cut is a sub-span of the
+stored sentence, so the citation still points at exactly the text that is published.
+
+A candidate that opens with a pronoun or connective ("He", "This", "But", "However") or
+attributes a quote to a pronoun ("..., she said.") is *dangling*: it may only be published
+right after the sentence before it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..records import Article
+from ..text import Sentence
+from .roles import Role, heading_role
+
+# --- boilerplate ----------------------------------------------------------------------------
+
+_BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in [
+        ("feed footer", r"\bappeared first on\b"),
+        (
+            "feed footer",
+            r"^the post\b.*\bappeared\b|^this (?:article|story|post) (?:was )?"
+            r"(?:originally|first) (?:appeared|published)\b",
+        ),
+        ("feed footer", r"\b(?:continue reading|read the (?:full|original) (?:story|article))\b"),
+        ("credit line", r"^(?:additional |contributing )?reporting (?:by|from)\b.*"),
+        ("credit line", r"\bcontributed (?:reporting|to (?:this|the) (?:report|article|story))\b"),
+        ("credit line", r"^(?:writing|editing|edited|compiled|produced|graphics|research) by\b"),
+        (
+            "credit line",
+            r"\b(?:is|are) (?:a |an )?(?:staff )?(?:writer|reporter|correspondent|"
+            r"editor|contributor)s? (?:at|for|with) ",
+        ),
+        (
+            "call to action",
+            r"\b(?:subscribe|sign up|register)\b.{0,40}\b(?:newsletters?|here|"
+            r"now|today|for free|our|to get|for (?:more|updates|alerts|breaking))\b",
+        ),
+        (
+            "call to action",
+            r"^(?:read more|more:|related(?: coverage| stories)?:|see also|"
+            r"also read|read also|recommended|watch|listen|click here|tap here|go deeper)\b",
+        ),
+        ("call to action", r"\b(?:click|tap) here\b|\bdownload (?:our|the) app\b"),
+        (
+            "call to action",
+            r"\bfollow (?:us|me|him|her|them|@\w+)\b.{0,30}\bon (?:twitter|x|"
+            r"facebook|instagram|tiktok|threads|bluesky|linkedin)\b|\bon (?:twitter|x) at @\w+",
+        ),
+        ("call to action", r"\b(?:share|like) (?:this|our) (?:story|article|post|page)\b"),
+        ("call to action", r"\b(?:send|email) (?:us )?(?:your )?(?:tips|news tips)\b"),
+        ("site chrome", r"\ball rights reserved\b|©|\bcopyright \d{4}\b"),
+        ("site chrome", r"\b(?:terms of (?:use|service)|privacy policy|cookie policy)\b"),
+        ("site chrome", r"\b(?:advertisement|sponsored content|skip advertisement)\b"),
+        ("site chrome", r"^(?:published|updated|last updated|posted)\b.{0,40}\d"),
+        (
+            "site chrome",
+            r"\bthis (?:story|article) (?:has been|was|is being) (?:updated|"
+            r"corrected|developing)\b|\bthis is a (?:developing|breaking) (?:story|news)\b",
+        ),
+        ("caption", r"\((?:AP|AFP|Reuters|Getty|EPA|[A-Z]\w+) ?(?:Photo|Images?|Pool)[^)]*\)"),
+        (
+            "caption",
+            r"\b(?:photo|photograph|image|picture|illustration)s? (?:by|credit|courtesy)"
+            r"\b|\b(?:getty images|ap photo|afp via getty|shutterstock|file photo)\b",
+        ),
+        ("caption", r"^(?:pictured|caption|photo|photos|image|video|file)\s*:"),
+        ("contact", r"https?://|www\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
+    ]
+]
+
+# "By Jane Doe" / "By Jane Doe and John Roe, Reuters" / "Jane Doe | CNN"
+_BYLINE = re.compile(
+    r"^(?:by\s+)?[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3}"
+    r"(?:\s*(?:,|and|&)\s*[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})*\s*(?:\|.*)?$"
+)
+
+
+def boilerplate(text: str) -> str | None:
+    """Why ``text`` is page or feed furniture rather than a statement, or None."""
+    for name, pattern in _BOILERPLATE:
+        if pattern.search(text):
+            return name
+    stripped = text.strip()
+    if (
+        len(stripped.split()) <= 8
+        and (stripped.lower().startswith("by ") or "|" in stripped)
+        and _BYLINE.match(stripped)
+    ):
+        return "byline"
+    return None
+
+
+# --- datelines and inline labels --------------------------------------------------------------
+
+_MONTH = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s*\d{4})?"
+)
+_DATELINE = re.compile(
+    r"^(?:"
+    r"[A-Z][A-Z'’.-]+(?:\s+[A-Z][A-Z'’.-]+){0,3}"  # CITY
+    r"(?:,\s*[A-Z][A-Za-z.'’]+(?:\s+[A-Z][A-Za-z.'’]+){0,2})?"  # , State / Country
+    rf"(?:,?\s+{_MONTH})?"  # date
+    r"\s*(?:\([^()]{1,40}\))?"  # (Reuters)
+    r"|\([A-Za-z][^()]{0,30}\)"  # (CNN)
+    r")\s*[-—–]+\s*"
+)
+_LABEL = re.compile(r"^([A-Z][\w'’ ,]{1,40}?):\s+(?=[A-Z“\"‘'0-9])")
+
+
+def dateline_end(text: str) -> int:
+    """Length of a dateline prefix ("WASHINGTON (Reuters) - ") at the start of text, or 0."""
+    match = _DATELINE.match(text)
+    if not match or match.end() >= len(text) or not text[match.end()].isupper():
+        return 0
+    prefix = match.group()
+    if "(" not in prefix and not re.match(r"^[A-Z'’.-]{2,}", prefix):
+        return 0
+    return match.end()
+
+
+def inline_label(text: str) -> tuple[int, tuple[Role, float] | None]:
+    """An Axios-style label ("Why it matters: ...") at the start: its length, and the
+    section it assigns with how firmly (as :func:`heading_role`)."""
+    match = _LABEL.match(text)
+    if not match or len(match.group(1).split()) > 5:
+        return 0, None
+    role = heading_role(match.group(1))
+    if role is None:
+        return 0, None
+    return match.end(), role
+
+
+# --- quotes and dangling starts ---------------------------------------------------------------
+
+_SPEECH = (
+    r"(?:said|says|say|told|tells|added|adds|wrote|writes|tweeted|posted|stated|states|asked|"
+    r"asks|reported|reports|announced|noted|notes|explained|argued|argues|warned|warns|"
+    r"insisted|declared|claimed|claims|continued|recalled|saying|acknowledged|admitted|urged|"
+    r"vowed|according to|quoted|quoting|in a statement|replied|responded|concluded|joked|"
+    r"suggested|predicted|conceded|emphasi[sz]ed|stressed|observed|remarked|testified)"
+)
+_SPEECH_RE = re.compile(rf"\b{_SPEECH}\b", re.IGNORECASE)
+# "“…,” he said." / "He added: “…”" once the quotation is replaced by Q
+_PRONOUN_SPEAKER = re.compile(
+    rf"(?:^|Q)[\s,]*(?:he|she|they|it|we|i)\s+(?:\w+\s+)?{_SPEECH}\b", re.IGNORECASE
+)
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+
+_DANGLING_TEXT = """he she it they him them his her hers its their theirs such
+    i we our my us me but however also and or so yet still then thus therefore hence instead
+    moreover furthermore additionally nevertheless nonetheless meanwhile both neither
+    another nor besides otherwise likewise similarly accordingly consequently here there's
+    that's it's they're he's she's"""
+_DANGLING_WORDS = frozenset(_DANGLING_TEXT.split())
+_DANGLING_PHRASES = re.compile(
+    r"^(?:in addition|in turn|as a result|even so|despite this|despite that|after that|"
+    r"on the other hand|at the same time|by contrast|in contrast|the move|the decision|"
+    r"the remarks|the comments|the latter|the same|the statement|"
+    r"for (?:his|her|their|its) part|other (?:such|similar))\b",
+    re.IGNORECASE,
+)
+# "This"/"These"/"That" stand for something said before when a verb or a vague noun
+# follows ("This is...", "This move..."); before a specific noun ("This tram line") they are
+# a determiner and the sentence can stand alone.
+_DEMONSTRATIVE = re.compile(
+    r"^(?:this|these|those|that)\b(?:\s*[,.;:!?]|\s*$|\s+(?:is|was|are|were|has|have|had|"
+    r"will|would|could|can|may|might|should|must|does|did|do|comes?|came|means?|meant|"
+    r"follows?|followed|includes?|included|marks?|marked|shows?|showed|leads?|led|"
+    r"suggests?|suggested|makes?|made|gives?|gave|puts?|raises?|raised|sets?|happen\w*|"
+    r"of|in|on|at|for|to|from|with|by|as|also|all|not|one|ones|kind|sort|type|"
+    r"move|decision|step|announcement|statement|comments?|remarks?|incident|development|"
+    r"approach|issue|problem|situation|case|news|plan|idea|view|claim|time)\b)",
+    re.IGNORECASE,
+)
+_FIRST_PERSON = frozenset({"i", "we", "our", "my", "us", "me", "i'm", "we're", "i've", "we've"})
+_FIRST_WORD = re.compile(r"[“\"‘'(]*([A-Za-z’']+)")
+
+
+UNATTRIBUTED = "quotation without its speaker"
+
+
+def attributed(text: str) -> bool:
+    """Does the sentence name who is speaking (a speech verb outside its quotation marks)?"""
+    return bool(_SPEECH_RE.search(_QUOTED.sub(" ", text)))
+
+
+def quote_problem(text: str) -> str | None:
+    """Why a sentence's quotation cannot stand alone, or None."""
+    curly_open, curly_close = text.count("“"), text.count("”")
+    if curly_open != curly_close or text.count('"') % 2:
+        return "part of a longer quotation"
+    quoted = _QUOTED.findall(text)
+    if not quoted:
+        return None
+    outside = _QUOTED.sub(" ", text)
+    inside_words = sum(len(q.split()) for q in quoted)
+    outside_words = len(outside.split())
+    if inside_words >= 3 and not _SPEECH_RE.search(outside) and outside_words < inside_words:
+        return UNATTRIBUTED
+    return None
+
+
+def dangles(text: str) -> bool:
+    """True when the sentence needs the one before it to be understood: it opens with a
+    pronoun or connective (a quotation opening with "I" or "we" is fine: the speaker is named
+    after it), or it attributes a quotation to a pronoun ("..., she said.")."""
+    match = _FIRST_WORD.match(text)
+    if match:
+        word = match.group(1)
+        quoted = match.start(1) > 0 and text[0] in "“\"‘'"
+        first_person = quoted and word.lower() in _FIRST_PERSON
+        # "It"/"This" are pronouns; "US"/"IT" are names of things
+        if (
+            not first_person
+            and (word == "I" or not word.isupper())
+            and word.lower().replace("’", "'") in _DANGLING_WORDS
+        ):
+            return True
+    opening = text.lstrip("“\"‘'(")
+    if _DANGLING_PHRASES.match(opening) or _DEMONSTRATIVE.match(opening):
+        return True
+    if not _QUOTED.search(text):
+        return False
+    return bool(_PRONOUN_SPEAKER.search(_QUOTED.sub(" Q ", text)))
+
+
+# --- candidates ---------------------------------------------------------------------------
+
+_WORDS = re.compile(r"\S+")
+
+
+@dataclass
+class Candidate:
+    """A source statement and what the engine knows about it."""
+
+    article_pos: int  # position of its article in the input
+    order: int  # position of its article in reading order (oldest first when dated)
+    article: Article
+    sentence: Sentence
+    position: int  # index among its article's statements, from 0
+    start: int  # the cited span: article.text[start:end] == text
+    end: int
+    text: str
+    heading: str | None = None  # the in-body heading above it
+    hint: Role | None = None  # section its heading or inline label assigns
+    hint_strength: float = 0.0
+    dangling: bool = False
+    prev: int | None = None  # index of the statement before it (same block), if usable
+    rejected: str | None = None  # why it may not be published
+    words: int = 0
+    idx: int = field(default=-1)  # its index in the candidate list
+
+    @property
+    def usable(self) -> bool:
+        return self.rejected is None
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Reading order: article order, then sentence order."""
+        return (self.order, self.sentence.index)
+
+
+def reading_order(articles: Sequence[Article]) -> list[int]:
+    """Input positions in reading order: dated articles oldest first, then undated ones, in
+    input order (a story is read in the order it unfolded)."""
+
+    def key(pos: int) -> tuple[int, float, int]:
+        when = articles[pos].published_at
+        return (0, when.timestamp(), pos) if when is not None else (1, 0.0, pos)
+
+    dated = [p for p in range(len(articles)) if articles[p].published_at is not None]
+    if len(dated) != len(articles):  # mixing dated and undated would scramble the input order
+        return list(range(len(articles)))
+    return sorted(range(len(articles)), key=key)
+
+
+def candidates(
+    articles: Sequence[Article], *, min_words: int = 6, max_words: int = 80
+) -> list[Candidate]:
+    """Every statement of every article, with rejections and dangling links filled in."""
+    out: list[Candidate] = []
+    for order, pos in enumerate(reading_order(articles)):
+        article = articles[pos]
+        hint: tuple[Role, float] | None = None
+        heading: str | None = None
+        last: Candidate | None = None
+        position = 0
+        for sentence in article.sentences:
+            if sentence.is_heading:
+                heading = sentence.text
+                hint = heading_role(sentence.text)
+                last = None  # a heading breaks the chain of reference
+                continue
+            text = sentence.text
+            cut = dateline_end(text)
+            label_cut, label = inline_label(text[cut:])
+            cut += label_cut
+            body = text[cut:]
+            lead = len(body) - len(body.lstrip())
+            start = sentence.start + cut + lead
+            end = sentence.end
+            # The stored span must be what we publish; a sentence object whose text does not
+            # match its span (hand-built in a test, say) is cited as a whole.
+            if article.text[sentence.start : sentence.end] != sentence.text:
+                start, end, body = sentence.start, sentence.end, sentence.text
+            body = article.text[start:end] if article.text[start:end] else body.strip()
+            cand = Candidate(
+                article_pos=pos,
+                order=order,
+                article=article,
+                sentence=sentence,
+                position=position,
+                start=start,
+                end=end,
+                text=body,
+                heading=heading,
+                words=len(_WORDS.findall(body)),
+            )
+            if label is not None:
+                cand.hint, cand.hint_strength = label
+            elif hint is not None:
+                cand.hint, cand.hint_strength = hint
+            position += 1
+            cand.rejected = _rejection(body, cand.words, min_words, max_words)
+            cand.dangling = dangles(body)
+            if last is not None and last.rejected is None:
+                cand.prev = len(out) - 1
+                if cand.rejected == UNATTRIBUTED and attributed(last.text):
+                    # A quotation continuing the speaker's previous sentence: publishable
+                    # right after that sentence, which names the speaker.
+                    cand.rejected, cand.dangling = None, True
+            cand.idx = len(out)
+            out.append(cand)
+            last = cand
+    return out
+
+
+def _rejection(text: str, words: int, min_words: int, max_words: int) -> str | None:
+    reason = boilerplate(text)
+    if reason:
+        return reason
+    if words < min_words:
+        return "too short"
+    if words > max_words:
+        return "too long"
+    if text.rstrip("”\"’' )").endswith("?"):
+        return "a question"
+    if not re.search(r"[.!”\"’)]\s*$", text):
+        return "not a complete sentence"
+    return quote_problem(text)

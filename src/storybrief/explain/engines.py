@@ -1,0 +1,182 @@
+"""Explainer engines: one small interface and a registry keyed by name.
+
+An engine turns the articles of one story into an :class:`~storybrief.explain.model.Explainer`.
+Engines are registered by plugins: a module with a function ``register_engines(register)``
+that calls ``register(name, factory, options=OptionsModel)``. The built-in engines are plugins
+like any other (listed in :data:`DEFAULT_PLUGINS`); outside packages add theirs through the
+``storybrief.engines`` entry-point group, naming such a module. A new engine is one new file.
+
+>>> engine = get_engine("builtin")                              # doctest: +SKIP
+>>> explainer = engine.explain(articles)                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from importlib import import_module
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import EngineError
+from ..records import Article
+from .model import Explainer
+
+#: Modules that register the engines storybrief ships (each has ``register_engines``).
+DEFAULT_PLUGINS: tuple[str, ...] = ("storybrief.explain.builtin", "storybrief.explain.llm")
+ENTRY_POINT_GROUP = "storybrief.engines"
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """Writes an explainer from the articles of one story.
+
+    Engines may also carry capability attributes (``name``, ``offline``, ``deterministic``);
+    callers read them with ``getattr(engine, "offline", False)`` rather than testing names.
+    """
+
+    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+        """Every sentence of the result must be supported by, and cite, ``articles``.
+        Raises :class:`~storybrief.errors.EngineError` when no explainer can be written."""
+        ...
+
+
+EngineFactory = Callable[..., Engine]
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """A registered engine: its factory (called with validated options) and options model."""
+
+    name: str
+    factory: EngineFactory
+    options: type[BaseModel] | None = None
+    description: str = ""
+
+
+_REGISTRY: dict[str, EngineSpec] = {}
+_FAILED: dict[str, str] = {}
+_LOADED = False
+_LOCK = threading.RLock()
+
+
+def register_engine(
+    name: str,
+    factory: EngineFactory,
+    *,
+    options: type[BaseModel] | None = None,
+    description: str = "",
+    replace: bool = False,
+) -> None:
+    """Make an engine available under ``name``. ``factory(options)`` builds it, given an
+    instance of ``options`` (a pydantic model, best with ``extra="forbid"``), or
+    ``factory(**kwargs)`` when the engine declares no options model."""
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise EngineError(f"engine name {name!r} must be letters, digits, '-' or '_'")
+    with _LOCK:
+        if name in _REGISTRY and not replace:
+            if _REGISTRY[name].factory is factory:
+                return
+            raise EngineError(f"an engine named {name!r} is already registered")
+        _REGISTRY[name] = EngineSpec(name, factory, options, description)
+
+
+def unregister_engine(name: str) -> None:
+    """Forget an engine (tests use this to clean up)."""
+    with _LOCK:
+        _REGISTRY.pop(name, None)
+
+
+def _register(
+    name: str,
+    factory: EngineFactory,
+    options: type[BaseModel] | None = None,
+    description: str = "",
+) -> None:
+    register_engine(name, factory, options=options, description=description)
+
+
+def load_plugins() -> None:
+    """Register the built-in engines and those of installed plugins (once). A plugin that
+    fails to load is remembered, not raised: the other engines still work, and asking for
+    one of the missing engines says what went wrong."""
+    global _LOADED
+    with _LOCK:
+        if _LOADED:
+            return
+        _LOADED = True
+        for module_name in DEFAULT_PLUGINS:
+            _load(module_name, partial(import_module, module_name))
+        from importlib.metadata import entry_points
+
+        for entry in entry_points(group=ENTRY_POINT_GROUP):
+            _load(f"{entry.name} ({entry.value})", entry.load)
+
+
+def _load(label: str, loader: Callable[[], Any]) -> None:
+    try:
+        plugin = loader()
+        hook = getattr(plugin, "register_engines", plugin)
+        hook(_register)
+    except Exception as exc:  # one broken plugin must not take the others down
+        _FAILED[label] = f"{type(exc).__name__}: {exc}"
+
+
+def plugin_failures() -> dict[str, str]:
+    """Plugins that could not be loaded, with the error each raised."""
+    load_plugins()
+    return dict(_FAILED)
+
+
+def available_engines() -> list[str]:
+    """Names of the registered engines, sorted."""
+    load_plugins()
+    return sorted(_REGISTRY)
+
+
+def engine_spec(name: str) -> EngineSpec:
+    load_plugins()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(_REGISTRY)) or "none"
+        failed = "".join(f"; plugin {k} failed to load: {v}" for k, v in _FAILED.items())
+        raise EngineError(
+            f"no explainer engine named {name!r} (available: {known}){failed}"
+        ) from None
+
+
+def get_engine(name: str = "builtin", **options: Any) -> Engine:
+    """Build the engine registered as ``name`` with ``options``; unknown or invalid options
+    raise :class:`EngineError` naming them."""
+    spec = engine_spec(name)
+    if spec.options is None:
+        return spec.factory(**options)
+    try:
+        validated = spec.options(**options)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'options'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise EngineError(f"invalid options for engine {name!r}: {problems}") from None
+    return spec.factory(validated)
+
+
+def explain_articles(
+    articles: Sequence[Article],
+    engine: str | Engine = "builtin",
+    *,
+    headline: str | None = None,
+    **options: Any,
+) -> Explainer:
+    """Write the explainer of one story's ``articles`` with the named engine (or an engine
+    instance) and its options."""
+    if isinstance(engine, str):
+        engine = get_engine(engine, **options)
+    elif options:
+        raise EngineError("options can only be given with an engine name")
+    return engine.explain(articles, headline=headline)

@@ -1,0 +1,443 @@
+"""What the LLM engines share: a chat backend (an OpenAI-compatible server, or llama.cpp in
+process) is asked for a draft in the prompt's JSON form, the answer is parsed and repaired, and
+every drafted sentence goes through the checker. Unsupported sentences are dropped, or with
+``regenerate=True`` rewritten once with the checker's reason and checked again. Explainers are
+cached on disk by sources, engine, model, prompt version and options."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...errors import EngineError
+from ...records import Article
+from ...verify import Checker, CheckerOptions, Citation, Verdict
+from ..model import SECTION_KEYS, Explainer, ExplainerSentence, Section, SourceArticle
+from ..rank import tokens as content_words
+from .cache import ExplainerCache, cache_key
+from .parse import Draft, DraftSentence, ParseError, parse_draft, parse_sentence
+from .prompt import (
+    PROMPT_VERSION,
+    Message,
+    PromptTemplate,
+    SourceSentence,
+    answer_schema,
+    condense_sources,
+    messages,
+    number_sources,
+    render_sources,
+    sentence_schema,
+)
+
+#: Called with the number of tokens generated so far in the current request.
+Progress = Callable[[int], None]
+
+
+@dataclass
+class Completion:
+    """One chat completion: the text and what it cost."""
+
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = None
+    seconds: float = 0.0
+
+
+class ChatBackend(Protocol):
+    """How an LLM engine talks to its model: one chat request at a time."""
+
+    @property
+    def engine(self) -> str: ...  # the registry name, recorded in explainers and cache keys
+
+    @property
+    def model(self) -> str: ...  # the model's id (server model name or GGUF file name)
+
+    @property
+    def context_tokens(self) -> int: ...  # the model's context window
+
+    def chat(
+        self,
+        messages: list[Message],
+        *,
+        schema: dict[str, Any] | None,
+        max_tokens: int,
+        progress: Progress | None = None,
+    ) -> Completion: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+class LLMOptions(BaseModel):
+    """Options every LLM engine takes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_tokens: int = Field(default=700, ge=32, le=16384, description="most tokens a reply has")
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    seed: int = Field(default=0, description="sampling seed, for repeatable output")
+    context_tokens: int | None = Field(
+        default=None,
+        ge=256,
+        description="the model's context window in tokens; sources beyond it are condensed "
+        "(default: what the backend reports, else 4096)",
+    )
+    regenerate: bool = Field(
+        default=False,
+        description="rewrite each unsupported sentence once, given the checker's reason, "
+        "instead of dropping it at once",
+    )
+    repair_attempts: int = Field(
+        default=2, ge=0, le=5, description="times an unusable answer is sent back with the error"
+    )
+    prompt_version: str = Field(default=PROMPT_VERSION)
+    checker: CheckerOptions = Field(default_factory=CheckerOptions)
+    cache: bool = Field(default=True, description="reuse explainers written before")
+    cache_dir: Path | None = Field(default=None, description="default: <data_dir>/cache/explainers")
+
+    #: The options that change what is written (subclasses add theirs).
+    generation_fields: ClassVar[frozenset[str]] = frozenset(
+        {"max_tokens", "temperature", "seed", "context_tokens", "regenerate", "checker"}
+    )
+
+    def generation_key(self) -> dict[str, Any]:
+        """The options that change what is written (the cache key includes them). The section
+        sizes and wording belong to the prompt files, whose version the key also includes."""
+        return self.model_dump(mode="json", include=set(self.generation_fields))
+
+
+class Dropped(BaseModel):
+    """A drafted sentence that was not published, and why."""
+
+    section: str
+    text: str
+    reason: str
+
+
+class Generation(BaseModel):
+    """How an LLM explainer was made (recorded in ``engine_options["generation"]``)."""
+
+    engine: str
+    model: str
+    prompt_version: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    generation_seconds: float = 0.0
+    requests: int = 0
+    repairs: int = 0
+    regenerated: int = 0
+    sources_shown: int = 0
+    sources_total: int = 0
+    drafted: int = 0
+    dropped: list[Dropped] = Field(default_factory=list)
+    cached: bool = False
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.generation_seconds if self.generation_seconds else 0.0
+
+
+def settings_or_none() -> Any:
+    """The storybrief settings, or None when they cannot be loaded (engine options and
+    environment variables still work then). Engines read their fields with getattr, so a
+    setting the settings object does not (yet) have is simply unset."""
+    try:
+        from ...settings import load_settings
+
+        return load_settings()
+    except Exception:
+        return None
+
+
+def generation_of(explainer: Explainer) -> Generation | None:
+    """The generation record of an LLM-written explainer, if it has one."""
+    raw = explainer.engine_options.get("generation")
+    return Generation.model_validate(raw) if isinstance(raw, dict) else None
+
+
+@dataclass
+class _Run:
+    articles: Sequence[Article]
+    template: PromptTemplate
+    shown: list[SourceSentence]
+    by_id: dict[str, SourceSentence]
+    record: Generation
+    progress: Progress | None
+    published: list[str] = field(default_factory=list)
+
+
+class LLMEngine:
+    """An explainer engine over a :class:`ChatBackend`. Capabilities: ``offline`` says whether
+    the model runs on this machine; ``deterministic`` whether equal requests give equal output
+    (temperature 0 with a fixed seed)."""
+
+    def __init__(
+        self,
+        backend: ChatBackend,
+        options: LLMOptions,
+        *,
+        offline: bool,
+        progress: Progress | None = None,
+    ) -> None:
+        self.backend = backend
+        self.options = options
+        self.name = backend.engine
+        self.offline = offline
+        self.deterministic = options.temperature == 0.0
+        self.progress = progress
+        self.checker = Checker(options.checker)
+        self._cache: ExplainerCache | None = None
+        if options.cache:
+            folder = options.cache_dir
+            if folder is None:
+                from ...settings import load_settings
+
+                folder = load_settings().data_dir / "cache" / "explainers"
+            self._cache = ExplainerCache(folder)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} model={self.backend.model!r}>"
+
+    # --- the Engine protocol ------------------------------------------------------------------
+
+    def explain(
+        self,
+        articles: Sequence[Article],
+        *,
+        headline: str | None = None,
+        progress: Progress | None = None,
+    ) -> Explainer:
+        if not articles:
+            raise EngineError("no articles to explain")
+        sources = number_sources(articles)
+        if not sources:
+            raise EngineError("the articles have no sentences to explain")
+        version = self.options.prompt_version
+        key = cache_key(
+            articles, self.name, self.backend.model, version, self.options.generation_key()
+        )
+        if self._cache is not None:
+            hit = self._cache.get(key)
+            if hit is not None:
+                return self._mark_cached(hit, headline)
+        started = time.monotonic()
+        template = PromptTemplate.load(version)
+        shown = self._condense(template, sources)
+        record = Generation(
+            engine=self.name,
+            model=self.backend.model,
+            prompt_version=version,
+            sources_shown=len(shown),
+            sources_total=len(sources),
+        )
+        run = _Run(
+            articles, template, shown, {s.id: s for s in sources}, record,
+            progress or self.progress,
+        )  # fmt: skip
+        draft = self._draft(run)
+        sections: dict[str, list[ExplainerSentence]] = {k: [] for k in SECTION_KEYS}
+        for section, sentence in draft.sentences():
+            record.drafted += 1
+            published = self._publish(run, section, sentence)
+            if published is not None:
+                sections[section].append(published)
+        record.seconds = round(time.monotonic() - started, 3)
+        explainer = Explainer(
+            headline=headline or self._headline(run, draft, sections),
+            sections=[Section(key=k, sentences=sections[k]) for k in SECTION_KEYS],
+            engine=self.name,
+            engine_options=self._recorded_options(record),
+            sources=[SourceArticle.from_article(a, i) for i, a in enumerate(articles)],
+        )
+        if self._cache is not None:
+            self._cache.put(key, explainer)
+        return explainer
+
+    # --- steps --------------------------------------------------------------------------------
+
+    def _context(self) -> int:
+        return self.options.context_tokens or self.backend.context_tokens or 4096
+
+    def _condense(
+        self, template: PromptTemplate, sources: list[SourceSentence]
+    ) -> list[SourceSentence]:
+        frame = messages(template, [])
+        overhead = sum(self.backend.count_tokens(m["content"]) + 8 for m in frame)
+        budget = self._context() - self.options.max_tokens - overhead - 32
+        if budget < 64:
+            raise EngineError(
+                f"the context window ({self._context()} tokens) leaves no room for the sources "
+                f"after the prompt and max_tokens={self.options.max_tokens}: raise "
+                "context_tokens or lower max_tokens"
+            )
+        return condense_sources(sources, budget, self.backend.count_tokens)
+
+    def _ask(
+        self, run: _Run, chat: list[Message], schema: dict[str, Any], max_tokens: int
+    ) -> Completion:
+        completion = self.backend.chat(
+            chat, schema=schema, max_tokens=max_tokens, progress=run.progress
+        )
+        run.record.requests += 1
+        run.record.prompt_tokens += completion.prompt_tokens
+        run.record.completion_tokens += completion.completion_tokens
+        run.record.generation_seconds = round(run.record.generation_seconds + completion.seconds, 3)
+        return completion
+
+    def _draft(self, run: _Run) -> Draft:
+        """Ask for the explainer; an answer that does not parse is sent back with the error."""
+        chat = messages(run.template, run.shown)
+        schema = answer_schema(run.template, [s.id for s in run.shown])
+        error = ""
+        for attempt in range(self.options.repair_attempts + 1):
+            completion = self._ask(run, chat, schema, self.options.max_tokens)
+            try:
+                return parse_draft(completion.text)
+            except ParseError as exc:
+                error = str(exc)
+                if completion.finish_reason == "length":
+                    error += " (the answer was cut off at the token limit: write shorter)"
+            if attempt < self.options.repair_attempts:
+                run.record.repairs += 1
+                chat = [
+                    *chat,
+                    {"role": "assistant", "content": completion.text[:4000]},
+                    {"role": "user", "content": run.template.render("repair", error=error)},
+                ]
+        raise EngineError(
+            f"{self.name} engine: the model's answer was not a usable explainer after "
+            f"{self.options.repair_attempts + 1} tries: {error}"
+        )
+
+    def _cited(self, run: _Run, sentence: DraftSentence) -> list[Citation]:
+        cited = [run.by_id[i].citation for i in sentence.sources if i in run.by_id]
+        return list(dict.fromkeys(cited))
+
+    def _publish(
+        self, run: _Run, section: str, sentence: DraftSentence
+    ) -> ExplainerSentence | None:
+        """Check one drafted sentence; return it with its verdict and corrected citations, or
+        record why it is not published."""
+        text = sentence.text
+        refusal = _refusal(text, run.published)
+        if refusal is None:
+            verdict = self.checker.check_sentence(text, run.articles, self._cited(run, sentence))
+            if not self.checker.accepts(verdict) and self.options.regenerate:
+                rewritten = self._regenerate(run, sentence, verdict)
+                if rewritten is not None:
+                    run.record.regenerated += 1
+                    text, verdict = rewritten
+                    refusal = _refusal(text, run.published)
+            if refusal is None and not self.checker.accepts(verdict):
+                refusal = _problem(verdict)
+        if refusal is not None:
+            run.record.dropped.append(Dropped(section=section, text=text, reason=refusal))
+            return None
+        run.published.append(text)
+        return ExplainerSentence(
+            text=text, citations=verdict.citations, verdict=verdict.label, reasons=verdict.reasons
+        )
+
+    def _regenerate(
+        self, run: _Run, sentence: DraftSentence, verdict: Verdict
+    ) -> tuple[str, Verdict] | None:
+        """Rewrite an unsupported sentence once, shown the checker's reason and its evidence."""
+        wanted = {(c.article_id, c.sentence_index) for c in verdict.citations}
+        wanted |= {(c.article_id, c.sentence_index) for c in self._cited(run, sentence)}
+        evidence = [
+            s for s in run.shown if (s.citation.article_id, s.sentence.index) in wanted
+        ] or run.shown
+        chat: list[Message] = [
+            {"role": "system", "content": run.template.render("system")},
+            {
+                "role": "user",
+                "content": run.template.render(
+                    "regenerate",
+                    sentence=sentence.text,
+                    reason=_problem(verdict),
+                    sources=render_sources(evidence),
+                ),
+            },
+        ]
+        schema = sentence_schema(run.template, [s.id for s in evidence])
+        completion = self._ask(run, chat, schema, min(self.options.max_tokens, 200))
+        try:
+            again = parse_sentence(completion.text)
+        except ParseError:
+            return None
+        if not again.text:
+            return None
+        return again.text, self.checker.check_sentence(
+            again.text, run.articles, self._cited(run, again)
+        )
+
+    def _headline(
+        self, run: _Run, draft: Draft, sections: dict[str, list[ExplainerSentence]]
+    ) -> str:
+        """The model's headline when the checker accepts it; else the first article's title;
+        else the first published sentence."""
+        text = " ".join(draft.headline.split())
+        if _refusal(text, []) is None and self.checker.accepts(
+            self.checker.check_sentence(text, run.articles)
+        ):
+            return text
+        for article in run.articles:
+            if article.title:
+                return article.title
+        for key in SECTION_KEYS:
+            if sections[key]:
+                return sections[key][0].text
+        return run.shown[0].text
+
+    def _recorded_options(self, record: Generation) -> dict[str, Any]:
+        options = self.options.model_dump(mode="json", exclude={"cache_dir"})
+        options.update(self.backend_options())
+        options["generation"] = record.model_dump(mode="json")
+        return options
+
+    def backend_options(self) -> dict[str, Any]:
+        """What the backend adds to the recorded options (never secrets)."""
+        return {"model": self.backend.model}
+
+    def _mark_cached(self, hit: Explainer, headline: str | None) -> Explainer:
+        options = dict(hit.engine_options)
+        generation = dict(options.get("generation") or {})
+        generation["cached"] = True
+        options["generation"] = generation
+        update: dict[str, Any] = {"engine_options": options}
+        if headline:
+            update["headline"] = headline
+        return hit.model_copy(update=update)
+
+
+_WORDS = re.compile(r"\w+")
+_CITATION_NOTES = ("citations corrected", "citations removed", "cited sentence")
+
+
+def _refusal(text: str, published: Sequence[str]) -> str | None:
+    """Why a sentence is not even worth checking, or None."""
+    if len(content_words(text)) < 2:  # "...", "It is.": nothing to check, nothing said
+        return "no statement: too few content words"
+    if any(_similar(text, earlier) for earlier in published):
+        return "repeats an earlier sentence"
+    return None
+
+
+def _problem(verdict: Verdict) -> str:
+    """The checker's main objection (its notes about corrected citations aside)."""
+    return next((r for r in verdict.reasons if not r.startswith(_CITATION_NOTES)), verdict.label)
+
+
+def _similar(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Near-duplicates: most of their words in common."""
+    wa, wb = set(_WORDS.findall(a.lower())), set(_WORDS.findall(b.lower()))
+    if not wa or not wb:
+        return False
+    return len(wa & wb) / len(wa | wb) >= threshold

@@ -1,0 +1,329 @@
+"""The ingest run: expand each SOURCE into articles, extract, store, and report per item.
+
+One bad page or feed is recorded as a failure with a one-line reason and the run goes on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from ..errors import SourceError, StorageError, StorybriefError
+from ..extract import decode_bytes, extract_html, extract_text
+from ..records import Article
+from ..settings import Settings
+from ..store import Store
+from .feeds import Feed, FeedItem, parse_feed, parse_opml
+from .fetch import Fetcher, FetchResult
+
+Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
+Kind = Literal["feed", "opml", "html", "text"]
+
+_FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/feed+json",
+)
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What became of one article (or of a whole source that failed or had nothing new)."""
+
+    location: str
+    status: Status
+    article_id: int | None = None
+    title: str | None = None
+    reason: str | None = None
+    source: str | None = None  # the SOURCE argument this item came from
+
+
+@dataclass
+class IngestReport:
+    items: list[ItemResult] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = Counter(item.status for item in self.items)
+        return {s: counts.get(s, 0) for s in ("new", "updated", "duplicate", "unchanged", "failed")}
+
+    @property
+    def ok(self) -> bool:
+        return not any(item.status == "failed" for item in self.items)
+
+    @property
+    def article_ids(self) -> list[int]:
+        """Stored articles of this run, in order, each once."""
+        return list(dict.fromkeys(i.article_id for i in self.items if i.article_id is not None))
+
+
+@dataclass(frozen=True)
+class Document:
+    """Bytes from a file or URL with what is known about them."""
+
+    location: str
+    data: bytes
+    content_type: str | None = None
+    charset: str | None = None
+    final_url: str | None = None
+
+
+Progress = Callable[[ItemResult], None]
+
+
+class Ingestor:
+    """Holds the fetcher and store for one run; :meth:`run` ingests sources."""
+
+    def __init__(self, settings: Settings, store: Store, *, workers: int = 4) -> None:
+        self.settings = settings
+        self.store = store
+        self.fetcher = Fetcher(settings)
+        self.workers = workers
+
+    def close(self) -> None:
+        self.fetcher.close()
+
+    def run(
+        self,
+        sources: Iterable[str],
+        *,
+        on_item: Progress | None = None,
+        on_expand: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest every source. ``on_expand(n)`` says n more items are coming (a feed's
+        entries); ``on_item`` is called once per finished item, for progress displays."""
+        report = IngestReport()
+        for source in sources:
+            for item in self._source(str(source), on_expand or (lambda n: None)):
+                item = replace(item, source=str(source))
+                if item.status == "failed":
+                    self._record_failure(item)
+                report.items.append(item)
+                if on_item:
+                    on_item(item)
+        return report
+
+    # -- sources ------------------------------------------------------------------------------
+
+    def _source(
+        self, location: str, on_expand: Callable[[int], None], depth: int = 0
+    ) -> Iterator[ItemResult]:
+        try:
+            doc, etag_source = self._read(location)
+        except SourceError as exc:
+            yield ItemResult(location, "failed", reason=str(exc))
+            return
+        if doc is None:  # a feed that has not changed since the last run
+            yield ItemResult(location, "unchanged", reason="feed not modified since last fetch")
+            return
+        kind = sniff(doc)
+        try:
+            if kind == "opml":
+                if depth > 0:
+                    raise SourceError(f"{location}: an OPML list inside an OPML list is ignored")
+                feeds = parse_opml(doc.data, location=doc.final_url or location)
+                on_expand(len(feeds) - 1)
+                for feed_location in feeds:
+                    yield from self._source(feed_location, on_expand, depth + 1)
+            elif kind == "feed":
+                feed = parse_feed(doc.data, location=location, content_type=doc.content_type)
+                if etag_source is not None:
+                    self.store.update_source(etag_source[0], title=feed.title)
+                on_expand(len(feed.items) - 1)
+                yield from self._feed(feed, location)
+            else:
+                article = self._extract(doc, kind, fallback={})
+                yield self._save(article, location)
+        except StorybriefError as exc:
+            yield ItemResult(location, "failed", reason=str(exc))
+
+    def _read(self, location: str) -> tuple[Document | None, tuple[int, FetchResult] | None]:
+        """Read a file or fetch a URL; URLs are conditional GETs against the stored validators."""
+        if location.startswith(("http://", "https://")):
+            source = self.store.source(location, "url")
+            result = self.fetcher.get(
+                location, etag=source.etag, last_modified=source.last_modified
+            )
+            if result.not_modified:
+                self.store.update_source(source.id, last_status="304")
+                return None, None
+            doc = Document(
+                location, result.content, result.content_type, result.charset, result.url
+            )
+            if sniff(doc) == "feed":  # only feeds keep validators: pages are deduplicated anyway
+                self.store.update_source(
+                    source.id,
+                    kind="feed",
+                    etag=result.etag,
+                    last_modified=result.last_modified,
+                    last_status=str(result.status),
+                    last_error=None,
+                )
+            return doc, (source.id, result)
+        if "://" in location:
+            raise SourceError(f"{location}: only http(s) URLs and local files are supported")
+        return Document(location, _read_file(Path(location), self.settings.max_bytes)), None
+
+    # -- feeds ---------------------------------------------------------------------------------
+
+    def _feed(self, feed: Feed, location: str) -> Iterator[ItemResult]:
+        def work(item: FeedItem) -> Article | ItemResult:
+            where = item.link or f"{location} item {item.title or '(untitled)'}"
+            known = self.store.find_article_by_url(item.link) if item.link else None
+            if known is not None and (item.updated_at is None or item.updated_at <= known[1]):
+                return ItemResult(where, "duplicate", known[0], item.title, "already stored")
+            try:
+                return self._feed_item(item, feed)
+            except StorybriefError as exc:
+                return ItemResult(where, "failed", title=item.title, reason=str(exc))
+
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for item, outcome in zip(feed.items, pool.map(work, feed.items), strict=True):
+                if isinstance(outcome, ItemResult):
+                    yield outcome
+                else:
+                    yield self._save(outcome, item.link or location)
+
+    def _feed_item(self, item: FeedItem, feed: Feed) -> Article:
+        """The item's page when it can be fetched; the feed's own content when it cannot."""
+        meta = item.metadata(feed.title, feed.language)
+        page_error: StorybriefError | None = None
+        if item.link and item.link.startswith(("http://", "https://")):
+            if self.settings.fetch_feed_pages:
+                try:
+                    result = self.fetcher.get(item.link)
+                    doc = Document(
+                        item.link, result.content, result.content_type, result.charset, result.url
+                    )
+                    return self._extract(doc, "html", fallback=meta)
+                except StorybriefError as exc:
+                    page_error = exc
+        if item.content_html:
+            try:
+                article = extract_html(
+                    f"<html><body><article>{item.content_html}</article></body></html>",
+                    url=item.link,
+                    settings=self.settings,
+                    fallback=meta,
+                )
+            except StorybriefError as exc:
+                raise SourceError(_both(page_error, exc)) from exc
+            return article
+        raise SourceError(_both(page_error, SourceError("the feed item carries no content")))
+
+    # -- articles ------------------------------------------------------------------------------
+
+    def _extract(self, doc: Document, kind: Kind, *, fallback: dict) -> Article:
+        if kind == "html":
+            article = extract_html(
+                doc.data,
+                url=doc.final_url or fallback.get("url"),
+                charset=doc.charset,
+                settings=self.settings,
+                fallback=fallback,
+            )
+        else:
+            if _looks_binary(doc.data):
+                raise SourceError(f"{doc.location} is binary data, not text, HTML or a feed")
+            text = decode_bytes(doc.data, doc.charset)
+            article = extract_text(
+                text, source=doc.location, settings=self.settings, fallback=fallback
+            )
+        article.source = doc.location
+        return article
+
+    def _save(self, article: Article, location: str) -> ItemResult:
+        try:
+            result = self.store.upsert_article(article)
+        except StorageError as exc:
+            return ItemResult(location, "failed", title=article.title, reason=str(exc))
+        return ItemResult(
+            location, result.status, article_id=result.article.id, title=result.article.title
+        )
+
+    def _record_failure(self, item: ItemResult) -> None:
+        try:
+            self.store.record_failure(item.location, item.reason or "unknown error")
+        except StorageError:
+            pass  # the report still carries the failure; storage trouble shows elsewhere
+
+
+def _both(page_error: StorybriefError | None, content_error: StorybriefError) -> str:
+    if page_error is None:
+        return str(content_error)
+    return f"{page_error}; and the feed's own content failed too: {content_error}"
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise SourceError(f"{path} is not a file")
+        if size > max_bytes:
+            raise SourceError(
+                f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap (max_bytes)"
+            )
+        return path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SourceError(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes or many control characters in the first 8 KB: not a text document."""
+    head = data[:8192]
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return bool(head) and controls / len(head) > 0.05
+
+
+def sniff(doc: Document) -> Kind:
+    """What a document is, from its declared type, its first bytes and its name."""
+    head = doc.data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    ctype = doc.content_type or ""
+    if ctype in _FEED_TYPES or (head[:1] == b"{" and b"jsonfeed.org" in doc.data[:4096]):
+        return "feed"
+    if b"<opml" in head or ctype == "text/x-opml":
+        return "opml"
+    if any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf")):
+        return "feed"
+    if ctype in ("text/html", "application/xhtml+xml") or any(
+        tag in head for tag in (b"<!doctype html", b"<html", b"<head", b"<body", b"<article")
+    ):
+        return "html"
+    name = (doc.final_url or doc.location).lower().split("?")[0]
+    if name.endswith((".html", ".htm", ".xhtml")):
+        return "html"
+    if name.endswith((".xml", ".rss", ".atom")) or ctype in ("application/xml", "text/xml"):
+        return "feed"
+    return "text"
+
+
+def ingest(
+    sources: Iterable[str | Path],
+    *,
+    settings: Settings | None = None,
+    store: Store | None = None,
+    on_item: Progress | None = None,
+    on_expand: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest files, URLs, feeds and OPML lists; see :class:`IngestReport`."""
+    from ..settings import load_settings
+
+    settings = settings or load_settings()
+    own_store = store is None
+    store = store or Store.open(settings)
+    ingestor = Ingestor(settings, store)
+    try:
+        return ingestor.run([str(s) for s in sources], on_item=on_item, on_expand=on_expand)
+    finally:
+        ingestor.close()
+        if own_store:
+            store.close()

@@ -1,0 +1,129 @@
+"""One typed settings object, layered: defaults → config file → ``STORYBRIEF_*`` environment →
+explicit overrides (command-line flags).
+
+The config file is TOML, by default ``config.toml`` in the user's config directory
+(``storybrief paths`` prints it), or the file named by ``STORYBRIEF_CONFIG`` / ``--config``.
+A partial file overrides only the keys it sets.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from .errors import ConfigError
+
+APP_NAME = "storybrief"
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+class Settings(BaseSettings):
+    """Everything storybrief can be configured with. Field names are the config-file keys;
+    the environment variable is ``STORYBRIEF_`` + the upper-cased name."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STORYBRIEF_", extra="forbid", validate_assignment=True
+    )
+
+    # storage
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite file storybrief.db in data_dir. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+
+    # fetching
+    user_agent: str = "storybrief/0.1 (+news explainer; respects robots by being polite)"
+    fetch_timeout: float = Field(default=15.0, gt=0, description="seconds per request, overall")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    max_bytes: int = Field(default=10_000_000, gt=0, description="largest response body read")
+    max_redirects: int = Field(default=5, ge=0)
+    allow_private_addresses: bool = Field(
+        default=False,
+        description="fetch URLs that resolve to private, loopback or link-local addresses",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names or IP addresses allowed even when private (e.g. 127.0.0.1)",
+    )
+    fetch_feed_pages: bool = Field(
+        default=True, description="fetch each feed item's page; otherwise use the feed's content"
+    )
+
+    # extraction
+    min_text_chars: int = Field(default=200, ge=0, description="shorter extractions are failures")
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _expand(cls, value: Any) -> Any:
+        return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: explicit overrides, then environment, then the config file, then defaults.
+        config_file = _config_file_in_use()
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'storybrief.db'}"
+
+
+_CONFIG_OVERRIDE: Path | None = None
+
+
+def _config_file_in_use() -> Path | None:
+    path = _CONFIG_OVERRIDE or (
+        Path(os.environ["STORYBRIEF_CONFIG"]) if os.environ.get("STORYBRIEF_CONFIG") else None
+    )
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        return path
+    default = default_config_file()
+    return default if default.is_file() else None
+
+
+def load_settings(config_file: Path | str | None = None, **overrides: Any) -> Settings:
+    """Build settings from every layer; ``overrides`` (e.g. CLI flags) win over all others.
+    Overrides whose value is ``None`` are ignored, so unset flags do not mask lower layers."""
+    global _CONFIG_OVERRIDE
+    _CONFIG_OVERRIDE = Path(config_file).expanduser() if config_file else None
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ConfigError:
+        raise
+    except Exception as exc:  # pydantic ValidationError or TOML decode error
+        raise ConfigError(f"invalid settings: {exc}") from exc
+    finally:
+        _CONFIG_OVERRIDE = None

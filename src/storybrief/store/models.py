@@ -1,0 +1,188 @@
+"""SQLAlchemy 2.x models: one schema for SQLite and PostgreSQL.
+
+The migrations in ``migrations/versions`` create exactly these tables (a test compares them);
+change the schema by adding a migration, never by editing a landed one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """A feed, page or file that articles came from; feeds keep their cache validators."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location: Mapped[str] = mapped_column(String(2048), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # feed | opml | page | file
+    title: Mapped[str | None] = mapped_column(Text)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    last_fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Story(Base):
+    """A cluster of articles reporting the same event."""
+
+    __tablename__ = "stories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    articles: Mapped[list[ArticleRow]] = relationship(back_populates="story")
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str | None] = mapped_column(String(2048))
+    canonical_url: Mapped[str | None] = mapped_column(String(2048), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    site_name: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str | None] = mapped_column(Text)  # the SOURCE argument it came from
+    source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sources.id", ondelete="SET NULL"), index=True
+    )
+    story_id: Mapped[int | None] = mapped_column(
+        ForeignKey("stories.id", ondelete="SET NULL"), index=True
+    )
+    duplicate_of: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL"), index=True
+    )
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    sentences: Mapped[list[SentenceRow]] = relationship(
+        back_populates="article",
+        cascade="all, delete-orphan",
+        order_by="SentenceRow.idx",
+        passive_deletes=True,
+    )
+    story: Mapped[Story | None] = relationship(back_populates="articles")
+
+
+class SentenceRow(Base):
+    """Sentence ``idx`` of an article, with its character span in the article text."""
+
+    __tablename__ = "article_sentences"
+    __table_args__ = (UniqueConstraint("article_id", "idx"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    idx: Mapped[int] = mapped_column(Integer)
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    is_heading: Mapped[bool] = mapped_column(Boolean, default=False)
+    article: Mapped[ArticleRow] = relationship(back_populates="sentences")
+
+
+class ExplainerRow(Base):
+    """One version of a story's explainer; ``document`` is the full explainer JSON."""
+
+    __tablename__ = "explainers"
+    __table_args__ = (UniqueConstraint("story_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    engine: Mapped[str] = mapped_column(String(64))
+    engine_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    headline: Mapped[str | None] = mapped_column(Text)
+    sources_key: Mapped[str] = mapped_column(String(64), index=True)
+    document: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sentences: Mapped[list[ExplainerSentenceRow]] = relationship(
+        cascade="all, delete-orphan",
+        order_by="(ExplainerSentenceRow.section_idx, ExplainerSentenceRow.position)",
+        passive_deletes=True,
+    )
+
+
+class ExplainerSentenceRow(Base):
+    __tablename__ = "explainer_sentences"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explainer_id: Mapped[int] = mapped_column(ForeignKey("explainers.id", ondelete="CASCADE"))
+    section_idx: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    citations: Mapped[list[CitationRow]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class CitationRow(Base):
+    __tablename__ = "citations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explainer_sentence_id: Mapped[int] = mapped_column(
+        ForeignKey("explainer_sentences.id", ondelete="CASCADE"), index=True
+    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    sentence_idx: Mapped[int] = mapped_column(Integer)
+    start_char: Mapped[int] = mapped_column(Integer)
+    end_char: Mapped[int] = mapped_column(Integer)
+
+
+class FeedbackRow(Base):
+    """A reader's answer to "Do you find this article useful?" — one per reader and version."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("explainer_id", "reader_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explainer_id: Mapped[int] = mapped_column(ForeignKey("explainers.id", ondelete="CASCADE"))
+    reader_id: Mapped[str] = mapped_column(String(64))
+    useful: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+
+class FailureRow(Base):
+    """A source or item that could not be ingested, with the one-line reason."""
+
+    __tablename__ = "ingest_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

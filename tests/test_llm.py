@@ -1,0 +1,430 @@
+"""LLM engines without a model: the shared prompt, parsing and repair, condensing, and the
+``openai`` engine against a scripted OpenAI-compatible server on 127.0.0.1 (tests/servers.py)
+that plays the model: malformed answers, server down, missing model, time-outs, retries,
+response_format fallback, streaming, the cache, regeneration and the API key's secrecy.
+The real-model tests are in test_llm_models.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from tests.llm_server import chat_reply, draft, free_port, stream_reply
+from tests.servers import LocalHTTPServer, RecordedRequest, Reply
+
+from storybrief.errors import EngineError, MissingExtraError
+from storybrief.explain.llm import generation_of, register_engines
+from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
+from storybrief.explain.llm.parse import ParseError, close_truncated, extract_object, parse_draft
+from storybrief.explain.llm.prompt import (
+    PROMPT_VERSION,
+    PromptTemplate,
+    answer_schema,
+    condense_sources,
+    messages,
+    number_sources,
+    parse_id,
+)
+from storybrief.records import Article
+from storybrief.verify import Checker
+
+EXAMPLE = resources.files("storybrief").joinpath("examples", "article.txt").read_text("utf-8")
+
+# Sentences of the example article, by the id the model sees.
+S1 = "North Korean leader Kim Jong Un crossed into China by train on Tuesday."
+S2 = "He also has meetings with Chinese President Xi Jinping and Russian President Vladimir Putin."
+UNSUPPORTED = "Kim's train journey to Beijing took about 20 hours."  # not in the article
+
+
+@pytest.fixture
+def article() -> Article:
+    return Article(text=EXAMPLE)
+
+
+@pytest.fixture
+def server():  # type: ignore[no-untyped-def]
+    with LocalHTTPServer() as s:
+        yield s
+
+
+def engine(server: LocalHTTPServer, tmp_path: Path, **options: object) -> OpenAIEngine:
+    defaults: dict[str, object] = {
+        "base_url": server.url("/v1"),
+        "model": "scripted",
+        "cache_dir": tmp_path / "cache",
+        "retries": 0,
+        "backoff": 0.0,
+        "timeout": 5.0,
+    }
+    return OpenAIEngine(OpenAIOptions(**{**defaults, **options}))
+
+
+def bodies(server: LocalHTTPServer) -> list[dict]:
+    return [json.loads(r.body) for r in server.requests_to("/v1/chat/completions")]
+
+
+# --- the prompt -------------------------------------------------------------------------------
+
+
+def test_prompt_files_load_and_render(article: Article) -> None:
+    template = PromptTemplate.load()
+    assert template.version == PROMPT_VERSION
+    assert {"system", "user", "repair", "regenerate"} <= set(template.templates)
+    chat = messages(template, number_sources([article]))
+    assert [m["role"] for m in chat] == ["system", "user"]
+    assert "[A1.S1] North Korean leader Kim Jong Un crossed into China" in chat[1]["content"]
+    assert "$" not in chat[0]["content"] + chat[1]["content"]
+    with pytest.raises(EngineError, match="no prompt version 'explainer-v0'"):
+        PromptTemplate.load("explainer-v0")
+
+
+def test_sources_are_numbered_without_headings_or_feed_furniture(article: Article) -> None:
+    sources = number_sources([article, Article(text="Second article. It has two sentences.")])
+    ids = [s.id for s in sources]
+    assert ids[:3] == ["A1.S1", "A1.S2", "A1.S4"]  # S3 is the heading "Why It Matters"
+    assert "A2.S1" in ids and "A2.S2" in ids
+    texts = " ".join(s.text for s in sources)
+    assert "appeared first on Newsweek" not in texts and "Why It Matters" not in texts
+    first = sources[0]
+    assert article.text[first.citation.start : first.citation.end] == first.text
+    assert first.citation.article_id == 0 and first.citation.sentence_index == 0
+    assert parse_id("[a2.s10]") == "A2.S10" and parse_id("A1:S3") == "A1.S3"
+    assert parse_id("S3") is None
+
+
+def test_answer_schema_is_valid_and_narrowed_to_shown_ids(article: Article) -> None:
+    template = PromptTemplate.load()
+    ids = [s.id for s in number_sources([article])]
+    schema = answer_schema(template, ids)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    sections = {
+        "whats_happening": [(S1, ["A1.S1"]), (S2, ["A1.S2"])],
+        "why_its_important": [(S2, ["A1.S2", "A1.S7"])],
+        "beyond_the_headlines": [(S1, ["A1.S19"])],
+    }
+    jsonschema.validate(json.loads(draft("Kim goes to Beijing", **sections)), schema)
+    sections["whats_happening"] = [(S1, ["A1.S3"]), (S2, ["A1.S2"])]
+    bad = json.loads(draft("x", **sections))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)  # A1.S3 is a heading: not a citable id
+
+
+def test_long_stories_are_condensed_to_central_sentences(article: Article) -> None:
+    sources = number_sources([article])
+    assert condense_sources(sources, 100_000) == sources
+    kept = condense_sources(sources, 150)
+    assert 0 < len(kept) < len(sources)
+    assert sum(len(s.line()) // 3 + 2 for s in kept) <= 150
+    assert kept == sorted(kept, key=sources.index)  # reading order
+    assert kept[0].id == "A1.S1"  # the lead stays
+
+
+# --- parsing ----------------------------------------------------------------------------------
+
+
+def test_json_is_found_in_chatter_and_fences() -> None:
+    assert extract_object('Sure! ```json\n{"a": 1}\n``` Hope it helps') == {"a": 1}
+    assert extract_object('Here: {"a": {"b": [1, 2]}} and {"c": 3}') == {"a": {"b": [1, 2]}}
+    with pytest.raises(ParseError, match="no JSON object"):
+        extract_object("I cannot help with that.")
+
+
+def test_an_answer_cut_off_at_the_token_limit_is_closed() -> None:
+    full = draft("H", whats_happening=[(S1, ["A1.S1"]), (S2, ["A1.S2"])])
+    cut = full[: full.index(S2) + 20]
+    salvaged = close_truncated(cut)
+    assert salvaged is not None
+    assert [s["text"] for s in salvaged["sections"]["whats_happening"]] == [S1]
+    assert parse_draft(cut).sections.whats_happening[0].text == S1
+
+
+def test_validation_errors_are_described_for_the_model() -> None:
+    with pytest.raises(ParseError, match=r"sections\.whats_happening: Field required"):
+        parse_draft('{"headline": "x", "sections": {"why_its_important": []}}')
+    with pytest.raises(
+        ParseError,
+        match="whats_happening: List should have at least 1 item.*"
+        "whats_next: Input should be a valid list",
+    ):
+        parse_draft(json.dumps({"sections": {"whats_happening": [], "whats_next": "none"}}))
+    lifted = parse_draft(json.dumps({"whats_happening": [{"text": S1, "sources": "A1.S1"}]}))
+    assert lifted.sections.whats_happening[0].sources == ["A1.S1"]
+
+
+# --- the openai engine against a scripted server ------------------------------------------
+
+
+def test_malformed_json_is_sent_back_and_only_supported_sentences_are_published(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    answers = [
+        chat_reply('{"headline": "Kim", "sections": {"whats_happening": [{"text": "Kim'),
+        chat_reply(
+            draft(
+                "Kim Jong Un crossed into China",
+                whats_happening=[(S1, ["A1.S1"]), (UNSUPPORTED, ["A1.S1"])],
+                why_its_important=[(S2, ["A1.S2"])],
+            )
+        ),
+    ]
+    server.route("/v1/chat/completions", lambda _: Reply(body=answers.pop(0)))
+    explainer = engine(server, tmp_path).explain([article])
+
+    sent = bodies(server)
+    assert len(sent) == 2
+    repair = sent[1]["messages"][-1]["content"]
+    assert repair.startswith("That answer could not be used")
+    assert sent[0]["response_format"]["type"] == "json_schema"
+    assert sent[0]["temperature"] == 0.0 and sent[0]["seed"] == 0
+
+    published = [s for _, _, s in explainer.sentences()]
+    assert [s.text for s in published] == [S1, S2]
+    checker = Checker()
+    for sentence in published:
+        assert sentence.verdict == "supported" and sentence.citations
+        assert checker.check_sentence(sentence.text, [article], sentence.citations).supported
+    record = generation_of(explainer)
+    assert record is not None
+    assert record.engine == "openai" and record.model == "scripted"
+    assert record.prompt_version == PROMPT_VERSION
+    assert record.requests == 2 and record.repairs == 1 and record.drafted == 3
+    assert record.prompt_tokens == 100 and record.completion_tokens == 40
+    assert [d.text for d in record.dropped] == [UNSUPPORTED]
+    assert "20" in record.dropped[0].reason
+    assert explainer.engine == "openai" and explainer.headline == "Kim Jong Un crossed into China"
+
+
+def test_empty_and_repeated_sentences_are_not_published(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    # A model that copies a placeholder ("...") cites real sentences but says nothing.
+    sections = {
+        "whats_happening": [("...", ["A1.S1"]), (S1, ["A1.S1"])],
+        "why_its_important": [("It is.", ["A1.S2"]), (S1.replace(".", "!"), ["A1.S1"])],
+    }
+    server.route("/v1/chat/completions", body=chat_reply(draft("", **sections)))
+    explainer = engine(server, tmp_path).explain([article])
+    assert [s.text for _, _, s in explainer.sentences()] == [S1]
+    reasons = [d.reason for d in generation_of(explainer).dropped]  # type: ignore[union-attr]
+    assert reasons == [
+        "no statement: too few content words",
+        "no statement: too few content words",
+        "repeats an earlier sentence",
+    ]
+
+
+def test_an_answer_that_never_parses_is_an_engine_error(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    server.route("/v1/chat/completions", body=chat_reply("Sorry, I can't do JSON."))
+    with pytest.raises(EngineError, match="not a usable explainer after 3 tries: .*no JSON"):
+        engine(server, tmp_path).explain([article])
+    assert len(server.requests_to("/v1/chat/completions")) == 3
+
+
+def test_server_down(tmp_path: Path, article: Article) -> None:
+    base = f"http://127.0.0.1:{free_port()}/v1"
+    options = OpenAIOptions(base_url=base, model="m", cache=False, retries=1, backoff=0.01)
+    with pytest.raises(EngineError) as caught:
+        OpenAIEngine(options).explain([article])
+    assert str(caught.value) == (
+        f"cannot reach the OpenAI-compatible server at {base}: connection refused"
+    )
+
+
+def test_model_missing(server: LocalHTTPServer, tmp_path: Path, article: Article) -> None:
+    server.route(
+        "/v1/chat/completions",
+        status=404,
+        body=b'{"error": {"message": "model \'nope\' not found", "type": "not_found"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(EngineError, match=r"model 'nope' not found at the OpenAI-compatible"):
+        engine(server, tmp_path, model="nope").explain([article])
+
+
+def test_wrong_base_url(server: LocalHTTPServer, tmp_path: Path, article: Article) -> None:
+    options = OpenAIOptions(base_url=server.url(""), model="m", cache=False, retries=0)
+    with pytest.raises(EngineError, match=r"no chat-completions endpoint .* ends in /v1"):
+        OpenAIEngine(options).explain([article])
+
+
+def test_timeouts_are_retried_then_reported(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    server.route("/v1/chat/completions", Reply(body=chat_reply("{}"), delay=2.0))
+    slow = engine(server, tmp_path, timeout=0.3, retries=1, backoff=0.01)
+    with pytest.raises(EngineError, match=r"did not answer within 0.3 s \(option timeout\)"):
+        slow.explain([article])
+    assert len(server.requests_to("/v1/chat/completions")) == 2
+
+
+def test_5xx_is_retried_with_backoff(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    answers = [
+        Reply(status=503, body=b"loading model"),
+        Reply(body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])]))),
+    ]
+    server.route("/v1/chat/completions", lambda _: answers.pop(0))
+    explainer = engine(server, tmp_path, retries=2, backoff=0.01).explain([article])
+    assert [s.text for _, _, s in explainer.sentences()] == [S1]
+    assert len(server.requests_to("/v1/chat/completions")) == 2
+
+
+def test_response_format_falls_back_to_what_the_server_accepts(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    def reply(request: RecordedRequest) -> Reply:
+        kind = json.loads(request.body).get("response_format", {}).get("type")
+        if kind == "json_schema":
+            return Reply(status=422, body=b'{"detail": "response_format.type: unexpected value"}')
+        return Reply(body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])])))
+
+    server.route("/v1/chat/completions", reply)
+    explainer = engine(server, tmp_path).explain([article])
+    sent = bodies(server)
+    assert [b["response_format"]["type"] for b in sent] == ["json_schema", "json_object"]
+    assert "enum" in json.dumps(sent[1]["response_format"]["schema"])
+    assert explainer.engine_options["structured"] == "json_object"
+
+
+def test_streaming_reports_progress(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    content = draft("", whats_happening=[(S1, ["A1.S1"])])
+    server.route(
+        "/v1/chat/completions",
+        Reply(body=stream_reply(content), headers={"Content-Type": "text/event-stream"}),
+    )
+    seen: list[int] = []
+    explainer = engine(server, tmp_path).explain([article], progress=seen.append)
+    assert bodies(server)[0]["stream"] is True
+    assert seen == sorted(seen) and len(seen) >= 5
+    assert [s.text for _, _, s in explainer.sentences()] == [S1]
+
+
+def test_explainers_are_cached_by_sources_model_and_prompt(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    server.route(
+        "/v1/chat/completions", body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])]))
+    )
+    first = engine(server, tmp_path).explain([article])
+    again = engine(server, tmp_path).explain([article])
+    assert len(server.requests_to("/v1/chat/completions")) == 1
+    assert again.body == first.body
+    assert generation_of(again).cached and not generation_of(first).cached  # type: ignore[union-attr]
+    engine(server, tmp_path, model="other").explain([article])
+    engine(server, tmp_path).explain([Article(text=EXAMPLE + "\nOne more sentence here.")])
+    assert len(server.requests_to("/v1/chat/completions")) == 3
+
+
+def test_unsupported_sentences_can_be_regenerated_once(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    answers = [
+        chat_reply(draft("", whats_happening=[(UNSUPPORTED, ["A1.S1"])])),
+        chat_reply(json.dumps({"text": S1, "sources": ["A1.S1"]})),
+    ]
+    server.route("/v1/chat/completions", lambda _: Reply(body=answers.pop(0)))
+    explainer = engine(server, tmp_path, regenerate=True).explain([article])
+    sent = bodies(server)
+    assert "not supported by the sources" in sent[1]["messages"][-1]["content"]
+    assert "20 hours" in sent[1]["messages"][-1]["content"]
+    assert [s.text for _, _, s in explainer.sentences()] == [S1]
+    assert generation_of(explainer).regenerated == 1  # type: ignore[union-attr]
+
+
+def test_the_api_key_is_sent_but_never_shown(
+    server: LocalHTTPServer, tmp_path: Path, article: Article
+) -> None:
+    secret = "sk-test-very-secret"
+    server.route("/v1/chat/completions", status=401, body=b'{"error": "bad key"}')
+    eng = engine(server, tmp_path, api_key=secret)
+    with pytest.raises(EngineError) as caught:
+        eng.explain([article])
+    assert server.requests[0].headers["authorization"] == f"Bearer {secret}"
+    shown = " ".join([str(caught.value), repr(eng), repr(eng.options), repr(eng.backend)])
+    assert secret not in shown and "401" in str(caught.value)
+    server.route(
+        "/v1/chat/completions", body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])]))
+    )
+    explainer = eng.explain([article])
+    assert secret not in explainer.model_dump_json()
+
+
+def test_options_are_strict_and_engines_register() -> None:
+    with pytest.raises(ValueError, match="extra"):
+        OpenAIOptions(temprature=0.5)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="http"):
+        OpenAIOptions(base_url="ftp://example")
+    registered: dict[str, object] = {}
+    register_engines(lambda name, factory, **kw: registered.update({name: kw["options"]}))
+    assert set(registered) == {"openai", "llamacpp"}
+
+
+# --- the llamacpp engine without a model --------------------------------------------------
+
+
+def test_llamacpp_without_the_extra_names_the_pip_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from storybrief.explain.llm.llamacpp_engine import LlamaCppEngine, LlamaCppOptions
+
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    with pytest.raises(MissingExtraError, match=r"pip install 'storybrief\[llamacpp\]'"):
+        LlamaCppEngine(LlamaCppOptions(model_path=tmp_path / "m.gguf", cache=False))
+
+
+def test_llamacpp_without_a_model_names_the_pip_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
+    from storybrief.explain.llm import llamacpp_engine
+
+    monkeypatch.delenv("STORYBRIEF_LLAMACPP_MODEL", raising=False)
+    monkeypatch.setattr(llamacpp_engine, "SHIPPED_MODELS", ())
+    monkeypatch.setattr(
+        llamacpp_engine,
+        "SHIPPED_MODELS",
+        (llamacpp_engine.ShippedModel("x.gguf", (("no_such_pkg_x", "x.bin"),), 1, "0"),),
+    )
+    with pytest.raises(MissingExtraError, match=r"pip install 'storybrief\[llamacpp-model\]'"):
+        llamacpp_engine.LlamaCppEngine(llamacpp_engine.LlamaCppOptions(cache=False))
+    with pytest.raises(EngineError, match="no GGUF model file at"):
+        llamacpp_engine.LlamaCppEngine(
+            llamacpp_engine.LlamaCppOptions(model_path=tmp_path / "none.gguf", cache=False)
+        )
+
+
+def test_shipped_model_parts_are_joined_once_and_checked(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import hashlib
+
+    from storybrief.explain.llm.llamacpp_engine import ShippedModel, shipped_model
+
+    for i, data in enumerate([b"GGUF-part-one-", b"part-two"], 1):
+        package = tmp_path / "site" / f"fake_model_part{i}"
+        (package / "data").mkdir(parents=True)
+        (package / "__init__.py").write_text("")
+        (package / "data" / f"part{i}.bin").write_bytes(data)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    whole = b"GGUF-part-one-part-two"
+    parts = (("fake_model_part1", "data/part1.bin"), ("fake_model_part2", "data/part2.bin"))
+    model = ShippedModel("fake.gguf", parts, len(whole), hashlib.sha256(whole).hexdigest())
+    monkeypatch.setattr("storybrief.explain.llm.llamacpp_engine.SHIPPED_MODELS", (model,))
+    path = shipped_model(tmp_path / "models")
+    assert path == tmp_path / "models" / "fake.gguf" and path.read_bytes() == whole
+    assert shipped_model(tmp_path / "models") == path
+
+    wrong = ShippedModel("bad.gguf", parts, len(whole), "0" * 64)
+    monkeypatch.setattr("storybrief.explain.llm.llamacpp_engine.SHIPPED_MODELS", (wrong,))
+    with pytest.raises(EngineError, match="SHA-256 mismatch"):
+        shipped_model(tmp_path / "models")
+    assert not (tmp_path / "models" / "bad.gguf").exists()
