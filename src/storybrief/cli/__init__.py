@@ -64,9 +64,10 @@ def _global(
 
 
 def _register() -> None:
-    from . import articles
+    from . import articles, explain
 
     articles.register(app)
+    explain.register(app)
 
 
 _register()

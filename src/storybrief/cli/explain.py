@@ -1,0 +1,173 @@
+"""`storybrief explain`, `check` and `schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .output import console, errors, fail, print_json, settings_of
+
+EXAMPLE = "examples/article.txt"
+
+
+def _example_path() -> Path:
+    return Path(str(resources.files("storybrief").joinpath(EXAMPLE)))
+
+
+def _parse_options(pairs: list[str]) -> dict[str, object]:
+    """``key=value`` pairs; values are read as JSON when they parse (numbers, true, lists)."""
+    options: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"--option wants key=value, got {pair!r}")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
+
+
+def explain(
+    ctx: typer.Context,
+    sources: list[str] = typer.Argument(
+        None, help="Articles of one story: files or URLs (pages, feeds); ingested first."
+    ),
+    story: int | None = typer.Option(None, "--story", help="Explain a stored story by its id."),
+    example: bool = typer.Option(False, "--example", help="Explain the bundled example article."),
+    engine: str | None = typer.Option(
+        None, "--engine", "-e", help="Engine name (see `storybrief engines`); default: builtin."
+    ),
+    option: list[str] = typer.Option(
+        [], "--option", "-o", help="Engine option as key=value (repeatable)."
+    ),
+    fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, html or json."),
+    citations: bool = typer.Option(
+        False, "--citations", help="Text format: show [source:sentence] after each sentence."
+    ),
+    verdicts: bool = typer.Option(
+        False, "--verdicts", help="Also print the checker's verdict on every drafted sentence."
+    ),
+    regenerate: bool = typer.Option(
+        False, "--regenerate", help="Write a new version even if the stored one is current."
+    ),
+) -> None:
+    """Write the explainer of a story: every sentence checked against, and citing, its sources.
+
+    Give SOURCE files/URLs, --story ID, or --example. The result is stored as the story's next
+    explainer version (an unchanged story reuses its latest version unless --regenerate).
+    """
+    from ..api import explain as run_explain
+    from ..explain import FORMATS, render
+
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    chosen = list(sources or []) + ([str(_example_path())] if example else [])
+    if not chosen and story is None:
+        fail("nothing to explain: give SOURCE files or URLs, --story ID, or --example")
+    settings = settings_of(ctx)
+    with errors.status("writing the explainer…", spinner="dots"):
+        result = run_explain(
+            chosen,
+            story_id=story,
+            engine=engine,
+            options=_parse_options(option),
+            regenerate=regenerate,
+            settings=settings,
+        )
+    if result.ingest is not None:
+        for item in result.ingest.items:
+            if item.status == "failed":
+                errors.print(f"[yellow]skipped[/] {escape(item.location)}: {escape(item.reason or '')}")
+    out = render(result.explainer, fmt, citations=citations)  # type: ignore[arg-type]
+    sys.stdout.write(out + "\n")
+    if verdicts and result.check is not None:
+        _print_verdicts(result.check.checked)
+    if result.story_id is None:
+        errors.print(
+            "[dim]not stored: these articles are part of different stories "
+            "(see `storybrief stories`); use --story ID to explain a stored story[/]"
+        )
+
+
+def _print_verdicts(rows) -> None:  # type: ignore[no-untyped-def]
+    table = Table("verdict", "sentence", "reasons", show_lines=True)
+    style = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
+    for _section, text, verdict in rows:
+        table.add_row(
+            f"[{style[verdict.label]}]{verdict.label}[/]",
+            escape(text),
+            escape("; ".join(verdict.reasons[:4])),
+        )
+    errors.print(table)
+
+
+def check(
+    ctx: typer.Context,
+    explainer_file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Text to check, e.g. an explainer."
+    ),
+    against: list[str] = typer.Option(
+        ..., "--against", "-a", help="Source articles (files or URLs); repeat for several."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+) -> None:
+    """Check every sentence of a text against source articles: supported, partly supported or
+    unsupported, with the reasons. Exit status 1 if any sentence is not supported."""
+    from ..api import check as run_check
+
+    text = explainer_file.read_text(encoding="utf-8")
+    results = run_check(text, against, settings=settings_of(ctx))
+    if as_json:
+        print_json([{"sentence": s, **v.model_dump(mode="json")} for s, v in results])
+    else:
+        table = Table("#", "verdict", "sentence", "reasons", show_lines=True)
+        style = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
+        for n, (sentence, v) in enumerate(results, 1):
+            table.add_row(
+                str(n),
+                f"[{style[v.label]}]{v.label}[/]",
+                escape(sentence),
+                escape("; ".join(v.reasons[:5])),
+            )
+        console.print(table)
+        counts = {label: sum(v.label == label for _, v in results) for label in style}
+        console.print(", ".join(f"{n} {label.replace('_', ' ')}" for label, n in counts.items()))
+    raise typer.Exit(0 if all(v.supported for _, v in results) else 1)
+
+
+def engines(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """The explainer engines available, and those that could not load (and why)."""
+    from ..explain.engines import available_engines, engine_spec, plugin_failures
+
+    rows = [{"name": n, "description": engine_spec(n).description} for n in available_engines()]
+    failed = plugin_failures()
+    if as_json:
+        print_json({"engines": rows, "unavailable": failed})
+        return
+    table = Table("engine", "description")
+    for row in rows:
+        table.add_row(row["name"], escape(row["description"]))
+    for name, reason in failed.items():
+        table.add_row(f"[dim]{escape(name)}[/]", f"[red]unavailable:[/] {escape(reason)}")
+    console.print(table)
+
+
+def schema() -> None:
+    """Print the JSON Schema of an explainer's JSON form."""
+    from ..explain import published_schema
+
+    print_json(published_schema())
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(explain)
+    app.command()(check)
+    app.command()(engines)
+    app.command()(schema)
