@@ -126,8 +126,7 @@ def explain(
         report = ingest(sources, settings=settings, store=store, on_item=on_item)
         ids = report.article_ids
         if not ids:
-            reasons = "; ".join(f"{i.location}: {i.reason}" for i in report.items if i.reason)
-            raise SourceError(f"no article to explain ({reasons or 'the sources were empty'})")
+            raise SourceError(f"no article to explain ({_reasons(report) or 'no sources'})")
         story_id = _story_of(store, ids)
     else:
         assert story_id is not None
@@ -179,6 +178,14 @@ def explain(
     return ExplainResult(published, check, story_id, stored.version, stored.id, ingest=report)
 
 
+def _reasons(report: IngestReport) -> str:
+    return "; ".join(
+        i.reason if i.location in i.reason else f"{i.location}: {i.reason}"
+        for i in report.items
+        if i.reason and i.status == "failed"
+    )
+
+
 def _story_of(store: Store, article_ids: list[int]) -> int | None:
     """The story that is exactly these articles: theirs when they share one and it holds no
     others; a new one when none of them has a story yet; otherwise None (not stored)."""
@@ -217,7 +224,21 @@ def check(
         with Store.open(f"sqlite:///{Path(scratch) / 'check.db'}") as store:
             report = ingest(list(against), settings=settings, store=store)
             if not report.ok:
-                failed = "; ".join(f"{i.location}: {i.reason}" for i in report.items if i.reason)
-                raise SourceError(f"cannot read the articles to check against ({failed})")
+                raise SourceError(f"cannot read the articles to check against ({_reasons(report)})")
             found = store.get_articles(report.article_ids)
     return Checker(checker_options(settings)).check_text(text, found)
+
+
+def stored_verdicts(
+    story_id: int, *, settings: Settings | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """The sentences of a story's latest explainer with the verdict and reasons stored with
+    each (sentence, label, reasons)."""
+    with open_store(settings) as store:
+        latest = store.latest_explainer(story_id)
+        if latest is None:
+            raise NotFoundError(f"story {story_id} has no explainer yet (storybrief explain --story)")
+        return [
+            (s.text, s.verdict or "unchecked", list(s.reasons))
+            for s in store.explainer_sentences(latest.id)
+        ]

@@ -96,12 +96,14 @@ def explain(
         )
 
 
+_STYLE = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
+
+
 def _print_verdicts(rows) -> None:  # type: ignore[no-untyped-def]
     table = Table("verdict", "sentence", "reasons", show_lines=True)
-    style = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
     for _section, text, verdict in rows:
         table.add_row(
-            f"[{style[verdict.label]}]{verdict.label}[/]",
+            f"[{_STYLE[verdict.label]}]{verdict.label}[/]",
             escape(text),
             escape("; ".join(verdict.reasons[:4])),
         )
@@ -110,36 +112,51 @@ def _print_verdicts(rows) -> None:  # type: ignore[no-untyped-def]
 
 def check(
     ctx: typer.Context,
-    explainer_file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, help="Text to check, e.g. an explainer."
+    text_file: Path | None = typer.Argument(
+        None, exists=True, dir_okay=False, help="Text to check, e.g. an explainer."
     ),
     against: list[str] = typer.Option(
-        ..., "--against", "-a", help="Source articles (files or URLs); repeat for several."
+        [], "--against", "-a", help="Source articles (files or URLs); repeat for several."
+    ),
+    story: int | None = typer.Option(
+        None, "--story", help="Print the verdicts stored with a story's latest explainer."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
 ) -> None:
-    """Check every sentence of a text against source articles: supported, partly supported or
-    unsupported, with the reasons. Exit status 1 if any sentence is not supported."""
+    """Check every sentence of a text against source articles, or show the verdicts stored with
+    a story's explainer: supported, partly supported or unsupported, with the reasons.
+    Exit status 1 if any sentence is not supported."""
     from ..api import check as run_check
+    from ..api import stored_verdicts
 
-    text = explainer_file.read_text(encoding="utf-8")
-    results = run_check(text, against, settings=settings_of(ctx))
+    if (text_file is None) == (story is None):
+        fail("give a TEXT_FILE with --against ARTICLE..., or --story ID")
+    if story is not None:
+        rows = stored_verdicts(story, settings=settings_of(ctx))
+    else:
+        if not against:
+            fail("--against ARTICLE is needed: the articles to check the text against")
+        assert text_file is not None
+        text = text_file.read_text(encoding="utf-8")
+        rows = [
+            (s, v.label, v.reasons)
+            for s, v in run_check(text, against, settings=settings_of(ctx))
+        ]
     if as_json:
-        print_json([{"sentence": s, **v.model_dump(mode="json")} for s, v in results])
+        print_json([{"sentence": s, "label": label, "reasons": r} for s, label, r in rows])
     else:
         table = Table("#", "verdict", "sentence", "reasons", show_lines=True)
-        style = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
-        for n, (sentence, v) in enumerate(results, 1):
+        for n, (sentence, label, reasons) in enumerate(rows, 1):
             table.add_row(
                 str(n),
-                f"[{style[v.label]}]{v.label}[/]",
+                f"[{_STYLE.get(label, 'dim')}]{label}[/]",
                 escape(sentence),
-                escape("; ".join(v.reasons[:5])),
+                escape("; ".join(reasons[:5])),
             )
         console.print(table)
-        counts = {label: sum(v.label == label for _, v in results) for label in style}
+        counts = {label: sum(row[1] == label for row in rows) for label in _STYLE}
         console.print(", ".join(f"{n} {label.replace('_', ' ')}" for label, n in counts.items()))
-    raise typer.Exit(0 if all(v.supported for _, v in results) else 1)
+    raise typer.Exit(0 if all(label == "supported" for _, label, _ in rows) else 1)
 
 
 def engines(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:

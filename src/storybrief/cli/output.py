@@ -34,7 +34,9 @@ def print_json(data: Any) -> None:
 def fail(message: str, code: int = 2) -> NoReturn:
     from rich.markup import escape
 
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+    errors.print(
+        f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True
+    )
     raise typer.Exit(code)
 
 
