@@ -15,6 +15,8 @@ _API = {
     "articles": "api",
     "article": "api",
     "open_store": "api",
+    "explain": "api",
+    "check": "api",
     "Settings": "settings",
     "load_settings": "settings",
     "Article": "records",

@@ -58,7 +58,7 @@ def explain(
         False, "--regenerate", help="Write a new version even if the stored one is current."
     ),
 ) -> None:
-    """Write the explainer of a story: every sentence checked against, and citing, its sources.
+    """Write a story's explainer: every sentence checked against, and citing, its sources.
 
     Give SOURCE files/URLs, --story ID, or --example. The result is stored as the story's next
     explainer version (an unchanged story reuses its latest version unless --regenerate).
@@ -123,9 +123,11 @@ def check(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
 ) -> None:
-    """Check every sentence of a text against source articles, or show the verdicts stored with
-    a story's explainer: supported, partly supported or unsupported, with the reasons.
-    Exit status 1 if any sentence is not supported."""
+    """Check each sentence of a text against articles, or a story's stored verdicts.
+
+    Every sentence gets supported, partly supported or unsupported, with the reasons.
+    Exit status 1 if any sentence is not supported.
+    """
     from ..api import check as run_check
     from ..api import stored_verdicts
 
