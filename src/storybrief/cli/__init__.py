@@ -64,10 +64,11 @@ def _global(
 
 
 def _register() -> None:
-    from . import articles, explain
+    from . import articles, explain, serve
 
     articles.register(app)
     explain.register(app)
+    serve.register(app)
 
 
 _register()

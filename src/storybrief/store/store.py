@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -18,6 +18,7 @@ from ..records import Article
 from ..settings import Settings
 from ..text import Sentence
 from .database import create_db_engine, migrate
+from .search import SearchResults
 from .models import (
     ArticleRow,
     CitationRow,
@@ -232,6 +233,35 @@ class Store:
             for r in rows
         ]
 
+    def list_articles_by_id(self, ids: list[int]) -> list[ArticleSummary]:
+        """Summaries of these articles, in the order given (unknown ids left out)."""
+        if not ids:
+            return []
+        with self.session() as s:
+            rows = s.execute(
+                select(
+                    ArticleRow.id,
+                    ArticleRow.title,
+                    ArticleRow.site_name,
+                    ArticleRow.published_at,
+                    func.coalesce(ArticleRow.canonical_url, ArticleRow.url),
+                    ArticleRow.text,
+                    ArticleRow.story_id,
+                ).where(ArticleRow.id.in_(ids))
+            ).all()
+        found = {
+            r[0]: ArticleSummary(r[0], r[1], r[2], _aware(r[3]), r[4], len(r[5].split()), r[6])
+            for r in rows
+        }
+        return [found[i] for i in ids if i in found]
+
+    def search(self, query: str, *, limit: int = 20) -> SearchResults:
+        """Stories (by title and explainer text) and articles matching every word of
+        ``query``, best first (SQLite FTS5 or PostgreSQL full text search)."""
+        from .search import search
+
+        return search(self, query, limit=limit)
+
     def count_articles(self) -> int:
         with self.session() as s:
             return s.scalar(select(func.count(ArticleRow.id))) or 0
@@ -415,6 +445,84 @@ class Store:
                 )
                 for x in row.sentences
             ]
+
+    def get_explainer(self, explainer_id: int) -> StoredExplainer:
+        with self.session() as s:
+            row = s.get(ExplainerRow, explainer_id)
+            if row is None:
+                raise NotFoundError(f"no explainer with id {explainer_id}")
+            return _explainer(row)
+
+    def latest_explainers(self, story_ids: list[int]) -> dict[int, StoredExplainer]:
+        """The newest explainer of each of these stories that has one (one query)."""
+        if not story_ids:
+            return {}
+        with self.session() as s:
+            newest = (
+                select(ExplainerRow.story_id, func.max(ExplainerRow.version).label("version"))
+                .where(ExplainerRow.story_id.in_(story_ids))
+                .group_by(ExplainerRow.story_id)
+                .subquery()
+            )
+            rows = s.scalars(
+                select(ExplainerRow).join(
+                    newest,
+                    (ExplainerRow.story_id == newest.c.story_id)
+                    & (ExplainerRow.version == newest.c.version),
+                )
+            ).all()
+            return {r.story_id: _explainer(r) for r in rows}
+
+    def recent_explainers(self, *, limit: int = 50) -> list[StoredExplainer]:
+        """Explainer versions, newest first, across all stories (what feeds publish)."""
+        with self.session() as s:
+            rows = s.scalars(
+                select(ExplainerRow)
+                .order_by(ExplainerRow.created_at.desc(), ExplainerRow.id.desc())
+                .limit(limit)
+            ).all()
+            return [_explainer(r) for r in rows]
+
+    def reader_feedback(self, explainer_id: int, reader_id: str) -> tuple[bool, str | None] | None:
+        """This reader's answer for this explainer version (useful, reason), if any."""
+        with self.session() as s:
+            row = s.execute(
+                select(FeedbackRow.useful, FeedbackRow.reason).where(
+                    FeedbackRow.explainer_id == explainer_id, FeedbackRow.reader_id == reader_id
+                )
+            ).first()
+        return (bool(row[0]), row[1]) if row is not None else None
+
+    def feedback_stats(self, *, limit: int = 100) -> list[tuple[int, int, int, int, int]]:
+        """Answers per explainer version with any: (explainer id, story id, version, yes, no),
+        most recent explainers first."""
+        with self.session() as s:
+            yes = func.sum(case((FeedbackRow.useful.is_(True), 1), else_=0))
+            no = func.sum(case((FeedbackRow.useful.is_(False), 1), else_=0))
+            rows = s.execute(
+                select(ExplainerRow.id, ExplainerRow.story_id, ExplainerRow.version, yes, no)
+                .join(FeedbackRow, FeedbackRow.explainer_id == ExplainerRow.id)
+                .group_by(ExplainerRow.id, ExplainerRow.story_id, ExplainerRow.version)
+                .order_by(ExplainerRow.id.desc())
+                .limit(limit)
+            ).all()
+        return [(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0)) for r in rows]
+
+    def feedback_reasons(self, explainer_id: int, *, limit: int = 50) -> list[str]:
+        """The reasons readers gave with a "No", newest first."""
+        with self.session() as s:
+            return list(
+                s.scalars(
+                    select(FeedbackRow.reason)
+                    .where(
+                        FeedbackRow.explainer_id == explainer_id,
+                        FeedbackRow.useful.is_(False),
+                        FeedbackRow.reason.is_not(None),
+                    )
+                    .order_by(FeedbackRow.updated_at.desc())
+                    .limit(limit)
+                )
+            )
 
     def record_feedback(
         self, explainer_id: int, reader_id: str, useful: bool, reason: str | None = None

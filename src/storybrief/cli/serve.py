@@ -1,0 +1,35 @@
+"""`storybrief serve`: the web pages, JSON API and feeds."""
+
+from __future__ import annotations
+
+import typer
+
+from .output import console, settings_of
+
+
+def serve(
+    ctx: typer.Context,
+    host: str | None = typer.Option(
+        None, "--host", help="Address to bind (default 127.0.0.1; others need an API token)."
+    ),
+    port: int | None = typer.Option(None, "--port", "-p", help="Port (default 8000)."),
+    log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+) -> None:
+    """Serve the explainers: pages at /, JSON API at /api/v1, feeds at /feeds."""
+    from ..serve import run
+    from ..serve.security import check_bind
+
+    settings = settings_of(ctx)
+    shown_host = host or settings.serve_host
+    shown_port = settings.serve_port if port is None else port
+    check_bind(shown_host, settings)
+    console.print(
+        f"storybrief: http://{shown_host}:{shown_port}/  "
+        f"(API: /api/v1/openapi.json, feeds: /feeds/explainers.rss) — Ctrl+C stops",
+        highlight=False,
+    )
+    run(settings, host=host, port=port, log_level=log_level)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

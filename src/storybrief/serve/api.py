@@ -1,0 +1,501 @@
+"""The JSON API, ``/api/v1``: stories, explainers (every version, as JSON, Markdown, HTML or
+text), articles, search, feedback; submitting articles and feed URLs and (re)explaining a
+story. Writes and feedback statistics need the API token; reads are public unless
+``public_read`` is off."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from ..explain import Explainer, render
+from ..records import Article
+from ..settings import Settings
+from ..store import Store, StoredExplainer
+from . import views
+from .security import token_ok
+
+_bearer = HTTPBearer(auto_error=False, description="the api_token from settings")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ExplainerFormat = Literal["json", "markdown", "html", "text"]
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
+    settings = _settings(request)
+    if settings.api_token is None:
+        raise HTTPException(
+            403, "this server has no API token configured (api_token), so this is disabled"
+        )
+    header = f"Bearer {credentials.credentials}" if credentials else None
+    if not token_ok(settings, header):
+        raise HTTPException(
+            401, "a valid API token is needed: Authorization: Bearer <api_token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def require_token(request: Request, credentials: Credentials) -> None:
+    """Writes and operator data: the API token, within the write rate limit."""
+    _check_token(request, credentials)
+
+
+def require_write(request: Request, credentials: Credentials) -> None:
+    _check_token(request, credentials)
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.write_limiter.hit(client)
+    if wait:
+        raise HTTPException(
+            429, "too many write requests; slow down", headers={"Retry-After": str(int(wait) + 1)}
+        )
+
+
+def require_read(request: Request, credentials: Credentials) -> None:
+    if not _settings(request).public_read:
+        _check_token(request, credentials)
+
+
+router = APIRouter(tags=["api"], dependencies=[Depends(require_read)])
+
+# -- response models ---------------------------------------------------------------------------
+
+
+class StoryOut(BaseModel):
+    id: int
+    title: str
+    outlets: list[str]
+    articles: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+    explainer_versions: int
+    first_line: str | None = Field(description="the first sentence of What's Happening")
+    url: str
+
+
+class VersionOut(BaseModel):
+    id: int
+    story_id: int
+    version: int
+    engine: str
+    headline: str | None
+    created_at: datetime
+    url: str
+
+
+class StoryDetail(StoryOut):
+    article_ids: list[int]
+    versions: list[VersionOut]
+
+
+class ArticleOut(BaseModel):
+    id: int
+    title: str | None
+    site_name: str | None
+    published_at: datetime | None
+    url: str | None
+    words: int
+    story_id: int | None
+
+
+class SentenceOut(BaseModel):
+    index: int
+    text: str
+    start: int
+    end: int
+    is_heading: bool
+
+
+class ArticleDetail(BaseModel):
+    id: int
+    title: str | None
+    authors: list[str]
+    published_at: datetime | None
+    site_name: str | None
+    url: str | None
+    canonical_url: str | None
+    language: str | None
+    story_id: int | None
+    fetched_at: datetime | None
+    text: str
+    sentences: list[SentenceOut]
+
+
+class SearchOut(BaseModel):
+    query: str
+    stories: list[StoryOut]
+    articles: list[ArticleOut]
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reader_id: str = Field(min_length=1, max_length=64, description="who answers (one per reader)")
+    useful: bool
+    reason: str | None = Field(default=None, max_length=300)
+
+
+class FeedbackCounts(BaseModel):
+    explainer_id: int
+    story_id: int
+    version: int
+    yes: int
+    no: int
+    reasons: list[str] = Field(default_factory=list, description="reasons given with a No")
+
+
+class SubmittedArticle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, max_length=500_000, description="plain text")
+    html: str | None = Field(default=None, max_length=900_000, description="an HTML page")
+    title: str | None = Field(default=None, max_length=500)
+    url: HttpUrl | None = None
+    site_name: str | None = Field(default=None, max_length=200)
+    published_at: datetime | None = None
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    urls: list[HttpUrl] = Field(
+        default_factory=list, max_length=50, description="pages, feeds (RSS/Atom/JSON) or OPML"
+    )
+    articles: list[SubmittedArticle] = Field(default_factory=list, max_length=20)
+
+
+class ItemOut(BaseModel):
+    location: str
+    status: str
+    article_id: int | None
+    title: str | None
+    reason: str | None
+
+
+class SubmitOut(BaseModel):
+    ok: bool
+    counts: dict[str, int]
+    items: list[ItemOut]
+
+
+class ExplainIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    engine: str | None = Field(default=None, max_length=64)
+    regenerate: bool = False
+
+
+class ExplainOut(BaseModel):
+    story_id: int | None
+    version: int | None
+    explainer_id: int | None
+    cached: bool
+    explainer: dict[str, Any]
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _story_out(request: Request, item: views.StoryItem, first_seen: datetime | None) -> StoryOut:
+    return StoryOut(
+        id=item.id,
+        title=item.title,
+        outlets=item.outlets,
+        articles=item.size,
+        first_seen=first_seen,
+        last_seen=item.last_seen,
+        explainer_versions=item.versions,
+        first_line=item.first_line,
+        url=str(request.url_for("story", story_id=item.id)),
+    )
+
+
+def _stories_out(request: Request, stories: list[Any]) -> list[StoryOut]:
+    items = views.story_items(_store(request), stories)
+    return [_story_out(request, i, s.first_seen) for i, s in zip(items, stories, strict=True)]
+
+
+def _version_out(request: Request, e: StoredExplainer) -> VersionOut:
+    return VersionOut(
+        id=e.id,
+        story_id=e.story_id,
+        version=e.version,
+        engine=e.engine,
+        headline=e.document.get("headline"),
+        created_at=e.created_at,
+        url=f"{request.url_for('story', story_id=e.story_id)}?version={e.version}",
+    )
+
+
+def _article_out(a: Any) -> ArticleOut:
+    return ArticleOut(
+        id=a.id,
+        title=a.title,
+        site_name=a.site_name,
+        published_at=a.published_at,
+        url=a.url,
+        words=a.words,
+        story_id=a.story_id,
+    )
+
+
+def _render_explainer(store: Store, stored: StoredExplainer, fmt: ExplainerFormat) -> Response:
+    explainer = Explainer.model_validate(stored.document)
+    if fmt == "json":
+        return Response(render(explainer, "json"), media_type="application/json")
+    if fmt == "markdown":
+        return PlainTextResponse(render(explainer, "markdown"), media_type="text/markdown")
+    if fmt == "html":
+        ids = [s.id for s in explainer.sources]
+        articles = list(views._stored_articles(store, ids).values())
+        return PlainTextResponse(render(explainer, "html", articles=articles), media_type="text/html")
+    return PlainTextResponse(render(explainer, "text", citations=True))
+
+
+_FORMAT_DOC = {
+    "description": "the explainer: JSON (explainer.schema.json), Markdown, an escaped HTML "
+    "fragment, or plain text with [source:sentence] citations",
+    "content": {
+        "application/json": {},
+        "text/markdown": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}},
+        "text/plain": {"schema": {"type": "string"}},
+    },
+}
+
+# -- stories and explainers -----------------------------------------------------------------
+
+
+@router.get("/stories", response_model=list[StoryOut], summary="Latest stories")
+def list_stories(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[StoryOut]:
+    return _stories_out(request, _store(request).list_stories(limit=limit, offset=offset))
+
+
+@router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story")
+def get_story(request: Request, story_id: int) -> StoryDetail:
+    store = _store(request)
+    story = store.get_story(story_id)
+    (out,) = _stories_out(request, [story])
+    return StoryDetail(
+        **out.model_dump(),
+        article_ids=store.story_article_ids(story_id),
+        versions=[_version_out(request, v) for v in store.explainer_versions(story_id)],
+    )
+
+
+@router.get(
+    "/stories/{story_id}/explainers",
+    response_model=list[VersionOut],
+    summary="Every version of a story's explainer, newest first",
+)
+def story_versions(request: Request, story_id: int) -> list[VersionOut]:
+    store = _store(request)
+    store.get_story(story_id)  # 404 for an unknown story
+    return [_version_out(request, v) for v in store.explainer_versions(story_id)]
+
+
+@router.get(
+    "/stories/{story_id}/explainer",
+    summary="A story's explainer (the latest version unless `version`)",
+    responses={200: _FORMAT_DOC},
+    response_class=Response,
+)
+def story_explainer(
+    request: Request,
+    story_id: int,
+    version: Annotated[int | None, Query(ge=1)] = None,
+    format: ExplainerFormat = "json",
+) -> Response:
+    store = _store(request)
+    versions = store.explainer_versions(story_id)
+    chosen = next((v for v in versions if version is None or v.version == version), None)
+    if chosen is None:
+        store.get_story(story_id)
+        what = f"version {version}" if version else "an explainer yet"
+        raise HTTPException(404, f"story {story_id} has no {what}")
+    return _render_explainer(store, chosen, format)
+
+
+@router.get(
+    "/explainers/{explainer_id}",
+    summary="One explainer version by id",
+    responses={200: _FORMAT_DOC},
+    response_class=Response,
+)
+def get_explainer(
+    request: Request, explainer_id: int, format: ExplainerFormat = "json"
+) -> Response:
+    store = _store(request)
+    return _render_explainer(store, store.get_explainer(explainer_id), format)
+
+
+@router.post(
+    "/stories/{story_id}/explain",
+    response_model=ExplainOut,
+    summary="Write (or reuse) the explainer of a story",
+    dependencies=[Depends(require_write)],
+)
+def explain_story(request: Request, story_id: int, body: ExplainIn | None = None) -> ExplainOut:
+    from ..api import explain
+
+    body = body or ExplainIn()
+    result = explain(
+        story_id=story_id,
+        engine=body.engine,
+        regenerate=body.regenerate,
+        settings=_settings(request),
+        store=_store(request),
+    )
+    return ExplainOut(
+        story_id=result.story_id,
+        version=result.version,
+        explainer_id=result.explainer_id,
+        cached=result.cached,
+        explainer=result.explainer.model_dump(mode="json"),
+    )
+
+
+# -- articles ---------------------------------------------------------------------------------
+
+
+@router.get("/articles", response_model=list[ArticleOut], summary="Stored articles, newest first")
+def list_articles(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ArticleOut]:
+    return [_article_out(a) for a in _store(request).list_articles(limit=limit, offset=offset)]
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
+def get_article(request: Request, article_id: int) -> ArticleDetail:
+    a: Article = _store(request).get_article(article_id)
+    return ArticleDetail(
+        id=a.id or article_id,
+        title=a.title,
+        authors=a.authors,
+        published_at=a.published_at,
+        site_name=a.site_name,
+        url=a.url,
+        canonical_url=a.canonical_url,
+        language=a.language,
+        story_id=a.story_id,
+        fetched_at=a.fetched_at,
+        text=a.text,
+        sentences=[
+            SentenceOut(index=s.index, text=s.text, start=s.start, end=s.end, is_heading=s.is_heading)
+            for s in a.sentences
+        ],
+    )
+
+
+@router.post(
+    "/articles",
+    response_model=SubmitOut,
+    summary="Submit articles (text or HTML) and page or feed URLs to ingest",
+    dependencies=[Depends(require_write)],
+)
+def submit(request: Request, body: SubmitIn) -> SubmitOut:
+    from .submit import submit as run_submit
+
+    if not body.urls and not body.articles:
+        raise HTTPException(422, "nothing to ingest: give urls or articles")
+    report = run_submit(
+        [str(u) for u in body.urls],
+        [a.model_dump() for a in body.articles],
+        settings=_settings(request),
+        store=_store(request),
+    )
+    return SubmitOut(
+        ok=report.ok,
+        counts=report.counts,
+        items=[
+            ItemOut(
+                location=i.location,
+                status=i.status,
+                article_id=i.article_id,
+                title=i.title,
+                reason=i.reason,
+            )
+            for i in report.items
+        ],
+    )
+
+
+@router.get("/search", response_model=SearchOut, summary="Full-text search of stories and articles")
+def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SearchOut:
+    results = _store(request).search(q, limit=limit)
+    return SearchOut(
+        query=q,
+        stories=_stories_out(request, results.stories),
+        articles=[_article_out(a) for a in results.articles],
+    )
+
+
+# -- feedback -----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/explainers/{explainer_id}/feedback",
+    response_model=FeedbackCounts,
+    summary="Record a reader's answer to “Do you find this article useful?”",
+    dependencies=[Depends(require_write)],
+)
+def post_feedback(request: Request, explainer_id: int, body: FeedbackIn) -> FeedbackCounts:
+    store = _store(request)
+    reason = " ".join((body.reason or "").split()) if not body.useful else ""
+    store.record_feedback(explainer_id, body.reader_id, body.useful, reason or None)
+    return _counts(store, explainer_id)
+
+
+@router.get(
+    "/explainers/{explainer_id}/feedback",
+    response_model=FeedbackCounts,
+    summary="Feedback counts and reasons for one explainer version (operator)",
+    dependencies=[Depends(require_token)],
+)
+def get_feedback(request: Request, explainer_id: int) -> FeedbackCounts:
+    return _counts(_store(request), explainer_id)
+
+
+@router.get(
+    "/feedback",
+    response_model=list[FeedbackCounts],
+    summary="Feedback counts of every explainer version that has answers (operator)",
+    dependencies=[Depends(require_token)],
+)
+def feedback_stats(
+    request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[FeedbackCounts]:
+    return [
+        FeedbackCounts(explainer_id=e, story_id=s, version=v, yes=y, no=n)
+        for e, s, v, y, n in _store(request).feedback_stats(limit=limit)
+    ]
+
+
+def _counts(store: Store, explainer_id: int) -> FeedbackCounts:
+    stored = store.get_explainer(explainer_id)
+    counts = store.feedback_counts(explainer_id)
+    return FeedbackCounts(
+        explainer_id=explainer_id,
+        story_id=stored.story_id,
+        version=stored.version,
+        yes=counts["yes"],
+        no=counts["no"],
+        reasons=store.feedback_reasons(explainer_id),
+    )

@@ -1,0 +1,155 @@
+"""The web app: built by :func:`create_app`, never at import time, so each caller (the
+``serve`` command, a test, a benchmark) hands it its own settings and store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..errors import (
+    ConfigError,
+    EngineError,
+    MissingExtraError,
+    NotFoundError,
+    SourceError,
+    StorageError,
+    StorybriefError,
+)
+from ..settings import Settings
+from ..store import Store
+from .security import GuardMiddleware, RateLimiter, Signer, secret_key
+
+HERE = Path(__file__).parent
+API_PREFIX = "/api/v1"
+
+_STATUS = [
+    (NotFoundError, 404),
+    (ConfigError, 400),
+    (SourceError, 422),
+    (MissingExtraError, 501),
+    (EngineError, 502),
+    (StorageError, 503),
+]
+
+
+def status_of(exc: StorybriefError) -> int:
+    for kind, status in _STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def when(value: datetime | None, fmt: str = "%d %b %Y, %H:%M UTC") -> str:
+    return value.strftime(fmt) if value else ""
+
+
+def templates() -> Jinja2Templates:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,  # everything a template prints is escaped unless marked safe
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = when
+    env.filters["iso"] = lambda v: v.isoformat() if v else ""
+    return Jinja2Templates(env=env)
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith(API_PREFIX):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The web pages, the JSON API (``/api/v1``, OpenAPI at ``/api/v1/openapi.json``) and the
+    feeds, over ``store`` (opened from ``settings`` and closed on shutdown when not given)."""
+    owned = store is None
+    store = store or Store.open(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            store.close()
+
+    app = FastAPI(
+        title=f"{settings.site_title} API",
+        version=__version__,
+        description="News explainers whose every sentence cites its sources. Read endpoints "
+        "are public unless `public_read` is off; write endpoints and feedback statistics need "
+        "`Authorization: Bearer <api_token>`.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,  # the bundled Swagger/ReDoc pages load scripts from a CDN
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.templates = templates()
+    app.state.signer = Signer(secret_key(settings))
+    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_per_minute)
+    app.state.write_limiter = RateLimiter(settings.write_rate_per_minute)
+    app.add_middleware(GuardMiddleware, max_bytes=settings.max_request_bytes)
+
+    from . import api, pages
+
+    app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(StorybriefError)
+    async def _storybrief_error(request: Request, exc: StorybriefError) -> Response:
+        status = status_of(exc)
+        message = str(exc) if status != 503 else "the database is unavailable; try again"
+        return error_response(request, status, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, str(exc.detail), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if wants_json(request):
+            errors = [
+                {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
+                for e in exc.errors()
+            ]
+            return JSONResponse({"detail": errors}, status_code=422)
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+            for e in exc.errors()
+        )
+        return error_response(request, 422, f"invalid request ({problems})")
+
+    return app
+
+
+def error_response(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON error for API clients, an error page for browsers."""
+    if wants_json(request):
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    page: Any = request.app.state.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "message": message, "site_title": request.app.state.settings.site_title},
+        status_code=status,
+        headers=headers,
+    )
+    return page if isinstance(page, HTMLResponse) else HTMLResponse(str(message), status)

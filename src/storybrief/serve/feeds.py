@@ -1,0 +1,92 @@
+"""Feeds out: RSS 2.0 and Atom documents of new and updated explainers (each stored version is
+an entry), built with ElementTree so every text is escaped."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from ..store import StoredExplainer
+from .views import first_line
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+
+
+def _headline(e: StoredExplainer) -> str:
+    return str(e.document.get("headline") or f"Story {e.story_id}")
+
+
+def _summary(e: StoredExplainer) -> str:
+    """What's Happening as one paragraph, then the AI label."""
+    sections = e.document.get("sections") or []
+    if sections and sections[0].get("sentences"):
+        text = " ".join(s["text"] for s in sections[0]["sentences"])
+    else:
+        text = first_line(e.document) or ""
+    return f"{text} (AI Generated Content, version {e.version})".strip()
+
+
+def _link(base: str, e: StoredExplainer) -> str:
+    return f"{base}/stories/{e.story_id}?version={e.version}"
+
+
+def _utc(when: datetime) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def rss(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
+    root = ET.Element("rss", version="2.0", attrib={"xmlns:atom": ATOM_NS})
+    channel = ET.SubElement(root, "channel")
+    ET.SubElement(channel, "title").text = f"{title}: explainers"
+    ET.SubElement(channel, "link").text = f"{base}/"
+    ET.SubElement(channel, "description").text = (
+        "New and updated news explainers; every sentence cites its sources."
+    )
+    ET.SubElement(
+        channel,
+        "atom:link",
+        href=f"{base}/feeds/explainers.rss",
+        rel="self",
+        type="application/rss+xml",
+    )
+    if explainers:
+        ET.SubElement(channel, "lastBuildDate").text = format_datetime(
+            _utc(max(e.created_at for e in explainers))
+        )
+    for e in explainers:
+        item = ET.SubElement(channel, "item")
+        ET.SubElement(item, "title").text = _headline(e)
+        ET.SubElement(item, "link").text = _link(base, e)
+        ET.SubElement(item, "guid", isPermaLink="true").text = _link(base, e)
+        ET.SubElement(item, "pubDate").text = format_datetime(_utc(e.created_at))
+        ET.SubElement(item, "description").text = _summary(e)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def atom(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
+    ET.register_namespace("", ATOM_NS)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
+        if text is not None:
+            element.text = text
+        return element
+
+    feed = ET.Element(f"{{{ATOM_NS}}}feed")
+    sub(feed, "title", f"{title}: explainers")
+    sub(feed, "id", f"{base}/feeds/explainers.atom")
+    sub(feed, "link", href=f"{base}/feeds/explainers.atom", rel="self")
+    sub(feed, "link", href=f"{base}/", rel="alternate", type="text/html")
+    newest = max((e.created_at for e in explainers), default=datetime(1970, 1, 1, tzinfo=UTC))
+    sub(feed, "updated", _utc(newest).isoformat())
+    author = sub(feed, "author")
+    sub(author, "name", title)
+    for e in explainers:
+        entry = sub(feed, "entry")
+        sub(entry, "title", _headline(e))
+        sub(entry, "id", _link(base, e))
+        sub(entry, "link", href=_link(base, e), rel="alternate", type="text/html")
+        sub(entry, "updated", _utc(e.created_at).isoformat())
+        sub(entry, "summary", _summary(e))
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

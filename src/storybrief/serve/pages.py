@@ -1,0 +1,194 @@
+"""The server-rendered pages: front page, story page with its feedback form, article page,
+search, and the feeds. Route handlers only read and write through the library."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from ..store import Store
+from . import feeds, views
+from .security import Signer
+
+router = APIRouter(include_in_schema=False)
+
+READER_COOKIE = "sb_reader"
+READER_MAX_AGE = 60 * 60 * 24 * 365
+REASON_MAX = 300
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    settings = request.app.state.settings
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, name, {"site_title": settings.site_title, **context}, status_code=status
+    )
+    return response
+
+
+def _reader(request: Request) -> tuple[str, str | None]:
+    """The reader's id, and the cookie value to set when the reader is new."""
+    signer: Signer = request.app.state.signer
+    reader = signer.reader_of(request.cookies.get(READER_COOKIE))
+    if reader is not None:
+        return reader, None
+    return signer.new_reader()
+
+
+def _set_reader(request: Request, response: Response, cookie: str | None) -> None:
+    if cookie is not None:
+        response.set_cookie(
+            READER_COOKIE,
+            cookie,
+            max_age=READER_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+
+
+@router.get("/")
+def front_page(request: Request, offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
+    items = views.front_page(_store(request), limit=30, offset=offset)
+    return _render(request, "index.html", {"items": items, "offset": offset, "page_size": 30})
+
+
+@router.get("/stories/{story_id}")
+def story(
+    request: Request,
+    story_id: int,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    store = _store(request)
+    page = views.story_page(store, story_id, version)
+    reader, new_cookie = _reader(request)
+    answer = None
+    if page.stored is not None and new_cookie is None:
+        answer = store.reader_feedback(page.stored.id, reader)
+    url = str(request.url_for("story", story_id=story_id))
+    canonical = f"{url}?version={page.stored.version}" if page.stored and version else url
+    response = _render(
+        request,
+        "story.html",
+        {
+            "page": page,
+            "answer": answer,
+            "csrf": request.app.state.signer.csrf_token(reader),
+            "json_ld": views.json_ld(page, canonical, request.app.state.settings.site_title),
+            "canonical": canonical,
+            "reason_max": REASON_MAX,
+            "saved": request.query_params.get("saved") == "1",
+        },
+    )
+    response.headers["Cache-Control"] = "no-cache"
+    _set_reader(request, response, new_cookie)
+    return response
+
+
+@router.post("/stories/{story_id}/feedback")
+def feedback(
+    request: Request,
+    story_id: int,
+    explainer_id: Annotated[int, Form()],
+    useful: Annotated[Literal["yes", "no"], Form()],
+    csrf: Annotated[str, Form(max_length=100)],
+    reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
+) -> Response:
+    """The answer to "Do you find this article useful?": one per reader (cookie) and
+    explainer version; answering again changes it. A plain form POST (redirects back to
+    the story) or, with ``Accept: application/json``, a JSON reply for the page's script."""
+    signer: Signer = request.app.state.signer
+    if not _same_origin(request):
+        raise HTTPException(403, "cross-site form submissions are refused")
+    reader = signer.reader_of(request.cookies.get(READER_COOKIE))
+    if reader is None:
+        raise HTTPException(
+            403, "your answer could not be recorded: this site needs a cookie to remember it"
+        )
+    if not signer.csrf_ok(reader, csrf):
+        raise HTTPException(403, "the form has expired; reload the page and answer again")
+    client = request.client.host if request.client else "unknown"
+    wait = request.app.state.feedback_limiter.hit(f"{client}|{reader}")
+    if wait:
+        raise HTTPException(
+            429, "too many answers in a short time; try again in a minute",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    store = _store(request)
+    stored = store.get_explainer(explainer_id)
+    if stored.story_id != story_id:
+        raise HTTPException(404, f"explainer {explainer_id} is not one of story {story_id}")
+    text = " ".join(reason.split())[:REASON_MAX] if useful == "no" else ""
+    store.record_feedback(explainer_id, reader, useful == "yes", text or None)
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(
+            {"explainer_id": explainer_id, "useful": useful == "yes", "reason": text or None}
+        )
+    latest = store.latest_explainer(story_id)
+    query = "saved=1" if latest and latest.id == explainer_id else f"version={stored.version}&saved=1"
+    return RedirectResponse(f"/stories/{story_id}?{query}#feedback", status_code=303)
+
+
+def _same_origin(request: Request) -> bool:
+    """Browsers name the page a form was sent from; refuse other sites' pages. (Without the
+    headers, the SameSite cookie and the CSRF token still stand guard.)"""
+    if request.headers.get("sec-fetch-site") in ("cross-site", "same-site"):
+        return False
+    origin = request.headers.get("origin")
+    if origin and origin != "null":
+        host = request.headers.get("host", "")
+        return urlsplit(origin).netloc == host
+    return True
+
+
+@router.get("/articles/{article_id}")
+def article(request: Request, article_id: int) -> Response:
+    found = _store(request).get_article(article_id)
+    return _render(
+        request, "article.html", {"article": found, "url": views._web_url(found.canonical_url or found.url)}
+    )
+
+
+@router.get("/search")
+def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    query = " ".join(q.split())
+    stories: list[views.StoryItem] = []
+    articles: list[Any] = []
+    if query:
+        results = _store(request).search(query, limit=20)
+        stories = views.story_items(_store(request), results.stories)
+        articles = results.articles
+    return _render(
+        request, "search.html", {"q": query, "stories": stories, "articles": articles}
+    )
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/feeds/explainers.rss")
+def rss_feed(request: Request) -> Response:
+    body = feeds.rss(
+        _store(request).recent_explainers(limit=50),
+        base=_base(request),
+        title=request.app.state.settings.site_title,
+    )
+    return Response(body, media_type="application/rss+xml; charset=utf-8")
+
+
+@router.get("/feeds/explainers.atom")
+def atom_feed(request: Request) -> Response:
+    body = feeds.atom(
+        _store(request).recent_explainers(limit=50),
+        base=_base(request),
+        title=request.app.state.settings.site_title,
+    )
+    return Response(body, media_type="application/atom+xml; charset=utf-8")

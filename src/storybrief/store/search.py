@@ -1,0 +1,140 @@
+"""Full-text search over stories (their titles and explainer sentences) and articles (title
+and body): SQLite FTS5 indexes (migration 0002) or PostgreSQL's built-in full text search.
+
+Queries are words, not syntax: every word must match, stemmed and with accents ignored, so
+``"bridges reopened"`` finds "Harbor Bridge Reopens". Operators and quotes typed by a reader
+are just more words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, literal, select, text
+
+from .models import ArticleRow, ExplainerRow, ExplainerSentenceRow, Story
+
+if TYPE_CHECKING:
+    from .store import ArticleSummary, Store, StorySummary
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_WORDS = 12
+
+
+@dataclass
+class SearchResults:
+    stories: list[StorySummary] = field(default_factory=list)
+    articles: list[ArticleSummary] = field(default_factory=list)
+
+
+def words(query: str) -> list[str]:
+    return _WORD.findall(query.lower())[:MAX_WORDS]
+
+
+def search(store: Store, query: str, *, limit: int = 20) -> SearchResults:
+    terms = words(query)
+    if not terms:
+        return SearchResults()
+    if store.engine.dialect.name == "sqlite":
+        story_ids, article_ids = _sqlite(store, terms, limit)
+    else:
+        story_ids, article_ids = _postgres(store, terms, limit)
+    stories = {s.id: s for s in store.list_stories(ids=story_ids, limit=len(story_ids) or 1)}
+    articles = {a.id: a for a in store.list_articles_by_id(article_ids)}
+    return SearchResults(
+        [stories[i] for i in story_ids if i in stories],
+        [articles[i] for i in article_ids if i in articles],
+    )
+
+
+def _merge(*ranked: list[int], limit: int) -> list[int]:
+    """Ids in order of first appearance across the ranked lists, without repeats."""
+    out: list[int] = []
+    for ids in ranked:
+        for i in ids:
+            if i is not None and i not in out:
+                out.append(i)
+    return out[:limit]
+
+
+def _sqlite(store: Store, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
+    match = " ".join(f'"{t}"' for t in terms)
+    with store.session() as s:
+
+        def ranked(index: str, n: int) -> list[int]:
+            rows = s.execute(
+                text(f"SELECT rowid FROM {index} WHERE {index} MATCH :q ORDER BY rank LIMIT :n"),
+                {"q": match, "n": n},
+            )
+            return [r[0] for r in rows]
+
+        article_ids = ranked("article_search", limit)
+        titled = ranked("story_search", limit)
+        sentence_ids = ranked("explainer_search", limit * 10)
+        explained = _stories_of_sentences(s, sentence_ids)
+        via_articles = _stories_of_articles(s, article_ids)
+    return _merge(titled, explained, via_articles, limit=limit), article_ids
+
+
+def _postgres(store: Store, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
+    tsquery = func.plainto_tsquery("english", literal(" ".join(terms)))
+
+    def vector(*columns):  # type: ignore[no-untyped-def]
+        joined = func.concat_ws(" ", *columns)
+        return func.to_tsvector("english", joined)
+
+    with store.session() as s:
+        doc = vector(ArticleRow.title, ArticleRow.text)
+        article_ids = list(
+            s.scalars(
+                select(ArticleRow.id)
+                .where(doc.op("@@")(tsquery))
+                .order_by(func.ts_rank(doc, tsquery).desc(), ArticleRow.id.desc())
+                .limit(limit)
+            )
+        )
+        title = vector(Story.title)
+        titled = list(
+            s.scalars(
+                select(Story.id)
+                .where(title.op("@@")(tsquery))
+                .order_by(func.ts_rank(title, tsquery).desc(), Story.id.desc())
+                .limit(limit)
+            )
+        )
+        sentence = vector(ExplainerSentenceRow.text)
+        sentence_ids = list(
+            s.scalars(
+                select(ExplainerSentenceRow.id)
+                .where(sentence.op("@@")(tsquery))
+                .order_by(func.ts_rank(sentence, tsquery).desc())
+                .limit(limit * 10)
+            )
+        )
+        explained = _stories_of_sentences(s, sentence_ids)
+        via_articles = _stories_of_articles(s, article_ids)
+    return _merge(titled, explained, via_articles, limit=limit), article_ids
+
+
+def _stories_of_sentences(s, sentence_ids: list[int]) -> list[int]:  # type: ignore[no-untyped-def]
+    if not sentence_ids:
+        return []
+    rows = s.execute(
+        select(ExplainerSentenceRow.id, ExplainerRow.story_id)
+        .join(ExplainerRow, ExplainerRow.id == ExplainerSentenceRow.explainer_id)
+        .where(ExplainerSentenceRow.id.in_(sentence_ids))
+    ).all()
+    story_of = dict(rows)
+    return [story_of[i] for i in sentence_ids if i in story_of]
+
+
+def _stories_of_articles(s, article_ids: list[int]) -> list[int]:  # type: ignore[no-untyped-def]
+    if not article_ids:
+        return []
+    rows = s.execute(
+        select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.id.in_(article_ids))
+    ).all()
+    story_of = dict(rows)
+    return [story_of[i] for i in article_ids if story_of.get(i) is not None]
