@@ -60,6 +60,7 @@ class SourceView:
     outlet: str | None
     url: str | None
     published_at: datetime | None
+    retrieved_at: datetime | None  # when the source gives no publication time
     stored: bool  # whether a copy is in the store (linkable as /articles/ID)
 
 
@@ -180,9 +181,8 @@ def story_page(store: Store, story_id: int, version: int | None = None) -> Story
                 title=source.title or source.url or f"Article {source.id}",
                 outlet=source.outlet,
                 url=_web_url(source.url),
-                published_at=source.published_at
-                or (article.published_at if article else None)
-                or (article.fetched_at if article else None),
+                published_at=source.published_at or (article.published_at if article else None),
+                retrieved_at=article.fetched_at if article else None,
                 stored=article is not None,
             )
         )
