@@ -1,11 +1,14 @@
 """LLM engines with a real model: the package-shipped GGUF model (storybrief[llamacpp-model])
-behind llama-cpp-python's OpenAI-compatible server on 127.0.0.1 (the ``openai`` engine), and in
-process (the ``llamacpp`` engine). Skipped, with the reason, when llama-cpp-python, its server
-or the model package is missing. Kept short: a five-sentence story, a small context and reply
-(a reply cut off at max_tokens is closed after its last complete sentence)."""
+behind llama-cpp-python's OpenAI-compatible server on 127.0.0.1 (the ``openai`` engine: happy
+path, malformed JSON from the model, time-outs, the server going down), and in process (the
+``llamacpp`` engine, built through the registry as the CLI builds it). Skipped, with the reason,
+when llama-cpp-python, its server or the model package is missing; CI installs them
+(.ci/llama.sh). Kept short: a five-sentence story, a small context and reply (a reply cut off at
+max_tokens is closed after its last complete sentence)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 from tests.llm_server import llama_server, model_or_skip, server_or_skip
 
+from storybrief.errors import EngineError
 from storybrief.explain.llm import generation_of
 from storybrief.explain.llm.prompt import PROMPT_VERSION
 from storybrief.explain.model import Explainer
@@ -77,14 +81,81 @@ def test_openai_engine_against_a_real_server(server_url: str, tmp_path: Path) ->
     assert explainer.engine_options["structured"] == "json_object"
 
 
+def test_malformed_json_from_the_model_is_sent_back_then_reported(
+    server_url: str, tmp_path: Path
+) -> None:
+    """No grammar and a reply cut off after a few tokens: the model's JSON is broken, the
+    engine sends it back with the error once, then gives up with a clear message."""
+    from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
+
+    options = OpenAIOptions(
+        base_url=server_url,
+        structured="prompt",
+        max_tokens=16,
+        context_tokens=1024,
+        repair_attempts=1,
+        timeout=240,
+        cache=False,
+    )
+    with pytest.raises(EngineError) as caught:
+        OpenAIEngine(options).explain([Article(text=LEAD)])
+    message = str(caught.value)
+    assert message.startswith("openai engine: the model's answer was not a usable explainer")
+    assert "after 2 tries" in message and "cut off at the token limit" in message
+
+
+def test_a_slow_answer_times_out(server_url: str) -> None:
+    from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
+
+    options = OpenAIOptions(
+        base_url=server_url,
+        model="shipped",
+        max_tokens=48,
+        context_tokens=1024,
+        timeout=0.05,
+        retries=0,
+        stream=False,
+        cache=False,
+    )
+    started = time.monotonic()
+    with pytest.raises(EngineError) as caught:
+        OpenAIEngine(options).explain([Article(text=LEAD)])
+    assert str(caught.value) == (
+        f"the OpenAI-compatible server at {server_url} did not answer within 0.05 s "
+        "(option timeout)"
+    )
+    assert time.monotonic() - started < 30
+
+
+def test_the_server_going_down(model: Path, tmp_path: Path) -> None:
+    from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
+
+    server_or_skip()
+    with llama_server(model, tmp_path / "server.log", n_ctx=512) as url:
+        options = OpenAIOptions(base_url=url, retries=1, backoff=0.05, cache=False)
+        engine = OpenAIEngine(options)
+        assert engine.backend.model == "shipped"  # asked of the running server
+    with pytest.raises(EngineError) as caught:
+        engine.explain([Article(text=LEAD)])
+    assert str(caught.value) == (
+        f"cannot reach the OpenAI-compatible server at {url}: connection refused"
+    )
+
+
 def test_llamacpp_engine_in_process(model: Path, tmp_path: Path) -> None:
-    from storybrief.explain.llm.llamacpp_engine import LlamaCppEngine, LlamaCppOptions
+    from storybrief.explain import get_engine
 
     articles = [Article(text=LEAD)]
     seen: list[int] = []
-    options = LlamaCppOptions(model_path=model, n_ctx=1024, max_tokens=200, cache_dir=tmp_path)
-    explainer = LlamaCppEngine(options).explain(articles, progress=seen.append)
+    # no model_path: the engine finds the packaged model itself, as `--engine llamacpp` does
+    engine = get_engine("llamacpp", n_ctx=1024, max_tokens=200, cache_dir=str(tmp_path))
+    assert getattr(engine, "streams", False) and engine.offline and engine.deterministic
+    explainer = engine.explain(articles, progress=seen.append)
     assert_held_to_the_sources(explainer, articles)
     assert explainer.engine == "llamacpp"
     assert explainer.engine_options["model"] == model.name
     assert seen and seen == sorted(seen)
+    record = generation_of(explainer)
+    assert record is not None and record.model == model.name and record.seconds > 0
+    again = engine.explain(articles)
+    assert again.body == explainer.body and generation_of(again).cached  # type: ignore[union-attr]

@@ -79,7 +79,7 @@ class LLMOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    max_tokens: int = Field(default=700, ge=32, le=16384, description="most tokens a reply has")
+    max_tokens: int = Field(default=700, ge=16, le=16384, description="most tokens a reply has")
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     seed: int = Field(default=0, description="sampling seed, for repeatable output")
     context_tokens: int | None = Field(
@@ -91,7 +91,7 @@ class LLMOptions(BaseModel):
     regenerate: bool = Field(
         default=False,
         description="rewrite each unsupported sentence once, given the checker's reason, "
-        "instead of dropping it at once",
+        "instead of dropping it at once (default: the setting llm_regenerate)",
     )
     repair_attempts: int = Field(
         default=2, ge=0, le=5, description="times an unusable answer is sent back with the error"
@@ -176,7 +176,10 @@ class _Run:
 class LLMEngine:
     """An explainer engine over a :class:`ChatBackend`. Capabilities: ``offline`` says whether
     the model runs on this machine; ``deterministic`` whether equal requests give equal output
-    (temperature 0 with a fixed seed)."""
+    (temperature 0 with a fixed seed); ``streams`` that :meth:`explain` takes a ``progress``
+    callback, called with the number of tokens generated so far in the current request."""
+
+    streams: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -186,6 +189,10 @@ class LLMEngine:
         offline: bool,
         progress: Progress | None = None,
     ) -> None:
+        if "regenerate" not in options.model_fields_set:
+            settings = settings_or_none()
+            if getattr(settings, "llm_regenerate", False):
+                options = options.model_copy(update={"regenerate": True})
         self.backend = backend
         self.options = options
         self.name = backend.engine

@@ -11,6 +11,7 @@ grammar-constrained to the prompt's JSON Schema.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import os
@@ -171,6 +172,16 @@ _MODELS: OrderedDict[tuple[Any, ...], Llama] = OrderedDict()
 _MODELS_LOCK = threading.Lock()
 
 
+@atexit.register
+def close_models() -> None:
+    """Free the loaded models while llama.cpp is still there (at interpreter exit its module
+    globals are torn down before a model's own finaliser would run)."""
+    with _MODELS_LOCK:
+        while _MODELS:
+            _, llm = _MODELS.popitem(last=False)
+            llm.close()
+
+
 class LlamaCppBackend:
     """A GGUF model in this process; one generation at a time."""
 
@@ -195,7 +206,7 @@ class LlamaCppBackend:
     def _model_path(options: LlamaCppOptions) -> Path:
         named = (
             options.model_path
-            or getattr(settings_or_none(), "llamacpp_model_path", None)
+            or getattr(settings_or_none(), "llamacpp_model", None)
             or (
                 Path(os.environ["STORYBRIEF_LLAMACPP_MODEL"])
                 if os.environ.get("STORYBRIEF_LLAMACPP_MODEL")
