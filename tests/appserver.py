@@ -20,12 +20,20 @@ DATA = Path(__file__).parent / "data" / "ingest"
 EXAMPLE = Path(str(resources.files("storybrief").joinpath("examples", "article.txt")))
 
 HOSTILE_TITLE = 'Harbor <script>alert("title")</script> Festival Opens'
-HOSTILE_TEXT = f"""{HOSTILE_TITLE}
-The harbor festival opened on Saturday with <b>boats</b> & music <img src=x onerror=alert(1)> along the pier.
-Organisers said 40,000 visitors came to the "</script><script>alert(2)</script>" parade on the first day.
-The festival runs until Sunday, when a fireworks show is planned over the water, the city said.
-Local shops reported record sales, and the ferry service added extra boats for the weekend crowds.
-"""
+HOSTILE_TEXT = "\n".join(
+    [
+        HOSTILE_TITLE,
+        "The harbor festival opened on Saturday with <b>boats</b> & music "
+        "<img src=x onerror=alert(1)> along the pier.",
+        "Organisers said 40,000 visitors came to the "
+        '"</script><script>alert(2)</script>" parade on the first day.',
+        "The festival runs until Sunday, when a fireworks show is planned over the water, "
+        "the city said.",
+        "Local shops reported record sales, and the ferry service added extra boats for the "
+        "weekend crowds.",
+        "",
+    ]
+)
 
 
 @dataclass

@@ -15,6 +15,8 @@ import httpx
 import jsonschema
 import lxml.html
 import pytest
+from tests.appserver import HOSTILE_TITLE, AppServer, Library, populate
+from tests.dbs import database_url
 from typer.testing import CliRunner
 
 from storybrief.api import explain
@@ -25,8 +27,6 @@ from storybrief.serve import create_app
 from storybrief.serve.security import RateLimiter, Signer, check_bind
 from storybrief.settings import Settings
 from storybrief.store import Store
-from tests.appserver import HOSTILE_TITLE, AppServer, Library, populate
-from tests.dbs import database_url
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -124,7 +124,9 @@ def test_citations_link_to_the_cited_sentence_and_show_it(library, client):
     doc = page(client.get(f"/stories/{library.example_story}"))
     cites = doc.xpath('//a[@class="cite"]')
     stored = library.store.latest_explainer(library.example_story)
-    expected = [c for s in stored.document["sections"] for x in s["sentences"] for c in x["citations"]]
+    expected = [
+        c for s in stored.document["sections"] for x in s["sentences"] for c in x["citations"]
+    ]
     assert len(cites) == len(expected) >= 8
     for link, citation in zip(cites, expected, strict=True):
         article = library.store.get_article(citation["article_id"])
@@ -303,9 +305,10 @@ def test_feedback_and_writes_are_rate_limited(library, tmp_path, monkeypatch):
     settings = make_settings(
         tmp_path, monkeypatch, feedback_rate_per_minute=2, write_rate_per_minute=1
     )
-    with AppServer(create_app(settings, library.store)) as running, httpx.Client(
-        base_url=running.url
-    ) as c:
+    with (
+        AppServer(create_app(settings, library.store)) as running,
+        httpx.Client(base_url=running.url) as c,
+    ):
         fields = _form(c, library.example_story)
         url = f"/stories/{library.example_story}/feedback"
         codes = [c.post(url, data={**fields, "useful": "yes"}).status_code for _ in range(3)]
@@ -436,9 +439,12 @@ def test_api_submits_articles_and_urls_then_explains(library, client, http_serve
     assert statuses[0] in ("duplicate", "new") and statuses[1] == "new"
     new_id = report["items"][1]["article_id"]
     assert client.get(f"/api/v1/articles/{new_id}").json()["site_name"] == "City Desk"
-    assert client.post(
-        "/api/v1/articles", json={"urls": ["file:///etc/passwd"]}, headers=AUTH
-    ).status_code == 422
+    assert (
+        client.post(
+            "/api/v1/articles", json={"urls": ["file:///etc/passwd"]}, headers=AUTH
+        ).status_code
+        == 422
+    )
     cached = client.post(
         f"/api/v1/stories/{library.example_story}/explain", json={}, headers=AUTH
     ).json()
@@ -449,7 +455,11 @@ def test_api_submits_articles_and_urls_then_explains(library, client, http_serve
 def test_api_feedback_and_operator_statistics(library, client):
     stored = library.store.latest_explainer(library.hostile_story)
     url = f"/api/v1/explainers/{stored.id}/feedback"
-    for reader, useful, reason in [("r1", True, None), ("r2", False, "Too short"), ("r1", False, None)]:
+    for reader, useful, reason in [
+        ("r1", True, None),
+        ("r2", False, "Too short"),
+        ("r1", False, None),
+    ]:
         reply = client.post(
             url, json={"reader_id": reader, "useful": useful, "reason": reason}, headers=AUTH
         )
@@ -457,8 +467,14 @@ def test_api_feedback_and_operator_statistics(library, client):
     counts = client.get(url, headers=AUTH).json()
     assert (counts["yes"], counts["no"]) == (0, 2) and counts["reasons"] == ["Too short"]
     stats = client.get("/api/v1/feedback", headers=AUTH).json()
-    assert {"explainer_id": stored.id, "story_id": library.hostile_story, "version": stored.version,
-            "yes": 0, "no": 2, "reasons": []} in stats
+    assert {
+        "explainer_id": stored.id,
+        "story_id": library.hostile_story,
+        "version": stored.version,
+        "yes": 0,
+        "no": 2,
+        "reasons": [],
+    } in stats
     too_long = client.post(
         url, json={"reader_id": "r3", "useful": False, "reason": "x" * 301}, headers=AUTH
     )
@@ -480,8 +496,9 @@ def test_request_bodies_are_capped(library, tmp_path, monkeypatch):
                 yield b"a" * 500
 
         streamed = httpx.post(
-            f"{running.url}/api/v1/articles", content=chunks(), headers={**AUTH,
-            "Content-Type": "application/json"}
+            f"{running.url}/api/v1/articles",
+            content=chunks(),
+            headers={**AUTH, "Content-Type": "application/json"},
         )
         assert streamed.status_code == 413
 
@@ -527,8 +544,16 @@ def test_every_route_is_in_the_openapi_document_and_answers_as_it_says(library, 
         ].startswith("application/json"):
             pointer = "/".join(
                 part.replace("~", "~0").replace("/", "~1")
-                for part in ["paths", path, "get", "responses", str(reply.status_code),
-                             "content", "application/json", "schema"]
+                for part in [
+                    "paths",
+                    path,
+                    "get",
+                    "responses",
+                    str(reply.status_code),
+                    "content",
+                    "application/json",
+                    "schema",
+                ]
             )
             validator = jsonschema.Draft202012Validator(
                 {"$ref": f"urn:openapi#/{quote(pointer)}"}, registry=registry

@@ -13,14 +13,16 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-
-from storybrief.serve import create_app
-from storybrief.store import Store
 from tests.appserver import AppServer, Library, populate
 from tests.test_serve import make_settings
 
-CHROMIUM = os.environ.get("STORYBRIEF_CHROMIUM") or shutil.which("chromium") or shutil.which(
-    "chromium-browser"
+from storybrief.serve import create_app
+from storybrief.store import Store
+
+CHROMIUM = (
+    os.environ.get("STORYBRIEF_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
 )
 # what a closed network needs: no background calls home, no sandbox as root in CI
 FLAGS = [
@@ -74,8 +76,12 @@ def test_a_reader_reads_a_story_follows_a_citation_and_answers(library, server, 
     page.get_by_role("link", name=stored.document["headline"]).click()
     expect(page).to_have_url(f"{server.url}/stories/{library.example_story}")
     expect(page.get_by_role("heading", level=1)).to_have_text(stored.document["headline"])
-    for heading in ("What's Happening?", "Why It's Important?", "What's Next?",
-                    "Beyond the Headlines"):
+    for heading in (
+        "What's Happening?",
+        "Why It's Important?",
+        "What's Next?",
+        "Beyond the Headlines",
+    ):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.get_by_text("AI Generated Content")).to_be_visible()
 
@@ -100,9 +106,7 @@ def test_a_reader_reads_a_story_follows_a_citation_and_answers(library, server, 
 
     # following it lands on that sentence of the stored source, highlighted
     cite.click()
-    expect(page).to_have_url(
-        f"{server.url}/articles/{article.id}#s-{first['sentence_index']}"
-    )
+    expect(page).to_have_url(f"{server.url}/articles/{article.id}#s-{first['sentence_index']}")
     target = page.locator(f"#s-{first['sentence_index']}")
     expect(target).to_have_text(article.sentences[first["sentence_index"]].text)
     assert page.evaluate("document.querySelector(':target').id") == f"s-{first['sentence_index']}"
@@ -157,7 +161,9 @@ def test_search_from_the_header(library, server, browser):
     page.keyboard.press("Enter")
     sync_api.expect(page).to_have_url(f"{server.url}/search?q=harbor+bridge")
     sync_api.expect(
-        page.locator(f'section[aria-labelledby="stories-h"] a[href="/stories/{library.pair_story}"]')
+        page.locator(
+            f'section[aria-labelledby="stories-h"] a[href="/stories/{library.pair_story}"]'
+        )
     ).to_be_visible()
     context.close()
 
@@ -168,10 +174,13 @@ def test_no_console_errors_or_csp_violations(library, server, browser):
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    for path in ("/", f"/stories/{library.example_story}", f"/stories/{library.hostile_story}",
-                 "/search?q=parade"):
+    for path in (
+        "/",
+        f"/stories/{library.example_story}",
+        f"/stories/{library.hostile_story}",
+        "/search?q=parade",
+    ):
         page.goto(server.url + path)
         page.wait_for_load_state("load")
     assert problems == []
     context.close()
-

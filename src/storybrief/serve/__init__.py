@@ -41,7 +41,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     return build(settings, store)
 
 
-def run(settings: Settings, *, host: str | None = None, port: int | None = None, **uvicorn: Any) -> None:
+def run(
+    settings: Settings, *, host: str | None = None, port: int | None = None, **uvicorn: Any
+) -> None:
     """Serve until interrupted. Refuses a non-loopback address without an API token."""
     from .security import check_bind
 

@@ -42,17 +42,18 @@ def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | N
     header = f"Bearer {credentials.credentials}" if credentials else None
     if not token_ok(settings, header):
         raise HTTPException(
-            401, "a valid API token is needed: Authorization: Bearer <api_token>",
+            401,
+            "a valid API token is needed: Authorization: Bearer <api_token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
 
 
-def require_token(request: Request, credentials: Credentials) -> None:
+async def require_token(request: Request, credentials: Credentials) -> None:
     """Writes and operator data: the API token, within the write rate limit."""
     _check_token(request, credentials)
 
 
-def require_write(request: Request, credentials: Credentials) -> None:
+async def require_write(request: Request, credentials: Credentials) -> None:
     _check_token(request, credentials)
     client = request.client.host if request.client else "unknown"
     wait = request.app.state.write_limiter.hit(client)
@@ -62,7 +63,7 @@ def require_write(request: Request, credentials: Credentials) -> None:
         )
 
 
-def require_read(request: Request, credentials: Credentials) -> None:
+async def require_read(request: Request, credentials: Credentials) -> None:
     if not _settings(request).public_read:
         _check_token(request, credentials)
 
@@ -255,7 +256,9 @@ def _render_explainer(store: Store, stored: StoredExplainer, fmt: ExplainerForma
     if fmt == "html":
         ids = [s.id for s in explainer.sources]
         articles = list(views._stored_articles(store, ids).values())
-        return PlainTextResponse(render(explainer, "html", articles=articles), media_type="text/html")
+        return PlainTextResponse(
+            render(explainer, "html", articles=articles), media_type="text/html"
+        )
     return PlainTextResponse(render(explainer, "text", citations=True))
 
 
@@ -394,7 +397,9 @@ def get_article(request: Request, article_id: int) -> ArticleDetail:
         fetched_at=a.fetched_at,
         text=a.text,
         sentences=[
-            SentenceOut(index=s.index, text=s.text, start=s.start, end=s.end, is_heading=s.is_heading)
+            SentenceOut(
+                index=s.index, text=s.text, start=s.start, end=s.end, is_heading=s.is_heading
+            )
             for s in a.sentences
         ],
     )

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from ..errors import (
 from ..settings import Settings
 from ..store import Store
 from .security import GuardMiddleware, RateLimiter, Signer, secret_key
+from .views import ExplainerCache
 
 HERE = Path(__file__).parent
 API_PREFIX = "/api/v1"
@@ -102,6 +103,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store = store
     app.state.templates = templates()
     app.state.signer = Signer(secret_key(settings))
+    app.state.explainer_cache = ExplainerCache()
     app.state.feedback_limiter = RateLimiter(settings.feedback_rate_per_minute)
     app.state.write_limiter = RateLimiter(settings.write_rate_per_minute)
     app.add_middleware(GuardMiddleware, max_bytes=settings.max_request_bytes)
@@ -140,7 +142,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
 
 def error_response(
-    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+    request: Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> Response:
     """A JSON error for API clients, an error page for browsers."""
     if wants_json(request):

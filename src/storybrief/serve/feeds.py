@@ -40,9 +40,9 @@ def rss(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
     channel = ET.SubElement(root, "channel")
     ET.SubElement(channel, "title").text = f"{title}: explainers"
     ET.SubElement(channel, "link").text = f"{base}/"
-    ET.SubElement(channel, "description").text = (
-        "New and updated news explainers; every sentence cites its sources."
-    )
+    ET.SubElement(
+        channel, "description"
+    ).text = "New and updated news explainers; every sentence cites its sources."
     ET.SubElement(
         channel,
         "atom:link",

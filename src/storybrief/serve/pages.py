@@ -67,7 +67,7 @@ def story(
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     store = _store(request)
-    page = views.story_page(store, story_id, version)
+    page = views.story_page(store, story_id, version, request.app.state.explainer_cache)
     reader, new_cookie = _reader(request)
     answer = None
     if page.stored is not None and new_cookie is None:
@@ -118,7 +118,8 @@ def feedback(
     wait = request.app.state.feedback_limiter.hit(f"{client}|{reader}")
     if wait:
         raise HTTPException(
-            429, "too many answers in a short time; try again in a minute",
+            429,
+            "too many answers in a short time; try again in a minute",
             headers={"Retry-After": str(int(wait) + 1)},
         )
     store = _store(request)
@@ -132,7 +133,9 @@ def feedback(
             {"explainer_id": explainer_id, "useful": useful == "yes", "reason": text or None}
         )
     latest = store.latest_explainer(story_id)
-    query = "saved=1" if latest and latest.id == explainer_id else f"version={stored.version}&saved=1"
+    query = (
+        "saved=1" if latest and latest.id == explainer_id else f"version={stored.version}&saved=1"
+    )
     return RedirectResponse(f"/stories/{story_id}?{query}#feedback", status_code=303)
 
 
@@ -152,7 +155,9 @@ def _same_origin(request: Request) -> bool:
 def article(request: Request, article_id: int) -> Response:
     found = _store(request).get_article(article_id)
     return _render(
-        request, "article.html", {"article": found, "url": views._web_url(found.canonical_url or found.url)}
+        request,
+        "article.html",
+        {"article": found, "url": views._web_url(found.canonical_url or found.url)},
     )
 
 
@@ -165,9 +170,7 @@ def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> R
         results = _store(request).search(query, limit=20)
         stories = views.story_items(_store(request), results.stories)
         articles = results.articles
-    return _render(
-        request, "search.html", {"q": query, "stories": stories, "articles": articles}
-    )
+    return _render(request, "search.html", {"q": query, "stories": stories, "articles": articles})
 
 
 def _base(request: Request) -> str:

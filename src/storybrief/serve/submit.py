@@ -52,6 +52,9 @@ def _store_one(given: dict[str, Any], n: int, settings: Settings, store: Store) 
     article.source = "api"
     result = store.upsert_article(article)
     return ItemResult(
-        location, result.status, article_id=result.article.id, title=result.article.title,
+        location,
+        result.status,
+        article_id=result.article.id,
+        title=result.article.title,
         source="api",
     )

@@ -4,6 +4,8 @@ everything) and for the JSON API. No HTML is built here except through the templ
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -82,8 +84,10 @@ class StoryPage:
 
     @property
     def is_latest(self) -> bool:
-        return self.stored is not None and self.latest is not None and (
-            self.stored.id == self.latest.id
+        return (
+            self.stored is not None
+            and self.latest is not None
+            and (self.stored.id == self.latest.id)
         )
 
     @property
@@ -131,7 +135,35 @@ def front_page(store: Store, *, limit: int = 30, offset: int = 0) -> list[StoryI
     return story_items(store, store.list_stories(limit=limit, offset=offset))
 
 
-def story_page(store: Store, story_id: int, version: int | None = None) -> StoryPage:
+class ExplainerCache:
+    """Explainer versions never change once stored, so what a page derives from one (its
+    sections with resolved citations, its source list) is kept, for the newest ``size``."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[Explainer, list[SectionView], list[SourceView]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(
+        self, store: Store, stored: StoredExplainer
+    ) -> tuple[Explainer, list[SectionView], list[SourceView]]:
+        with self._lock:
+            if stored.id in self._items:
+                self._items.move_to_end(stored.id)
+                return self._items[stored.id]
+        derived = derive(store, stored)
+        with self._lock:
+            self._items[stored.id] = derived
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return derived
+
+
+def story_page(
+    store: Store, story_id: int, version: int | None = None, cache: ExplainerCache | None = None
+) -> StoryPage:
     """A story with one version of its explainer (the newest unless ``version``), its
     citations resolved to the cited source sentences, and its source list."""
     from ..errors import NotFoundError
@@ -147,13 +179,22 @@ def story_page(store: Store, story_id: int, version: int | None = None) -> Story
     page = StoryPage(story=story, explainer=None, stored=stored, versions=versions)
     if stored is None:
         return page
+    page.explainer, page.sections, page.sources = (
+        cache.get(store, stored) if cache is not None else derive(store, stored)
+    )
+    return page
+
+
+def derive(
+    store: Store, stored: StoredExplainer
+) -> tuple[Explainer, list[SectionView], list[SourceView]]:
     explainer = Explainer.model_validate(stored.document)
-    page.explainer = explainer
     cited_ids = {c.article_id for _, _, s in explainer.sentences() for c in s.citations}
     wanted = sorted(cited_ids | {s.id for s in explainer.sources})
     articles = _stored_articles(store, wanted)
     outlets = {s.id: s.outlet for s in explainer.sources}
     counter = 0
+    sections = []
     for section in explainer.sections:
         views = []
         for sentence in section.sentences:
@@ -171,10 +212,11 @@ def story_page(store: Store, story_id: int, version: int | None = None) -> Story
                     )
                 )
             views.append(SentenceView(sentence.text, sentence.verdict, cites))
-        page.sections.append(SectionView(section.key, section.title, views, section.note))
+        sections.append(SectionView(section.key, section.title, views, section.note))
+    sources = []
     for n, source in enumerate(explainer.sources, 1):
         article = articles.get(source.id)
-        page.sources.append(
+        sources.append(
             SourceView(
                 number=n,
                 article_id=source.id,
@@ -186,7 +228,7 @@ def story_page(store: Store, story_id: int, version: int | None = None) -> Story
                 stored=article is not None,
             )
         )
-    return page
+    return explainer, sections, sources
 
 
 def _stored_articles(store: Store, ids: list[int]) -> dict[int, Article]:

@@ -18,7 +18,6 @@ from ..records import Article
 from ..settings import Settings
 from ..text import Sentence
 from .database import create_db_engine, migrate
-from .search import SearchResults
 from .models import (
     ArticleRow,
     CitationRow,
@@ -30,6 +29,7 @@ from .models import (
     Source,
     Story,
 )
+from .search import SearchResults
 
 UpsertStatus = Literal["new", "updated", "duplicate"]
 
@@ -265,7 +265,6 @@ class Store:
     def count_articles(self) -> int:
         with self.session() as s:
             return s.scalar(select(func.count(ArticleRow.id))) or 0
-
 
     # -- stories ------------------------------------------------------------------------------
 
@@ -631,7 +630,6 @@ def _to_record(row: ArticleRow) -> Article:
             Sentence(r.idx, r.text, r.start_char, r.end_char, r.is_heading) for r in row.sentences
         ],
     )
-
 
 
 def _explainer(row: ExplainerRow) -> StoredExplainer:
