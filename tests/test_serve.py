@@ -642,3 +642,51 @@ def test_app_is_built_per_call_and_opens_its_own_store(tmp_path, monkeypatch):
     with TestClient(create_app(settings)) as c:
         assert "No stories yet" in c.get("/").text
     assert re.search(r"storybrief\.db$", settings.resolved_database_url)
+
+
+def test_the_serve_command_serves_the_explained_example(tmp_path):
+    """What a new user does: explain the example, then `storybrief serve`, then open it."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
+    env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    command = [sys.executable, "-c", "from storybrief.cli import main; main()"]
+    common = [*command, "--data-dir", str(tmp_path)]
+    explained = subprocess.run(
+        [*common, "explain", "--example"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert explained.returncode == 0, explained.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [*common, "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                front = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.communicate()[1]
+                assert time.monotonic() < deadline, "storybrief serve did not start"
+                time.sleep(0.1)
+        doc = page(front)
+        (link,) = doc.xpath('//li[@class="story-item"]//h2/a')
+        assert "Kim" in text_of(link)
+        story = page(httpx.get(f"http://127.0.0.1:{port}{link.get('href')}", timeout=5))
+        assert "What is the story about?" in text_of(story)
+        assert story.xpath('//a[@class="cite"]')
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}/" in out
