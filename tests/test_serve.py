@@ -577,6 +577,9 @@ def test_feeds_list_new_and_updated_explainers(library, client):
     newest = explainers[0]
     assert parsed.entries[0].title == newest.document["headline"]
     assert parsed.entries[0].link.endswith(f"/stories/{newest.story_id}?version={newest.version}")
+    head = client.head("/feeds/explainers.rss")
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == rss.headers["content-type"]
     atom = feedparser.parse(client.get("/feeds/explainers.atom").content)
     assert not atom.bozo and atom.version == "atom10" and len(atom.entries) == len(explainers)
     hostile = [e for e in atom.entries if "Festival" in e.title]

@@ -54,13 +54,13 @@ def _set_reader(request: Request, response: Response, cookie: str | None) -> Non
         )
 
 
-@router.get("/")
+@router.api_route("/", methods=["GET", "HEAD"])
 def front_page(request: Request, offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
     items = views.front_page(_store(request), limit=30, offset=offset)
     return _render(request, "index.html", {"items": items, "offset": offset, "page_size": 30})
 
 
-@router.get("/stories/{story_id}")
+@router.api_route("/stories/{story_id}", methods=["GET", "HEAD"])
 def story(
     request: Request,
     story_id: int,
@@ -151,7 +151,7 @@ def _same_origin(request: Request) -> bool:
     return True
 
 
-@router.get("/articles/{article_id}")
+@router.api_route("/articles/{article_id}", methods=["GET", "HEAD"])
 def article(request: Request, article_id: int) -> Response:
     found = _store(request).get_article(article_id)
     return _render(
@@ -161,7 +161,7 @@ def article(request: Request, article_id: int) -> Response:
     )
 
 
-@router.get("/search")
+@router.api_route("/search", methods=["GET", "HEAD"])
 def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     query = " ".join(q.split())
     stories: list[views.StoryItem] = []
@@ -177,7 +177,7 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-@router.get("/feeds/explainers.rss")
+@router.api_route("/feeds/explainers.rss", methods=["GET", "HEAD"])
 def rss_feed(request: Request) -> Response:
     body = feeds.rss(
         _store(request).recent_explainers(limit=50),
@@ -187,7 +187,7 @@ def rss_feed(request: Request) -> Response:
     return Response(body, media_type="application/rss+xml; charset=utf-8")
 
 
-@router.get("/feeds/explainers.atom")
+@router.api_route("/feeds/explainers.atom", methods=["GET", "HEAD"])
 def atom_feed(request: Request) -> Response:
     body = feeds.atom(
         _store(request).recent_explainers(limit=50),

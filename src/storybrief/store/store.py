@@ -342,29 +342,33 @@ class Store:
             if ids is not None:
                 query = query.where(Story.id.in_(ids))
             stories = s.scalars(query.limit(limit).offset(offset)).all()
-            out = []
-            for story in stories:
-                members = s.execute(
-                    select(ArticleRow.site_name, ArticleRow.url).where(
-                        ArticleRow.story_id == story.id
-                    )
+            found = [story.id for story in stories]
+            members: dict[int, list[tuple[str | None, str | None]]] = {i: [] for i in found}
+            for story_id, site_name, url in s.execute(
+                select(ArticleRow.story_id, ArticleRow.site_name, ArticleRow.url).where(
+                    ArticleRow.story_id.in_(found)
+                )
+            ):
+                members[story_id].append((site_name, url))
+            versions = dict(
+                s.execute(
+                    select(ExplainerRow.story_id, func.count(ExplainerRow.id))
+                    .where(ExplainerRow.story_id.in_(found))
+                    .group_by(ExplainerRow.story_id)
                 ).all()
-                outlets = sorted({o for o in (_outlet(*m) for m in members) if o})
-                versions = s.scalar(
-                    select(func.count(ExplainerRow.id)).where(ExplainerRow.story_id == story.id)
+            )
+            return [
+                StorySummary(
+                    story.id,
+                    story.title,
+                    len(members[story.id]),
+                    sorted({o for o in (_outlet(*m) for m in members[story.id]) if o}),
+                    _aware(story.first_seen),
+                    _aware(story.last_seen),
+                    versions.get(story.id, 0),
                 )
-                out.append(
-                    StorySummary(
-                        story.id,
-                        story.title,
-                        len(members),
-                        outlets,
-                        _aware(story.first_seen),
-                        _aware(story.last_seen),
-                        versions or 0,
-                    )
-                )
-            return out
+                for story in stories
+            ]
 
     # -- explainers and feedback ------------------------------------------------------------
 
