@@ -4,11 +4,16 @@ HTML goes through trafilatura (body text plus title, authors, date, site name, c
 language); plain text is taken as it is, with a short first line read as the title. Both strip
 feed boilerplate such as "The post … appeared first on …", which would otherwise end up in an
 explainer as if it were a fact of the story.
+
+How well the body text matches human-marked article bodies, beside plain trafilatura, is
+measured by ``bench/extraction.py``.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,26 +38,113 @@ _BOILERPLATE_LINES = [
         r"^this (?:article|story) (?:was )?originally (?:appeared|published) (?:on|in) .*$",
     )
 ]
+# Body text with more undecodable/control characters, or fewer letters and digits, is not text.
+MAX_UNREADABLE_SHARE = 0.01
+MIN_ALNUM_SHARE = 0.5
+_UNREADABLE = {"Cc", "Co", "Cs", "Cn"}  # control, private use, surrogate, unassigned
+_SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace (not U+00A0)
+_KEEP_WHITESPACE = {"pre", "textarea", "listing", "plaintext", "script", "style"}
+# A page whose extracted text is mostly whole links (menus, lists of headlines) has no article.
+MAX_LINK_SHARE = 0.5
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# <meta charset="..">, <meta http-equiv=.. content="..; charset=..">, <?xml .. encoding="..">
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]*?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)"""
+    rb"""|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
+# Single-byte Latin-script encodings: when the detector's best guess is one of them and
+# windows-1252, the web's most common legacy encoding, is a candidate too, windows-1252 wins (on
+# short text the detector cannot tell them apart and picks, say, Baltic cp1257 for French).
+_LATIN_SINGLE_BYTE = {
+    "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "cp437", "cp775", "cp850",
+    "cp852", "cp858", "cp860", "cp861", "cp863", "cp865", "mac_roman", "mac_iceland",
+    "mac_latin2", "mac_turkish", "hp_roman8",
+    *(f"iso8859_{n}" for n in (1, 2, 3, 4, 9, 10, 13, 14, 15, 16)),
+}  # fmt: skip
 
 
 def decode_bytes(data: bytes, declared_charset: str | None = None) -> str:
-    """Text of ``data``: the declared charset when it decodes cleanly, UTF-8 when that does,
-    otherwise charset-normalizer's best guess. Never raises for undecodable bytes."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    for encoding in (declared_charset, "utf-8"):
-        if not encoding:
-            continue
-        try:
-            return data.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            continue
+    """Text of ``data``, never raising for undecodable bytes. In order:
+
+    1. a byte-order mark (UTF-8, UTF-16, UTF-32) decides;
+    2. bytes that are valid UTF-8 are UTF-8 -- whatever a server or ``<meta>`` says, since real
+       UTF-8 mislabelled as Latin-1 is common and the reverse almost never decodes;
+    3. the declared charset (``declared_charset``, e.g. from the HTTP header, then the page's
+       own ``<meta charset>`` / XML declaration), read as browsers do: "iso-8859-1" and
+       "us-ascii" mean windows-1252;
+    4. charset-normalizer's guess, preferring windows-1252 when it is among its candidates.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    declared = [c for c in (declared_charset, _sniff_charset(data)) if c]
+    codecs_declared = [name for name in (_codec(c) for c in declared) if name]
+    # Encodings whose bytes can pass for UTF-8 (ASCII text is not plain ASCII bytes in them)
+    # must be tried before UTF-8.
+    for name in codecs_declared:
+        if name.startswith(("utf-16", "utf-32", "iso2022")):
+            decoded = _try_decode(data, name)
+            if decoded is not None:
+                return decoded
+    decoded = _try_decode(data, "utf-8")
+    if decoded is not None:
+        return decoded
+    for name in codecs_declared:
+        decoded = _try_decode(data, name)
+        if decoded is None and name == "cp1252":  # five bytes cp1252 leaves undefined
+            decoded = _try_decode(data, "latin-1")
+        if decoded is not None:
+            return decoded
+    return _guess(data)
+
+
+def _codec(label: str) -> str | None:
+    """Python codec name for a charset label, or None for unknown and unsafe labels."""
+    try:
+        name = codecs.lookup(label.strip().strip("\"'")).name
+    except LookupError:
+        return None
+    if name in ("iso8859-1", "ascii"):  # the WHATWG Encoding Standard maps both to windows-1252
+        return "cp1252"
+    if name == "utf-7":  # not a web encoding, and a known XSS vector
+        return None
+    return name
+
+
+def _sniff_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    if not match:
+        return None
+    return (match[1] or match[2]).decode("ascii")
+
+
+def _try_decode(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding)
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _guess(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is not None:
-        return str(best)
-    return data.decode("utf-8", errors="replace")
+    matches = list(from_bytes(data))
+    if not matches:
+        return data.decode("utf-8", errors="replace")
+    best = matches[0]
+    if best.encoding in _LATIN_SINGLE_BYTE and any(m.encoding == "cp1252" for m in matches):
+        decoded = _try_decode(data, "cp1252")
+        if decoded is not None:
+            return decoded
+    return str(best)
 
 
 def strip_feed_boilerplate(text: str) -> tuple[str, dict[str, str]]:
@@ -80,29 +172,36 @@ def extract_html(
     fallback: dict[str, Any] | None = None,
 ) -> Article:
     """The article in an HTML page. ``fallback`` (e.g. from a feed item) fills metadata the
-    page does not carry. Raises :class:`ExtractionError` when the page has no article text."""
-    import trafilatura
+    page does not carry. Raises :class:`ExtractionError` when the page has no article text.
 
+    trafilatura's default (balanced) extraction comes first; when it finds no body text, or too
+    little, a recall-oriented pass gets a second chance before the page counts as failed.
+    """
     settings = settings or Settings()
     fallback = fallback or {}
     source = html if isinstance(html, str) else decode_bytes(html, charset)
-    try:
-        doc = trafilatura.bare_extraction(
-            source,
-            url=url,
-            with_metadata=True,
-            include_comments=False,
-            include_tables=False,
-        )
-    except Exception as exc:  # trafilatura/lxml raise many kinds on hostile input
-        raise ExtractionError(f"cannot parse the HTML ({type(exc).__name__}: {exc})") from exc
-    if doc is None or not (doc.text or "").strip():
+    if not re.search(r"<(?:html|head|body)\b", source[:4096], re.IGNORECASE):
+        source = f"<html><body>{source}</body></html>"  # a fragment, e.g. a feed item's content
+    doc, links = _trafilatura(source, url, favor_recall=False)
+    text = _body_text(doc)
+    if len(text) < settings.min_text_chars:
+        doc_recall, links = _trafilatura(source, url, favor_recall=True)
+        if len(_body_text(doc_recall)) > len(text):
+            doc, text = doc_recall, _body_text(doc_recall)
+    if doc is None or not text:
         raise ExtractionError("no article text found in the page")
-    text, boiler = strip_feed_boilerplate(_tidy(doc.text))
+    text, boiler = strip_feed_boilerplate(text)
     if len(text) < settings.min_text_chars:
         raise ExtractionError(
             f"no article text found: only {len(text)} characters of body text "
             f"(min_text_chars is {settings.min_text_chars})"
+        )
+    _check_readable(text)
+    share = _link_share(text, links)
+    if share > MAX_LINK_SHARE:
+        raise ExtractionError(
+            f"no article text found: {share:.0%} of the page's text is links "
+            "(a menu or a list of headlines, not an article)"
         )
     canonical = doc.url if doc.url and doc.url.startswith(("http://", "https://")) else None
     return _article(
@@ -138,6 +237,7 @@ def extract_text(
             f"no article text found: only {len(text)} characters "
             f"(min_text_chars is {settings.min_text_chars})"
         )
+    _check_readable(text)
     return _article(
         text,
         title=title or boiler.get("title"),
@@ -149,6 +249,75 @@ def extract_text(
         language=None,
         fallback=fallback,
     )
+
+
+def _trafilatura(source: str, url: str | None, *, favor_recall: bool) -> tuple[Any, set[str]]:
+    """trafilatura's document for ``source`` (None when it finds nothing) and the texts of the
+    page's links. Never ``deduplicate=True``: its cache is global and drops later pages' text."""
+    import trafilatura
+    from trafilatura.utils import load_html
+
+    try:
+        tree = load_html(source)
+        if tree is None:
+            return None, set()
+        # trafilatura prunes the tree it is given: read the links first.
+        links = {_link_key("".join(a.itertext())) for a in tree.iter("a")} - {""}
+        _collapse_whitespace(tree)
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            favor_recall=favor_recall,
+            with_metadata=True,
+            include_comments=False,
+            include_tables=False,
+        )
+    except Exception as exc:  # trafilatura/lxml raise many kinds on hostile input
+        raise ExtractionError(f"cannot parse the HTML ({type(exc).__name__}: {exc})") from exc
+    return doc, links
+
+
+def _body_text(doc: Any) -> str:
+    return _tidy(doc.text or "") if doc is not None else ""
+
+
+def _collapse_whitespace(tree: Any) -> None:
+    """Whitespace runs in text become one space, as a browser shows them, so a paragraph
+    hard-wrapped in the HTML source stays one line; ``<br>`` and blocks still break lines."""
+    keep = {inner for outer in tree.iter(*_KEEP_WHITESPACE) for inner in outer.iter()}
+    for element in tree.iter():
+        if element.text and element not in keep and isinstance(element.tag, str):
+            element.text = _SPACES.sub(" ", element.text)
+        if element.tail and element.getparent() not in keep:
+            element.tail = _SPACES.sub(" ", element.tail)
+
+
+def _check_readable(text: str) -> None:
+    """Refuse text that is not language: undecodable bytes, control characters, or too few
+    letters and digits (binary data, or a page decoded with the wrong charset)."""
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        raise ExtractionError("no article text found in the page")
+    bad = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in _UNREADABLE)
+    alnum = sum(1 for c in chars if c.isalnum())
+    if bad / len(chars) > MAX_UNREADABLE_SHARE or alnum / len(chars) < MIN_ALNUM_SHARE:
+        raise ExtractionError(
+            f"no article text found: the text is not readable ({bad / len(chars):.0%} "
+            f"undecodable or control characters, {alnum / len(chars):.0%} letters and digits); "
+            "binary data, or a wrong charset?"
+        )
+
+
+def _link_key(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().casefold()
+
+
+def _link_share(text: str, links: set[str]) -> float:
+    """Share of ``text``'s characters on lines that are a whole link (menus, related links)."""
+    if not text or not links:
+        return 0.0
+    linked = sum(len(line) for line in text.split("\n") if _link_key(line.lstrip("-•* ")) in links)
+    return linked / len(text)
 
 
 def _article(text: str, *, fallback: dict[str, Any], **fields: Any) -> Article:
