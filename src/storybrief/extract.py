@@ -60,14 +60,21 @@ _META_CHARSET = re.compile(
     rb"""|<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
     re.IGNORECASE,
 )
-# Single-byte Latin-script encodings: when the detector's best guess is one of them and
-# windows-1252, the web's most common legacy encoding, is a candidate too, windows-1252 wins (on
-# short text the detector cannot tell them apart and picks, say, Baltic cp1257 for French).
+# Encodings browsers decode (the WHATWG Encoding Standard), by Python codec name. Detector
+# guesses outside it (DOS code pages, say) are a last resort: web pages are not written in them.
+_WEB_ENCODINGS = {
+    "utf_8", "utf_16", "utf_16_be", "utf_16_le", "ascii", "latin_1", "cp866", "koi8_r",
+    "koi8_u", "mac_roman", "mac_cyrillic", "cp874", "gbk", "gb2312", "gb18030", "big5",
+    "big5hkscs", "euc_jp", "iso2022_jp", "shift_jis", "cp932", "euc_kr", "cp949",
+    *(f"cp125{n}" for n in range(9)),
+    *(f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)),
+}  # fmt: skip
+# Latin-script single-byte ones: where the detector's best guess is one of them and windows-1252
+# (the web's most common legacy encoding) explains the text as well, windows-1252 wins -- on
+# short text the detector cannot tell them apart and picks, say, Baltic cp1257 for French.
 _LATIN_SINGLE_BYTE = {
-    "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "cp437", "cp775", "cp850",
-    "cp852", "cp858", "cp860", "cp861", "cp863", "cp865", "mac_roman", "mac_iceland",
-    "mac_latin2", "mac_turkish", "hp_roman8",
-    *(f"iso8859_{n}" for n in (1, 2, 3, 4, 9, 10, 13, 14, 15, 16)),
+    "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "mac_roman",
+    *(f"iso8859_{n}" for n in (2, 3, 4, 10, 13, 14, 15, 16)),
 }  # fmt: skip
 
 
@@ -139,11 +146,16 @@ def _guess(data: bytes) -> str:
     matches = list(from_bytes(data))
     if not matches:
         return data.decode("utf-8", errors="replace")
-    best = matches[0]
-    if best.encoding in _LATIN_SINGLE_BYTE and any(m.encoding == "cp1252" for m in matches):
-        decoded = _try_decode(data, "cp1252")
-        if decoded is not None:
-            return decoded
+    web = [m for m in matches if m.encoding in _WEB_ENCODINGS] or matches
+    best = web[0]
+    if best.encoding in _LATIN_SINGLE_BYTE:
+        for match in web:
+            if (
+                match.encoding == "cp1252"
+                and match.chaos <= best.chaos + 0.1
+                and match.coherence >= best.coherence
+            ):
+                return str(match)
     return str(best)
 
 
@@ -174,23 +186,22 @@ def extract_html(
     """The article in an HTML page. ``fallback`` (e.g. from a feed item) fills metadata the
     page does not carry. Raises :class:`ExtractionError` when the page has no article text.
 
-    trafilatura's default (balanced) extraction comes first; when it finds no body text, or too
-    little, a recall-oriented pass gets a second chance before the page counts as failed.
+    The body is trafilatura's balanced default (no comments, no tables: table rows are not
+    sentences an explainer can cite). There is deliberately no recall-oriented second pass for
+    pages where it finds nothing: that pass takes footers and asides, so a login page with a
+    cookie notice would pass for an article.
     """
     settings = settings or Settings()
     fallback = fallback or {}
     source = html if isinstance(html, str) else decode_bytes(html, charset)
     if not re.search(r"<(?:html|head|body)\b", source[:4096], re.IGNORECASE):
         source = f"<html><body>{source}</body></html>"  # a fragment, e.g. a feed item's content
-    doc, links = _trafilatura(source, url, favor_recall=False)
+    doc, links = _trafilatura(source, url)
     text = _body_text(doc)
-    if len(text) < settings.min_text_chars:
-        doc_recall, links = _trafilatura(source, url, favor_recall=True)
-        if len(_body_text(doc_recall)) > len(text):
-            doc, text = doc_recall, _body_text(doc_recall)
     if doc is None or not text:
         raise ExtractionError("no article text found in the page")
     text, boiler = strip_feed_boilerplate(text)
+    text = _trim_link_lines(text, links)
     if len(text) < settings.min_text_chars:
         raise ExtractionError(
             f"no article text found: only {len(text)} characters of body text "
@@ -208,7 +219,7 @@ def extract_html(
         text,
         title=doc.title or boiler.get("title"),
         authors=_split_authors(doc.author),
-        published_at=_parse_date(doc.date),
+        published_at=_published(doc.date, source, url),
         site_name=doc.sitename or boiler.get("site_name"),
         url=url,
         canonical_url=canonical or url,
@@ -251,7 +262,7 @@ def extract_text(
     )
 
 
-def _trafilatura(source: str, url: str | None, *, favor_recall: bool) -> tuple[Any, set[str]]:
+def _trafilatura(source: str, url: str | None) -> tuple[Any, set[str]]:
     """trafilatura's document for ``source`` (None when it finds nothing) and the texts of the
     page's links. Never ``deduplicate=True``: its cache is global and drops later pages' text."""
     import trafilatura
@@ -267,14 +278,24 @@ def _trafilatura(source: str, url: str | None, *, favor_recall: bool) -> tuple[A
         doc = trafilatura.bare_extraction(
             tree,
             url=url,
-            favor_recall=favor_recall,
             with_metadata=True,
+            date_extraction_params=_date_params(),
             include_comments=False,
             include_tables=False,
         )
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile input
         raise ExtractionError(f"cannot parse the HTML ({type(exc).__name__}: {exc})") from exc
     return doc, links
+
+
+def _date_params() -> dict[str, Any]:
+    """htmldate's settings as trafilatura sets them, keeping the time of day when pages give it."""
+    return {
+        "original_date": True,
+        "extensive_search": True,
+        "max_date": datetime.now().astimezone().strftime("%Y-%m-%d"),
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    }
 
 
 def _body_text(doc: Any) -> str:
@@ -312,11 +333,27 @@ def _link_key(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
+def _is_link_line(line: str, links: set[str]) -> bool:
+    return _link_key(line.lstrip("-•* ")) in links
+
+
+def _trim_link_lines(text: str, links: set[str]) -> str:
+    """Drop lines that are a whole link from the start and end of the body: breadcrumbs, menus,
+    tags and "related stories" lists, which are not part of the story."""
+    lines = text.split("\n")
+    start, end = 0, len(lines)
+    while start < end and _is_link_line(lines[start], links):
+        start += 1
+    while end > start and _is_link_line(lines[end - 1], links):
+        end -= 1
+    return "\n".join(lines[start:end])
+
+
 def _link_share(text: str, links: set[str]) -> float:
     """Share of ``text``'s characters on lines that are a whole link (menus, related links)."""
     if not text or not links:
         return 0.0
-    linked = sum(len(line) for line in text.split("\n") if _link_key(line.lstrip("-•* ")) in links)
+    linked = sum(len(line) for line in text.split("\n") if _is_link_line(line, links))
     return linked / len(text)
 
 
@@ -346,6 +383,26 @@ def _split_authors(value: str | None) -> list[str]:
         if name and normalise(name) not in (normalise(s) for s in seen):
             seen[name] = None
     return list(seen)
+
+
+def _published(value: str | None, source: str, url: str | None) -> datetime | None:
+    """The publication date trafilatura (htmldate) found. htmldate's last resort is a year alone
+    -- a copyright notice, a bare "2024" -- given as 1 January, 00:00; such a date is kept only
+    when the page's markup (meta tags, <time>, URL), searched without free text, gives it too."""
+    published = _parse_date(value)
+    if published is None or not re.fullmatch(r"\d{4}-01-01(?:T00:00:00)?", value or ""):
+        return published
+    from htmldate import find_date
+
+    try:
+        confirmed = find_date(
+            source,
+            url=url,
+            **{**_date_params(), "extensive_search": False},
+        )
+    except Exception:  # htmldate on hostile input; the date is optional
+        return None
+    return published if _parse_date(confirmed) == published else None
 
 
 def _parse_date(value: str | None) -> datetime | None:
