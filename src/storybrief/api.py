@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError, NotFoundError, SourceError
+from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
 from .explain import Explainer, get_engine
 from .ingest import IngestReport, ItemResult
 from .ingest import ingest as _ingest
@@ -38,12 +38,50 @@ def ingest(
     settings: Settings | None = None,
     store: Store | None = None,
     on_item: Callable[[ItemResult], None] | None = None,
+    on_expand: Callable[[int], None] | None = None,
+    cluster: bool = True,
 ) -> IngestReport:
     """Ingest files, URLs, feeds (RSS, Atom, JSON Feed) and OPML lists; returns what became
-    of each article: new, updated, duplicate, unchanged or failed (with the reason)."""
+    of each article: new, updated, duplicate, unchanged or failed (with the reason).
+
+    New articles then join stories (``report.stories``); a story that grows and already has an
+    explainer gets its next version, written with the same engine (``auto_explain``).
+    """
+    settings = settings or load_settings()
+    if store is None:
+        with open_store(settings) as opened:
+            return ingest(
+                sources,
+                settings=settings,
+                store=opened,
+                on_item=on_item,
+                on_expand=on_expand,
+                cluster=cluster,
+            )
     if isinstance(sources, str | Path):
         sources = [sources]
-    return _ingest(sources, settings=settings, store=store, on_item=on_item)
+    report = _ingest(sources, settings=settings, store=store, on_item=on_item, on_expand=on_expand)
+    if cluster:
+        from .cluster import assign
+
+        fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
+        report.stories = assign(store, fresh, settings)
+        if settings.auto_explain:
+            for change in report.stories:
+                latest = None if change.created else store.latest_explainer(change.story_id)
+                if latest is None:
+                    continue
+                try:
+                    result = explain(
+                        story_id=change.story_id,
+                        engine=latest.engine,
+                        settings=settings,
+                        store=store,
+                    )
+                    report.explained.append((change.story_id, result.version or 0))
+                except StorybriefError as exc:  # the articles are stored; say what failed
+                    report.explained.append((change.story_id, str(exc)))
+    return report
 
 
 def articles(

@@ -71,6 +71,37 @@ class Settings(BaseSettings):
     # extraction
     min_text_chars: int = Field(default=200, ge=0, description="shorter extractions are failures")
 
+    # stories (clustering); defaults measured with bench/clustering.py
+    cluster_vectors: Literal["auto", "model", "hashing"] = Field(
+        default="auto",
+        description="article vectors: the MiniLM model (storybrief[checker-model]), hashed "
+        "TF-IDF (no extra), or auto (the model when installed)",
+    )
+    cluster_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="similarity an article needs to join a story; default: 0.40 with the "
+        "model, 0.10 with hashed vectors",
+    )
+    cluster_window_hours: float = Field(
+        default=72.0, gt=0, description="a story takes articles within this many hours of its last"
+    )
+    cluster_entity_weight: float = Field(
+        default=0.2, ge=0.0, le=1.0, description="bonus for names an article shares with a story"
+    )
+    duplicate_threshold: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="word-trigram similarity (MinHash) at which an article is a near-duplicate",
+    )
+    auto_explain: bool = Field(
+        default=True,
+        description="when a story with an explainer gains articles on ingest, write its next "
+        "version with the same engine",
+    )
+
     # explaining and checking
     engine: str = Field(default="builtin", description="explainer engine used when none is named")
     check_policy: Literal["drop", "mark"] = Field(

@@ -64,9 +64,10 @@ def _global(
 
 
 def _register() -> None:
-    from . import articles, explain, serve
+    from . import articles, explain, serve, stories
 
     articles.register(app)
+    stories.register(app)
     explain.register(app)
     serve.register(app)
 

@@ -46,9 +46,7 @@ def ingest(
             )
             with progress:
                 task = progress.add_task("ingesting", total=len(sources))
-                from ..ingest import ingest as pipeline_ingest
-
-                report = pipeline_ingest(
+                report = run_ingest(
                     sources,
                     settings=settings,
                     store=store,
@@ -59,8 +57,21 @@ def ingest(
                         task, total=(progress.tasks[0].total or 0) + n
                     ),
                 )
+    stories = [
+        {"story_id": c.story_id, "created": c.created, "added": c.added,
+         "duplicates": c.duplicates}
+        for c in report.stories
+    ]
     if as_json:
-        print_json({"ok": report.ok, "counts": report.counts, "items": report.items})
+        print_json(
+            {
+                "ok": report.ok,
+                "counts": report.counts,
+                "items": report.items,
+                "stories": stories,
+                "explained": report.explained,
+            }
+        )
     else:
         table = Table(title="ingest", show_lines=False)
         for column in ("status", "id", "title / reason", "location"):
@@ -78,6 +89,16 @@ def ingest(
             ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
             or "nothing to ingest"
         )
+        if report.stories:
+            made = sum(c.created for c in report.stories)
+            console.print(
+                f"stories: {made} new, {len(report.stories) - made} grew"
+                + "".join(
+                    f"; story {sid}: explainer v{what}" if isinstance(what, int)
+                    else f"; story {sid}: explainer not updated ({escape(what)})"
+                    for sid, what in report.explained
+                )
+            )
     raise typer.Exit(0 if report.ok else 1)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from ..errors import SourceError, StorageError, StorybriefError
 from ..extract import decode_bytes, extract_html, extract_text
@@ -46,6 +46,10 @@ class ItemResult:
 @dataclass
 class IngestReport:
     items: list[ItemResult] = field(default_factory=list)
+    #: stories that were made or grew (storybrief.cluster.StoryChange), when clustering ran
+    stories: list[Any] = field(default_factory=list)
+    #: (story id, explainer version) written because a story grew, or (story id, error)
+    explained: list[tuple[int, int | str]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -52,6 +52,18 @@ class StorySummary:
 
 
 @dataclass(frozen=True)
+class StoryRecord:
+    """A story as clustering keeps it: its centroid vector (bytes) and state."""
+
+    id: int
+    title: str | None
+    centroid: bytes | None
+    state: dict
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True)
 class StoredSentence:
     """An explainer sentence as stored: section number, text, verdict and citations
     (article id, sentence index, start, end)."""
@@ -305,6 +317,71 @@ class Store:
                 raise NotFoundError(f"no story with id {story_id}")
             for key, value in fields.items():
                 setattr(story, key, value)
+
+    def story_states(self, since: datetime | None = None) -> list[StoryRecord]:
+        """Stories (last seen at or after ``since``) with what clustering keeps about them."""
+        with self.session() as s:
+            query = select(Story).order_by(Story.id)
+            if since is not None:
+                query = query.where(Story.last_seen >= since)
+            return [
+                StoryRecord(
+                    r.id, r.title, r.centroid, dict(r.state or {}),
+                    _aware(r.first_seen), _aware(r.last_seen),
+                )
+                for r in s.scalars(query)
+            ]
+
+    def save_story_state(
+        self, story_id: int, *, centroid: bytes | None, state: dict, title: str | None = None
+    ) -> None:
+        with self.session() as s:
+            story = s.get(Story, story_id)
+            if story is None:
+                raise NotFoundError(f"no story with id {story_id}")
+            story.centroid, story.state = centroid, state
+            if title is not None:
+                story.title = title
+
+    def mark_duplicate(self, article_id: int, original_id: int | None) -> None:
+        """Record that an article is a near-duplicate of another (None: it is not)."""
+        with self.session() as s:
+            row = s.get(ArticleRow, article_id)
+            if row is None:
+                raise NotFoundError(f"no article with id {article_id}")
+            row.duplicate_of = original_id
+
+    def duplicates_in(self, story_id: int) -> dict[int, int]:
+        """Near-duplicate articles of a story: article id -> the article it copies."""
+        with self.session() as s:
+            return dict(
+                s.execute(
+                    select(ArticleRow.id, ArticleRow.duplicate_of).where(
+                        ArticleRow.story_id == story_id, ArticleRow.duplicate_of.is_not(None)
+                    )
+                ).all()
+            )
+
+    def articles_in_order(self, ids: list[int] | None = None) -> list[Article]:
+        """Articles (all, or these) oldest first by published time, else fetched time."""
+        with self.session() as s:
+            query = select(ArticleRow).options(selectinload(ArticleRow.sentences))
+            if ids is not None:
+                query = query.where(ArticleRow.id.in_(ids))
+            rows = s.scalars(query).all()
+            records = [_to_record(r) for r in rows]
+        epoch = datetime.min.replace(tzinfo=UTC)
+        return sorted(records, key=lambda a: (a.published_at or a.fetched_at or epoch, a.id or 0))
+
+    def delete_story(self, story_id: int) -> None:
+        """Forget one story and its explainers (its articles stay, without a story)."""
+        with self.session() as s:
+            for row in s.scalars(select(ArticleRow).where(ArticleRow.story_id == story_id)):
+                row.story_id = None
+            s.flush()
+            story = s.get(Story, story_id)
+            if story is not None:
+                s.delete(story)
 
     def delete_stories(self) -> None:
         """Forget every story (articles stay; explainers go with their stories)."""

@@ -1,0 +1,15 @@
+"""Cluster stage: group articles that report the same event into stories, incrementally.
+
+>>> changes = assign(store, report.article_ids, settings)   # doctest: +SKIP
+
+Each new article joins the most similar story seen within the time window (sentence vectors from
+a model shipped on PyPI when installed, hashed TF-IDF otherwise, plus shared names) or starts a
+new one; near-duplicates (MinHash/LSH) join their original's story and count once.
+"""
+
+from __future__ import annotations
+
+from .assign import ReclusterReport, StoryChange, assign, recluster
+from .clusterer import Clusterer, Decision, Item
+
+__all__ = ["Clusterer", "Decision", "Item", "ReclusterReport", "StoryChange", "assign", "recluster"]

@@ -1,0 +1,52 @@
+"""Near-duplicates: wire copies, syndicated reprints and updated versions of one text, found
+with MinHash signatures and locality-sensitive hashing (datasketch). A near-duplicate counts
+once in its story but its outlet is listed.
+"""
+
+from __future__ import annotations
+
+from datasketch import MinHash, MinHashLSH
+
+from .vectors import words
+
+NUM_PERM = 128
+
+
+def signature(text: str, shingle: int = 3) -> MinHash:
+    tokens = words(text)
+    grams = {" ".join(tokens[i : i + shingle]) for i in range(max(1, len(tokens) - shingle + 1))}
+    m = MinHash(num_perm=NUM_PERM)
+    m.update_batch([g.encode() for g in grams if g])
+    return m
+
+
+class NearDuplicates:
+    """An LSH index of article signatures; :meth:`find` returns an indexed article whose text
+    is at least ``threshold`` similar (estimated Jaccard of word 3-grams), or None."""
+
+    def __init__(self, threshold: float = 0.8) -> None:
+        self.threshold = threshold
+        # LSH finds candidates at a lower similarity so that pairs just above the threshold
+        # are not missed by the banding; the estimated Jaccard then decides.
+        self._lsh = MinHashLSH(threshold=max(0.1, threshold - 0.2), num_perm=NUM_PERM)
+        self._signatures: dict[int, MinHash] = {}
+
+    def __len__(self) -> int:
+        return len(self._signatures)
+
+    def find(self, sig: MinHash) -> int | None:
+        best, best_score = None, self.threshold
+        for key in self._lsh.query(sig):
+            score = sig.jaccard(self._signatures[key])
+            if score >= best_score and (best is None or key < best or score > best_score):
+                best, best_score = key, score
+        return best
+
+    def add(self, key: int, sig: MinHash) -> None:
+        if key not in self._signatures:
+            self._lsh.insert(key, sig)
+            self._signatures[key] = sig
+
+    def remove(self, key: int) -> None:
+        if self._signatures.pop(key, None) is not None:
+            self._lsh.remove(key)

@@ -1,0 +1,198 @@
+"""Stories: joining, the time window, near-duplicates, re-clustering, and stories kept current
+as articles arrive through ingest."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from typer.testing import CliRunner
+
+from storybrief.api import explain, ingest
+from storybrief.cli import app
+from storybrief.cluster import assign, recluster
+from storybrief.cluster.clusterer import Clusterer, Item
+from storybrief.cluster.dedupe import NearDuplicates, signature
+from storybrief.cluster.vectors import HashingEmbedder, ModelEmbedder, entities
+from storybrief.records import Article
+from storybrief.store import Store
+
+T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+
+BRIDGE_A = (
+    "Harbor Bridge reopens after two-year repair",
+    "The Harbor Bridge in Riverside reopened to traffic on Tuesday after a two-year repair of "
+    "its corroded steel deck. Mayor Elena Ruiz cut the ribbon at the north tower. Engineers "
+    "said the Harbor Bridge towers were strengthened against earthquakes during the repair.",
+)
+BRIDGE_B = (
+    "Riverside's Harbor Bridge open again as repair ends",
+    "Drivers crossed the Harbor Bridge in Riverside again on Tuesday as the two-year repair "
+    "of the bridge deck ended. Mayor Elena Ruiz opened the Harbor Bridge at a ceremony. The "
+    "repair of the steel deck and towers cost the city of Riverside more than expected.",
+)
+LIBRARY = (
+    "Council approves library expansion plan",
+    "The city council voted on Wednesday to expand the central library with a new children's "
+    "wing and a rooftop reading garden. Construction of the library wing starts next spring "
+    "and will be paid for by a bond approved by voters last year, councillors said.",
+)
+WIRE_COPY = (
+    "Harbor Bridge reopens after two-year repair (AP)",
+    BRIDGE_A[1].replace("on Tuesday", "on Tuesday morning"),
+)
+
+
+def article(store: Store, pair: tuple[str, str], when: datetime, site: str) -> int:
+    title, text = pair
+    result = store.upsert_article(
+        Article(title=title, text=text, published_at=when, site_name=site, url=None)
+    )
+    assert result.article.id is not None
+    return result.article.id
+
+
+@pytest.fixture
+def settings(test_settings):
+    test_settings.cluster_vectors = "hashing"  # deterministic and quick; the model is tested below
+    return test_settings
+
+
+@pytest.fixture
+def store(settings):
+    with Store.open(settings) as opened:
+        yield opened
+
+
+def test_related_articles_join_and_unrelated_start_a_story(settings, store):
+    a = article(store, BRIDGE_A, T0, "The Riverside Ledger")
+    b = article(store, BRIDGE_B, T0 + timedelta(hours=3), "Riverside Daily")
+    c = article(store, LIBRARY, T0 + timedelta(hours=5), "The Riverside Ledger")
+    changes = assign(store, [a, b, c], settings)
+    assert [(ch.created, ch.added) for ch in changes] == [(True, [a, b]), (True, [c])]
+    bridge = store.get_story(changes[0].story_id)
+    assert bridge.size == 2 and bridge.outlets == ["Riverside Daily", "The Riverside Ledger"]
+    assert bridge.first_seen == T0 and bridge.last_seen == T0 + timedelta(hours=3)
+    assert bridge.title == BRIDGE_A[0]
+    # already placed articles are left alone
+    assert assign(store, [a, b, c], settings) == []
+
+
+def test_a_later_run_joins_a_stored_story(settings, store):
+    a = article(store, BRIDGE_A, T0, "The Riverside Ledger")
+    (first,) = assign(store, [a], settings)
+    b = article(store, BRIDGE_B, T0 + timedelta(hours=20), "Riverside Daily")
+    (grew,) = assign(store, [b], settings)
+    assert not grew.created and grew.story_id == first.story_id
+    assert store.story_article_ids(first.story_id) == [a, b]
+
+
+def test_the_time_window_splits_a_story(settings, store):
+    a = article(store, BRIDGE_A, T0, "The Riverside Ledger")
+    late = article(store, BRIDGE_B, T0 + timedelta(days=10), "Riverside Daily")
+    changes = assign(store, [a, late], settings)
+    assert [ch.created for ch in changes] == [True, True]
+    settings.cluster_window_hours = 24 * 30
+    assert recluster(store, settings).stories == 1
+
+
+def test_near_duplicates_count_once_but_list_their_outlet(settings, store):
+    a = article(store, BRIDGE_A, T0, "The Riverside Ledger")
+    copy = article(store, WIRE_COPY, T0 + timedelta(hours=1), "Wire Service")
+    (change,) = assign(store, [a, copy], settings)
+    assert change.duplicates == {copy: a}
+    assert store.duplicates_in(change.story_id) == {copy: a}
+    assert store.get_story(change.story_id).outlets == ["The Riverside Ledger", "Wire Service"]
+    # the copy did not move the story's centroid: its stored size counts the original once
+    (record,) = store.story_states()
+    assert record.state["size"] == 1
+
+
+def test_minhash_index_finds_copies_not_neighbours():
+    index = NearDuplicates(0.8)
+    index.add(1, signature(BRIDGE_A[1]))
+    index.add(2, signature(LIBRARY[1]))
+    assert index.find(signature(WIRE_COPY[1])) == 1
+    assert index.find(signature(BRIDGE_B[1])) is None
+    index.remove(1)
+    assert index.find(signature(WIRE_COPY[1])) is None
+
+
+def test_clusterer_is_deterministic_and_respects_the_threshold():
+    items = [
+        Item(1, BRIDGE_A[0], BRIDGE_A[1], 0.0),
+        Item(2, BRIDGE_B[0], BRIDGE_B[1], 3600.0),
+        Item(3, LIBRARY[0], LIBRARY[1], 7200.0),
+    ]
+
+    def run(threshold: float) -> list[int]:
+        clusterer = Clusterer(
+            HashingEmbedder(),
+            threshold=threshold,
+            window_hours=72,
+            entity_weight=0.2,
+            duplicate_threshold=0.8,
+        )
+        return [d.story for d in clusterer.add(items)]
+
+    assert run(0.1) == run(0.1) == [-1, -1, -2]
+    assert run(0.99) == [-1, -2, -3]  # nothing is that similar
+
+
+def test_names_are_a_signal():
+    assert {"elena ruiz", "harbor bridge"} <= entities(BRIDGE_A[1])
+    assert "the" not in entities("Then The Council met.")
+
+
+def test_recluster_keeps_story_ids_and_explainers(settings, store):
+    a = article(store, BRIDGE_A, T0, "The Riverside Ledger")
+    c = article(store, LIBRARY, T0 + timedelta(hours=5), "The Riverside Ledger")
+    bridge, library = assign(store, [a, c], settings)
+    explained = explain(story_id=bridge.story_id, settings=settings, store=store)
+    report = recluster(store, settings)
+    assert (report.articles, report.stories, report.kept, report.removed) == (2, 2, 2, 0)
+    assert store.story_article_ids(bridge.story_id) == [a]
+    assert store.latest_explainer(bridge.story_id).id == explained.explainer_id
+
+
+def test_a_growing_story_gets_a_new_explainer_version_on_ingest(settings, store, tmp_path):
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("\n".join(BRIDGE_A), encoding="utf-8")
+    second.write_text("\n".join(BRIDGE_B), encoding="utf-8")
+    v1 = explain(first, settings=settings, store=store)
+    assert v1.version == 1
+    report = ingest(second, settings=settings, store=store)
+    (change,) = report.stories
+    assert change.story_id == v1.story_id and not change.created
+    assert report.explained == [(v1.story_id, 2)]
+    versions = store.explainer_versions(v1.story_id)
+    assert [v.version for v in versions] == [2, 1]  # the old version is kept
+    assert len(versions[0].document["sources"]) == 2
+
+
+def test_model_vectors_group_paraphrases():
+    embedder = ModelEmbedder()
+    a, b, c = embedder.embed([BRIDGE_A[0], BRIDGE_B[0], LIBRARY[0]])
+    assert float(a @ b) > float(a @ c) and float(a @ b) > 0.4
+
+
+def test_cli_stories_story_recluster(settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("STORYBRIEF_CLUSTER_VECTORS", "hashing")
+    for name, pair in (("a", BRIDGE_A), ("b", BRIDGE_B), ("c", LIBRARY)):
+        (tmp_path / f"{name}.txt").write_text("\n".join(pair), encoding="utf-8")
+    runner = CliRunner()
+    ingested = runner.invoke(
+        app, ["ingest", "--json", *(str(tmp_path / f"{n}.txt") for n in "abc")]
+    )
+    assert ingested.exit_code == 0, ingested.output
+    assert [s["added"] for s in json.loads(ingested.stdout)["stories"]] == [[1, 2], [3]]
+    listed = json.loads(runner.invoke(app, ["stories", "--json"]).stdout)
+    assert sorted(s["size"] for s in listed) == [1, 2]
+    shown = json.loads(runner.invoke(app, ["story", "1", "--json"]).stdout)
+    assert [a["id"] for a in shown["articles"]] == [1, 2]
+    rebuilt = json.loads(runner.invoke(app, ["recluster", "--json"]).stdout)
+    assert rebuilt == {"articles": 3, "stories": 2, "kept": 2, "created": 0, "removed": 0}
+    missing = runner.invoke(app, ["story", "99"])
+    assert missing.exit_code == 2 and "no story" in missing.output
