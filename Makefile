@@ -34,9 +34,15 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+## bench: every benchmark, each printing its table (data from $(DATA)); engines needs .ci/llama.sh
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/extraction.py --data $(DATA)
+	$(BIN)/python bench/summarization.py --data $(DATA)
+	$(BIN)/python bench/faithfulness.py --data $(DATA)
+	$(BIN)/python bench/clustering.py --data $(DATA)
+	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/engines.py --data $(DATA)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
