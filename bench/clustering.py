@@ -144,8 +144,15 @@ def growth(items: list[Item], embedder_factory, sizes: list[int], settings: Sett
         seconds = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        rows.append({"articles": n, "seconds": seconds, "per_second": n / seconds,
-                     "peak_mb": peak / 1e6, "vectors": embedder.name})
+        rows.append(
+            {
+                "articles": n,
+                "seconds": seconds,
+                "per_second": n / seconds,
+                "peak_mb": peak / 1e6,
+                "vectors": embedder.name,
+            }
+        )
     return rows
 
 
@@ -153,7 +160,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--growth-vectors", choices=["model", "hashing"], default="model")
+    # The growth runs replay the same 3,999 headlines, which the model's embedding cache would
+    # serve for free after the first replay; hashed vectors are computed every time, so they
+    # measure the clustering itself (the model's own cost is its articles/s above).
+    parser.add_argument("--growth-vectors", choices=["model", "hashing"], default="hashing")
     args = parser.parse_args()
     items, gold = load(args.data)
     GOLD.update(gold)
@@ -175,32 +185,58 @@ def main() -> None:
         "per_second": len(items) / seconds,
     }
 
-    table = Table(title=f"Story clustering: {len(items):,} headlines, {len(set(gold.values()))} gold stories")
+    table = Table(
+        title=f"Story clustering: {len(items):,} headlines, {len(set(gold.values()))} gold stories"
+    )
     for col in ("system", "B³ P", "B³ R", "B³ F1", "pairwise F1", "clusters", "articles/s"):
         table.add_column(col, justify="left" if col == "system" else "right")
     for label, r in results.items():
-        table.add_row(label, f"{r['bcubed_p']:.3f}", f"{r['bcubed_r']:.3f}", f"{r['bcubed_f1']:.3f}",
-                      f"{r['pairwise_f1']:.3f}", str(r["clusters"]), f"{r['per_second']:,.0f}")
+        table.add_row(
+            label,
+            f"{r['bcubed_p']:.3f}",
+            f"{r['bcubed_r']:.3f}",
+            f"{r['bcubed_f1']:.3f}",
+            f"{r['pairwise_f1']:.3f}",
+            str(r["clusters"]),
+            f"{r['per_second']:,.0f}",
+        )
     console.print(table)
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    factory = ModelEmbedder if args.growth_vectors == "model" and len(embedders) == 2 else HashingEmbedder
+    factory = (
+        ModelEmbedder if args.growth_vectors == "model" and len(embedders) == 2 else HashingEmbedder
+    )
     grow = growth(items, factory, sizes, settings)
     gtable = Table(title="Growth (replayed with shifted timestamps; incremental, one pass)")
     for col in ("articles", "vectors", "seconds", "articles/s", "peak traced MB"):
         gtable.add_column(col, justify="right")
     for g in grow:
-        gtable.add_row(f"{g['articles']:,}", g["vectors"], f"{g['seconds']:.1f}",
-                       f"{g['per_second']:,.0f}", f"{g['peak_mb']:.1f}")
+        gtable.add_row(
+            f"{g['articles']:,}",
+            g["vectors"],
+            f"{g['seconds']:.1f}",
+            f"{g['per_second']:,.0f}",
+            f"{g['peak_mb']:.1f}",
+        )
     console.print(gtable)
 
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "clustering.json").write_text(
-        json.dumps({"quality": results, "growth": grow, "settings": {
-            "thresholds": THRESHOLDS, "window_hours": settings.cluster_window_hours,
-            "entity_weight": settings.cluster_entity_weight,
-            "duplicate_threshold": settings.duplicate_threshold}}, indent=2) + "\n"
+        json.dumps(
+            {
+                "quality": results,
+                "growth": grow,
+                "settings": {
+                    "thresholds": THRESHOLDS,
+                    "window_hours": settings.cluster_window_hours,
+                    "entity_weight": settings.cluster_entity_weight,
+                    "duplicate_threshold": settings.duplicate_threshold,
+                },
+            },
+            indent=2,
+        )
+        + "\n"
     )
     try:
         import matplotlib

@@ -21,7 +21,9 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
         return
     base = os.environ.get(PG_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/test)"
+        )
     try:
         import psycopg
     except ImportError:

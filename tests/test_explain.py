@@ -156,7 +156,9 @@ def test_markdown(example: tuple[Article, Explainer]) -> None:
     assert md.startswith(f"# {explainer.headline}\n")
     for title in ("## What's Happening?", "## Why It's Important?", "## Sources"):
         assert title in md
-    assert "[North Korea’s Kim Arrives in China for Military Parade](<https://www.newsweek.com/" in md
+    assert (
+        "[North Korea’s Kim Arrives in China for Military Parade](<https://www.newsweek.com/" in md
+    )
     assert " [1]" in md
     assert "*AI Generated Content*" in md
     assert md.rstrip().endswith("Do you find this article useful?")

@@ -147,21 +147,17 @@ def test_explain_needs_articles(test_settings, store, tmp_path):
         explain(settings=test_settings, store=store)
 
 
-def test_articles_from_different_stories_are_explained_but_not_stored(test_settings, store):
+def test_explicit_sources_are_one_story(test_settings, store):
+    html = Path(__file__).parent / "data" / "ingest" / "article-1.html"
     one = explain(EXAMPLE, settings=test_settings, store=store)
-    other_report = explain(
-        Path(__file__).parent / "data" / "ingest" / "article-1.html",
-        settings=test_settings,
-        store=store,
-    )
-    assert other_report.story_id != one.story_id
-    both = explain(
-        [EXAMPLE, Path(__file__).parent / "data" / "ingest" / "article-1.html"],
-        settings=test_settings,
-        store=store,
-    )
-    assert both.story_id is None and both.version is None
+    other = explain(html, settings=test_settings, store=store)
+    assert other.story_id != one.story_id
+    both = explain([EXAMPLE, html], settings=test_settings, store=store)
+    # the larger story lying wholly inside the sources takes in the rest and keeps its history
+    assert both.story_id == one.story_id and both.version == 2
     assert len(both.explainer.sources) == 2
+    assert sorted(store.story_article_ids(one.story_id)) == sorted(both.ingest.article_ids)
+    assert [s.id for s in store.list_stories()] == [one.story_id]  # the emptied story is gone
 
 
 @pytest.fixture

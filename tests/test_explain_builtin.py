@@ -73,7 +73,9 @@ def test_in_body_headings_assign_sections() -> None:
     # "What People Are Saying" feeds "Beyond the Headlines".
     assert any(s.startswith("Neighboring China has been") for s in sections["why_its_important"])
     assert any(s.startswith("Kremlin foreign policy adviser") for s in sections["whats_next"])
-    assert any(s.startswith("Hong Lei,") or "Kim Chon Il" in s for s in sections["beyond_the_headlines"])
+    assert any(
+        s.startswith("Hong Lei,") or "Kim Chon Il" in s for s in sections["beyond_the_headlines"]
+    )
     assert_verbatim(explainer, [article])
 
 
@@ -118,7 +120,9 @@ def test_unsupported_section_gets_an_honest_note() -> None:
 def test_sentences_keep_reading_order_within_a_section() -> None:
     explainer = explain_articles([example_article(), tram()])
     for section in explainer.sections:
-        keys = [(s.citations[0].article_id, s.citations[0].sentence_index) for s in section.sentences]
+        keys = [
+            (s.citations[0].article_id, s.citations[0].sentence_index) for s in section.sentences
+        ]
         for article_id in {k[0] for k in keys}:
             indexes = [i for a, i in keys if a == article_id]
             assert indexes == sorted(indexes)
@@ -249,7 +253,10 @@ def test_boilerplate_and_datelines_never_published() -> None:
         ("LONDON, March 3 (Reuters) - Stocks fell.", "Stocks fell."),
         ("NEW YORK (AP) — A fire broke out.", "A fire broke out."),
         ("(CNN) — The storm hit the coast.", "The storm hit the coast."),
-        ("BEIJING — China said on Monday it would respond.", "China said on Monday it would respond."),
+        (
+            "BEIJING — China said on Monday it would respond.",
+            "China said on Monday it would respond.",
+        ),
         ("U.S. stocks fell on Monday.", "U.S. stocks fell on Monday."),
         ("NATO allies met in Brussels.", "NATO allies met in Brussels."),
     ],
@@ -310,7 +317,9 @@ def test_headline() -> None:
     assert explain_articles([tram()], headline="Tram approved").headline == "Tram approved"
     same = [
         Article(id=i, title=title, text=TRAM)
-        for i, title in enumerate(["Tram line approved", "Council backs tram", "Tram line approved"])
+        for i, title in enumerate(
+            ["Tram line approved", "Council backs tram", "Tram line approved"]
+        )
     ]
     assert explain_articles(same).headline == "Tram line approved"
 

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.servers import Reply
 from typer.testing import CliRunner
 
 from storybrief.cli import app
 from storybrief.ingest import ingest
 from storybrief.store import Store
-from tests.servers import Reply
 
 DATA = Path(__file__).parent / "data" / "ingest"
 EXAMPLE = Path(__file__).parents[1] / "src" / "storybrief" / "examples" / "article.txt"
@@ -35,10 +35,16 @@ def serve_site(server) -> str:
     server.route("/news/harbor-bridge-reopens", body=body("article-1.html"), headers=HTML)
     server.route("/news/library-expansion", body=body("article-2.html"), headers=HTML)
     server.route("/rss.xml", body=body("rss2.xml"), headers={"Content-Type": "application/rss+xml"})
-    server.route("/atom.xml", body=body("atom.xml"), headers={"Content-Type": "application/atom+xml"})
-    server.route("/feed.json", body=body("feed.json"), headers={"Content-Type": "application/feed+json"})
+    server.route(
+        "/atom.xml", body=body("atom.xml"), headers={"Content-Type": "application/atom+xml"}
+    )
+    server.route(
+        "/feed.json", body=body("feed.json"), headers={"Content-Type": "application/feed+json"}
+    )
     server.route("/feeds.opml", body=body("feeds.opml"), headers={"Content-Type": "text/x-opml"})
-    server.route("/broken.xml", body=body("broken.xml"), headers={"Content-Type": "application/rss+xml"})
+    server.route(
+        "/broken.xml", body=body("broken.xml"), headers={"Content-Type": "application/rss+xml"}
+    )
     return base
 
 
@@ -165,8 +171,11 @@ def test_file_failures(tmp_path, test_settings, store):
     big.write_bytes(b"<html><body>" + b"<p>word </p>" * 5_000_000 + b"</body></html>")  # 60 MB
     latin = tmp_path / "latin1.html"
     latin.write_bytes(
-        (DATA / "article-2.html").read_text().replace('charset="utf-8"', 'charset="iso-8859-1"')
-        .replace("neighbourhoods", "neighbourhoods café").encode("latin-1")
+        (DATA / "article-2.html")
+        .read_text()
+        .replace('charset="utf-8"', 'charset="iso-8859-1"')
+        .replace("neighbourhoods", "neighbourhoods café")
+        .encode("latin-1")
     )
     report = ingest(
         [tmp_path / "nope.txt", binary, big, DATA / "broken.xml", latin],
@@ -204,4 +213,3 @@ def test_cli_ingest_list_show_json(tmp_path, test_settings, monkeypatch):
     assert table.exit_code == 0 and "1 duplicate" in table.stdout
     missing = runner.invoke(app, ["show", "999"])
     assert missing.exit_code == 2 and "no article with id 999" in missing.output
-

@@ -8,13 +8,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from tests.dbs import database_url
 
 from storybrief.errors import NotFoundError, StorageError
 from storybrief.records import Article
 from storybrief.store import Store
 from storybrief.store.database import include_name
 from storybrief.store.models import ArticleRow, Base, SentenceRow
-from tests.dbs import database_url
 
 BODY = (
     "The city council approved the new budget on Monday. "
@@ -148,14 +148,32 @@ def test_story_explainer_versions_and_feedback(store):
     summary = store.get_story(story)
     assert summary.size == 2 and summary.outlets == ["City News", "other.example"]
     assert store.story_article_ids(story) == [a.id, b.id]
-    sentence = StoredSentence(0, 0, "The city council approved the new budget on Monday.",
-                              "supported", ["ok"], [(a.id, 0, 0, 51)])
-    v1 = store.save_explainer(story, engine="builtin", engine_options={}, headline="Budget",
-                              sources_key="k1", document={"headline": "Budget"},
-                              sentences=[sentence])
-    v2 = store.save_explainer(story, engine="builtin", engine_options={}, headline="Budget",
-                              sources_key="k2", document={"headline": "Budget"},
-                              sentences=[sentence])
+    sentence = StoredSentence(
+        0,
+        0,
+        "The city council approved the new budget on Monday.",
+        "supported",
+        ["ok"],
+        [(a.id, 0, 0, 51)],
+    )
+    v1 = store.save_explainer(
+        story,
+        engine="builtin",
+        engine_options={},
+        headline="Budget",
+        sources_key="k1",
+        document={"headline": "Budget"},
+        sentences=[sentence],
+    )
+    v2 = store.save_explainer(
+        story,
+        engine="builtin",
+        engine_options={},
+        headline="Budget",
+        sources_key="k2",
+        document={"headline": "Budget"},
+        sentences=[sentence],
+    )
     assert (v1.version, v2.version) == (1, 2)
     assert [e.version for e in store.explainer_versions(story)] == [2, 1]
     assert store.explainer_sentences(v2.id)[0].citations == [(a.id, 0, 0, 51)]
@@ -174,6 +192,13 @@ def test_failed_explainer_write_keeps_no_version(store):
     story = store.create_story("Budget", [a.id])
     broken = StoredSentence(0, 0, None, None, [], [(a.id, 0, 0, 5)])  # type: ignore[arg-type]
     with pytest.raises(StorageError):
-        store.save_explainer(story, engine="builtin", engine_options={}, headline=None,
-                             sources_key="k", document={}, sentences=[broken])
+        store.save_explainer(
+            story,
+            engine="builtin",
+            engine_options={},
+            headline=None,
+            sources_key="k",
+            document={},
+            sentences=[broken],
+        )
     assert store.explainer_versions(story) == []

@@ -107,9 +107,9 @@ class ExplainResult:
 
     explainer: Explainer
     check: CheckReport | None  # None when the stored version was reused (``cached``)
-    story_id: int | None  # None when the articles do not form one story (not stored)
-    version: int | None
-    explainer_id: int | None
+    story_id: int
+    version: int
+    explainer_id: int
     cached: bool = False
     ingest: IngestReport | None = None
 
@@ -161,7 +161,8 @@ def explain(
 
     report = None
     if sources:
-        report = ingest(sources, settings=settings, store=store, on_item=on_item)
+        # the sources are the story: they are grouped here, not by clustering
+        report = ingest(sources, settings=settings, store=store, on_item=on_item, cluster=False)
         ids = report.article_ids
         if not ids:
             raise SourceError(f"no article to explain ({_reasons(report) or 'no sources'})")
@@ -175,7 +176,7 @@ def explain(
 
     name = engine or settings.engine
     key = _sources_key(articles_, name, options or {}, checker_options(settings))
-    if story_id is not None and not regenerate:
+    if not regenerate:
         latest = store.latest_explainer(story_id)
         if latest is not None and latest.sources_key == key:
             return ExplainResult(
@@ -188,11 +189,9 @@ def explain(
                 ingest=report,
             )
 
-    headline = store.get_story(story_id).title if story_id is not None else None
+    headline = store.get_story(story_id).title
     draft = get_engine(name, **(options or {})).explain(articles_, headline=headline)
     published, check = check_explainer(draft, articles_, checker_options(settings))
-    if story_id is None:
-        return ExplainResult(published, check, None, None, None, ingest=report)
     stored = store.save_explainer(
         story_id,
         engine=published.engine,
@@ -224,18 +223,25 @@ def _reasons(report: IngestReport) -> str:
     )
 
 
-def _story_of(store: Store, article_ids: list[int]) -> int | None:
-    """The story that is exactly these articles: theirs when they share one and it holds no
-    others; a new one when none of them has a story yet; otherwise None (not stored)."""
-    stories = {a.story_id for a in store.get_articles(article_ids)}
-    if stories == {None}:
-        first = store.get_article(article_ids[0])
-        return store.create_story(first.title, article_ids)
-    if len(stories) == 1:
-        (story_id,) = stories
-        if story_id is not None and set(store.story_article_ids(story_id)) == set(article_ids):
-            return story_id
-    return None
+def _story_of(store: Store, article_ids: list[int]) -> int:
+    """The story that is these articles. An explicit list of sources is the reader's own
+    grouping: a story that lies wholly inside it (the largest) takes in the rest, keeping its
+    id and earlier explainers; otherwise a new story is made. Articles are taken out of the
+    stories clustering had put them in, and a story left empty is removed."""
+    wanted = set(article_ids)
+    owners = {a.story_id for a in store.get_articles(article_ids)} - {None}
+    members = {sid: set(store.story_article_ids(sid)) for sid in owners if sid is not None}
+    inside = [sid for sid, ids in members.items() if ids <= wanted]
+    if inside:
+        story_id = max(inside, key=lambda sid: (len(members[sid]), -sid))
+        if members[story_id] != wanted:
+            store.add_to_story(story_id, article_ids)
+    else:
+        story_id = store.create_story(store.get_article(article_ids[0]).title, article_ids)
+    for other in members:
+        if other != story_id and not store.story_article_ids(other):
+            store.delete_story(other)
+    return story_id
 
 
 def _sources_key(
@@ -258,12 +264,14 @@ def check(
     """Check every statement of ``text`` against the articles in ``against`` (files or URLs,
     extracted but not stored): each sentence with the checker's verdict and reasons."""
     settings = settings or load_settings()
-    with tempfile.TemporaryDirectory(prefix="storybrief-check-") as scratch:
-        with Store.open(f"sqlite:///{Path(scratch) / 'check.db'}") as store:
-            report = ingest(list(against), settings=settings, store=store)
-            if not report.ok:
-                raise SourceError(f"cannot read the articles to check against ({_reasons(report)})")
-            found = store.get_articles(report.article_ids)
+    with (
+        tempfile.TemporaryDirectory(prefix="storybrief-check-") as scratch,
+        Store.open(f"sqlite:///{Path(scratch) / 'check.db'}") as store,
+    ):
+        report = ingest(list(against), settings=settings, store=store, cluster=False)
+        if not report.ok:
+            raise SourceError(f"cannot read the articles to check against ({_reasons(report)})")
+        found = store.get_articles(report.article_ids)
     return Checker(checker_options(settings)).check_text(text, found)
 
 
@@ -275,7 +283,9 @@ def stored_verdicts(
     with open_store(settings) as store:
         latest = store.latest_explainer(story_id)
         if latest is None:
-            raise NotFoundError(f"story {story_id} has no explainer yet (storybrief explain --story)")
+            raise NotFoundError(
+                f"story {story_id} has no explainer yet (storybrief explain --story)"
+            )
         return [
             (s.text, s.verdict or "unchecked", list(s.reasons))
             for s in store.explainer_sentences(latest.id)

@@ -19,8 +19,7 @@ class MissingExtraError(StorybriefError):
 
     def __init__(self, feature: str, extra: str, package: str) -> None:
         super().__init__(
-            f"{feature} needs the optional package {package!r}: "
-            f"pip install 'storybrief[{extra}]'"
+            f"{feature} needs the optional package {package!r}: pip install 'storybrief[{extra}]'"
         )
 
 

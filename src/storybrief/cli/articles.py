@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -58,8 +57,7 @@ def ingest(
                     ),
                 )
     stories = [
-        {"story_id": c.story_id, "created": c.created, "added": c.added,
-         "duplicates": c.duplicates}
+        {"story_id": c.story_id, "created": c.created, "added": c.added, "duplicates": c.duplicates}
         for c in report.stories
     ]
     if as_json:
@@ -94,7 +92,8 @@ def ingest(
             console.print(
                 f"stories: {made} new, {len(report.stories) - made} grew"
                 + "".join(
-                    f"; story {sid}: explainer v{what}" if isinstance(what, int)
+                    f"; story {sid}: explainer v{what}"
+                    if isinstance(what, int)
                     else f"; story {sid}: explainer not updated ({escape(what)})"
                     for sid, what in report.explained
                 )
@@ -158,8 +157,11 @@ def show(
     if sentences:
         for s in a.sentences:
             style = "bold" if s.is_heading else ""
-            console.print(f"[dim]{s.index:>3}[/] [{style}]{escape(s.text)}[/]" if style else
-                          f"[dim]{s.index:>3}[/] {escape(s.text)}")
+            console.print(
+                f"[dim]{s.index:>3}[/] [{style}]{escape(s.text)}[/]"
+                if style
+                else f"[dim]{s.index:>3}[/] {escape(s.text)}"
+            )
     else:
         console.print(escape(a.text))
 
@@ -207,6 +209,3 @@ def paths(
 def register(app: typer.Typer) -> None:
     for command in (ingest, articles, show, failures, paths):
         app.command()(command)
-
-
-

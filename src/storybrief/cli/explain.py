@@ -84,16 +84,13 @@ def explain(
     if result.ingest is not None:
         for item in result.ingest.items:
             if item.status == "failed":
-                errors.print(f"[yellow]skipped[/] {escape(item.location)}: {escape(item.reason or '')}")
+                errors.print(
+                    f"[yellow]skipped[/] {escape(item.location)}: {escape(item.reason or '')}"
+                )
     out = render(result.explainer, fmt, citations=citations)  # type: ignore[arg-type]
     sys.stdout.write(out + "\n")
     if verdicts and result.check is not None:
         _print_verdicts(result.check.checked)
-    if result.story_id is None:
-        errors.print(
-            "[dim]not stored: these articles are part of different stories "
-            "(see `storybrief stories`); use --story ID to explain a stored story[/]"
-        )
 
 
 _STYLE = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
@@ -141,8 +138,7 @@ def check(
         assert text_file is not None
         text = text_file.read_text(encoding="utf-8")
         rows = [
-            (s, v.label, v.reasons)
-            for s, v in run_check(text, against, settings=settings_of(ctx))
+            (s, v.label, v.reasons) for s, v in run_check(text, against, settings=settings_of(ctx))
         ]
     if as_json:
         print_json([{"sentence": s, "label": label, "reasons": r} for s, label, r in rows])

@@ -161,8 +161,8 @@ class Clusterer:
             story = self.stories[self._rows[row]]
             bonus = 0.0
             if names and self.entity_weight:
-                bonus = self.entity_weight * sum(1 for n in names if n in story.entities) / len(
-                    names
+                bonus = (
+                    self.entity_weight * sum(1 for n in names if n in story.entities) / len(names)
                 )
             score = float(sims[row]) + bonus
             if score >= best_score:

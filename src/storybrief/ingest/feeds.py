@@ -92,7 +92,9 @@ def _item(entry: Any, base: str) -> FeedItem:
         # feedparser maps a missing updated_parsed to published_parsed with a warning; ask
         # the dict itself so "updated" means what the feed said
         updated_at=_struct_time(
-            dict.get(entry, "updated_parsed") if dict.__contains__(entry, "updated_parsed") else None
+            dict.get(entry, "updated_parsed")
+            if dict.__contains__(entry, "updated_parsed")
+            else None
         ),
         content_html=content,
     )

@@ -5,6 +5,7 @@ One bad page or feed is recorded as a failure with a one-line reason and the run
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -197,16 +198,17 @@ class Ingestor:
         """The item's page when it can be fetched; the feed's own content when it cannot."""
         meta = item.metadata(feed.title, feed.language)
         page_error: StorybriefError | None = None
-        if item.link and item.link.startswith(("http://", "https://")):
-            if self.settings.fetch_feed_pages:
-                try:
-                    result = self.fetcher.get(item.link)
-                    doc = Document(
-                        item.link, result.content, result.content_type, result.charset, result.url
-                    )
-                    return self._extract(doc, "html", fallback=meta)
-                except StorybriefError as exc:
-                    page_error = exc
+        web_page = bool(item.link and item.link.startswith(("http://", "https://")))
+        if web_page and self.settings.fetch_feed_pages:
+            assert item.link is not None
+            try:
+                result = self.fetcher.get(item.link)
+                doc = Document(
+                    item.link, result.content, result.content_type, result.charset, result.url
+                )
+                return self._extract(doc, "html", fallback=meta)
+            except StorybriefError as exc:
+                page_error = exc
         if item.content_html:
             try:
                 article = extract_html(
@@ -251,10 +253,9 @@ class Ingestor:
         )
 
     def _record_failure(self, item: ItemResult) -> None:
-        try:
+        # the report still carries the failure; storage trouble shows elsewhere
+        with contextlib.suppress(StorageError):
             self.store.record_failure(item.location, item.reason or "unknown error")
-        except StorageError:
-            pass  # the report still carries the failure; storage trouble shows elsewhere
 
 
 def _both(page_error: StorybriefError | None, content_error: StorybriefError) -> str:

@@ -326,8 +326,12 @@ class Store:
                 query = query.where(Story.last_seen >= since)
             return [
                 StoryRecord(
-                    r.id, r.title, r.centroid, dict(r.state or {}),
-                    _aware(r.first_seen), _aware(r.last_seen),
+                    r.id,
+                    r.title,
+                    r.centroid,
+                    dict(r.state or {}),
+                    _aware(r.first_seen),
+                    _aware(r.last_seen),
                 )
                 for r in s.scalars(query)
             ]
