@@ -1,7 +1,8 @@
 """Engines benchmark: the built-in engine beside the LLM engines, on the same stories.
 
-    python bench/engines.py [--data ../shared/data] [--stories 5] [--engines builtin,openai]
+    python bench/engines.py [--data ../shared/data] [--stories 4] [--engines builtin,openai]
                             [--openai-url URL] [--max-tokens 500] [--regenerate]
+                            [--compare-models]
 
 Stories: NeuS validation (``summarization/neus-val.jsonl``: three articles per story from left,
 centre and right outlets, "TITLE=> … ARTICLE=> …", and an AllSides editors' neutral summary as
@@ -10,7 +11,9 @@ centre and right outlets, "TITLE=> … ARTICLE=> …", and an AllSides editors' 
 Engines: ``builtin``; ``llamacpp`` (the package-shipped GGUF model in process) when
 llama-cpp-python and ``storybrief[llamacpp-model]`` are installed; ``openai`` against
 ``--openai-url``, or else against llama-cpp-python's OpenAI-compatible server started here on
-127.0.0.1 with the same shipped model. Caches are off: every explainer is written afresh.
+127.0.0.1 with the same shipped model. With ``--compare-models``, every other package-shipped
+model that is installed (``SHIPPED_MODELS``: Gemma 3 270M, SmolLM2 135M Instruct) also runs in
+process, as ``llamacpp (FILE)``. Caches are off: every explainer is written afresh.
 
 Per engine: ROUGE-1/2/L F1 (rouge-score, Porter stemming) of the explainer's sentences, cut to
 the reference's length in words, against the reference; the checker's share of supported
@@ -30,7 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -38,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,12 +95,22 @@ def load_stories(data: Path, n: int) -> list[Story]:
 # --- engines --------------------------------------------------------------------------------
 
 
-def shipped_model() -> Path | None:
+def shipped_model(name: str | None = None) -> Path | None:
     if importlib.util.find_spec("llama_cpp") is None:
         return None
     from storybrief.explain.llm.llamacpp_engine import shipped_model as find
 
-    return find()
+    return find(name=name)
+
+
+def other_models() -> list[Path]:
+    """The installed package-shipped models after the default one."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        return []
+    from storybrief.explain.llm.llamacpp_engine import installed_models
+
+    paths = [shipped_model(m.name) for m in installed_models()[1:]]
+    return [p for p in paths if p is not None]
 
 
 @contextmanager
@@ -141,6 +156,11 @@ def engines_to_run(args: argparse.Namespace, stack: ExitStack, console: Console)
                 engines[name] = get_engine(name)
         except StorybriefError as exc:
             console.print(f"[yellow]skipping engine {name}: {exc}[/yellow]")
+    if args.compare_models:
+        for path in other_models():
+            engines[f"llamacpp ({path.name})"] = get_engine(
+                "llamacpp", model_path=path, n_ctx=4096, **llm
+            )
     return engines
 
 
@@ -156,9 +176,14 @@ def rouge(summary: str, reference: str) -> dict[str, float]:
     return {k: round(v.fmeasure, 4) for k, v in scores.items()}
 
 
-def measure(engine: Any, story: Story, checker: Checker) -> dict[str, Any]:
+def measure(
+    engine: Any, story: Story, checker: Checker, tokens: Callable[[int], None] | None = None
+) -> dict[str, Any]:
     started = time.monotonic()
-    explainer: Explainer = engine.explain(story.articles)
+    if tokens is not None and getattr(engine, "streams", False):
+        explainer: Explainer = engine.explain(story.articles, progress=tokens)
+    else:
+        explainer = engine.explain(story.articles)
     seconds = time.monotonic() - started
     published = [s for _, _, s in explainer.sentences()]
     rechecked = sum(
@@ -226,7 +251,7 @@ def table(results: dict[str, dict[str, Any]]) -> Table:
     for name, r in results.items():
         s = r["summary"]
         t.add_row(
-            name,
+            escape(name),
             f"{s['stories']}" + (f" ({len(s['errors'])} failed)" if s["errors"] else ""),
             fmt(s["rouge1"]),
             fmt(s["rouge2"]),
@@ -244,12 +269,18 @@ def table(results: dict[str, dict[str, Any]]) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=default_data())
-    parser.add_argument("--stories", type=int, default=5)
+    parser.add_argument("--stories", type=int, default=4)
     parser.add_argument("--engines", help="comma-separated (default: builtin,llamacpp,openai)")
     parser.add_argument("--openai-url", help="an OpenAI-compatible server's base URL (…/v1)")
     parser.add_argument("--max-tokens", type=int, default=500)
     parser.add_argument("--regenerate", action="store_true", help="rewrite unsupported once")
     parser.add_argument("--no-example", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
+    parser.add_argument(
+        "--compare-models",
+        action="store_true",
+        help="also run the other installed package-shipped models in process",
+    )
     args = parser.parse_args()
     console = Console()
     if not console.is_terminal:
@@ -260,15 +291,32 @@ def main() -> None:
     example_text: dict[str, Any] = {}
     with ExitStack() as stack:
         engines = engines_to_run(args, stack, console)
+        bar = stack.enter_context(
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[tokens]}"),
+                TimeElapsedColumn(),
+                console=console,
+            )
+        )
+        task = bar.add_task("engines", total=len(engines) * len(stories), tokens="")
         for name, engine in engines.items():
             rows, errors = [], []
             for story in stories:
+                bar.update(task, description=f"{escape(name)}: {story.id}", tokens="")
+
+                def tokens(n: int) -> None:
+                    bar.update(task, tokens=f"{n} tokens")  # noqa: B023 (used in this pass only)
+
                 try:
-                    rows.append(measure(engine, story, checker))
+                    rows.append(measure(engine, story, checker, tokens))
                 except StorybriefError as exc:
                     errors.append(f"{story.id}: {exc}")
-                console.print(f"{name}: {len(rows) + len(errors)}/{len(stories)}", end="\r")
+                bar.advance(task)
             results[name] = {"summary": summarise(rows, errors), "stories": rows}
+        bar.update(task, description="done", tokens="")
         local = engines.get("llamacpp") or engines.get("openai")
         if local is not None and not args.no_example:
             text = resources.files("storybrief").joinpath("examples", "article.txt")
@@ -288,7 +336,7 @@ def main() -> None:
         console.print(example_text["text"], markup=False, highlight=False)
         for d in example_text["dropped"]:
             console.print(f"[dim]dropped ({d['section']}): {d['text']} — {d['reason']}[/dim]")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "data": "summarization/neus-val.jsonl",
         "stories": [s.id for s in stories],
@@ -297,8 +345,8 @@ def main() -> None:
         "engines": results,
         "example": example_text,
     }
-    RESULTS.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    console.print(f"wrote {RESULTS.relative_to(ROOT)}")
+    args.out.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -308,6 +308,46 @@ def test_streaming_reports_progress(
     assert [s.text for _, _, s in explainer.sentences()] == [S1]
 
 
+def test_cli_explain_with_the_openai_engine_streams_and_publishes_only_supported(
+    server: LocalHTTPServer, tmp_path: Path, test_settings: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`storybrief explain FILE --engine openai`: the API passes the CLI's progress callback to
+    a streaming engine, and only the checked sentence is printed, in the example's layout."""
+    from typer.testing import CliRunner
+
+    from storybrief import api
+    from storybrief.cli import app
+
+    content = draft(
+        "",
+        whats_happening=[(S1, ["A1.S1"]), (UNSUPPORTED, ["A1.S1"])],
+        whats_next=[(S2, ["A1.S2"])],
+    )
+    server.route(
+        "/v1/chat/completions",
+        Reply(body=stream_reply(content), headers={"Content-Type": "text/event-stream"}),
+    )
+    source = tmp_path / "article.txt"
+    source.write_text(EXAMPLE, encoding="utf-8")
+    options = {"base_url": server.url("/v1"), "model": "scripted", "cache": False, "retries": 0}
+    seen: list[int] = []
+    result = api.explain(
+        [source], engine="openai", options=options, settings=test_settings, progress=seen.append
+    )
+    assert seen and seen == sorted(seen)
+    assert [s.text for _, _, s in result.explainer.sentences()] == [S1, S2]
+
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(tmp_path))
+    argv = ["explain", str(source), "--engine", "openai", "--regenerate"]
+    argv += [f"-o{key}={value}" for key, value in options.items()]
+    out = CliRunner().invoke(app, argv)
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.strip().split("\n")
+    assert lines[:3] == ["What is the story about?", "What's Happening?", S1]
+    assert S2 in lines and UNSUPPORTED not in out.stdout
+    assert lines[-2:] == ["AI Generated Content", "Do you find this article useful?"]
+
+
 def test_explainers_are_cached_by_sources_model_and_prompt(
     server: LocalHTTPServer, tmp_path: Path, article: Article
 ) -> None:
@@ -356,6 +396,38 @@ def test_the_api_key_is_sent_but_never_shown(
     )
     explainer = eng.explain([article])
     assert secret not in explainer.model_dump_json()
+
+
+def test_the_openai_engine_reads_its_settings_from_the_environment(
+    server: LocalHTTPServer,
+    tmp_path: Path,
+    article: Article,
+    test_settings: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storybrief.explain import get_engine
+    from storybrief.settings import load_settings
+
+    secret = "sk-from-the-environment"
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STORYBRIEF_OPENAI_BASE_URL", server.url("/v1"))
+    monkeypatch.setenv("STORYBRIEF_OPENAI_MODEL", "from-settings")
+    monkeypatch.setenv("STORYBRIEF_OPENAI_API_KEY", secret)
+    monkeypatch.setenv("STORYBRIEF_LLM_REGENERATE", "true")
+    assert secret not in repr(load_settings()) and secret not in str(load_settings())
+    server.route(
+        "/v1/chat/completions", body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])]))
+    )
+    eng = get_engine("openai")
+    assert eng.options.regenerate  # type: ignore[attr-defined]
+    explainer = eng.explain([article])
+    request = server.requests_to("/v1/chat/completions")[0]
+    assert request.headers["authorization"] == f"Bearer {secret}"
+    assert json.loads(request.body)["model"] == "from-settings"
+    assert explainer.engine_options["base_url"] == server.url("/v1")
+    assert secret not in explainer.model_dump_json()
+    assert not get_engine("openai", regenerate=False).options.regenerate  # type: ignore[attr-defined]
+    assert list(tmp_path.joinpath("cache", "explainers").rglob("*.json"))  # cached in data_dir
 
 
 def test_options_are_strict_and_engines_register() -> None:

@@ -159,3 +159,21 @@ def test_llamacpp_engine_in_process(model: Path, tmp_path: Path) -> None:
     assert record is not None and record.model == model.name and record.seconds > 0
     again = engine.explain(articles)
     assert again.body == explainer.body and generation_of(again).cached  # type: ignore[union-attr]
+
+
+def test_engines_with_different_models_take_turns(model: Path, tmp_path: Path) -> None:
+    """Only one model stays loaded: an engine whose model was replaced by another engine's
+    loads it again instead of using the freed one (which crashed the process)."""
+    from storybrief.explain.llm.llamacpp_engine import LlamaCppEngine, LlamaCppOptions
+
+    def engine(n_ctx: int) -> LlamaCppEngine:
+        options = LlamaCppOptions(model_path=model, n_ctx=n_ctx, cache=False)
+        return LlamaCppEngine(options)
+
+    first, second = engine(512), engine(768)
+    words = "North Korean leader Kim Jong Un crossed into China by train."
+    counted = first.backend.count_tokens(words)
+    assert counted > 5
+    assert second.backend.count_tokens(words) == counted  # loads its own, frees the first's
+    assert first.backend.count_tokens(words) == counted  # loaded again, not used after free
+    assert first.backend.llm.n_ctx() == 512

@@ -132,9 +132,12 @@ def explain(
     settings: Settings | None = None,
     store: Store | None = None,
     on_item: Callable[[ItemResult], None] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ExplainResult:
     """Write, check and store the explainer of a story, or of ``sources`` (files, URLs, feeds:
     ingested first). Every sentence passes the checker before it is stored or returned.
+    ``progress`` is called with the number of tokens generated so far, by engines that stream
+    (the LLM engines).
 
     The explainer is stored as the next version of its story; when the story's articles, the
     engine and its options are what the latest version was written from, that version is
@@ -152,6 +155,7 @@ def explain(
                 settings=settings,
                 store=opened,
                 on_item=on_item,
+                progress=progress,
             )
     if isinstance(sources, str | Path):
         sources = [sources]
@@ -190,7 +194,11 @@ def explain(
             )
 
     headline = store.get_story(story_id).title
-    draft = get_engine(name, **(options or {})).explain(articles_, headline=headline)
+    writer = get_engine(name, **(options or {}))
+    if progress is not None and getattr(writer, "streams", False):
+        draft = writer.explain(articles_, headline=headline, progress=progress)  # type: ignore[call-arg]
+    else:
+        draft = writer.explain(articles_, headline=headline)
     published, check = check_explainer(draft, articles_, checker_options(settings))
     stored = store.save_explainer(
         story_id,

