@@ -338,7 +338,7 @@ def test_cli_explain_with_the_openai_engine_streams_and_publishes_only_supported
     assert [s.text for _, _, s in result.explainer.sentences()] == [S1, S2]
 
     monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(tmp_path))
-    argv = ["explain", str(source), "--engine", "openai", "--regenerate"]
+    argv = ["explain", str(source), "--engine", "openai", "--regenerate", "--verdicts"]
     argv += [f"-o{key}={value}" for key, value in options.items()]
     out = CliRunner().invoke(app, argv)
     assert out.exit_code == 0, out.output
@@ -346,6 +346,9 @@ def test_cli_explain_with_the_openai_engine_streams_and_publishes_only_supported
     assert lines[:3] == ["What is the story about?", "What's Happening?", S1]
     assert S2 in lines and UNSUPPORTED not in out.stdout
     assert lines[-2:] == ["AI Generated Content", "Do you find this article useful?"]
+    # --verdicts: the sentence the engine dropped is listed with the checker's reason
+    verdicts = " ".join(out.stderr.split())
+    assert "dropped" in verdicts and "20 hours" in verdicts and "supported" in verdicts
 
 
 def test_explainers_are_cached_by_sources_model_and_prompt(

@@ -94,21 +94,31 @@ def explain(
                 )
     out = render(result.explainer, fmt, citations=citations)  # type: ignore[arg-type]
     sys.stdout.write(out + "\n")
-    if verdicts and result.check is not None:
-        _print_verdicts(result.check.checked)
+    if verdicts:
+        _print_verdicts(result.explainer, result.check.checked if result.check else [])
 
 
 _STYLE = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
 
 
-def _print_verdicts(rows) -> None:  # type: ignore[no-untyped-def]
+def _print_verdicts(explainer, rows) -> None:  # type: ignore[no-untyped-def]
+    """The checker's verdict on every sentence: those an LLM engine drafted and dropped (kept in
+    its generation record), then those of the draft it handed over."""
+    from ..explain.llm import generation_of
+
     table = Table("verdict", "sentence", "reasons", show_lines=True)
+    record = generation_of(explainer)
+    for dropped in record.dropped if record is not None else []:
+        table.add_row("[red]dropped[/]", escape(dropped.text), escape(dropped.reason))
     for _section, text, verdict in rows:
         table.add_row(
             f"[{_STYLE[verdict.label]}]{verdict.label}[/]",
             escape(text),
             escape("; ".join(verdict.reasons[:4])),
         )
+    if not table.rows:
+        errors.print("no verdicts: the stored explainer was reused (use --regenerate)")
+        return
     errors.print(table)
 
 
