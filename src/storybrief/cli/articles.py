@@ -79,7 +79,7 @@ def ingest(
             table.add_row(
                 f"[{style}]{item.status}[/]",
                 str(item.article_id or ""),
-                escape(item.reason if item.status == "failed" else (item.title or "")),
+                escape((item.reason if item.status == "failed" else item.title) or ""),
                 escape(item.location),
             )
         console.print(table)

@@ -184,10 +184,11 @@ def recluster(store: Store, settings: Settings) -> ReclusterReport:
     titles = {a.id: a.title for a in articles}
     duplicates = {d.key: d.duplicate_of for d in decisions}
     for key, members in clusters.items():
-        story_id = target[key]
-        if story_id is None:
+        kept = target[key]
+        if kept is None:
             story_id = store.create_story(titles.get(members[0]), members)
         else:
+            story_id = kept
             store.add_to_story(story_id, members)
         times = [when[m] for m in members]
         store.update_story(

@@ -125,8 +125,8 @@ class Clusterer:
                 self._last[self._rows.index(story_key)] = story.last
                 return Decision(item.key, story_key, False, duplicate_of=original, score=1.0)
         names = entities(item.text)
-        story_key, score = self._best(vector, names, item.when)
-        if story_key is None:
+        best, score = self._best(vector, names, item.when)
+        if best is None:
             story_key = self._next_key
             self._next_key -= 1
             story = StoryState(story_key, vector.copy(), 1, item.when, item.when, Counter(names))
@@ -134,6 +134,7 @@ class Clusterer:
             self._append_row(story)
             created = True
         else:
+            story_key = best
             story = self.stories[story_key]
             story.total = story.total + vector
             story.size += 1

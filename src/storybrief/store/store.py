@@ -358,13 +358,12 @@ class Store:
     def duplicates_in(self, story_id: int) -> dict[int, int]:
         """Near-duplicate articles of a story: article id -> the article it copies."""
         with self.session() as s:
-            return dict(
-                s.execute(
-                    select(ArticleRow.id, ArticleRow.duplicate_of).where(
-                        ArticleRow.story_id == story_id, ArticleRow.duplicate_of.is_not(None)
-                    )
-                ).all()
-            )
+            rows = s.execute(
+                select(ArticleRow.id, ArticleRow.duplicate_of).where(
+                    ArticleRow.story_id == story_id, ArticleRow.duplicate_of.is_not(None)
+                )
+            ).all()
+            return {article_id: original for article_id, original in rows if original is not None}
 
     def articles_in_order(self, ids: list[int] | None = None) -> list[Article]:
         """Articles (all, or these) oldest first by published time, else fetched time."""
@@ -430,7 +429,8 @@ class Store:
                     ArticleRow.story_id.in_(found)
                 )
             ):
-                members[story_id].append((site_name, url))
+                if story_id is not None:
+                    members[story_id].append((site_name, url))
             versions = dict(
                 s.execute(
                     select(ExplainerRow.story_id, func.count(ExplainerRow.id))
