@@ -610,6 +610,37 @@ def test_store_search_on_both_databases(backend, tmp_path, monkeypatch):
         assert [s.id for s in by_name.stories] == [library.example_story]
         assert store.search("festival fireworks").stories[0].id == library.hostile_story
         assert store.search("zzzqqq").stories == [] and store.search("   ").articles == []
+        if backend == "postgresql":
+            assert_search_reads_the_indexes(store)
+
+
+def assert_search_reads_the_indexes(store: Store) -> None:
+    """The statements a search sends can be answered from the GIN indexes of migration 0003
+    (sequential scans are switched off so that the planner shows whether it can)."""
+    from sqlalchemy import event, text
+
+    sent: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "@@" in statement:
+            sent.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        store.search("bridges reopened")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert len(sent) == 3
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plans = [
+            "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {sql}", params))
+            for sql, params in sent
+        ]
+        names = set(conn.execute(text("SELECT indexname FROM pg_indexes")).scalars())
+    for index in ("ix_articles_search", "ix_stories_search", "ix_explainer_sentences_search"):
+        assert index in names
+        assert any(index in plan for plan in plans), (index, plans)
 
 
 # -- serving -----------------------------------------------------------------------------------

@@ -57,9 +57,14 @@ SEARCH_INDEXES = ("article_search", "explainer_search", "story_search")
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
-    """Schema comparison (autogenerate, tests) skips the search indexes' tables."""
+    """Schema comparison (autogenerate, tests) skips the search indexes: SQLite's FTS5 tables
+    and PostgreSQL's GIN expression indexes, which are made by migrations, not the models."""
+    from .search import SEARCH_VECTORS
+
     if type_ == "table" and name is not None:
         return not any(name == i or name.startswith(f"{i}_") for i in SEARCH_INDEXES)
+    if type_ == "index" and name is not None:
+        return name not in SEARCH_VECTORS
     return True
 
 

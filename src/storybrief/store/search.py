@@ -1,5 +1,6 @@
 """Full-text search over stories (their titles and explainer sentences) and articles (title
-and body): SQLite FTS5 indexes (migration 0002) or PostgreSQL's built-in full text search.
+and body): SQLite FTS5 indexes (migration 0002) or PostgreSQL's built-in full text search over
+GIN expression indexes (migration 0003).
 
 Queries are words, not syntax: every word must match, stemmed and with accents ignored, so
 ``"bridges reopened"`` finds "Harbor Bridge Reopens". Operators and quotes typed by a reader
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import ColumnElement, func, literal, literal_column, select, text
 
 from .models import ArticleRow, ExplainerRow, ExplainerSentenceRow, Story
 
@@ -21,6 +22,29 @@ if TYPE_CHECKING:
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12
+
+
+def _tsvector(*columns: str) -> str:
+    """An immutable tsvector expression (explicit configuration, ``||`` rather than
+    ``concat_ws``), so that PostgreSQL can index it."""
+    joined = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
+    return f"to_tsvector('english'::regconfig, {joined})"
+
+
+#: PostgreSQL: index name -> (table, the tsvector expression a search matches against). The
+#: queries below use these same expressions, which is what lets them use the indexes.
+SEARCH_VECTORS: dict[str, tuple[str, str]] = {
+    "ix_articles_search": ("articles", _tsvector("title", "text")),
+    "ix_stories_search": ("stories", _tsvector("title")),
+    "ix_explainer_sentences_search": ("explainer_sentences", _tsvector("text")),
+}
+
+
+def _vector(index: str) -> ColumnElement[object]:
+    table, expression = SEARCH_VECTORS[index]
+    # qualify the columns with their table, as the query names them
+    qualified = re.sub(r"coalesce\((\w+),", rf"coalesce({table}.\1,", expression)
+    return literal_column(qualified)
 
 
 @dataclass
@@ -79,14 +103,10 @@ def _sqlite(store: Store, terms: list[str], limit: int) -> tuple[list[int], list
 
 
 def _postgres(store: Store, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
-    tsquery = func.plainto_tsquery("english", literal(" ".join(terms)))
-
-    def vector(*columns):  # type: ignore[no-untyped-def]
-        joined = func.concat_ws(" ", *columns)
-        return func.to_tsvector("english", joined)
+    tsquery = func.plainto_tsquery(literal_column("'english'::regconfig"), literal(" ".join(terms)))
 
     with store.session() as s:
-        doc = vector(ArticleRow.title, ArticleRow.text)
+        doc = _vector("ix_articles_search")
         article_ids = list(
             s.scalars(
                 select(ArticleRow.id)
@@ -95,7 +115,7 @@ def _postgres(store: Store, terms: list[str], limit: int) -> tuple[list[int], li
                 .limit(limit)
             )
         )
-        title = vector(Story.title)
+        title = _vector("ix_stories_search")
         titled = list(
             s.scalars(
                 select(Story.id)
@@ -104,7 +124,7 @@ def _postgres(store: Store, terms: list[str], limit: int) -> tuple[list[int], li
                 .limit(limit)
             )
         )
-        sentence = vector(ExplainerSentenceRow.text)
+        sentence = _vector("ix_explainer_sentences_search")
         sentence_ids = list(
             s.scalars(
                 select(ExplainerSentenceRow.id)
