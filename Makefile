@@ -43,6 +43,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/clustering.py --data $(DATA)
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/engines.py --data $(DATA)
+	$(BIN)/python bench/plot.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

