@@ -236,3 +236,20 @@ def test_cli_engines_and_schema(cli):
     assert "builtin" in [e["name"] for e in engines["engines"]]
     schema = json.loads(cli.invoke(app, ["schema"]).stdout)
     assert schema == published_schema()
+
+
+def test_cli_feedback_shows_the_readers_answers(cli, test_settings):
+    assert "no reader has answered yet" in cli.invoke(app, ["feedback"]).stdout
+    result = explain([EXAMPLE], settings=test_settings)
+    with Store.open(test_settings.resolved_database_url) as store:
+        store.record_feedback(result.explainer_id, "reader-a", True)
+        store.record_feedback(result.explainer_id, "reader-b", False, "Too short")
+        store.record_feedback(result.explainer_id, "reader-c", False, "Missing the <b>context</b>")
+        store.record_feedback(result.explainer_id, "reader-a", False)  # changed answer
+    out = cli.invoke(app, ["feedback", "--json"])
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.stdout)
+    assert (row["story_id"], row["version"], row["yes"], row["no"]) == (result.story_id, 1, 0, 3)
+    assert sorted(row["reasons"]) == ["Missing the <b>context</b>", "Too short"]
+    table = cli.invoke(app, ["feedback"])
+    assert "Too short" in table.stdout and "reader feedback" in table.stdout

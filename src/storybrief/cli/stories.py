@@ -1,6 +1,8 @@
-"""`storybrief stories`, `story` and `recluster`."""
+"""`storybrief stories`, `story`, `recluster` and `feedback`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -109,7 +111,49 @@ def recluster(
     )
 
 
+def feedback(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, help="How many explainer versions (newest first)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Readers' answers to "Do you find this article useful?" per explainer version, with the
+    latest reasons given with a No."""
+    from ..api import open_store
+
+    with open_store(settings_of(ctx)) as store:
+        rows: list[dict[str, Any]] = [
+            {
+                "explainer_id": e,
+                "story_id": s,
+                "version": v,
+                "yes": y,
+                "no": n,
+                "reasons": store.feedback_reasons(e, limit=5),
+            }
+            for e, s, v, y, n in store.feedback_stats(limit=limit)
+        ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no reader has answered yet")
+        return
+    table = Table(title="reader feedback")
+    for column in ("story", "version", "yes", "no", "latest reasons (No)"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["story_id"]),
+            str(r["version"]),
+            str(r["yes"]),
+            str(r["no"]),
+            escape(" | ".join(r["reasons"])),
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(stories)
     app.command()(story)
     app.command()(recluster)
+    app.command()(feedback)
