@@ -140,6 +140,37 @@ def test_clusterer_is_deterministic_and_respects_the_threshold():
     assert run(0.99) == [-1, -2, -3]  # nothing is that similar
 
 
+def test_an_article_with_its_lead_needs_the_lead_threshold():
+    """Title-and-lead texts are more alike than headlines, so they have their own threshold."""
+
+    def run(has_lead: bool) -> list[int]:
+        clusterer = Clusterer(
+            HashingEmbedder(),
+            threshold=0.1,
+            lead_threshold=0.99,
+            window_hours=72,
+            entity_weight=0.2,
+            duplicate_threshold=0.8,
+        )
+        items = [
+            Item(1, BRIDGE_A[0], BRIDGE_A[1], 0.0, has_lead=has_lead),
+            Item(2, BRIDGE_B[0], BRIDGE_B[1], 3600.0, has_lead=has_lead),
+        ]
+        return [d.story for d in clusterer.add(items)]
+
+    assert run(has_lead=False) == [-1, -1]
+    assert run(has_lead=True) == [-1, -2]
+
+
+def test_stored_articles_are_embedded_with_their_lead(settings, store):
+    from storybrief.cluster.assign import item_of
+
+    stored = store.get_article(article(store, BRIDGE_A, T0, "The Riverside Ledger"))
+    item = item_of(stored)
+    assert item.has_lead and item.text.startswith(f"{stored.title}. ")
+    assert stored.sentences[0].text in item.text
+
+
 def test_names_are_a_signal():
     assert {"elena ruiz", "harbor bridge"} <= entities(BRIDGE_A[1])
     assert "the" not in entities("Then The Council met.")

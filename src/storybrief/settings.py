@@ -81,8 +81,8 @@ class Settings(BaseSettings):
         default=None,
         ge=0.0,
         le=1.0,
-        description="similarity an article needs to join a story; default: 0.40 with the "
-        "model, 0.10 with hashed vectors",
+        description="similarity an article needs to join a story; default: with the model "
+        "0.40 for a headline alone, 0.575 for a title and lead; hashed vectors 0.10 / 0.14",
     )
     cluster_window_hours: float = Field(
         default=72.0, gt=0, description="a story takes articles within this many hours of its last"

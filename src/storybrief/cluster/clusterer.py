@@ -28,6 +28,7 @@ class Item:
     text: str
     body: str
     when: float
+    has_lead: bool = False  # ``text`` is a title and lead sentences, not a headline alone
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,11 @@ class Clusterer:
     """Single-pass clustering with a time window.
 
     ``threshold``: the cosine similarity (plus the entity bonus) an article needs with a story's
-    centroid to join it. ``window_hours``: a story takes articles only within this many hours of
-    its latest one. ``entity_weight``: bonus for the share of the article's names the story
-    already has. ``duplicate_threshold``: estimated word-trigram Jaccard similarity at which an
-    article is a near-duplicate of an earlier one.
+    centroid to join it; ``lead_threshold`` (default: the same) for an article embedded with
+    its lead, whose similarities run higher than a headline's. ``window_hours``: a story takes
+    articles only within this many hours of its latest one. ``entity_weight``: bonus for the
+    share of the article's names the story already has. ``duplicate_threshold``: estimated
+    word-trigram Jaccard similarity at which an article is a near-duplicate of an earlier one.
     """
 
     def __init__(
@@ -69,12 +71,14 @@ class Clusterer:
         embedder: Embedder,
         *,
         threshold: float,
+        lead_threshold: float | None = None,
         window_hours: float,
         entity_weight: float,
         duplicate_threshold: float,
     ) -> None:
         self.embedder = embedder
         self.threshold = threshold
+        self.lead_threshold = threshold if lead_threshold is None else lead_threshold
         self.window = window_hours * 3600.0
         self.entity_weight = entity_weight
         self.duplicates = NearDuplicates(duplicate_threshold)
@@ -125,7 +129,8 @@ class Clusterer:
                 self._last[self._rows.index(story_key)] = story.last
                 return Decision(item.key, story_key, False, duplicate_of=original, score=1.0)
         names = entities(item.text)
-        best, score = self._best(vector, names, item.when)
+        threshold = self.lead_threshold if item.has_lead else self.threshold
+        best, score = self._best(vector, names, item.when, threshold)
         if best is None:
             story_key = self._next_key
             self._next_key -= 1
@@ -149,7 +154,9 @@ class Clusterer:
         self._story_of[item.key] = (story_key, item.when)
         return Decision(item.key, story_key, created, score=score)
 
-    def _best(self, vector: np.ndarray, names: set[str], when: float) -> tuple[int | None, float]:
+    def _best(
+        self, vector: np.ndarray, names: set[str], when: float, threshold: float
+    ) -> tuple[int | None, float]:
         if not self._rows:
             return None, 0.0
         # einsum, not BLAS: a small matrix-vector product per article, where a multi-threaded
@@ -157,9 +164,9 @@ class Clusterer:
         sims = np.einsum("ij,j->i", self._matrix, vector)
         sims[np.abs(self._last - when) > self.window] = -1.0
         top = np.argsort(-sims)[:5]
-        best, best_score = None, self.threshold
+        best, best_score = None, threshold
         for row in top:
-            if sims[row] < self.threshold - self.entity_weight:
+            if sims[row] < threshold - self.entity_weight:
                 break
             story = self.stories[self._rows[row]]
             bonus = 0.0
