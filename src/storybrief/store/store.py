@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Engine, Select, case, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -96,6 +96,23 @@ class ArticleSummary:
     url: str | None
     words: int
     story_id: int | None
+
+
+def _summary_query() -> Select:
+    """What an article summary is read from (see :func:`_article_summary`)."""
+    return select(
+        ArticleRow.id,
+        ArticleRow.title,
+        ArticleRow.site_name,
+        ArticleRow.published_at,
+        func.coalesce(ArticleRow.canonical_url, ArticleRow.url),
+        ArticleRow.text,
+        ArticleRow.story_id,
+    )
+
+
+def _article_summary(r: Any) -> ArticleSummary:
+    return ArticleSummary(r[0], r[1], r[2], _aware(r[3]), r[4], len(r[5].split()), r[6])
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -227,44 +244,17 @@ class Store:
     def list_articles(self, *, limit: int = 50, offset: int = 0) -> list[ArticleSummary]:
         with self.session() as s:
             rows = s.execute(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.title,
-                    ArticleRow.site_name,
-                    ArticleRow.published_at,
-                    func.coalesce(ArticleRow.canonical_url, ArticleRow.url),
-                    ArticleRow.text,
-                    ArticleRow.story_id,
-                )
-                .order_by(ArticleRow.id.desc())
-                .limit(limit)
-                .offset(offset)
+                _summary_query().order_by(ArticleRow.id.desc()).limit(limit).offset(offset)
             ).all()
-        return [
-            ArticleSummary(r[0], r[1], r[2], _aware(r[3]), r[4], len(r[5].split()), r[6])
-            for r in rows
-        ]
+        return [_article_summary(r) for r in rows]
 
     def list_articles_by_id(self, ids: list[int]) -> list[ArticleSummary]:
         """Summaries of these articles, in the order given (unknown ids left out)."""
         if not ids:
             return []
         with self.session() as s:
-            rows = s.execute(
-                select(
-                    ArticleRow.id,
-                    ArticleRow.title,
-                    ArticleRow.site_name,
-                    ArticleRow.published_at,
-                    func.coalesce(ArticleRow.canonical_url, ArticleRow.url),
-                    ArticleRow.text,
-                    ArticleRow.story_id,
-                ).where(ArticleRow.id.in_(ids))
-            ).all()
-        found = {
-            r[0]: ArticleSummary(r[0], r[1], r[2], _aware(r[3]), r[4], len(r[5].split()), r[6])
-            for r in rows
-        }
+            rows = s.execute(_summary_query().where(ArticleRow.id.in_(ids))).all()
+        found = {r[0]: _article_summary(r) for r in rows}
         return [found[i] for i in ids if i in found]
 
     def search(self, query: str, *, limit: int = 20) -> SearchResults:
