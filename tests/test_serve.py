@@ -724,3 +724,23 @@ def test_the_serve_command_serves_the_explained_example(tmp_path):
         server.terminate()
         out, err = server.communicate(timeout=10)
     assert f"http://127.0.0.1:{port}/" in out
+
+
+def test_only_web_urls_become_links(library, client):
+    """A source whose URL is javascript: (or data:) is shown without a link."""
+    from storybrief.records import Article
+
+    text = " ".join(
+        f"The harbour authority said on Monday that ferry number {n} would resume service."
+        for n in range(1, 8)
+    )
+    stored = library.store.upsert_article(
+        Article(text=text, title="Ferries resume", url="javascript:alert(1)")
+    ).article
+    hrefs = page(client.get(f"/articles/{stored.id}")).xpath("//a/@href")
+    assert hrefs and not any(h.strip().lower().startswith(("javascript:", "data:")) for h in hrefs)
+    safe = library.store.upsert_article(
+        Article(text=text + " More.", title="Ferries", url="https://news.example/ferries")
+    ).article
+    links = page(client.get(f"/articles/{safe.id}")).xpath("//a/@href")
+    assert "https://news.example/ferries" in links

@@ -104,7 +104,8 @@ def to_markdown(explainer: Explainer, *, citations: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _safe_url(url: str | None) -> str | None:
+def web_url(url: str | None) -> str | None:
+    """Only http(s) URLs become links (no javascript:, data: ...)."""
     if not url:
         return None
     try:
@@ -116,7 +117,7 @@ def _safe_url(url: str | None) -> str | None:
 
 def _md_source(source: SourceArticle) -> str:
     title = _md_escape(source.title or source.url or f"article {source.id}")
-    url = _safe_url(source.url)
+    url = web_url(source.url)
     text = f"[{title}](<{url.replace('>', '%3E')}>)" if url else title
     details = [d for d in (source.outlet, _date(source.published_at)) if d]
     return text + (f" — {_md_escape(', '.join(details))}" if details else "")
@@ -153,7 +154,7 @@ def to_html(
         out.append('<ol class="sb-sources">')
         for n, source in enumerate(explainer.sources, 1):
             title = e(source.title or source.url or f"article {source.id}")
-            url = _safe_url(source.url)
+            url = web_url(source.url)
             link = (
                 f'<a href="{e(url)}" rel="nofollow noopener noreferrer">{title}</a>'
                 if url

@@ -157,7 +157,7 @@ def article(request: Request, article_id: int) -> Response:
     return _render(
         request,
         "article.html",
-        {"article": found, "url": views._web_url(found.canonical_url or found.url)},
+        {"article": found, "url": views.web_url(found.canonical_url or found.url)},
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..explain import Explainer
-from ..explain.render import AI_LABEL, FEEDBACK_PROMPT, INTRO
+from ..explain.render import AI_LABEL, FEEDBACK_PROMPT, INTRO, web_url
 from ..records import Article
 from ..store import Store, StoredExplainer, StorySummary
 
@@ -222,7 +222,7 @@ def derive(
                 article_id=source.id,
                 title=source.title or source.url or f"Article {source.id}",
                 outlet=source.outlet,
-                url=_web_url(source.url),
+                url=web_url(source.url),
                 published_at=source.published_at or (article.published_at if article else None),
                 retrieved_at=article.fetched_at if article else None,
                 stored=article is not None,
@@ -250,19 +250,6 @@ def _quote(article: Article | None, start: int, end: int) -> str | None:
     if article is None or not 0 <= start < end <= len(article.text):
         return None
     return article.text[start:end]
-
-
-def _web_url(url: str | None) -> str | None:
-    """Only http(s) URLs become links (no javascript:, data: ...)."""
-    from urllib.parse import urlsplit
-
-    if not url:
-        return None
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in ("http", "https") else None
 
 
 def json_ld(page: StoryPage, url: str, publisher: str) -> str | None:
