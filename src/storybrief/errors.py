@@ -35,6 +35,30 @@ class BlockedAddressError(FetchError):
     """A URL resolves to a private, loopback or link-local address that settings do not allow."""
 
 
+class HTTPStatusError(FetchError):
+    """The server answered with an HTTP error status; ``headers`` (lower-cased names) keep
+    what it said about when to come back (``retry-after``)."""
+
+    def __init__(self, message: str, *, status: int, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+class RobotsDisallowedError(FetchError):
+    """The site's robots.txt does not allow storybrief to fetch the page, or could not be read
+    (which, per RFC 9309, means nothing on the site is fetched for a while)."""
+
+
+class HostPausedError(FetchError):
+    """A host asked for a pause (HTTP 429 or 503 with Retry-After) that has not ended yet;
+    ``wait_seconds`` is how long is left of it."""
+
+    def __init__(self, message: str, *, wait_seconds: float) -> None:
+        super().__init__(message)
+        self.wait_seconds = wait_seconds
+
+
 class FeedError(SourceError):
     """A feed or OPML document is malformed."""
 

@@ -44,6 +44,9 @@ class Feed:
     language: str | None
     items: list[FeedItem]
     version: str
+    #: how often the feed says to look again (RSS <ttl>; sy:updatePeriod / sy:updateFrequency)
+    ttl_seconds: float | None = None
+    update_period_seconds: float | None = None
 
 
 def parse_feed(data: bytes, *, location: str, content_type: str | None = None) -> Feed:
@@ -71,7 +74,46 @@ def parse_feed(data: bytes, *, location: str, content_type: str | None = None) -
         language=(feed.get("language") or None),
         items=items,
         version=parsed.version or "unknown",
+        ttl_seconds=_ttl_seconds(feed.get("ttl")),
+        update_period_seconds=_update_period_seconds(
+            feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
+        ),
     )
+
+
+_PERIODS = {
+    "hourly": 3600.0,
+    "daily": 86_400.0,
+    "weekly": 7 * 86_400.0,
+    "monthly": 30 * 86_400.0,
+    "yearly": 365 * 86_400.0,
+}
+
+
+def _positive(value: Any) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < float("inf") else None
+
+
+def _ttl_seconds(value: Any) -> float | None:
+    """RSS 2.0 ``<ttl>``: minutes the channel may be cached before it is fetched again."""
+    minutes = _positive(value) if value is not None else None
+    return minutes * 60 if minutes is not None else None
+
+
+def _update_period_seconds(period: Any, frequency: Any) -> float | None:
+    """The syndication module's ``updatePeriod`` (default daily) divided by its
+    ``updateFrequency`` (default 1); None when the feed gives neither, or nonsense."""
+    if period is None and frequency is None:
+        return None
+    seconds = _PERIODS.get(str(period or "daily").strip().lower())
+    times = _positive(frequency) if frequency is not None else 1.0
+    if seconds is None or times is None:
+        return None
+    return seconds / times
 
 
 def _item(entry: Any, base: str) -> FeedItem:

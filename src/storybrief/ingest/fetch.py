@@ -32,13 +32,13 @@ import typing
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
 
 import httpcore
 import httpx
 
-from ..errors import BlockedAddressError, FetchError
+from ..errors import BlockedAddressError, FetchError, HTTPStatusError
 from ..settings import Settings
 
 __all__ = [
@@ -68,6 +68,8 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     not_modified: bool = False  # HTTP 304 for a conditional request; content is b""
+    #: the response's headers, names lower-cased (Cache-Control, Expires, Date, ...)
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 # -- which addresses are off limits --------------------------------------------------------
@@ -426,6 +428,10 @@ def _content_type(value: str | None) -> tuple[str | None, str | None]:
     return media.strip().lower() or None, charset
 
 
+def _headers(response: httpx.Response) -> dict[str, str]:
+    return {name.lower(): value for name, value in response.headers.items()}
+
+
 class _Hops:
     """The URL asked for and the one being fetched now, for error messages."""
 
@@ -576,10 +582,15 @@ class Fetcher:
                 etag=response.headers.get("ETag") or etag,
                 last_modified=response.headers.get("Last-Modified") or last_modified,
                 not_modified=True,
+                headers=_headers(response),
             )
         if status >= 300:
             detail = " without a Location header" if status in _REDIRECTS else ""
-            raise FetchError(f"HTTP {status} {reason}{detail} for {hops}")
+            raise HTTPStatusError(
+                f"HTTP {status} {reason}{detail} for {hops}",
+                status=status,
+                headers=_headers(response),
+            )
         body = self._read_body(response, hops)
         return FetchResult(
             url=final,
@@ -589,6 +600,7 @@ class Fetcher:
             charset=charset,
             etag=response.headers.get("ETag"),
             last_modified=response.headers.get("Last-Modified"),
+            headers=_headers(response),
         )
 
     def _read_body(self, response: httpx.Response, hops: _Hops) -> bytes:
