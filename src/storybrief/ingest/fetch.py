@@ -69,7 +69,7 @@ class FetchResult:
     last_modified: str | None
     not_modified: bool = False  # HTTP 304 for a conditional request; content is b""
     #: the response's headers, names lower-cased (Cache-Control, Expires, Date, ...)
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
 
 # -- which addresses are off limits --------------------------------------------------------
