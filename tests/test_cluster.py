@@ -227,3 +227,21 @@ def test_cli_stories_story_recluster(settings, monkeypatch, tmp_path):
     assert rebuilt == {"articles": 3, "stories": 2, "kept": 2, "created": 0, "removed": 0}
     missing = runner.invoke(app, ["story", "99"])
     assert missing.exit_code == 2 and "no story" in missing.output
+
+
+def test_articles_an_interrupted_ingest_left_without_a_story_get_one_next_time(
+    settings, store, tmp_path
+):
+    files = []
+    for name, pair in (("a", BRIDGE_A), ("b", BRIDGE_B), ("c", LIBRARY)):
+        files.append(tmp_path / f"{name}.txt")
+        files[-1].write_text("\n".join(pair), encoding="utf-8")
+    # what a run killed between storing and clustering leaves: articles in no story
+    first = ingest(files, settings=settings, store=store, cluster=False)
+    assert first.counts["new"] == 3 and first.stories == []
+    assert len(store.unassigned_article_ids()) == 3
+    # the next run finds every article stored already, and still gives them their stories
+    again = ingest(files[:1], settings=settings, store=store)
+    assert again.counts["duplicate"] == 1
+    assert sorted(len(change.added) for change in again.stories) == [1, 2]
+    assert store.unassigned_article_ids() == []

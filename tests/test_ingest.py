@@ -134,7 +134,7 @@ def test_opml_with_one_broken_feed_goes_on(http_server, test_settings, store):
     failed = next(i for i in report.items if i.status == "failed")
     assert failed.location.endswith("/broken.xml") and "malformed feed" in failed.reason
     assert not report.ok
-    assert store.failures()[0][0].endswith("/broken.xml")
+    assert store.failures()[0].location.endswith("/broken.xml")
 
 
 @pytest.mark.parametrize(

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import multiprocessing
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from tests.dbs import database_url
 
+import storybrief.store
 from storybrief.errors import NotFoundError, StorageError
 from storybrief.records import Article
 from storybrief.store import Store
-from storybrief.store.database import include_name
-from storybrief.store.models import ArticleRow, Base, SentenceRow
+from storybrief.store.database import alembic_config, include_name
+from storybrief.store.models import SEARCH_VECTORS, ArticleRow, Base, SentenceRow
 
 BODY = (
     "The city council approved the new budget on Monday. "
@@ -127,7 +134,8 @@ def test_sources_keep_validators_and_failures_are_listed(store):
     again = store.source("https://feeds.example/rss", "url")
     assert (again.id, again.etag) == (src.id, '"v1"')
     store.record_failure("https://x.example/404", "HTTP 404 Not Found")
-    assert store.failures()[0][:2] == ("https://x.example/404", "HTTP 404 Not Found")
+    failure = store.failures()[0]
+    assert (failure.location, failure.reason) == ("https://x.example/404", "HTTP 404 Not Found")
 
 
 def test_list_articles_newest_first(store):
@@ -202,3 +210,262 @@ def test_failed_explainer_write_keeps_no_version(store):
             sentences=[broken],
         )
     assert store.explainer_versions(story) == []
+
+
+# -- the store's shape -----------------------------------------------------------------------
+
+STORE_DIR = Path(storybrief.store.__file__).parent
+#: Each module of storybrief.store may import only modules of a lower layer.
+LAYERS = {
+    "models": 0,
+    "database": 1,
+    **dict.fromkeys(["articles", "stories", "explainers", "feedback", "feeds", "failures"], 2),
+    "search": 3,
+    "store": 4,
+    "__init__": 5,
+}
+
+
+def _relative_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_store_modules_import_one_way():
+    modules = {p.stem: p for p in STORE_DIR.glob("*.py")}
+    assert set(modules) == set(LAYERS), "a new store module needs a layer in LAYERS"
+    for name, path in modules.items():
+        for imported in _relative_imports(path):
+            assert LAYERS[imported] < LAYERS[name], f"store.{name} imports store.{imported}"
+
+
+def test_landed_migrations_import_nothing_that_can_change():
+    """A migration copies the values it needs: editing the package never changes one."""
+    for path in (STORE_DIR / "migrations" / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "storybrief" not in "".join(
+            line for line in source.splitlines() if line.startswith(("import", "from"))
+        ), path.name
+
+
+def test_search_queries_use_the_indexes_migration_0003_made():
+    spec = importlib.util.spec_from_file_location(
+        "m0003", STORE_DIR / "migrations" / "versions" / "0003_postgres_search_indexes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.SEARCH_VECTORS == SEARCH_VECTORS
+
+
+# -- named results ---------------------------------------------------------------------------
+
+
+def test_results_are_named_records(store):
+    from storybrief.store import StoredSentence
+
+    a = store.upsert_article(Article(text=BODY, url="https://city.example/budget")).article
+    found = store.find_article_by_url("https://city.example/budget")
+    assert found is not None and found.id == a.id and found.fetched_at.tzinfo is not None
+    story = store.create_story("Budget", [a.id])
+    sentence = StoredSentence(0, 0, "The city council approved.", None, [], [(a.id, 0, 0, 26)])
+    saved = store.save_explainer(
+        story,
+        engine="builtin",
+        engine_options={},
+        headline=None,
+        sources_key="k",
+        document={},
+        sentences=[sentence],
+    )
+    (cited,) = store.explainer_sentences(saved.id)[0].citations
+    assert (cited.article_id, cited.sentence_idx, cited.start, cited.end) == (a.id, 0, 0, 26)
+    assert store.reader_feedback(saved.id, "r1") is None
+    store.record_feedback(saved.id, "r1", False, "too long")
+    store.record_feedback(saved.id, "r2", True)
+    answer = store.reader_feedback(saved.id, "r1")
+    assert answer is not None and (answer.useful, answer.reason) == (False, "too long")
+    (stats,) = store.feedback_stats()
+    assert (stats.explainer_id, stats.story_id, stats.version) == (saved.id, story, 1)
+    assert (stats.yes, stats.no) == (1, 1)
+    store.record_failure("https://x.example/feed", "HTTP 500")
+    failure = store.failures()[0]
+    assert failure.location == "https://x.example/feed" and failure.occurred_at.tzinfo
+
+
+# -- migrations under a lock -----------------------------------------------------------------
+
+
+def _open_at_once(url: str, ready: Any, outcomes: Any) -> None:
+    """In a child process: wait for the others, then open (and so migrate) the database."""
+    try:
+        ready.wait(timeout=60)
+        with Store.open(url) as store:
+            outcomes.put(("ok", store.count_articles()))
+    except BaseException as exc:
+        outcomes.put(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_many_processes_opening_a_fresh_database_migrate_it_once(backend, tmp_path):
+    processes = 12
+    forked = multiprocessing.get_context("fork")  # storybrief is imported already: quick start
+    ready, outcomes = forked.Barrier(processes), forked.Queue()
+    with database_url(backend, tmp_path) as url:
+        children = [
+            forked.Process(target=_open_at_once, args=(url, ready, outcomes))
+            for _ in range(processes)
+        ]
+        for child in children:
+            child.start()
+        results = [outcomes.get(timeout=180) for _ in children]
+        for child in children:
+            child.join(timeout=60)
+        assert [r for r in results if r[0] != "ok"] == []
+        assert results == [("ok", 0)] * processes
+        with Store.open(url) as store, store.engine.connect() as conn:
+            head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+            assert MigrationContext.configure(conn).get_current_revision() == head
+            assert "sources" in inspect(conn).get_table_names()
+
+
+# -- stories for articles an interrupted ingest left behind ------------------------------------
+
+
+def test_unassigned_articles_are_those_without_a_story(store):
+    a, b, c = (store.upsert_article(Article(text=f"{BODY} Item {i}.")).article.id for i in "abc")
+    assert store.unassigned_article_ids() == [a, b, c]
+    story = store.create_story("Budget", [a, c])
+    assert store.unassigned_article_ids() == [b]
+    store.delete_story(story)  # a removed story's articles need a story again
+    assert store.unassigned_article_ids(limit=2) == [a, b]
+
+
+# -- feeds as subscriptions ------------------------------------------------------------------
+
+T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+def test_feed_subscriptions(store):
+    from datetime import timedelta, timezone
+
+    feed = store.add_feed("https://news.example/rss", poll_every_seconds=600)
+    assert (feed.url, feed.kind, feed.enabled, feed.poll_every_seconds) == (
+        "https://news.example/rss",
+        "feed",
+        True,
+        600,
+    )
+    assert (feed.fetch_pages, feed.consecutive_failures, feed.items_seen) == (None, 0, 0)
+    # a feed that ingest met is the same subscription: adding it keeps its validators
+    met = store.source("https://wire.example/atom", "url")
+    store.update_source(met.id, kind="feed", etag='"e1"', title="Wire")
+    wire = store.add_feed("https://wire.example/atom", fetch_pages=False)
+    assert (wire.id, wire.etag, wire.title, wire.fetch_pages) == (met.id, '"e1"', "Wire", False)
+    store.source("https://page.example/story", "url")  # a page is not a feed
+    assert [f.id for f in store.list_feeds()] == [feed.id, wire.id]
+
+    # never polled: due at once, in the order added
+    assert [f.id for f in store.due_feeds(T0)] == [feed.id, wire.id]
+    polled = store.record_poll_success(
+        feed.id,
+        next_poll_at=T0 + timedelta(minutes=10),
+        etag='"v2"',
+        last_modified="Mon, 05 Jan 2026 12:00:00 GMT",
+        items=7,
+        at=T0,
+    )
+    assert (polled.etag, polled.items_seen, polled.last_success_at) == ('"v2"', 7, T0)
+    assert polled.next_poll_at == T0 + timedelta(minutes=10)
+    assert [f.id for f in store.due_feeds(T0)] == [wire.id]
+    # times in any zone compare as the instants they are
+    local = timezone(timedelta(hours=2))
+    later = (T0 + timedelta(minutes=10)).astimezone(local)
+    assert [f.id for f in store.due_feeds(later)] == [wire.id, feed.id]
+    assert [f.id for f in store.due_feeds(later, limit=1)] == [wire.id]
+
+    for attempt in (1, 2):
+        failed = store.record_poll_failure(
+            wire.id, reason="HTTP 503", next_poll_at=T0 + timedelta(minutes=attempt), at=T0
+        )
+        assert failed.consecutive_failures == attempt
+    assert (failed.last_error, failed.last_error_at, failed.last_success_at) == (
+        "HTTP 503",
+        T0,
+        None,
+    )
+    ok = store.record_poll_success(
+        wire.id, next_poll_at=T0, etag=None, last_modified=None, items=2, status="304", at=T0
+    )
+    assert (ok.consecutive_failures, ok.last_status, ok.items_seen) == (0, "304", 2)
+    assert ok.last_error == "HTTP 503"  # the last error stays on record
+
+    off = store.update_feed(feed.id, enabled=False, poll_every_seconds=None, title="News")
+    assert (off.enabled, off.poll_every_seconds, off.title) == (False, None, "News")
+    assert [f.id for f in store.due_feeds(later)] == [wire.id]
+    assert store.get_feed("https://news.example/rss").id == feed.id
+    store.remove_feed("https://news.example/rss")
+    store.remove_feed(wire.id)
+    assert store.list_feeds() == []
+
+
+def test_feed_mistakes_are_clear_errors(store):
+    from storybrief.errors import ConfigError, SourceError
+
+    with pytest.raises(SourceError, match="http"):
+        store.add_feed("/tmp/feed.xml")
+    with pytest.raises(ConfigError, match="poll_every_seconds"):
+        store.add_feed("https://news.example/rss", poll_every_seconds=0)
+    feed = store.add_feed("https://news.example/rss")
+    with pytest.raises(ConfigError, match="no setting etag"):
+        store.update_feed(feed.id, etag="x")
+    with pytest.raises(NotFoundError, match="no feed"):
+        store.remove_feed("https://other.example/rss")
+    with pytest.raises(NotFoundError, match="no feed"):
+        store.record_poll_failure(feed.id + 1, reason="x", next_poll_at=T0)
+
+
+# -- what a scheduler needs to decide which stories to explain -------------------------------
+
+
+def test_story_activity_for_scheduling_explainers(store):
+    from storybrief.store import StoredSentence
+
+    ids = [store.upsert_article(Article(text=f"{BODY} Item {i}.")).article.id for i in range(4)]
+    lone = store.create_story("Lone", [ids[0]])
+    pair = store.create_story("Pair", [ids[1], ids[2]])
+    assert [s.story_id for s in store.stories_without_explainer()] == [pair, lone]
+    assert [s.story_id for s in store.stories_without_explainer(min_articles=2)] == [pair]
+    assert store.stories_changed_since_explainer() == []
+
+    def explain(story: int) -> None:
+        store.save_explainer(
+            story,
+            engine="builtin",
+            engine_options={},
+            headline=None,
+            sources_key="k",
+            document={},
+            sentences=[StoredSentence(0, 0, "Budget.", None, [], [])],
+        )
+
+    explain(pair)
+    explain(pair)
+    activity = store.story_activity([pair, lone, 999])
+    assert set(activity) == {pair, lone}
+    assert (activity[pair].articles, activity[pair].explainer_versions) == (2, 2)
+    assert activity[pair].latest_explainer_at is not None
+    assert activity[pair].latest_article_at is not None
+    assert not activity[pair].changed_since_explainer
+    assert activity[lone].changed_since_explainer and activity[lone].latest_explainer_at is None
+    assert [s.story_id for s in store.stories_without_explainer()] == [lone]
+    store.add_to_story(pair, [ids[3]])  # the story grew after its explainer
+    (changed,) = store.stories_changed_since_explainer()
+    assert (changed.story_id, changed.articles) == (pair, 3)
+    assert store.list_stories(ids=[pair])[0].explainer_versions == 2

@@ -65,6 +65,8 @@ def ingest(
         from .cluster import assign
 
         fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
+        # and any an interrupted run stored but did not get to put in a story
+        fresh = sorted({*fresh, *store.unassigned_article_ids()})
         report.stories = assign(store, fresh, settings)
         if settings.auto_explain:
             for change in report.stories:

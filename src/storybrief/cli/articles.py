@@ -177,13 +177,15 @@ def failures(
     with open_store(settings_of(ctx)) as store:
         rows = store.failures(limit=limit)
     if as_json:
-        print_json([{"location": r[0], "reason": r[1], "at": r[2]} for r in rows])
+        print_json(
+            [{"location": r.location, "reason": r.reason, "at": r.occurred_at} for r in rows]
+        )
         return
     table = Table(title="recent failures")
     for column in ("when", "location", "reason"):
         table.add_column(column, overflow="fold")
-    for location, reason, at in rows:
-        table.add_row(when(at), escape(location), escape(reason))
+    for r in rows:
+        table.add_row(when(r.occurred_at), escape(r.location), escape(r.reason))
     console.print(table)
 
 

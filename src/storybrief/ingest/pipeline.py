@@ -180,8 +180,10 @@ class Ingestor:
         def work(item: FeedItem) -> Article | ItemResult:
             where = item.link or f"{location} item {item.title or '(untitled)'}"
             known = self.store.find_article_by_url(item.link) if item.link else None
-            if known is not None and (item.updated_at is None or item.updated_at <= known[1]):
-                return ItemResult(where, "duplicate", known[0], item.title, "already stored")
+            if known is not None and (
+                item.updated_at is None or item.updated_at <= known.fetched_at
+            ):
+                return ItemResult(where, "duplicate", known.id, item.title, "already stored")
             try:
                 return self._feed_item(item, feed)
             except StorybriefError as exc:

@@ -1,20 +1,29 @@
-"""Storage: one layer over SQLite (default) and PostgreSQL (by URL)."""
+"""Storage: one layer over SQLite (default) and PostgreSQL (by URL), behind :class:`Store`."""
 
+from .articles import ArticleRef, ArticleSummary, UpsertResult
 from .database import create_db_engine, migrate
-from .store import (
-    ArticleSummary,
-    Store,
-    StoredExplainer,
-    StoredSentence,
-    StorySummary,
-    UpsertResult,
-)
+from .explainers import CitedSpan, StoredExplainer, StoredSentence, StoryActivity
+from .failures import Failure
+from .feedback import FeedbackStats, ReaderAnswer
+from .feeds import FeedRecord
+from .search import SearchResults
+from .store import Store
+from .stories import StoryRecord, StorySummary
 
 __all__ = [
+    "ArticleRef",
     "ArticleSummary",
+    "CitedSpan",
+    "Failure",
+    "FeedRecord",
+    "FeedbackStats",
+    "ReaderAnswer",
+    "SearchResults",
     "Store",
     "StoredExplainer",
     "StoredSentence",
+    "StoryActivity",
+    "StoryRecord",
     "StorySummary",
     "UpsertResult",
     "create_db_engine",

@@ -1,20 +1,31 @@
-"""Opening the database: URL handling, SQLite pragmas, and migrations applied on first use."""
+"""Opening the database: URL handling, SQLite pragmas, transactions, and migrations applied on
+first use under a lock, so that many processes opening a fresh database at once migrate it
+exactly once."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingExtraError, StorageError
+from .models import SEARCH_TABLES, SEARCH_VECTORS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+#: How long (milliseconds) a process waits for another one's migration before giving up.
+MIGRATION_WAIT_MS = 120_000
 
 
 def normalise_url(url: str) -> str:
@@ -46,23 +57,58 @@ def create_db_engine(url: str) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=5000")  # first: switching to WAL may have to wait
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 
-#: SQLite FTS5 indexes (migration 0002) and their shadow tables: not ORM models.
-SEARCH_INDEXES = ("article_search", "explainer_search", "story_search")
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; everything storybrief stores is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def utc(value: datetime) -> datetime:
+    """A time to store or compare with stored ones: in UTC (naive means UTC already). SQLite
+    keeps datetimes as text without the offset, so any other zone would compare wrongly."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Database:
+    """An engine and its sessions: what every part of the store reads and writes through."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed on success, rolled back (nothing written) on any error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StorageError(f"database write failed: {str(exc).splitlines()[0]}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
     """Schema comparison (autogenerate, tests) skips the search indexes: SQLite's FTS5 tables
     and PostgreSQL's GIN expression indexes, which are made by migrations, not the models."""
-    from .search import SEARCH_VECTORS
-
     if type_ == "table" and name is not None:
-        return not any(name == i or name.startswith(f"{i}_") for i in SEARCH_INDEXES)
+        return not any(name == i or name.startswith(f"{i}_") for i in SEARCH_TABLES)
     if type_ == "index" and name is not None:
         return name not in SEARCH_VECTORS
     return True
@@ -75,17 +121,73 @@ def alembic_config() -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (a no-op when it is current)."""
+    """Bring the schema to the newest migration (a no-op when it is current).
+
+    The check and the upgrade run under a lock held by the migrating connection: PostgreSQL's
+    session-level advisory lock (one per schema), SQLite's write lock (``BEGIN IMMEDIATE``).
+    A process that finds the schema current after waiting for the lock does nothing."""
     cfg = alembic_config()
     head = ScriptDirectory.from_config(cfg).get_current_head()
     try:
-        with engine.begin() as conn:
-            if MigrationContext.configure(conn).get_current_revision() == head:
+        with engine.connect() as conn:
+            if _revision(conn) == head:
                 return
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
-    except OperationalError as exc:
+            conn.rollback()
+            if conn.dialect.name == "sqlite":
+                _upgrade_sqlite(conn, cfg, head)
+            elif conn.dialect.name == "postgresql":
+                _upgrade_postgresql(conn, cfg, head)
+            else:  # not supported, but alembic may still manage: no lock to take
+                with conn.begin():
+                    _upgrade(conn, cfg, head)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise StorageError(
-            f"cannot open database {engine.url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip().splitlines()[0]}"
+            f"cannot open database {engine.url.render_as_string(hide_password=True)}: {reason}"
         ) from exc
+
+
+def _revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _upgrade(conn: Connection, cfg: Config, head: str | None) -> None:
+    """Upgrade unless another process did while this one waited for the lock."""
+    if _revision(conn) == head:
+        return
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _upgrade_sqlite(conn: Connection, cfg: Config, head: str | None) -> None:
+    # The driver's own transaction handling would start a deferred transaction, which takes
+    # the write lock only at the first write (too late: two processes would both see no
+    # tables). Take the connection out of it and begin an immediate one by hand.
+    conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={MIGRATION_WAIT_MS}")
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            _upgrade(conn, cfg, head)
+        except BaseException:
+            conn.exec_driver_sql("ROLLBACK")
+            raise
+        conn.exec_driver_sql("COMMIT")
+    finally:
+        conn.exec_driver_sql("PRAGMA busy_timeout=5000")
+
+
+def _upgrade_postgresql(conn: Connection, cfg: Config, head: str | None) -> None:
+    schema = conn.scalar(select(func.current_schema())) or ""
+    digest = hashlib.sha256(f"storybrief migrations {schema}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    conn.execute(text(f"SET lock_timeout = {MIGRATION_WAIT_MS}"))
+    conn.execute(select(func.pg_advisory_lock(key)))
+    conn.commit()  # the lock is the session's: it outlives this transaction
+    try:
+        with conn.begin():
+            _upgrade(conn, cfg, head)
+    finally:
+        conn.execute(select(func.pg_advisory_unlock(key)))
+        conn.execute(text("RESET lock_timeout"))
+        conn.commit()

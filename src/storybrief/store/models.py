@@ -1,7 +1,8 @@
 """SQLAlchemy 2.x models: one schema for SQLite and PostgreSQL.
 
 The migrations in ``migrations/versions`` create exactly these tables (a test compares them);
-change the schema by adding a migration, never by editing a landed one.
+change the schema by adding a migration, never by editing a landed one. The full-text search
+indexes are made by migrations alone; their names are listed at the end of this module.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -32,9 +36,13 @@ class Base(DeclarativeBase):
 
 
 class Source(Base):
-    """A feed, page or file that articles came from; feeds keep their cache validators."""
+    """A feed, page or file that articles came from; feeds keep their cache validators.
+
+    A feed (``kind == "feed"``) is also a subscription: whether it is polled, how often, and
+    how its polls went (migration 0004)."""
 
     __tablename__ = "sources"
+    __table_args__ = (Index("ix_sources_due", "kind", "enabled", "next_poll_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     location: Mapped[str] = mapped_column(String(2048), unique=True)
     kind: Mapped[str] = mapped_column(String(16))  # feed | opml | page | file
@@ -45,6 +53,14 @@ class Source(Base):
     last_status: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    poll_every_seconds: Mapped[int | None] = mapped_column(Integer)  # None: the default
+    fetch_pages: Mapped[bool | None] = mapped_column(Boolean)  # None: the default
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    items_seen: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class Story(Base):
@@ -186,3 +202,25 @@ class FailureRow(Base):
     location: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# -- search indexes (made by migrations 0002 and 0003, not by the models above) -------------
+
+
+def _tsvector(*columns: str) -> str:
+    """An immutable tsvector expression (explicit configuration, ``||`` rather than
+    ``concat_ws``), so that PostgreSQL can index it."""
+    joined = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
+    return f"to_tsvector('english'::regconfig, {joined})"
+
+
+#: PostgreSQL: index name -> (table, the tsvector expression a search matches against).
+#: ``search`` queries with these same expressions, which is what lets them use the indexes.
+SEARCH_VECTORS: dict[str, tuple[str, str]] = {
+    "ix_articles_search": ("articles", _tsvector("title", "text")),
+    "ix_stories_search": ("stories", _tsvector("title")),
+    "ix_explainer_sentences_search": ("explainer_sentences", _tsvector("text")),
+}
+
+#: SQLite: the FTS5 tables (and their shadow tables, which share the name as a prefix).
+SEARCH_TABLES = ("article_search", "explainer_search", "story_search")

@@ -11,38 +11,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, func, literal, literal_column, select, text
 
-from .models import ArticleRow, ExplainerRow, ExplainerSentenceRow, Story
-
-if TYPE_CHECKING:
-    from .store import ArticleSummary, Store, StorySummary
+from . import articles, stories
+from .articles import ArticleSummary
+from .database import Database
+from .models import SEARCH_VECTORS, ArticleRow, ExplainerRow, ExplainerSentenceRow, Story
+from .stories import StorySummary
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 MAX_WORDS = 12
 
 
-def _tsvector(*columns: str) -> str:
-    """An immutable tsvector expression (explicit configuration, ``||`` rather than
-    ``concat_ws``), so that PostgreSQL can index it."""
-    joined = " || ' ' || ".join(f"coalesce({c}, '')" for c in columns)
-    return f"to_tsvector('english'::regconfig, {joined})"
-
-
-#: PostgreSQL: index name -> (table, the tsvector expression a search matches against). The
-#: queries below use these same expressions, which is what lets them use the indexes.
-SEARCH_VECTORS: dict[str, tuple[str, str]] = {
-    "ix_articles_search": ("articles", _tsvector("title", "text")),
-    "ix_stories_search": ("stories", _tsvector("title")),
-    "ix_explainer_sentences_search": ("explainer_sentences", _tsvector("text")),
-}
-
-
 def _vector(index: str) -> ColumnElement[object]:
+    """The tsvector expression of a PostgreSQL search index, as a query names its columns."""
     table, expression = SEARCH_VECTORS[index]
-    # qualify the columns with their table, as the query names them
     qualified = re.sub(r"coalesce\((\w+),", rf"coalesce({table}.\1,", expression)
     return literal_column(qualified)
 
@@ -57,19 +41,20 @@ def words(query: str) -> list[str]:
     return _WORD.findall(query.lower())[:MAX_WORDS]
 
 
-def search(store: Store, query: str, *, limit: int = 20) -> SearchResults:
+def search(db: Database, query: str, *, limit: int = 20) -> SearchResults:
+    """Stories (by title and explainer text) and articles matching every word of ``query``,
+    best first."""
     terms = words(query)
     if not terms:
         return SearchResults()
-    if store.engine.dialect.name == "sqlite":
-        story_ids, article_ids = _sqlite(store, terms, limit)
+    if db.dialect == "sqlite":
+        story_ids, article_ids = _sqlite(db, terms, limit)
     else:
-        story_ids, article_ids = _postgres(store, terms, limit)
-    stories = {s.id: s for s in store.list_stories(ids=story_ids, limit=len(story_ids) or 1)}
-    articles = {a.id: a for a in store.list_articles_by_id(article_ids)}
+        story_ids, article_ids = _postgres(db, terms, limit)
+    found = {s.id: s for s in stories.summaries(db, ids=story_ids, limit=len(story_ids) or 1)}
     return SearchResults(
-        [stories[i] for i in story_ids if i in stories],
-        [articles[i] for i in article_ids if i in articles],
+        [found[i] for i in story_ids if i in found],
+        articles.summaries_by_id(db, article_ids),
     )
 
 
@@ -83,9 +68,9 @@ def _merge(*ranked: list[int], limit: int) -> list[int]:
     return out[:limit]
 
 
-def _sqlite(store: Store, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
+def _sqlite(db: Database, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
     match = " ".join(f'"{t}"' for t in terms)
-    with store.session() as s:
+    with db.session() as s:
 
         def ranked(index: str, n: int) -> list[int]:
             rows = s.execute(
@@ -102,10 +87,10 @@ def _sqlite(store: Store, terms: list[str], limit: int) -> tuple[list[int], list
     return _merge(titled, explained, via_articles, limit=limit), article_ids
 
 
-def _postgres(store: Store, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
+def _postgres(db: Database, terms: list[str], limit: int) -> tuple[list[int], list[int]]:
     tsquery = func.plainto_tsquery(literal_column("'english'::regconfig"), literal(" ".join(terms)))
 
-    with store.session() as s:
+    with db.session() as s:
         doc = _vector("ix_articles_search")
         article_ids = list(
             s.scalars(

@@ -1,0 +1,300 @@
+"""Explainers: numbered versions per story, each with its sentences and their citations; and
+what a scheduler needs to decide which stories to explain next (:class:`StoryActivity`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy.orm import selectinload
+
+from ..errors import NotFoundError
+from .database import Database, aware
+from .models import ArticleRow, CitationRow, ExplainerRow, ExplainerSentenceRow, Story
+
+
+class CitedSpan(NamedTuple):
+    """What an explainer sentence cites: a span of one sentence of one article."""
+
+    article_id: int
+    sentence_idx: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class StoredSentence:
+    """An explainer sentence as stored: section number, text, verdict and citations
+    (article id, sentence index, start, end)."""
+
+    section_idx: int
+    position: int
+    text: str
+    verdict: str | None
+    reasons: list[str]
+    citations: Sequence[tuple[int, int, int, int]]  # CitedSpan when read back
+
+
+@dataclass(frozen=True)
+class StoredExplainer:
+    id: int
+    story_id: int
+    version: int
+    engine: str
+    sources_key: str
+    document: dict
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoryActivity:
+    """A story's articles and explainers over time, for deciding when to explain it:
+    a story with no explainer yet, or one that ``changed_at`` after ``latest_explainer_at``."""
+
+    story_id: int
+    title: str | None
+    articles: int
+    latest_article_at: datetime | None  # when its newest article was stored
+    changed_at: datetime  # when articles last joined it (or it was otherwise changed)
+    explainer_versions: int
+    latest_explainer_at: datetime | None
+
+    @property
+    def changed_since_explainer(self) -> bool:
+        return self.latest_explainer_at is None or self.changed_at > self.latest_explainer_at
+
+
+def _missing(explainer_id: int) -> NotFoundError:
+    return NotFoundError(f"no explainer with id {explainer_id}")
+
+
+def save(
+    db: Database,
+    story_id: int,
+    *,
+    engine: str,
+    engine_options: dict,
+    headline: str | None,
+    sources_key: str,
+    document: dict,
+    sentences: list[StoredSentence],
+) -> StoredExplainer:
+    """Store the next version of a story's explainer with its sentences and citations,
+    all in one transaction."""
+    with db.session() as s:
+        if s.get(Story, story_id) is None:
+            raise NotFoundError(f"no story with id {story_id}")
+        last = s.scalar(
+            select(func.max(ExplainerRow.version)).where(ExplainerRow.story_id == story_id)
+        )
+        version = (last or 0) + 1
+        row = ExplainerRow(
+            story_id=story_id,
+            version=version,
+            engine=engine,
+            engine_options=engine_options,
+            headline=headline,
+            sources_key=sources_key,
+            document={**document, "story_id": story_id, "version": version},
+        )
+        row.sentences = [
+            ExplainerSentenceRow(
+                section_idx=x.section_idx,
+                position=x.position,
+                text=x.text,
+                verdict=x.verdict,
+                reasons=list(x.reasons),
+                citations=[
+                    CitationRow(article_id=a, sentence_idx=i, start_char=b, end_char=e)
+                    for a, i, b, e in x.citations
+                ],
+            )
+            for x in sentences
+        ]
+        s.add(row)
+        s.flush()
+        return _record(row)
+
+
+def versions(db: Database, story_id: int) -> list[StoredExplainer]:
+    """Every version of a story's explainer, newest first."""
+    with db.session() as s:
+        rows = s.scalars(
+            select(ExplainerRow)
+            .where(ExplainerRow.story_id == story_id)
+            .order_by(ExplainerRow.version.desc())
+        ).all()
+        return [_record(r) for r in rows]
+
+
+def sentences(db: Database, explainer_id: int) -> list[StoredSentence]:
+    with db.session() as s:
+        row = s.get(
+            ExplainerRow,
+            explainer_id,
+            options=[
+                selectinload(ExplainerRow.sentences).selectinload(ExplainerSentenceRow.citations)
+            ],
+        )
+        if row is None:
+            raise _missing(explainer_id)
+        return [
+            StoredSentence(
+                x.section_idx,
+                x.position,
+                x.text,
+                x.verdict,
+                list(x.reasons),
+                [
+                    CitedSpan(c.article_id, c.sentence_idx, c.start_char, c.end_char)
+                    for c in x.citations
+                ],
+            )
+            for x in row.sentences
+        ]
+
+
+def get(db: Database, explainer_id: int) -> StoredExplainer:
+    with db.session() as s:
+        row = s.get(ExplainerRow, explainer_id)
+        if row is None:
+            raise _missing(explainer_id)
+        return _record(row)
+
+
+def latest_of(db: Database, story_ids: list[int]) -> dict[int, StoredExplainer]:
+    """The newest explainer of each of these stories that has one (one query)."""
+    if not story_ids:
+        return {}
+    with db.session() as s:
+        newest = (
+            select(ExplainerRow.story_id, func.max(ExplainerRow.version).label("version"))
+            .where(ExplainerRow.story_id.in_(story_ids))
+            .group_by(ExplainerRow.story_id)
+            .subquery()
+        )
+        rows = s.scalars(
+            select(ExplainerRow).join(
+                newest,
+                (ExplainerRow.story_id == newest.c.story_id)
+                & (ExplainerRow.version == newest.c.version),
+            )
+        ).all()
+        return {r.story_id: _record(r) for r in rows}
+
+
+def recent(db: Database, *, limit: int = 50) -> list[StoredExplainer]:
+    """Explainer versions, newest first, across all stories (what feeds publish)."""
+    with db.session() as s:
+        rows = s.scalars(
+            select(ExplainerRow)
+            .order_by(ExplainerRow.created_at.desc(), ExplainerRow.id.desc())
+            .limit(limit)
+        ).all()
+        return [_record(r) for r in rows]
+
+
+def _record(row: ExplainerRow) -> StoredExplainer:
+    return StoredExplainer(
+        row.id,
+        row.story_id,
+        row.version,
+        row.engine,
+        row.sources_key,
+        dict(row.document),
+        aware(row.created_at) or datetime.now(UTC),
+    )
+
+
+# -- scheduling -----------------------------------------------------------------------------
+
+
+def _activity_query() -> tuple[Select, Subquery, Subquery]:
+    """Stories with their article and explainer counts and latest times, and the two
+    aggregate subqueries (articles, explainers) to filter on."""
+    members = (
+        select(
+            ArticleRow.story_id.label("story_id"),
+            func.count(ArticleRow.id).label("n"),
+            func.max(ArticleRow.created_at).label("latest"),
+        )
+        .where(ArticleRow.story_id.is_not(None))
+        .group_by(ArticleRow.story_id)
+        .subquery()
+    )
+    written = (
+        select(
+            ExplainerRow.story_id.label("story_id"),
+            func.count(ExplainerRow.id).label("n"),
+            func.max(ExplainerRow.created_at).label("latest"),
+        )
+        .group_by(ExplainerRow.story_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Story.id,
+            Story.title,
+            func.coalesce(members.c.n, 0).label("articles"),
+            members.c.latest.label("latest_article_at"),
+            Story.updated_at,
+            func.coalesce(written.c.n, 0).label("versions"),
+            written.c.latest.label("latest_explainer_at"),
+        )
+        .outerjoin(members, members.c.story_id == Story.id)
+        .outerjoin(written, written.c.story_id == Story.id)
+    )
+    return query, members, written
+
+
+def _activity(row: tuple) -> StoryActivity:
+    return StoryActivity(
+        row[0],
+        row[1],
+        int(row[2]),
+        aware(row[3]),
+        aware(row[4]) or datetime.now(UTC),
+        int(row[5]),
+        aware(row[6]),
+    )
+
+
+def activity(db: Database, story_ids: list[int]) -> dict[int, StoryActivity]:
+    """Articles and explainers of these stories (unknown ids left out)."""
+    if not story_ids:
+        return {}
+    with db.session() as s:
+        query, _, _ = _activity_query()
+        rows = s.execute(query.where(Story.id.in_(story_ids))).all()
+    return {r[0]: _activity(tuple(r)) for r in rows}
+
+
+def without_explainer(
+    db: Database, *, min_articles: int = 1, limit: int = 100
+) -> list[StoryActivity]:
+    """Stories with at least ``min_articles`` articles and no explainer yet, the most recently
+    changed first."""
+    query, members, written = _activity_query()
+    with db.session() as s:
+        rows = s.execute(
+            query.where(written.c.n.is_(None), func.coalesce(members.c.n, 0) >= min_articles)
+            .order_by(Story.updated_at.desc(), Story.id.desc())
+            .limit(limit)
+        ).all()
+    return [_activity(tuple(r)) for r in rows]
+
+
+def changed_since_explainer(db: Database, *, limit: int = 100) -> list[StoryActivity]:
+    """Stories that have an explainer but changed (articles joined) after its newest version,
+    the longest-waiting first."""
+    query, _, written = _activity_query()
+    with db.session() as s:
+        rows = s.execute(
+            query.where(written.c.latest.is_not(None), Story.updated_at > written.c.latest)
+            .order_by(written.c.latest, Story.id)
+            .limit(limit)
+        ).all()
+    return [_activity(tuple(r)) for r in rows]

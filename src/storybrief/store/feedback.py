@@ -1,0 +1,104 @@
+"""Readers' answers to "Do you find this article useful?": one per reader and explainer
+version, with an optional reason."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from sqlalchemy import case, func, select
+
+from ..errors import NotFoundError
+from .database import Database
+from .models import ExplainerRow, FeedbackRow
+
+
+class ReaderAnswer(NamedTuple):
+    """One reader's answer to one explainer version."""
+
+    useful: bool
+    reason: str | None
+
+
+class FeedbackStats(NamedTuple):
+    """How many readers answered Yes and No to one explainer version."""
+
+    explainer_id: int
+    story_id: int
+    version: int
+    yes: int
+    no: int
+
+
+def reader_answer(db: Database, explainer_id: int, reader_id: str) -> ReaderAnswer | None:
+    """This reader's answer for this explainer version, if any."""
+    with db.session() as s:
+        row = s.execute(
+            select(FeedbackRow.useful, FeedbackRow.reason).where(
+                FeedbackRow.explainer_id == explainer_id, FeedbackRow.reader_id == reader_id
+            )
+        ).first()
+    return ReaderAnswer(bool(row[0]), row[1]) if row is not None else None
+
+
+def stats(db: Database, *, limit: int = 100) -> list[FeedbackStats]:
+    """Answers per explainer version that has any, most recent explainers first."""
+    with db.session() as s:
+        yes = func.sum(case((FeedbackRow.useful.is_(True), 1), else_=0))
+        no = func.sum(case((FeedbackRow.useful.is_(False), 1), else_=0))
+        rows = s.execute(
+            select(ExplainerRow.id, ExplainerRow.story_id, ExplainerRow.version, yes, no)
+            .join(FeedbackRow, FeedbackRow.explainer_id == ExplainerRow.id)
+            .group_by(ExplainerRow.id, ExplainerRow.story_id, ExplainerRow.version)
+            .order_by(ExplainerRow.id.desc())
+            .limit(limit)
+        ).all()
+    return [FeedbackStats(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0)) for r in rows]
+
+
+def reasons(db: Database, explainer_id: int, *, limit: int = 50) -> list[str]:
+    """The reasons readers gave with a "No", newest first."""
+    with db.session() as s:
+        return list(
+            s.scalars(
+                select(FeedbackRow.reason)
+                .where(
+                    FeedbackRow.explainer_id == explainer_id,
+                    FeedbackRow.useful.is_(False),
+                    FeedbackRow.reason.is_not(None),
+                )
+                .order_by(FeedbackRow.updated_at.desc())
+                .limit(limit)
+            )
+        )
+
+
+def record(
+    db: Database, explainer_id: int, reader_id: str, useful: bool, reason: str | None = None
+) -> None:
+    """One answer per reader and explainer version; answering again changes it."""
+    with db.session() as s:
+        if s.get(ExplainerRow, explainer_id) is None:
+            raise NotFoundError(f"no explainer with id {explainer_id}")
+        row = s.scalar(
+            select(FeedbackRow).where(
+                FeedbackRow.explainer_id == explainer_id, FeedbackRow.reader_id == reader_id
+            )
+        )
+        if row is None:
+            row = FeedbackRow(explainer_id=explainer_id, reader_id=reader_id, useful=useful)
+            s.add(row)
+        row.useful, row.reason = useful, (reason or None)
+
+
+def counts(db: Database, explainer_id: int) -> dict[str, int]:
+    """``{"yes": n, "no": m}`` for one explainer version."""
+    with db.session() as s:
+        rows = s.execute(
+            select(FeedbackRow.useful, func.count())
+            .where(FeedbackRow.explainer_id == explainer_id)
+            .group_by(FeedbackRow.useful)
+        ).all()
+    out = {"yes": 0, "no": 0}
+    for useful, n in rows:
+        out["yes" if useful else "no"] = n
+    return out

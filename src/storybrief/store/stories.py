@@ -1,0 +1,211 @@
+"""Stories: clusters of articles reporting the same event, with what clustering keeps about
+each (its centroid vector and state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..errors import NotFoundError
+from .database import Database, aware
+from .models import ArticleRow, ExplainerRow, Story
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    id: int
+    title: str | None
+    size: int
+    outlets: list[str]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    explainer_versions: int
+
+
+@dataclass(frozen=True)
+class StoryRecord:
+    """A story as clustering keeps it: its centroid vector (bytes) and state."""
+
+    id: int
+    title: str | None
+    centroid: bytes | None
+    state: dict
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+
+def _missing(story_id: int) -> NotFoundError:
+    return NotFoundError(f"no story with id {story_id} (see `storybrief stories`)")
+
+
+def create(db: Database, title: str | None, article_ids: list[int]) -> int:
+    """A new story holding these articles (one transaction)."""
+    with db.session() as s:
+        story = Story(title=title, state={})
+        s.add(story)
+        s.flush()
+        _attach(s, story, article_ids)
+        return story.id
+
+
+def add_articles(db: Database, story_id: int, article_ids: list[int], **fields: object) -> None:
+    """Move these articles into the story (and set any of its ``fields``)."""
+    with db.session() as s:
+        story = s.get(Story, story_id)
+        if story is None:
+            raise _missing(story_id)
+        for key, value in fields.items():
+            setattr(story, key, value)
+        _attach(s, story, article_ids)
+
+
+def _attach(s: Session, story: Story, article_ids: list[int]) -> None:
+    rows = s.scalars(select(ArticleRow).where(ArticleRow.id.in_(article_ids))).all()
+    for row in rows:
+        row.story_id = story.id
+    times = [aware(r.published_at or r.fetched_at) for r in rows]
+    times += [aware(story.first_seen), aware(story.last_seen)]
+    known = [t for t in times if t is not None]
+    if known:
+        story.first_seen, story.last_seen = min(known), max(known)
+    story.updated_at = datetime.now(UTC)
+
+
+def update(db: Database, story_id: int, **fields: object) -> None:
+    with db.session() as s:
+        story = s.get(Story, story_id)
+        if story is None:
+            raise _missing(story_id)
+        for key, value in fields.items():
+            setattr(story, key, value)
+
+
+def states(db: Database, since: datetime | None = None) -> list[StoryRecord]:
+    """Stories (last seen at or after ``since``) with what clustering keeps about them."""
+    with db.session() as s:
+        query = select(Story).order_by(Story.id)
+        if since is not None:
+            query = query.where(Story.last_seen >= since)
+        return [
+            StoryRecord(
+                r.id,
+                r.title,
+                r.centroid,
+                dict(r.state or {}),
+                aware(r.first_seen),
+                aware(r.last_seen),
+            )
+            for r in s.scalars(query)
+        ]
+
+
+def save_state(
+    db: Database, story_id: int, *, centroid: bytes | None, state: dict, title: str | None = None
+) -> None:
+    with db.session() as s:
+        story = s.get(Story, story_id)
+        if story is None:
+            raise _missing(story_id)
+        story.centroid, story.state = centroid, state
+        if title is not None:
+            story.title = title
+
+
+def duplicates_in(db: Database, story_id: int) -> dict[int, int]:
+    """Near-duplicate articles of a story: article id -> the article it copies."""
+    with db.session() as s:
+        rows = s.execute(
+            select(ArticleRow.id, ArticleRow.duplicate_of).where(
+                ArticleRow.story_id == story_id, ArticleRow.duplicate_of.is_not(None)
+            )
+        ).all()
+        return {article_id: original for article_id, original in rows if original is not None}
+
+
+def delete(db: Database, story_id: int) -> None:
+    """Forget one story and its explainers (its articles stay, without a story)."""
+    with db.session() as s:
+        for row in s.scalars(select(ArticleRow).where(ArticleRow.story_id == story_id)):
+            row.story_id = None
+        s.flush()
+        story = s.get(Story, story_id)
+        if story is not None:
+            s.delete(story)
+
+
+def delete_all(db: Database) -> None:
+    """Forget every story (articles stay; explainers go with their stories)."""
+    with db.session() as s:
+        for row in s.scalars(select(ArticleRow).where(ArticleRow.story_id.is_not(None))):
+            row.story_id = None
+        s.flush()
+        for story in s.scalars(select(Story)):
+            s.delete(story)
+
+
+def article_ids(db: Database, story_id: int) -> list[int]:
+    """The story's articles, oldest published first."""
+    with db.session() as s:
+        if s.get(Story, story_id) is None:
+            raise _missing(story_id)
+        return list(
+            s.scalars(
+                select(ArticleRow.id)
+                .where(ArticleRow.story_id == story_id)
+                .order_by(ArticleRow.published_at, ArticleRow.id)
+            )
+        )
+
+
+def get(db: Database, story_id: int) -> StorySummary:
+    found = summaries(db, ids=[story_id])
+    if not found:
+        raise _missing(story_id)
+    return found[0]
+
+
+def summaries(
+    db: Database, *, limit: int = 50, offset: int = 0, ids: list[int] | None = None
+) -> list[StorySummary]:
+    """Stories, most recently updated first, with size, outlets and explainer versions."""
+    with db.session() as s:
+        query = select(Story).order_by(Story.updated_at.desc(), Story.id.desc())
+        if ids is not None:
+            query = query.where(Story.id.in_(ids))
+        stories = s.scalars(query.limit(limit).offset(offset)).all()
+        found = [story.id for story in stories]
+        members: dict[int, list[tuple[str | None, str | None]]] = {i: [] for i in found}
+        for story_id, site_name, url in s.execute(
+            select(ArticleRow.story_id, ArticleRow.site_name, ArticleRow.url).where(
+                ArticleRow.story_id.in_(found)
+            )
+        ):
+            if story_id is not None:
+                members[story_id].append((site_name, url))
+        versions = dict(
+            s.execute(
+                select(ExplainerRow.story_id, func.count(ExplainerRow.id))
+                .where(ExplainerRow.story_id.in_(found))
+                .group_by(ExplainerRow.story_id)
+            ).all()
+        )
+        return [
+            StorySummary(
+                story.id,
+                story.title,
+                len(members[story.id]),
+                sorted({o for o in (_outlet(*m) for m in members[story.id]) if o}),
+                aware(story.first_seen),
+                aware(story.last_seen),
+                versions.get(story.id, 0),
+            )
+            for story in stories
+        ]
+
+
+def _outlet(site_name: str | None, url: str | None) -> str | None:
+    return site_name or (urlsplit(url).hostname if url else None)
