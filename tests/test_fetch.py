@@ -289,7 +289,10 @@ def test_cap_applies_to_the_decoded_body(http_server, test_settings):
     assert len(bomb) < 1000
     url = http_server.route("/bomb", body=bomb, headers={"Content-Encoding": "gzip"})
     message = fetch_error(changed(test_settings, max_bytes=10_000), url)
-    assert message == f"response larger than the 10 kB cap (max_bytes) for {url}"
+    assert message == (
+        f"response larger than the 10 kB cap (max_bytes) for {url}: "
+        "its Content-Encoding gzip (layer 1 of 1) passes it"
+    )
 
 
 def test_default_cap_is_described_in_megabytes(http_server, test_settings):

@@ -5,7 +5,9 @@ What "safe" means here:
 * only ``http`` and ``https`` URLs, at most ``max_redirects`` redirects, each hop checked;
 * ``fetch_timeout`` is a deadline for the whole fetch (every redirect, connect, read and
   write), so a server that drips its body byte by byte cannot hold a worker for longer;
-* at most ``max_bytes`` of (decoded) body, refused early when ``Content-Length`` says more;
+* at most ``max_bytes`` of body, refused early when ``Content-Length`` says more, and
+  checked on every Content-Encoding layer as it is decoded (:mod:`.decode`), so a
+  compressed bomb, even one compressed twice, stops at the cap without ever being held;
 * no requests to private, loopback, link-local, multicast, reserved or unspecified
   addresses (IPv4 and IPv6, including IPv4 addresses embedded in IPv6 ones) unless
   ``allow_private_addresses`` is set or the host or address is in ``allowed_hosts``.
@@ -40,6 +42,7 @@ import httpx
 
 from ..errors import BlockedAddressError, FetchError, HTTPStatusError
 from ..settings import Settings
+from .decode import DecodeError, TooLarge, accept_encoding, decode_stream
 
 __all__ = [
     "AddressPolicy",
@@ -455,7 +458,11 @@ class Fetcher:
         self._policy = AddressPolicy.from_settings(settings)
         self._client = httpx.Client(
             transport=GuardedTransport(self._policy),
-            headers={"User-Agent": settings.user_agent, "Accept": ACCEPT},
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": ACCEPT,
+                "Accept-Encoding": accept_encoding(),
+            },
             timeout=httpx.Timeout(settings.fetch_timeout, connect=settings.connect_timeout),
             follow_redirects=False,  # followed by hand, so each hop is checked and counted
             trust_env=False,  # no proxies or .netrc from the environment
@@ -611,12 +618,16 @@ class Fetcher:
             raise FetchError(f"{too_large}: it announces {int(length):,} bytes")
         deadline = _DEADLINE.get()
         chunks: list[bytes] = []
-        total = 0
-        for chunk in response.iter_bytes():  # decoded: the cap also stops compression bombs
-            total += len(chunk)
-            if total > cap:
-                raise FetchError(too_large)
-            chunks.append(chunk)
-            if deadline is not None and time.monotonic() > deadline:
-                raise httpx.ReadTimeout("the overall fetch deadline has passed")
+        encoding = response.headers.get("Content-Encoding")
+        try:
+            # raw bytes, decoded here layer by layer with the cap on each (see .decode)
+            for chunk in decode_stream(response.iter_raw(), encoding, cap):
+                chunks.append(chunk)
+                if deadline is not None and time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("the overall fetch deadline has passed")
+        except TooLarge as exc:
+            detail = "" if exc.layer == "the response body" else f": its {exc.layer} passes it"
+            raise FetchError(f"{too_large}{detail}") from None
+        except DecodeError as exc:
+            raise FetchError(f"cannot decode the response from {hops}: {exc}") from exc
         return b"".join(chunks)
