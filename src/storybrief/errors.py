@@ -5,6 +5,9 @@ Every message says what was wrong and, where there is one, what to do about it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class StorybriefError(Exception):
     """Base class of every error storybrief raises on purpose."""
@@ -77,3 +80,21 @@ class NotFoundError(StorybriefError):
 
 class EngineError(StorybriefError):
     """An explainer engine failed or is misconfigured."""
+
+
+@contextmanager
+def reading(error: type[SourceError], what: str) -> Iterator[None]:
+    """The boundary around a parser of outside input (feeds, OPML, pages): whatever it
+    raises on a hostile document becomes ``error`` naming ``what`` and the cause, so the
+    caller records one failed item and goes on. :class:`StorybriefError` passes through."""
+    try:
+        yield
+    except StorybriefError:
+        raise
+    except RecursionError:
+        raise error(f"cannot read {what}: it is nested too deeply") from None
+    except MemoryError:
+        raise error(f"cannot read {what}: it needs more memory than there is") from None
+    except Exception as exc:
+        detail = " ".join(str(exc).split())[:300] or "no details"
+        raise error(f"cannot read {what}: {type(exc).__name__}: {detail}") from exc

@@ -14,10 +14,13 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
-from .errors import ExtractionError
+from .errors import ExtractionError, reading
+from .limits import DeadlineExceeded, cap_elements, cap_tag_attributes, deadline
 from .records import Article
 from .settings import Settings
 from .text import looks_like_heading, normalise
@@ -44,6 +47,9 @@ MIN_ALNUM_SHARE = 0.5
 _UNREADABLE = {"Cc", "Co", "Cs", "Cn"}  # control, private use, surrogate, unassigned
 _SPACES = re.compile(r"[ \t\n\r\f]+")  # HTML whitespace (not U+00A0)
 _KEEP_WHITESPACE = {"pre", "textarea", "listing", "plaintext", "script", "style"}
+# How much of a page the second date search reads: the markup that dates a page (meta tags,
+# <time>) comes early, and the search costs time in proportion to the page.
+_DATE_SEARCH_CHARS = 500_000
 # A page whose extracted text is mostly whole links (menus, lists of headlines) has no article.
 MAX_LINK_SHARE = 0.5
 
@@ -190,17 +196,32 @@ def extract_html(
     sentences an explainer can cite). There is deliberately no recall-oriented second pass for
     pages where it finds nothing: that pass takes footers and asides, so a login page with a
     cookie notice would pass for an article.
+
+    Hostile pages are bounded: at most ``max_tag_attributes`` attributes per tag and
+    ``max_page_elements`` elements reach trafilatura, at most ``max_text_chars`` characters in
+    ``max_paragraphs`` paragraphs are kept, and it all takes at most ``extract_timeout``.
     """
     settings = settings or Settings()
-    fallback = fallback or {}
+    with _deadline(settings, "the page"), reading(ExtractionError, "the page"):
+        return _extract_html(html, url, charset, settings, fallback or {})
+
+
+def _extract_html(
+    html: bytes | str,
+    url: str | None,
+    charset: str | None,
+    settings: Settings,
+    fallback: dict[str, Any],
+) -> Article:
     source = html if isinstance(html, str) else decode_bytes(html, charset)
     if not re.search(r"<(?:html|head|body)\b", source[:4096], re.IGNORECASE):
         source = f"<html><body>{source}</body></html>"  # a fragment, e.g. a feed item's content
-    doc, links = _trafilatura(source, url)
+    source, _ = cap_tag_attributes(source, settings.max_tag_attributes)
+    doc, links = _trafilatura(source, url, settings.max_page_elements)
     text = _body_text(doc)
     if doc is None or not text:
         raise ExtractionError("no article text found in the page")
-    text, boiler = strip_feed_boilerplate(text)
+    text, boiler = strip_feed_boilerplate(_cap_text(text, settings))
     text = _trim_link_lines(text, links)
     if len(text) < settings.min_text_chars:
         raise ExtractionError(
@@ -237,8 +258,12 @@ def extract_text(
 ) -> Article:
     """An article from plain text. A short first line without closing punctuation is the title."""
     settings = settings or Settings()
-    fallback = fallback or {}
-    text, boiler = strip_feed_boilerplate(_tidy(text))
+    with _deadline(settings, "the text"), reading(ExtractionError, "the text"):
+        return _extract_text(text, settings, fallback or {})
+
+
+def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Article:
+    text, boiler = strip_feed_boilerplate(_cap_text(_tidy(text), settings))
     title = None
     first, _, rest = text.partition("\n")
     if rest.strip() and looks_like_heading(first) and not first.rstrip().endswith("?"):
@@ -262,7 +287,33 @@ def extract_text(
     )
 
 
-def _trafilatura(source: str, url: str | None) -> tuple[Any, set[str]]:
+@contextmanager
+def _deadline(settings: Settings, what: str) -> Iterator[None]:
+    try:
+        with deadline(settings.extract_timeout):
+            yield
+    except DeadlineExceeded:
+        raise ExtractionError(
+            f"extracting {what} took longer than {settings.extract_timeout:g} s "
+            "(extract_timeout): too large or too complex"
+        ) from None
+
+
+def _cap_text(text: str, settings: Settings) -> str:
+    """At most ``max_paragraphs`` lines and ``max_text_chars`` characters, cut at a line."""
+    lines = text.split("\n", settings.max_paragraphs)[: settings.max_paragraphs]
+    kept, size = [], 0
+    for line in lines:
+        size += len(line) + 1
+        if size > settings.max_text_chars + 1:
+            if not kept:  # one huge paragraph: cut it at the last space before the cap
+                kept.append(line[: settings.max_text_chars].rsplit(" ", 1)[0])
+            break
+        kept.append(line)
+    return "\n".join(kept)
+
+
+def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, set[str]]:
     """trafilatura's document for ``source`` (None when it finds nothing) and the texts of the
     page's links. Never ``deduplicate=True``: its cache is global and drops later pages' text."""
     import trafilatura
@@ -272,6 +323,7 @@ def _trafilatura(source: str, url: str | None) -> tuple[Any, set[str]]:
         tree = load_html(source)
         if tree is None:
             return None, set()
+        cap_elements(tree, max_elements)
         # trafilatura prunes the tree it is given: read the links first.
         links = {_link_key("".join(a.itertext())) for a in tree.iter("a")} - {""}
         _collapse_whitespace(tree)
@@ -396,7 +448,7 @@ def _published(value: str | None, source: str, url: str | None) -> datetime | No
 
     try:
         confirmed = find_date(
-            source,
+            source[:_DATE_SEARCH_CHARS],
             url=url,
             **{**_date_params(), "extensive_search": False},
         )

@@ -68,8 +68,45 @@ class Settings(BaseSettings):
         default=True, description="fetch each feed item's page; otherwise use the feed's content"
     )
 
+    max_feed_items: int = Field(
+        default=500,
+        gt=0,
+        description="items read from one feed, and feeds from one OPML list; the rest are "
+        "left out (feedparser spends about a millisecond on each item)",
+    )
+
     # extraction
     min_text_chars: int = Field(default=200, ge=0, description="shorter extractions are failures")
+    extract_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="seconds one page or text may take to extract; past it the item fails "
+        "with that reason",
+    )
+    max_page_elements: int = Field(
+        default=10_000,
+        gt=0,
+        description="HTML elements of a page kept for extraction, in document order, after "
+        "scripts, styles and SVG drawings; the rest are dropped before trafilatura (a news "
+        "page has a few thousand)",
+    )
+    max_tag_attributes: int = Field(
+        default=200,
+        gt=0,
+        description="attributes kept per HTML start tag; more are cut before parsing (the "
+        "HTML parser's cost grows with the square of an element's attributes)",
+    )
+    max_text_chars: int = Field(
+        default=200_000,
+        gt=0,
+        description="characters of article text kept, cut at a paragraph break",
+    )
+    max_paragraphs: int = Field(
+        default=500,
+        gt=0,
+        description="paragraphs of article text kept (each is split into sentences, at a "
+        "few milliseconds apiece)",
+    )
 
     # stories (clustering); defaults measured with bench/clustering.py
     cluster_vectors: Literal["auto", "model", "hashing"] = Field(

@@ -1,19 +1,32 @@
 """Feeds in: RSS 0.9x/1.0/2.0 and Atom through feedparser, JSON Feed 1.x (which the released
-feedparser 6 does not read) from its small JSON schema, and OPML lists of feeds."""
+feedparser 6 does not read) from its small JSON schema, and OPML lists of feeds.
+
+Feeds come from strangers. Every parser here sits behind :func:`~storybrief.errors.reading`,
+so whatever a document does to it becomes a :class:`FeedError` naming the document, never a
+crash of the run; fields of the wrong type are ignored as if absent; and at most
+``max_items`` items (or OPML feeds) are read, the document cut before the rest so the parser
+never spends time on them.
+"""
 
 from __future__ import annotations
 
 import calendar
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 from lxml import etree
 
-from ..errors import FeedError
+from ..errors import FeedError, reading
+
+#: Items read from one feed unless the caller says otherwise (settings.max_feed_items).
+MAX_ITEMS = 500
+# The start of an RSS <item> or Atom <entry>, with or without a namespace prefix.
+_ITEM_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
 
 
 @dataclass
@@ -49,16 +62,26 @@ class Feed:
     update_period_seconds: float | None = None
 
 
-def parse_feed(data: bytes, *, location: str, content_type: str | None = None) -> Feed:
+def parse_feed(
+    data: bytes, *, location: str, content_type: str | None = None, max_items: int = MAX_ITEMS
+) -> Feed:
     """Parse a feed document; a malformed one raises :class:`FeedError` with the reason.
-    A feed with a recoverable XML error but readable items is accepted (feedparser's bozo)."""
-    if _looks_like_json(data, content_type):
-        return _parse_json_feed(data, location)
+    A feed with a recoverable XML error but readable items is accepted (feedparser's bozo).
+    Only the first ``max_items`` items are read."""
+    with reading(FeedError, f"the feed {location}"):
+        if _looks_like_json(data, content_type):
+            return _parse_json_feed(data, location, max_items)
+        return _parse_xml_feed(data, location, content_type, max_items)
+
+
+def _parse_xml_feed(data: bytes, location: str, content_type: str | None, max_items: int) -> Feed:
     headers = {"content-location": location}
     if content_type:
         headers["content-type"] = content_type
-    parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True)
-    entries = parsed.entries
+    parsed = feedparser.parse(
+        _first_items(data, max_items), response_headers=headers, sanitize_html=True
+    )
+    entries = parsed.entries[:max_items]
     if parsed.bozo:  # keep what survived the XML error only if it can become an article
         entries = [e for e in entries if e.get("link") or e.get("content") or e.get("summary")]
     if not entries:
@@ -70,8 +93,8 @@ def parse_feed(data: bytes, *, location: str, content_type: str | None = None) -
     feed = parsed.feed
     items = [_item(entry, location) for entry in entries]
     return Feed(
-        title=feed.get("title") or None,
-        language=(feed.get("language") or None),
+        title=_text(feed.get("title")),
+        language=_text(feed.get("language")),
         items=items,
         version=parsed.version or "unknown",
         ttl_seconds=_ttl_seconds(feed.get("ttl")),
@@ -116,19 +139,59 @@ def _update_period_seconds(period: Any, frequency: Any) -> float | None:
     return seconds / times
 
 
+def _first_items(data: bytes, max_items: int) -> bytes:
+    """``data`` cut just before its item number ``max_items + 1`` (feedparser reads the cut
+    document as far as it goes: the last item is complete, the feed unterminated)."""
+    for n, match in enumerate(_ITEM_START.finditer(data)):
+        if n == max_items:
+            return data[: match.start()]
+    return data
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string, or None for anything else (feeds put numbers, lists, objects in
+    text fields)."""
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _absolute(base: str, link: Any) -> str | None:
+    """``link`` made absolute against an http(s) ``base``; None for a link that is not a
+    string or not a URL at all."""
+    link = _text(link)
+    if link is None:
+        return None
+    link = link.strip()
+    if not is_web_url(base):
+        return link
+    try:
+        return urljoin(base, link)
+    except ValueError:  # "http://[" and the like
+        return None
+
+
+def is_web_url(location: str) -> bool:
+    """Whether ``location`` is an http(s) URL (the scheme in any case: ``HTTP://`` too)."""
+    try:
+        return urlsplit(location).scheme.lower() in ("http", "https")
+    except ValueError:
+        return False
+
+
 def _item(entry: Any, base: str) -> FeedItem:
     content = None
     if entry.get("content"):  # Atom content / RSS content:encoded: the fullest body
-        content = max((c.get("value", "") for c in entry.content), key=len) or None
+        values = [_text(c.get("value")) for c in entry.content if isinstance(c, dict)]
+        content = max((v for v in values if v), key=len, default=None)
     if not content:
-        content = entry.get("summary") or entry.get("description") or None
-    authors = [a.get("name") for a in entry.get("authors", []) if a.get("name")]
-    if not authors and entry.get("author"):
+        content = _text(entry.get("summary")) or _text(entry.get("description"))
+    authors = [
+        a["name"] for a in entry.get("authors", []) if isinstance(a, dict) and _text(a.get("name"))
+    ]
+    if not authors and _text(entry.get("author")):
         authors = [entry.author]
-    link = entry.get("link") or entry.get("id")
     return FeedItem(
-        link=urljoin(base, link) if link and base.startswith("http") else link,
-        title=entry.get("title") or None,
+        link=_absolute(base, entry.get("link") or entry.get("id")),
+        title=_text(entry.get("title")),
         authors=authors,
         published_at=_struct_time(entry.get("published_parsed") or entry.get("created_parsed")),
         # feedparser maps a missing updated_parsed to published_parsed with a warning; ask
@@ -145,7 +208,10 @@ def _item(entry: Any, base: str) -> FeedItem:
 def _struct_time(value: Any) -> datetime | None:
     if not value:
         return None
-    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError, TypeError):  # year 99999 and the like
+        return None
 
 
 def _looks_like_json(data: bytes, content_type: str | None) -> bool:
@@ -154,40 +220,42 @@ def _looks_like_json(data: bytes, content_type: str | None) -> bool:
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
-def _parse_json_feed(data: bytes, location: str) -> Feed:
+def _parse_json_feed(data: bytes, location: str, max_items: int) -> Feed:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FeedError(f"malformed JSON feed {location}: {exc}") from exc
-    if not isinstance(doc, dict) or "jsonfeed.org/version/" not in str(doc.get("version", "")):
+    version = doc.get("version") if isinstance(doc, dict) else None
+    if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
         raise FeedError(f"{location} is JSON but not a JSON Feed (no jsonfeed.org version)")
     items_in = doc.get("items")
     if not isinstance(items_in, list):
         raise FeedError(f"malformed JSON feed {location}: 'items' is not a list")
-    items = []
-    for raw in items_in:
-        if not isinstance(raw, dict):
-            continue
-        authors = raw.get("authors") or ([raw["author"]] if raw.get("author") else [])
-        link = raw.get("url") or raw.get("external_url") or raw.get("id")
-        text = raw.get("content_text")
-        items.append(
-            FeedItem(
-                link=urljoin(location, link) if link and location.startswith("http") else link,
-                title=raw.get("title") or None,
-                authors=[a["name"] for a in authors if isinstance(a, dict) and a.get("name")],
-                published_at=_iso(raw.get("date_published")),
-                updated_at=_iso(raw.get("date_modified")),
-                content_html=raw.get("content_html")
-                or (_text_to_html(text) if text else None)
-                or raw.get("summary"),
-            )
-        )
+    items = [_json_item(raw, location) for raw in items_in if isinstance(raw, dict)]
     return Feed(
-        title=doc.get("title"),
-        language=doc.get("language"),
-        items=items,
-        version="json" + str(doc["version"]).rsplit("/", 1)[-1],
+        title=_text(doc.get("title")),
+        language=_text(doc.get("language")),
+        items=items[:max_items],
+        version="json" + version.rsplit("/", 1)[-1],
+    )
+
+
+def _json_item(raw: dict[str, Any], location: str) -> FeedItem:
+    """One JSON Feed item; a field of the wrong type counts as absent."""
+    authors = raw.get("authors")
+    if not isinstance(authors, list):
+        authors = [raw.get("author")]
+    text = _text(raw.get("content_text"))
+    link = _text(raw.get("url")) or _text(raw.get("external_url")) or _text(raw.get("id"))
+    return FeedItem(
+        link=_absolute(location, link),
+        title=_text(raw.get("title")),
+        authors=[a["name"] for a in authors if isinstance(a, dict) and _text(a.get("name"))],
+        published_at=_iso(raw.get("date_published")),
+        updated_at=_iso(raw.get("date_modified")),
+        content_html=_text(raw.get("content_html"))
+        or (_text_to_html(text) if text else None)
+        or _text(raw.get("summary")),
     )
 
 
@@ -196,7 +264,7 @@ def _iso(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
@@ -207,20 +275,29 @@ def _text_to_html(text: str) -> str:
     return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n") if p.strip())
 
 
-def parse_opml(data: bytes, *, location: str) -> list[str]:
-    """The feed addresses (``xmlUrl``) an OPML document lists, in order, without repeats."""
+def parse_opml(data: bytes, *, location: str, max_feeds: int = MAX_ITEMS) -> list[str]:
+    """The feed addresses (``xmlUrl``) an OPML document lists, in order, without repeats,
+    at most ``max_feeds`` of them. Addresses in a document fetched over HTTP are made
+    absolute against it (what they lead to is the caller's to check)."""
+    with reading(FeedError, f"the OPML list {location}"):
+        return _parse_opml(data, location, max_feeds)
+
+
+def _parse_opml(data: bytes, location: str, max_feeds: int) -> list[str]:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser=parser)
     except etree.XMLSyntaxError as exc:
         raise FeedError(f"malformed OPML {location}: {exc}") from exc
-    if root.tag.lower() != "opml":
+    if not isinstance(root.tag, str) or root.tag.lower() != "opml":
         raise FeedError(f"{location} is not an OPML document (root <{root.tag}>)")
     urls: list[str] = []
     for outline in root.iter("outline"):
-        url = outline.get("xmlUrl") or outline.get("xmlurl")
+        url = _absolute(location, outline.get("xmlUrl") or outline.get("xmlurl"))
         if url and url not in urls:
-            urls.append(urljoin(location, url) if location.startswith("http") else url)
+            urls.append(url)
+            if len(urls) >= max_feeds:
+                break
     if not urls:
         raise FeedError(f"OPML {location} lists no feeds (no outline with xmlUrl)")
     return urls

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import SourceError, StorageError, StorybriefError
+from ..errors import SourceError, StorageError, StorybriefError, reading
 from ..extract import decode_bytes, extract_html, extract_text
 from ..records import Article
 from ..settings import Settings
 from ..store import Store
-from .feeds import Feed, FeedItem, parse_feed, parse_opml
+from .feeds import Feed, FeedItem, is_web_url, parse_feed, parse_opml
 from .fetch import Fetcher, FetchResult
 
 Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
@@ -116,8 +116,22 @@ class Ingestor:
     # -- sources ------------------------------------------------------------------------------
 
     def _source(
-        self, location: str, on_expand: Callable[[int], None], depth: int = 0
+        self,
+        location: str,
+        on_expand: Callable[[int], None],
+        depth: int = 0,
+        named_by: str | None = None,
     ) -> Iterator[ItemResult]:
+        """The items of one source; ``named_by`` is the remote document (an OPML list
+        fetched over HTTP) that named it, if any: such a source must be an http(s) URL."""
+        if named_by is not None and not is_web_url(location):
+            yield ItemResult(
+                location,
+                "failed",
+                reason=f"{location}: a document fetched from the web ({named_by}) may only "
+                "name http(s) URLs, not local files or other schemes",
+            )
+            return
         try:
             doc, etag_source = self._read(location)
         except SourceError as exc:
@@ -131,12 +145,22 @@ class Ingestor:
             if kind == "opml":
                 if depth > 0:
                     raise SourceError(f"{location}: an OPML list inside an OPML list is ignored")
-                feeds = parse_opml(doc.data, location=doc.final_url or location)
+                feeds = parse_opml(
+                    doc.data,
+                    location=doc.final_url or location,
+                    max_feeds=self.settings.max_feed_items,
+                )
                 on_expand(len(feeds) - 1)
+                remote = location if etag_source is not None else None
                 for feed_location in feeds:
-                    yield from self._source(feed_location, on_expand, depth + 1)
+                    yield from self._source(feed_location, on_expand, depth + 1, remote)
             elif kind == "feed":
-                feed = parse_feed(doc.data, location=location, content_type=doc.content_type)
+                feed = parse_feed(
+                    doc.data,
+                    location=location,
+                    content_type=doc.content_type,
+                    max_items=self.settings.max_feed_items,
+                )
                 if etag_source is not None:
                     self.store.update_source(etag_source[0], title=feed.title)
                 on_expand(len(feed.items) - 1)
@@ -149,7 +173,7 @@ class Ingestor:
 
     def _read(self, location: str) -> tuple[Document | None, tuple[int, FetchResult] | None]:
         """Read a file or fetch a URL; URLs are conditional GETs against the stored validators."""
-        if location.startswith(("http://", "https://")):
+        if is_web_url(location):
             source = self.store.source(location, "url")
             result = self.fetcher.get(
                 location, etag=source.etag, last_modified=source.last_modified
@@ -179,13 +203,16 @@ class Ingestor:
     def _feed(self, feed: Feed, location: str) -> Iterator[ItemResult]:
         def work(item: FeedItem) -> Article | ItemResult:
             where = item.link or f"{location} item {item.title or '(untitled)'}"
-            known = self.store.find_article_by_url(item.link) if item.link else None
-            if known is not None and (
-                item.updated_at is None or item.updated_at <= known.fetched_at
-            ):
-                return ItemResult(where, "duplicate", known.id, item.title, "already stored")
             try:
-                return self._feed_item(item, feed)
+                with reading(SourceError, f"the feed item {where}"):
+                    known = self.store.find_article_by_url(item.link) if item.link else None
+                    if known is not None and (
+                        item.updated_at is None or item.updated_at <= known.fetched_at
+                    ):
+                        return ItemResult(
+                            where, "duplicate", known.id, item.title, "already stored"
+                        )
+                    return self._feed_item(item, feed)
             except StorybriefError as exc:
                 return ItemResult(where, "failed", title=item.title, reason=str(exc))
 
@@ -200,7 +227,7 @@ class Ingestor:
         """The item's page when it can be fetched; the feed's own content when it cannot."""
         meta = item.metadata(feed.title, feed.language)
         page_error: StorybriefError | None = None
-        web_page = bool(item.link and item.link.startswith(("http://", "https://")))
+        web_page = bool(item.link and is_web_url(item.link))
         if web_page and self.settings.fetch_feed_pages:
             assert item.link is not None
             try:

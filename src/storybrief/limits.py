@@ -1,0 +1,129 @@
+"""Bounds on what one hostile input can cost: a deadline for a piece of work, and the
+pre-passes that keep pathological HTML away from parsers whose cost is worse than linear.
+
+* :func:`deadline` raises :class:`DeadlineExceeded` in the working thread when its time is
+  up, even inside a long pure-Python loop of a library (trafilatura, pysbd). It is a
+  ``BaseException``, so libraries' ``except Exception`` clauses cannot swallow it; C code
+  (an lxml parse) finishes its call first, which the element and attribute caps keep short.
+* :func:`cap_tag_attributes` rewrites start tags that carry more than a given number of
+  attributes: libxml2's HTML parser compares every attribute of an element with every
+  other (quadratic: one ``<p>`` with 200,000 attributes takes minutes).
+* :func:`cap_elements` drops the elements past the first ``n`` of a parsed tree, in
+  document order, before extraction walks it many times over.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+__all__ = ["DeadlineExceeded", "cap_elements", "cap_tag_attributes", "deadline"]
+
+
+class DeadlineExceeded(BaseException):  # noqa: N818 - it is raised into code that catches Exception
+    """The time given to a piece of work is up (raised asynchronously in its thread)."""
+
+
+_set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
+_set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Run the ``with`` body for at most ``seconds``; past that :class:`DeadlineExceeded` is
+    raised in it. ``None`` or 0: no deadline."""
+    if not seconds:
+        yield
+        return
+    thread = threading.get_ident()
+    lock = threading.Lock()
+    state = {"done": False, "fired": False}
+
+    def expire() -> None:
+        with lock:
+            if not state["done"]:
+                state["fired"] = True
+                _set_async_exc(thread, ctypes.py_object(DeadlineExceeded))
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["fired"]:  # raised already, or still pending: take a pending one back
+                _set_async_exc(thread, ctypes.py_object())
+        if state["fired"]:
+            raise DeadlineExceeded
+
+
+# A start tag: its name, then everything up to the ">" that is outside quotes. The body is
+# the "unrolled loop" form (no nested quantifiers over the same characters): linear time.
+_START_TAG = re.compile(r"""<([A-Za-z][^\s/>"']*)([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)""")
+_ATTRIBUTE = re.compile(r"""[^\s/>="']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?""")
+#: Tags shorter than this cannot hold enough attributes to matter and are not looked at.
+_LONG_TAG = 2_000
+
+
+def cap_tag_attributes(html: str, max_attributes: int) -> tuple[str, int]:
+    """``html`` with every start tag cut down to its first ``max_attributes`` attributes, and
+    how many tags were cut."""
+    cut = 0
+
+    def shorten(match: re.Match[str]) -> str:
+        nonlocal cut
+        body = match[2]
+        if len(body) < _LONG_TAG or len(body) < max_attributes * 2:
+            return match[0]
+        attributes = _ATTRIBUTE.findall(body, 0)
+        if len(attributes) <= max_attributes:
+            return match[0]
+        cut += 1
+        return f"<{match[1]} {' '.join(attributes[:max_attributes])}"
+
+    if len(html) < _LONG_TAG:
+        return html, 0
+    return _START_TAG.sub(shorten, html), cut
+
+
+#: Elements extraction never reads text from; dropped first when a page is over the cap.
+_NOT_TEXT = ("style", "svg", "noscript", "template", "{http://www.w3.org/2000/svg}svg")
+
+
+def cap_elements(tree: Any, max_elements: int) -> int:
+    """Drop the elements of an lxml ``tree`` past the first ``max_elements`` (document
+    order, each with what follows it); the number dropped. A tree over the cap first loses
+    its styles, SVG drawings and scripts (but not JSON-LD metadata), which hold no text."""
+    if sum(1 for _ in tree.iter()) <= max_elements:
+        return 0
+    for element in [*tree.iter(*_NOT_TEXT), *tree.iter("script")]:
+        if element.tag == "script" and "ld+json" in (element.get("type") or ""):
+            continue
+        _drop_keeping_tail(element)
+    extra = [element for n, element in enumerate(tree.iter()) if n >= max_elements]
+    for element in extra:
+        parent = element.getparent()
+        if parent is not None:  # (a parent dropped before it took this one along)
+            parent.remove(element)
+    return len(extra)
+
+
+def _drop_keeping_tail(element: Any) -> None:
+    """Remove ``element`` and what is inside it, but not the text that follows it."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    if element.tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
