@@ -200,10 +200,18 @@ class Settings(BaseSettings):
     site_title: str = Field(default="storybrief", description="name shown on pages and feeds")
     max_request_bytes: int = Field(default=1_000_000, gt=0, description="largest request body")
     feedback_rate_per_minute: int = Field(
-        default=20, gt=0, description="feedback answers one client may send per minute"
+        default=20,
+        gt=0,
+        description="feedback answers one reader, and one address, may send per minute",
     )
     write_rate_per_minute: int = Field(
         default=10, gt=0, description="API write requests one client may send per minute"
+    )
+    token_failures_per_minute: int = Field(
+        default=10,
+        gt=0,
+        description="wrong API tokens one address may send per minute; past that every "
+        "request that needs the token gets 429 until the minute is over",
     )
 
     @field_validator("data_dir", mode="before")

@@ -8,21 +8,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from ..explain import Explainer, render
 from ..records import Article
 from ..settings import Settings
 from ..store import Store, StoredExplainer
 from . import views
-from .security import token_ok
+from .security import MAX_ID, client_address, token_ok
 
 _bearer = HTTPBearer(auto_error=False, description="the api_token from settings")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ExplainerFormat = Literal["json", "markdown", "html", "text"]
+# Ids are positive and fit a SQL BIGINT; any other is refused with 422 before the store sees
+# it (a larger one would overflow the database driver).
+StoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="a story's id")]
+ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="an article's id")]
+ExplainerId = Annotated[int, Path(ge=1, le=MAX_ID, description="an explainer version's id")]
+VersionNumber = Annotated[
+    int | None, Query(ge=1, le=MAX_ID, description="an explainer version number")
+]
 
 
 def _settings(request: Request) -> Settings:
@@ -39,8 +47,22 @@ def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | N
         raise HTTPException(
             403, "this server has no API token configured (api_token), so this is disabled"
         )
+    # wrong tokens are counted per address: past the limit, every attempt (even the right
+    # token) waits, so guessing costs time
+    failures = request.app.state.token_failure_limiter
+    address = client_address(request)
+    wait = failures.wait(address)
+    if wait:
+        raise HTTPException(
+            429,
+            "too many wrong API tokens from this address; try again in "
+            f"{int(wait) + 1} s (token_failures_per_minute is "
+            f"{settings.token_failures_per_minute})",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
     header = f"Bearer {credentials.credentials}" if credentials else None
     if not token_ok(settings, header):
+        failures.hit(address)
         raise HTTPException(
             401,
             "a valid API token is needed: Authorization: Bearer <api_token>",
@@ -55,8 +77,7 @@ async def require_token(request: Request, credentials: Credentials) -> None:
 
 async def require_write(request: Request, credentials: Credentials) -> None:
     _check_token(request, credentials)
-    client = request.client.host if request.client else "unknown"
-    wait = request.app.state.write_limiter.hit(client)
+    wait = request.app.state.write_limiter.hit(client_address(request))
     if wait:
         raise HTTPException(
             429, "too many write requests; slow down", headers={"Retry-After": str(int(wait) + 1)}
@@ -189,8 +210,22 @@ class SubmitOut(BaseModel):
 
 class ExplainIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    engine: str | None = Field(default=None, max_length=64)
+    engine: str | None = Field(
+        default=None, max_length=64, description="a registered engine; default: settings.engine"
+    )
     regenerate: bool = False
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, name: str | None) -> str | None:
+        from ..explain import available_engines
+
+        engines = available_engines()
+        if name is not None and name not in engines:
+            raise ValueError(
+                f"no explainer engine named {name!r}; the engines are: {', '.join(engines)}"
+            )
+        return name
 
 
 class ExplainOut(BaseModel):
@@ -286,7 +321,7 @@ def list_stories(
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story")
-def get_story(request: Request, story_id: int) -> StoryDetail:
+def get_story(request: Request, story_id: StoryId) -> StoryDetail:
     store = _store(request)
     story = store.get_story(story_id)
     (out,) = _stories_out(request, [story])
@@ -302,7 +337,7 @@ def get_story(request: Request, story_id: int) -> StoryDetail:
     response_model=list[VersionOut],
     summary="Every version of a story's explainer, newest first",
 )
-def story_versions(request: Request, story_id: int) -> list[VersionOut]:
+def story_versions(request: Request, story_id: StoryId) -> list[VersionOut]:
     store = _store(request)
     store.get_story(story_id)  # 404 for an unknown story
     return [_version_out(request, v) for v in store.explainer_versions(story_id)]
@@ -316,8 +351,8 @@ def story_versions(request: Request, story_id: int) -> list[VersionOut]:
 )
 def story_explainer(
     request: Request,
-    story_id: int,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    story_id: StoryId,
+    version: VersionNumber = None,
     format: ExplainerFormat = "json",
 ) -> Response:
     store = _store(request)
@@ -337,7 +372,7 @@ def story_explainer(
     response_class=Response,
 )
 def get_explainer(
-    request: Request, explainer_id: int, format: ExplainerFormat = "json"
+    request: Request, explainer_id: ExplainerId, format: ExplainerFormat = "json"
 ) -> Response:
     store = _store(request)
     return _render_explainer(store, store.get_explainer(explainer_id), format)
@@ -349,7 +384,7 @@ def get_explainer(
     summary="Write (or reuse) the explainer of a story",
     dependencies=[Depends(require_write)],
 )
-def explain_story(request: Request, story_id: int, body: ExplainIn | None = None) -> ExplainOut:
+def explain_story(request: Request, story_id: StoryId, body: ExplainIn | None = None) -> ExplainOut:
     from ..api import explain
 
     body = body or ExplainIn()
@@ -382,7 +417,7 @@ def list_articles(
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
-def get_article(request: Request, article_id: int) -> ArticleDetail:
+def get_article(request: Request, article_id: ArticleId) -> ArticleDetail:
     a: Article = _store(request).get_article(article_id)
     return ArticleDetail(
         id=a.id or article_id,
@@ -461,7 +496,7 @@ def search(
     summary="Record a reader's answer to “Do you find this article useful?”",
     dependencies=[Depends(require_write)],
 )
-def post_feedback(request: Request, explainer_id: int, body: FeedbackIn) -> FeedbackCounts:
+def post_feedback(request: Request, explainer_id: ExplainerId, body: FeedbackIn) -> FeedbackCounts:
     store = _store(request)
     reason = " ".join((body.reason or "").split()) if not body.useful else ""
     store.record_feedback(explainer_id, body.reader_id, body.useful, reason or None)
@@ -474,7 +509,7 @@ def post_feedback(request: Request, explainer_id: int, body: FeedbackIn) -> Feed
     summary="Feedback counts and reasons for one explainer version (operator)",
     dependencies=[Depends(require_token)],
 )
-def get_feedback(request: Request, explainer_id: int) -> FeedbackCounts:
+def get_feedback(request: Request, explainer_id: ExplainerId) -> FeedbackCounts:
     return _counts(_store(request), explainer_id)
 
 

@@ -106,6 +106,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.explainer_cache = ExplainerCache()
     app.state.feedback_limiter = RateLimiter(settings.feedback_rate_per_minute)
     app.state.write_limiter = RateLimiter(settings.write_rate_per_minute)
+    app.state.token_failure_limiter = RateLimiter(settings.token_failures_per_minute)
     app.add_middleware(GuardMiddleware, max_bytes=settings.max_request_bytes)
 
     from . import api, pages

@@ -1,8 +1,16 @@
 """Feeds out: RSS 2.0 and Atom documents of new and updated explainers (each stored version is
-an entry), built with ElementTree so every text is escaped."""
+an entry), built with ElementTree so every text is escaped.
+
+Text that came from sources can hold anything: characters XML 1.0 forbids (control
+characters such as ``\x01`` or ``\x1b``, ``\ufffe``) are dropped, or the whole feed would be
+unreadable; and an RSS ``<description>`` is HTML to feed readers, so it carries the summary
+as escaped plain text, never as markup.
+"""
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -12,9 +20,17 @@ from .views import first_line
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
+# Everything outside XML 1.0's Char production.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 does not allow."""
+    return _NOT_XML.sub("", text)
+
 
 def _headline(e: StoredExplainer) -> str:
-    return str(e.document.get("headline") or f"Story {e.story_id}")
+    return xml_text(str(e.document.get("headline") or f"Story {e.story_id}"))
 
 
 def _summary(e: StoredExplainer) -> str:
@@ -24,7 +40,7 @@ def _summary(e: StoredExplainer) -> str:
         text = " ".join(s["text"] for s in sections[0]["sentences"])
     else:
         text = first_line(e.document) or ""
-    return f"{text} (AI Generated Content, version {e.version})".strip()
+    return xml_text(f"{text} (AI Generated Content, version {e.version})".strip())
 
 
 def _link(base: str, e: StoredExplainer) -> str:
@@ -36,6 +52,7 @@ def _utc(when: datetime) -> datetime:
 
 
 def rss(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
+    base, title = xml_text(base), xml_text(title)
     root = ET.Element("rss", version="2.0", attrib={"xmlns:atom": ATOM_NS})
     channel = ET.SubElement(root, "channel")
     ET.SubElement(channel, "title").text = f"{title}: explainers"
@@ -60,12 +77,14 @@ def rss(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
         ET.SubElement(item, "link").text = _link(base, e)
         ET.SubElement(item, "guid", isPermaLink="true").text = _link(base, e)
         ET.SubElement(item, "pubDate").text = format_datetime(_utc(e.created_at))
-        ET.SubElement(item, "description").text = _summary(e)
+        # readers take the description as HTML: escape it once more, so it shows as text
+        ET.SubElement(item, "description").text = html.escape(_summary(e), quote=False)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def atom(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
     ET.register_namespace("", ATOM_NS)
+    base, title = xml_text(base), xml_text(title)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from ..store import Store
 from . import feeds, views
-from .security import Signer
+from .api import ArticleId, StoryId, VersionNumber
+from .security import MAX_ID, Signer, client_address
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,8 +64,8 @@ def front_page(request: Request, offset: Annotated[int, Query(ge=0, le=100_000)]
 @router.api_route("/stories/{story_id}", methods=["GET", "HEAD"])
 def story(
     request: Request,
-    story_id: int,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    story_id: StoryId,
+    version: VersionNumber = None,
 ) -> Response:
     store = _store(request)
     page = views.story_page(store, story_id, version, request.app.state.explainer_cache)
@@ -95,8 +96,8 @@ def story(
 @router.post("/stories/{story_id}/feedback")
 def feedback(
     request: Request,
-    story_id: int,
-    explainer_id: Annotated[int, Form()],
+    story_id: StoryId,
+    explainer_id: Annotated[int, Form(ge=1, le=MAX_ID)],
     useful: Annotated[Literal["yes", "no"], Form()],
     csrf: Annotated[str, Form(max_length=100)],
     reason: Annotated[str, Form(max_length=REASON_MAX * 4)] = "",
@@ -114,8 +115,10 @@ def feedback(
         )
     if not signer.csrf_ok(reader, csrf):
         raise HTTPException(403, "the form has expired; reload the page and answer again")
-    client = request.client.host if request.client else "unknown"
-    wait = request.app.state.feedback_limiter.hit(f"{client}|{reader}")
+    # per reader and per address: a script that drops its cookie gets a new reader (and a
+    # valid form) from every page view, but not a new address
+    limiter = request.app.state.feedback_limiter
+    wait = limiter.hit(f"address|{client_address(request)}") or limiter.hit(f"reader|{reader}")
     if wait:
         raise HTTPException(
             429,
@@ -152,7 +155,7 @@ def _same_origin(request: Request) -> bool:
 
 
 @router.api_route("/articles/{article_id}", methods=["GET", "HEAD"])
-def article(request: Request, article_id: int) -> Response:
+def article(request: Request, article_id: ArticleId) -> Response:
     found = _store(request).get_article(article_id)
     return _render(
         request,

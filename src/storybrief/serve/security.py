@@ -141,6 +141,17 @@ class RateLimiter:
             events.append(now)
             return 0.0
 
+    def wait(self, key: str) -> float:
+        """Like :meth:`hit` without counting: 0 when one more event would be allowed."""
+        now = time.monotonic()
+        with self._lock:
+            events = self._events.get(key)
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if events is None or len(events) < self.limit:
+                return 0.0
+            return max(events[0] + self.window - now, 0.001)
+
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
             del self._events[key]
@@ -149,6 +160,16 @@ class RateLimiter:
                 : self.max_keys // 2
             ]:
                 del self._events[key]
+
+
+#: The largest id a stored row can have (SQL BIGINT); larger ones cannot exist.
+MAX_ID = 2**63 - 1
+
+
+def client_address(request: Any) -> str:
+    """The address a request came from (the direct peer: no proxy headers are trusted)."""
+    client = getattr(request, "client", None)
+    return client.host if client else "unknown"
 
 
 class GuardMiddleware:
