@@ -116,7 +116,7 @@ def test_swapped_or_invented_numbers_fail(checker, articles, sentence, number):
 
 
 def test_number_words_are_read_as_values():
-    from storybrief.verify.extract import find_numbers
+    from storybrief.verify.claims import find_numbers
 
     found = {
         (n.surface, n.value, n.unit, n.ordinal)

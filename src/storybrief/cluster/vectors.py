@@ -186,7 +186,7 @@ class ModelEmbedder:
     dimensions = 384
 
     def __init__(self) -> None:
-        from ..verify.semantic import SemanticModel
+        from ..semantic import SemanticModel
 
         self._model = SemanticModel.load()
 

@@ -11,7 +11,7 @@ built-in engine (``"builtin"``) is extractive and offline.
 
 from __future__ import annotations
 
-from ..verify.models import Citation
+from ..records import Citation
 from .engines import (
     Engine,
     EngineSpec,

@@ -19,9 +19,7 @@ from html import escape
 from typing import Literal
 from urllib.parse import urlsplit
 
-from ..records import Article
-from ..verify.models import Citation
-from .model import Explainer, ExplainerSentence, SourceArticle, cited_text
+from ..records import Article, Citation, Explainer, ExplainerSentence, SourceArticle, cited_text
 
 INTRO = "What is the story about?"
 AI_LABEL = "AI Generated Content"

@@ -19,7 +19,7 @@ from .checks import (
     missing_spans,
     name_in,
 )
-from .extract import numbers_match
+from .claims import numbers_match
 from .models import CheckerOptions, Citation, Label, Verdict
 from .sources import Analysed, SourceIndex, SourceSentence, analyse, content_keys
 
@@ -50,7 +50,7 @@ class Checker:
         self._indexes: OrderedDict[tuple[tuple[int | None, str], ...], SourceIndex] = OrderedDict()
         self._semantic = None
         if self.options.use_model:
-            from .semantic import SemanticModel
+            from ..semantic import SemanticModel
 
             self._semantic = SemanticModel.load()
 

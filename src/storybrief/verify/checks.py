@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .extract import NameMention, is_calendar, numbers_match, quote_words, speaker_names
+from .claims import NameMention, is_calendar, numbers_match, quote_words, speaker_names
 from .lexicon import (
     AUXILIARIES,
     HEDGES,
@@ -171,14 +171,6 @@ def _head(data: Analysed, i: int, window: int = 4) -> int | None:
             continue
         return j
     return None
-
-
-def _negated_at(data: Analysed, j: int, window: int = 4) -> bool:
-    return any(is_negator(data.tokens[i].text) for i in range(max(0, j - window), j))
-
-
-def _hedged_at(data: Analysed, j: int, window: int = 3) -> bool:
-    return any(data.tokens[i].lower in HEDGES for i in range(max(0, j - window), j))
 
 
 def _positions(data: Analysed, key: str) -> list[int]:

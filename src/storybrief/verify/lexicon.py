@@ -221,8 +221,6 @@ ORDINAL_WORDS = {
     "ninetieth": 90,
     "hundredth": 100,
 }
-FRACTION_WORDS = {"half": 0.5, "quarter": 0.25, "third": 1 / 3}
-ONCE_WORDS = {"once": 1, "twice": 2, "thrice": 3}
 
 # Units that change what a number means; everything else is just "a count of something".
 UNIT_CANON = {

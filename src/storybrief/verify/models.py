@@ -1,4 +1,5 @@
-"""The checker's inputs and outputs: options, citations, verdicts."""
+"""The checker's inputs and outputs: options and verdicts (citations are records:
+:class:`storybrief.records.Citation`)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Label = Literal["supported", "partly_supported", "unsupported"]
+from ..records import Citation, Label
 
-
-class Citation(BaseModel):
-    """One source sentence: ``article_id`` is the article's id, or its position in the list the
-    checker was given when the article has no id yet; ``start``/``end`` are character offsets
-    of the sentence in that article's text."""
-
-    model_config = ConfigDict(frozen=True)
-
-    article_id: int
-    sentence_index: int
-    start: int
-    end: int
+__all__ = ["CheckerOptions", "Citation", "Label", "Verdict"]
 
 
 class Verdict(BaseModel):

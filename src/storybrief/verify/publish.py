@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..explain.model import EMPTY_NOTES, Explainer, Section
-from ..records import Article
+from ..records import EMPTY_NOTES, Article, Explainer, Section
 from .checker import Checker
 from .models import CheckerOptions, Verdict
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..records import Article
-from .extract import (
+from .claims import (
     NameMention,
     NumberMention,
     QuoteMention,
@@ -206,12 +206,6 @@ class SourceIndex:
                 hits.append((pos, sentence_pos))
                 start = i + 1
         return hits
-
-    def sentence_at(self, article_pos: int, sentence_index: int) -> SourceSentence | None:
-        for s in self.sentences:
-            if s.article_pos == article_pos and s.index == sentence_index:
-                return s
-        return None
 
     def by_citation(self, article_id: int, sentence_index: int) -> SourceSentence | None:
         for s in self.sentences:

