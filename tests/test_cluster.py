@@ -221,6 +221,11 @@ def test_cli_stories_story_recluster(settings, monkeypatch, tmp_path):
     assert [s["added"] for s in json.loads(ingested.stdout)["stories"]] == [[1, 2], [3]]
     listed = json.loads(runner.invoke(app, ["stories", "--json"]).stdout)
     assert sorted(s["size"] for s in listed) == [1, 2]
+    assert [s["explainer_versions"] for s in listed] == [0, 0]
+    explained = runner.invoke(app, ["explain", "--story", "1", "--format", "json"])
+    assert explained.exit_code == 0, explained.output
+    listed = json.loads(runner.invoke(app, ["stories", "--json"]).stdout)
+    assert {s["id"]: s["explainer_versions"] for s in listed} == {1: 1, 2: 0}
     shown = json.loads(runner.invoke(app, ["story", "1", "--json"]).stdout)
     assert [a["id"] for a in shown["articles"]] == [1, 2]
     rebuilt = json.loads(runner.invoke(app, ["recluster", "--json"]).stdout)
