@@ -140,18 +140,25 @@ def add_feed(
     if not url.startswith(("http://", "https://")):
         raise SourceError(f"{url!r}: a feed to subscribe to must be an http(s) URL")
     _check_settings(poll_every_seconds, fetch_pages)
-    created = source(db, url, FEED)
+    given = {"poll_every_seconds": poll_every_seconds, "fetch_pages": fetch_pages, "title": title}
+    given = {key: value for key, value in given.items() if value is not None}
+    try:
+        return _add_feed(db, url, given)
+    except StorageError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+        return _add_feed(db, url, given)  # ingest stored the same URL meanwhile
+
+
+def _add_feed(db: Database, url: str, given: dict[str, Any]) -> FeedRecord:
     with db.session() as s:
-        row = s.get(Source, created.id)
-        if row is None:  # removed between the two transactions
-            raise NotFoundError(f"feed {url} was removed while it was being added")
+        row = s.scalar(select(Source).where(Source.location == url))
+        if row is None:
+            row = Source(location=url, kind=FEED)
+            s.add(row)
         row.kind, row.enabled = FEED, True
-        if poll_every_seconds is not None:
-            row.poll_every_seconds = poll_every_seconds
-        if fetch_pages is not None:
-            row.fetch_pages = fetch_pages
-        if title is not None:
-            row.title = title
+        for key, value in given.items():
+            setattr(row, key, value)
         s.flush()
         return _record(row)
 
