@@ -4,16 +4,13 @@ as articles arrive through ingest."""
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import signal
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
+from tests import workers
 from typer.testing import CliRunner
 
-import storybrief.cluster
 from storybrief.api import explain, ingest
 from storybrief.cli import app
 from storybrief.cluster import assign, recluster
@@ -21,7 +18,6 @@ from storybrief.cluster.clusterer import Clusterer, Item
 from storybrief.cluster.dedupe import NearDuplicates, signature
 from storybrief.cluster.vectors import HashingEmbedder, ModelEmbedder, entities
 from storybrief.records import Article
-from storybrief.settings import Settings
 from storybrief.store import Store
 
 T0 = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
@@ -240,24 +236,12 @@ def test_cli_stories_story_recluster(settings, monkeypatch, tmp_path):
     assert missing.exit_code == 2 and "no story" in missing.output
 
 
-def _ingest_then_die(files: list[Path], settings: Settings) -> None:
-    """In a child process: ingest, and be killed (SIGKILL) just before clustering."""
-
-    def killed(*_args: object) -> None:
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    storybrief.cluster.assign = killed  # type: ignore[assignment]
-    ingest(files, settings=settings)
-
-
 def test_articles_a_killed_ingest_left_without_a_story_get_one_next_time(settings, store, tmp_path):
     files = []
     for name, pair in (("a", BRIDGE_A), ("b", BRIDGE_B), ("c", LIBRARY)):
         files.append(tmp_path / f"{name}.txt")
         files[-1].write_text("\n".join(pair), encoding="utf-8")
-    child = multiprocessing.get_context("fork").Process(
-        target=_ingest_then_die, args=(files, settings)
-    )
+    child = workers.context().Process(target=workers.ingest_then_die, args=(files, settings))
     child.start()
     child.join(timeout=120)
     assert child.exitcode == -signal.SIGKILL

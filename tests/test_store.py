@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import multiprocessing
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
+from tests import workers
 from tests.dbs import database_url
 
 import storybrief.store
@@ -302,24 +301,14 @@ def test_results_are_named_records(store):
 # -- migrations under a lock -----------------------------------------------------------------
 
 
-def _open_at_once(url: str, ready: Any, outcomes: Any) -> None:
-    """In a child process: wait for the others, then open (and so migrate) the database."""
-    try:
-        ready.wait(timeout=60)
-        with Store.open(url) as store:
-            outcomes.put(("ok", store.count_articles()))
-    except BaseException as exc:
-        outcomes.put(("failed", f"{type(exc).__name__}: {exc}"))
-
-
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_many_processes_opening_a_fresh_database_migrate_it_once(backend, tmp_path):
     processes = 12
-    forked = multiprocessing.get_context("fork")  # storybrief is imported already: quick start
-    ready, outcomes = forked.Barrier(processes), forked.Queue()
+    context = workers.context()
+    ready, outcomes = context.Barrier(processes), context.Queue()
     with database_url(backend, tmp_path) as url:
         children = [
-            forked.Process(target=_open_at_once, args=(url, ready, outcomes))
+            context.Process(target=workers.open_at_once, args=(url, ready, outcomes))
             for _ in range(processes)
         ]
         for child in children:
