@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
@@ -214,34 +213,6 @@ def test_failed_explainer_write_keeps_no_version(store):
 # -- the store's shape -----------------------------------------------------------------------
 
 STORE_DIR = Path(storybrief.store.__file__).parent
-#: Each module of storybrief.store may import only modules of a lower layer.
-LAYERS = {
-    "models": 0,
-    "database": 1,
-    **dict.fromkeys(["articles", "stories", "explainers", "feedback", "feeds", "failures"], 2),
-    "search": 3,
-    "store": 4,
-    "__init__": 5,
-}
-
-
-def _relative_imports(path: Path) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(alias.name for alias in node.names)
-    return found
-
-
-def test_store_modules_import_one_way():
-    modules = {p.stem: p for p in STORE_DIR.glob("*.py")}
-    assert set(modules) == set(LAYERS), "a new store module needs a layer in LAYERS"
-    for name, path in modules.items():
-        for imported in _relative_imports(path):
-            assert LAYERS[imported] < LAYERS[name], f"store.{name} imports store.{imported}"
 
 
 def test_landed_migrations_import_nothing_that_can_change():
