@@ -429,3 +429,37 @@ def test_story_activity_for_scheduling_explainers(store):
     (changed,) = store.stories_changed_since_explainer()
     assert (changed.story_id, changed.articles) == (pair, 3)
     assert store.list_stories(ids=[pair])[0].explainer_versions == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_migration_0004_makes_stored_feeds_enabled_subscriptions_and_back(backend, tmp_path):
+    from alembic import command
+
+    from storybrief.store.database import create_db_engine
+
+    with database_url(backend, tmp_path) as url:
+        engine = create_db_engine(url)
+        cfg = alembic_config()
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0003")
+            conn.execute(
+                text(
+                    "INSERT INTO sources (location, kind, etag, created_at) "
+                    "VALUES ('https://old.example/rss', 'feed', '\"e\"', CURRENT_TIMESTAMP)"
+                )
+            )
+        engine.dispose()
+        with Store.open(url) as store:
+            (feed,) = store.list_feeds()
+            assert (feed.url, feed.etag, feed.enabled) == ("https://old.example/rss", '"e"', True)
+            assert (feed.consecutive_failures, feed.items_seen, feed.next_poll_at) == (0, 0, None)
+            assert [f.id for f in store.due_feeds(T0)] == [feed.id]
+            article = store.upsert_article(Article(text=BODY), source_id=feed.id).article
+        with engine.begin() as conn:  # and back: the sources and their articles stay linked
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003")
+            linked = "SELECT source_id FROM articles WHERE id = :id"
+            assert conn.execute(text(linked), {"id": article.id}).scalar() == feed.id
+            assert "enabled" not in {c["name"] for c in inspect(conn).get_columns("sources")}
+        engine.dispose()

@@ -2,7 +2,8 @@
 item pages) and poll state (next poll, last success and error, failures in a row, items seen),
 with an index for finding the feeds that are due.
 
-Plain ``ADD COLUMN``s with constant defaults, so SQLite does not copy the table.
+Plain ``ADD COLUMN``s with constant defaults (and ``DROP COLUMN``s down), so SQLite never
+copies the table.
 
 Revision ID: 0004
 Revises: 0003
@@ -39,7 +40,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # DROP COLUMN in place (SQLite 3.35+): copying the table, as batch mode does, would drop
+    # the original, and with foreign keys on that sets every article's source_id to NULL
     op.drop_index("ix_sources_due", table_name="sources")
-    with op.batch_alter_table("sources") as batch:
-        for column in reversed(COLUMNS):
-            batch.drop_column(column.name)
+    for column in reversed(COLUMNS):
+        op.drop_column("sources", column.name)
