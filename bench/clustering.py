@@ -121,9 +121,9 @@ def clusterer(embedder, settings: Settings) -> Clusterer:  # type: ignore[no-unt
         embedder,
         threshold=THRESHOLDS[embedder.name],
         lead_threshold=LEAD_THRESHOLDS[embedder.name],
-        window_hours=settings.cluster_window_hours,
-        entity_weight=settings.cluster_entity_weight,
-        duplicate_threshold=settings.duplicate_threshold,
+        window_hours=settings.cluster.window_hours,
+        entity_weight=settings.cluster.entity_weight,
+        duplicate_threshold=settings.cluster.duplicate_threshold,
     )
 
 
@@ -291,9 +291,9 @@ def main() -> None:
                 "settings": {
                     "thresholds": THRESHOLDS,
                     "lead_thresholds": LEAD_THRESHOLDS,
-                    "window_hours": settings.cluster_window_hours,
-                    "entity_weight": settings.cluster_entity_weight,
-                    "duplicate_threshold": settings.duplicate_threshold,
+                    "window_hours": settings.cluster.window_hours,
+                    "entity_weight": settings.cluster.entity_weight,
+                    "duplicate_threshold": settings.cluster.duplicate_threshold,
                 },
             },
             indent=2,

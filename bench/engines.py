@@ -126,7 +126,7 @@ def engines_to_run(args: argparse.Namespace, stack: ExitStack, console: Console)
     if "llamacpp" not in available_engines():  # until the LLM plugin is a default plugin
         register_engines(lambda *a, **kw: register_engine(*a, **kw))
     wanted = args.engines.split(",") if args.engines else ["builtin", "llamacpp", "openai"]
-    llm = {"max_tokens": args.max_tokens, "regenerate": args.regenerate, "cache": False}
+    llm = {"max_tokens": args.max_tokens, "rewrite_unsupported": args.regenerate}
     model = shipped_model()
     engines: dict[str, Any] = {}
     for name in wanted:
@@ -204,7 +204,7 @@ def measure(
             drafted=record.drafted,
             dropped=len(record.dropped),
             repairs=record.repairs,
-            regenerated=record.regenerated,
+            regenerated=record.rewritten,
             prompt_tokens=record.prompt_tokens,
             completion_tokens=record.completion_tokens,
             generation_seconds=record.generation_seconds,

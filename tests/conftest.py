@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +23,17 @@ def http_server() -> Iterator[LocalHTTPServer]:
 def test_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """Settings for tests: data in tmp_path, 127.0.0.1 allowed, short timeouts; the user's
     STORYBRIEF_* environment and config file are kept out."""
-    for name in [*Settings.model_fields, "config"]:
-        monkeypatch.delenv(f"STORYBRIEF_{name.upper()}", raising=False)
-    monkeypatch.setattr("storybrief.settings.default_config_file", lambda: tmp_path / "none.toml")
+    clean_environment(monkeypatch, tmp_path)
     return Settings(
-        data_dir=tmp_path, allowed_hosts=["127.0.0.1"], fetch_timeout=3, connect_timeout=2
+        data_dir=tmp_path,
+        fetch={"allowed_hosts": ["127.0.0.1"], "timeout": 3, "connect_timeout": 2},
     )
+
+
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Keep the user's STORYBRIEF_* settings and config file out of a test."""
+    for key in list(os.environ):
+        if key.startswith("STORYBRIEF_") and not key.startswith("STORYBRIEF_TEST_"):
+            monkeypatch.delenv(key)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setattr("storybrief.settings.default_config_file", lambda: tmp_path / "none.toml")

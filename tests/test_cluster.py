@@ -57,7 +57,7 @@ def article(store: Store, pair: tuple[str, str], when: datetime, site: str) -> i
 
 @pytest.fixture
 def settings(test_settings):
-    test_settings.cluster_vectors = "hashing"  # deterministic and quick; the model is tested below
+    test_settings.cluster.vectors = "hashing"  # deterministic and quick; the model is tested below
     return test_settings
 
 
@@ -95,7 +95,7 @@ def test_the_time_window_splits_a_story(settings, store):
     late = article(store, BRIDGE_B, T0 + timedelta(days=10), "Riverside Daily")
     changes = assign(store, [a, late], settings)
     assert [ch.created for ch in changes] == [True, True]
-    settings.cluster_window_hours = 24 * 30
+    settings.cluster.window_hours = 24 * 30
     assert recluster(store, settings).stories == 1
 
 
@@ -212,7 +212,7 @@ def test_model_vectors_group_paraphrases():
 
 def test_cli_stories_story_recluster(settings, monkeypatch, tmp_path):
     monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("STORYBRIEF_CLUSTER_VECTORS", "hashing")
+    monkeypatch.setenv("STORYBRIEF_CLUSTER__VECTORS", "hashing")
     for name, pair in (("a", BRIDGE_A), ("b", BRIDGE_B), ("c", LIBRARY)):
         (tmp_path / f"{name}.txt").write_text("\n".join(pair), encoding="utf-8")
     runner = CliRunner()

@@ -39,7 +39,7 @@ def double_gzip_bomb() -> bytes:
 
 def _fetch(server, settings, body: bytes, encoding: str, **changes) -> bytes:
     url = server.route("/page", body=body, headers={"Content-Encoding": encoding})
-    with Fetcher(settings.model_copy(update=changes)) as fetcher:
+    with Fetcher(settings.changed(**{f"fetch.{k}": v for k, v in changes.items()})) as fetcher:
         return fetcher.get(url).content
 
 
@@ -80,7 +80,7 @@ def test_double_gzip_bomb_stops_at_the_cap_in_bounded_memory(
     url = http_server.route(
         "/bomb", body=double_gzip_bomb, headers={"Content-Encoding": "gzip, gzip"}
     )
-    settings = test_settings.model_copy(update={"max_bytes": 5_000_000})
+    settings = test_settings.changed(**{"fetch.max_bytes": 5_000_000})
     tracemalloc.start()
     try:
         with Fetcher(settings) as fetcher, pytest.raises(FetchError) as caught:
@@ -89,7 +89,7 @@ def test_double_gzip_bomb_stops_at_the_cap_in_bounded_memory(
     finally:
         tracemalloc.stop()
     assert str(caught.value) == (
-        f"response larger than the 5 MB cap (max_bytes) for {url}: "
+        f"response larger than the 5 MB cap (fetch.max_bytes) for {url}: "
         "its Content-Encoding gzip (layer 2 of 2) passes it"
     )
     # the cap's worth of body, plus a few chunks per layer: nowhere near 300 MB
@@ -114,7 +114,7 @@ def test_a_bomb_inside_a_feed_item_page_fails_that_item_only(
         ).encode(),
         headers={"Content-Type": "application/rss+xml"},
     )
-    settings = test_settings.model_copy(update={"max_bytes": 2_000_000})
+    settings = test_settings.changed(**{"fetch.max_bytes": 2_000_000})
     with Store.open(settings) as store:
         report = ingest([feed], settings=settings, store=store)
     (item,) = report.items

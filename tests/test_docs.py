@@ -29,3 +29,42 @@ def test_readme_first_screen_has_the_two_commands():
     head = README[:1500]
     assert "make run" in head and "make test" in head
     assert "What is the story about?" in README and "Do you find this article useful?" in README
+
+
+def test_every_setting_is_documented():
+    from storybrief.settings import Settings, _flatten
+
+    keys = _flatten(Settings().model_dump())
+    for key in keys:
+        *stage, leaf = key.split(".")
+        # a row names the key in full, or the stage's shared prefix with `.leaf`
+        assert f"`{key}`" in README or (stage and f"`.{leaf}`" in README), key
+
+
+def test_the_readme_python_example_runs_and_prints_what_it_shows(tmp_path):
+    """The README's Python example, run from the repository as a reader would, prints the
+    output shown below it."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    code, expected = re.search(
+        r"## Python API.*?```python\n(.*?)```\s*```text\n(.*?)```", README, flags=re.S
+    ).groups()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
+    env["STORYBRIEF_DATA_DIR"] = str(tmp_path)
+    env["STORYBRIEF_CONFIG"] = str(tmp_path / "none.toml")
+    (tmp_path / "none.toml").write_text("")
+    root = Path(__file__).parents[1]
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "src"), env.get("PYTHONPATH", "")])
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == expected

@@ -143,7 +143,8 @@ def test_plain_text_citation_markers(example: tuple[Article, Explainer]) -> None
     _, explainer = example
     text = to_text(explainer, citations=True)
     first = explainer.sections[0].sentences[0]
-    assert f"{first.text} [1:{first.citations[0].sentence_index + 1}]" in text
+    cited = first.citations[0]
+    assert f"{first.text} [{cited.article_id}:{cited.sentence_index}]" in text
     assert to_text(explainer, headline=True).split("\n")[0] == explainer.headline
 
 

@@ -4,6 +4,7 @@ storage, and the CLI's formats and errors."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -85,7 +86,7 @@ def inventing_engine():
 
 def test_explain_a_file_stores_a_checked_version_with_exact_citations(test_settings, store):
     result = explain(EXAMPLE, settings=test_settings, store=store)
-    assert result.story_id is not None and result.version == 1 and not result.cached
+    assert result.story_id is not None and result.version == 1 and not result.reused
     explainer = result.explainer
     assert [s.title for s in explainer.sections] == HEADINGS
     article = store.get_article(result.ingest.article_ids[0])
@@ -107,11 +108,11 @@ def test_explain_a_file_stores_a_checked_version_with_exact_citations(test_setti
 def test_unchanged_story_reuses_its_version_and_regenerate_writes_the_next(test_settings, store):
     first = explain(EXAMPLE, settings=test_settings, store=store)
     again = explain(EXAMPLE, settings=test_settings, store=store)
-    assert again.cached and again.version == 1 and again.explainer.body == first.explainer.body
+    assert again.reused and again.version == 1 and again.explainer.body == first.explainer.body
     by_story = explain(story_id=first.story_id, settings=test_settings, store=store)
-    assert by_story.cached and by_story.story_id == first.story_id
+    assert by_story.reused and by_story.story_id == first.story_id
     fresh = explain(story_id=first.story_id, regenerate=True, settings=test_settings, store=store)
-    assert not fresh.cached and fresh.version == 2
+    assert not fresh.reused and fresh.version == 2
     assert [v.version for v in store.explainer_versions(first.story_id)] == [2, 1]
 
 
@@ -132,7 +133,7 @@ def test_the_gate_drops_what_the_sources_do_not_support(test_settings, store, in
 def test_policy_mark_keeps_rejected_sentences_with_their_verdict(
     test_settings, store, inventing_engine
 ):
-    test_settings.check_policy = "mark"
+    test_settings.check.policy = "mark"
     result = explain(EXAMPLE, engine=inventing_engine, settings=test_settings, store=store)
     verdicts = {s.text: s.verdict for _, _, s in result.explainer.sentences()}
     assert len(verdicts) == 3
@@ -192,7 +193,22 @@ def test_cli_explain_formats(cli):
     markdown = cli.invoke(app, ["explain", str(EXAMPLE), "-f", "markdown"])
     assert "## What's Happening?" in markdown.stdout
     cited = cli.invoke(app, ["explain", str(EXAMPLE), "--citations"])
-    assert "[1:1]" in cited.stdout
+    # the markers number articles and sentences as `show --sentences` does (from 0)
+    first = re.search(r"^(.+?) \[(\d+):(\d+)\]", cited.stdout.splitlines()[2])
+    assert first is not None, cited.stdout
+    sentence, article_id, index = first.group(1), first.group(2), int(first.group(3))
+    shown = cli.invoke(app, ["show", article_id, "--sentences"])
+    numbered = {
+        int(m.group(1)): m.group(2)
+        for m in re.finditer(r"^\s*(\d+) (.+)$", shown.stdout, flags=re.M)
+    }
+    assert numbered[index][:40] in sentence
+    assert document["sections"][0]["sentences"][0]["citations"][0]["sentence_index"] == index
+
+
+def test_cli_help_shows_the_citation_marker_literally(cli):
+    shown = cli.invoke(app, ["explain", "--help"], terminal_width=200)
+    assert "[article:sentence]" in shown.stdout
 
 
 def test_cli_explain_errors_are_one_line(cli, tmp_path):

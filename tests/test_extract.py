@@ -389,15 +389,17 @@ def test_text_below_min_text_chars(settings):
     with pytest.raises(ExtractionError) as caught:
         extract_html(page(short), settings=settings)
     message = str(caught.value)
-    assert "no article text found" in message and "min_text_chars is 200" in message
-    settings.min_text_chars = 20
+    assert "no article text found" in message and "extract.min_text_chars is 200" in message
+    settings.extract.min_text_chars = 20
     assert extract_html(page(short), settings=settings).text == (
         "The council met on Monday and voted yes."
     )
 
 
 def test_plain_text_below_min_text_chars(settings):
-    with pytest.raises(ExtractionError, match=r"only 9 characters \(min_text_chars is 200\)"):
+    with pytest.raises(
+        ExtractionError, match=r"only 9 characters \(extract.min_text_chars is 200\)"
+    ):
         extract_text("Too short", settings=settings)
 
 
@@ -452,3 +454,35 @@ def test_undecodable_bytes_never_raise_from_decode_bytes():
         assert isinstance(decode_bytes(data), str)
         assert isinstance(decode_bytes(data, "utf-8"), str)
         assert isinstance(decode_bytes(data, "shift_jis"), str)
+
+
+DATED_BODY = " ".join(
+    f"Paragraph {n}: the council met on Friday and voted on the harbour plan again."
+    for n in range(8)
+)
+
+
+def _dated_page(meta: str = "") -> str:
+    return (
+        f"<html><head><title>Harbour plan</title>{meta}</head><body><article>"
+        f"<h1>Harbour plan</h1><p>{DATED_BODY}</p></article></body></html>"
+    )
+
+
+def test_a_date_in_the_url_does_not_hide_the_pages_own_time() -> None:
+    """A URL holding /2026/11/28/ gives a bare date (00:00); the page's meta time is more
+    precise and wins."""
+    meta = '<meta property="article:published_time" content="2026-11-28T14:30:00+00:00">'
+    url = "https://news.example/2026/11/28/harbour-plan.html"
+    article = extract_html(_dated_page(meta), url=url)
+    assert article.published_at is not None
+    assert (article.published_at.hour, article.published_at.minute) == (14, 30)
+
+
+def test_a_feeds_pubdate_beats_a_bare_url_date_on_the_same_day() -> None:
+    from datetime import datetime, timezone
+
+    pub = datetime(2026, 11, 28, 9, 15, tzinfo=timezone.utc)
+    url = "https://news.example/2026/11/28/harbour-plan.html"
+    article = extract_html(_dated_page(), url=url, fallback={"published_at": pub})
+    assert article.published_at == pub

@@ -111,7 +111,9 @@ def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[Network]:
 
 
 def changed(settings: Settings, **changes: Any) -> Settings:
-    return settings.model_copy(update=changes)
+    """A copy with these fetch settings changed."""
+    fetch = settings.fetch.model_copy(update=changes)
+    return settings.model_copy(update={"fetch": fetch})
 
 
 def fetch(settings: Settings, url: str, **kwargs: Any) -> FetchResult:
@@ -235,7 +237,7 @@ def test_garbage_response_is_a_fetch_error(test_settings):
 
 def test_server_slower_than_fetch_timeout_times_out(http_server, test_settings):
     url = http_server.route("/slow", body=b"late", delay=3)
-    settings = changed(test_settings, fetch_timeout=0.4)
+    settings = changed(test_settings, timeout=0.4)
     started = time.monotonic()
     message = fetch_error(settings, url)
     assert time.monotonic() - started < 1.5
@@ -245,7 +247,7 @@ def test_server_slower_than_fetch_timeout_times_out(http_server, test_settings):
 def test_slow_drip_body_is_cut_off_at_the_overall_deadline(http_server, test_settings):
     # every chunk arrives well within any single-read timeout; only a deadline stops this
     url = http_server.route("/drip", Reply(body=[b"x"] * 30, chunk_delay=0.1))
-    settings = changed(test_settings, fetch_timeout=0.5)
+    settings = changed(test_settings, timeout=0.5)
     started = time.monotonic()
     message = fetch_error(settings, url)
     assert time.monotonic() - started < 1.2
@@ -256,7 +258,7 @@ def test_deadline_covers_the_whole_redirect_chain(http_server, test_settings):
     for i in range(4):
         http_server.route(f"/hop{i}", Reply(302, headers={"Location": f"/hop{i + 1}"}, delay=0.2))
     http_server.route("/hop4", body=b"done")
-    settings = changed(test_settings, fetch_timeout=0.5)
+    settings = changed(test_settings, timeout=0.5)
     message = fetch_error(settings, http_server.url("/hop0"))
     assert message.startswith("timed out fetching http://127.0.0.1:")
     assert "(redirected from " in message
@@ -274,14 +276,14 @@ def test_announced_oversize_body_is_refused_early(http_server, test_settings):
     url = http_server.route("/big", body=b"x" * 5000)
     message = fetch_error(changed(test_settings, max_bytes=1000), url)
     assert message == (
-        f"response larger than the 1 kB cap (max_bytes) for {url}: it announces 5,000 bytes"
+        f"response larger than the 1 kB cap (fetch.max_bytes) for {url}: it announces 5,000 bytes"
     )
 
 
 def test_unannounced_oversize_body_is_cut_off_while_streaming(http_server, test_settings):
     url = http_server.route("/big", Reply(body=[b"x" * 700] * 8, content_length=False))
     message = fetch_error(changed(test_settings, max_bytes=1000), url)
-    assert message == f"response larger than the 1 kB cap (max_bytes) for {url}"
+    assert message == f"response larger than the 1 kB cap (fetch.max_bytes) for {url}"
 
 
 def test_cap_applies_to_the_decoded_body(http_server, test_settings):
@@ -290,7 +292,7 @@ def test_cap_applies_to_the_decoded_body(http_server, test_settings):
     url = http_server.route("/bomb", body=bomb, headers={"Content-Encoding": "gzip"})
     message = fetch_error(changed(test_settings, max_bytes=10_000), url)
     assert message == (
-        f"response larger than the 10 kB cap (max_bytes) for {url}: "
+        f"response larger than the 10 kB cap (fetch.max_bytes) for {url}: "
         "its Content-Encoding gzip (layer 1 of 1) passes it"
     )
 
@@ -347,7 +349,10 @@ def test_redirect_to_another_scheme_is_refused(http_server, test_settings):
 
 # -- the address guard ------------------------------------------------------------------------
 
-ACTION = "allow it with allowed_hosts or allow_private_addresses"
+ACTION = (
+    "allow it with --allow-private-addresses (setting fetch.allow_private_addresses) "
+    "or the setting fetch.allowed_hosts"
+)
 
 
 def shown(address: str, ipv4: str) -> str:

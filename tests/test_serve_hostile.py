@@ -13,6 +13,7 @@ import httpx
 import lxml.html
 import pytest
 from tests.appserver import EXAMPLE, AppServer
+from tests.conftest import clean_environment
 
 from storybrief.api import explain
 from storybrief.serve import create_app
@@ -26,10 +27,9 @@ TOO_BIG = 2**63
 
 
 def _settings(tmp_path, monkeypatch, **extra) -> Settings:
-    for name in [*Settings.model_fields, "config"]:
-        monkeypatch.delenv(f"STORYBRIEF_{name.upper()}", raising=False)
-    monkeypatch.setattr("storybrief.settings.default_config_file", lambda: tmp_path / "none.toml")
-    return Settings(data_dir=tmp_path, api_token=TOKEN, **extra)
+    """Test settings; ``extra`` are serve settings (``feedback_rate_per_minute=3``)."""
+    clean_environment(monkeypatch, tmp_path)
+    return Settings(data_dir=tmp_path, serve={"api_token": TOKEN, **extra})
 
 
 @pytest.fixture(scope="module")

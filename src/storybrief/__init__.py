@@ -1,7 +1,14 @@
 """storybrief: news articles in, explainers out — every sentence supported by, and citing,
 the articles it was written from.
 
-The public API is imported lazily so that ``storybrief --help`` stays fast.
+>>> import storybrief
+>>> with storybrief.Library() as lib:                                   # doctest: +SKIP
+...     result = lib.explain(["article.html"])
+
+:class:`Library` is the way in: it owns the settings, the store, the checker and the engines.
+The pipeline's stages are subpackages named after them (``storybrief.ingest``,
+``storybrief.explain``, …), so the verbs live on the library, not on this package. The public
+names are imported lazily so that ``storybrief --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -11,12 +18,8 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "ingest": "api",
-    "articles": "api",
-    "article": "api",
-    "open_store": "api",
-    "explain": "api",
-    "check": "api",
+    "Library": "library",
+    "ExplainResult": "library",
     "Settings": "settings",
     "load_settings": "settings",
     "Article": "records",

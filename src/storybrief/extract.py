@@ -216,17 +216,17 @@ def _extract_html(
     source = html if isinstance(html, str) else decode_bytes(html, charset)
     if not re.search(r"<(?:html|head|body)\b", source[:4096], re.IGNORECASE):
         source = f"<html><body>{source}</body></html>"  # a fragment, e.g. a feed item's content
-    source, _ = cap_tag_attributes(source, settings.max_tag_attributes)
-    doc, links = _trafilatura(source, url, settings.max_page_elements)
+    source, _ = cap_tag_attributes(source, settings.extract.max_tag_attributes)
+    doc, links = _trafilatura(source, url, settings.extract.max_page_elements)
     text = _body_text(doc)
     if doc is None or not text:
         raise ExtractionError("no article text found in the page")
     text, boiler = strip_feed_boilerplate(_cap_text(text, settings))
     text = _trim_link_lines(text, links)
-    if len(text) < settings.min_text_chars:
+    if len(text) < settings.extract.min_text_chars:
         raise ExtractionError(
             f"no article text found: only {len(text)} characters of body text "
-            f"(min_text_chars is {settings.min_text_chars})"
+            f"(extract.min_text_chars is {settings.extract.min_text_chars})"
         )
     _check_readable(text)
     share = _link_share(text, links)
@@ -268,10 +268,10 @@ def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Ar
     first, _, rest = text.partition("\n")
     if rest.strip() and looks_like_heading(first) and not first.rstrip().endswith("?"):
         title, text = first.strip(), rest.strip()
-    if len(text) < settings.min_text_chars:
+    if len(text) < settings.extract.min_text_chars:
         raise ExtractionError(
             f"no article text found: only {len(text)} characters "
-            f"(min_text_chars is {settings.min_text_chars})"
+            f"(extract.min_text_chars is {settings.extract.min_text_chars})"
         )
     _check_readable(text)
     return _article(
@@ -290,24 +290,25 @@ def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Ar
 @contextmanager
 def _deadline(settings: Settings, what: str) -> Iterator[None]:
     try:
-        with deadline(settings.extract_timeout):
+        with deadline(settings.extract.timeout):
             yield
     except DeadlineExceeded:
         raise ExtractionError(
-            f"extracting {what} took longer than {settings.extract_timeout:g} s "
-            "(extract_timeout): too large or too complex"
+            f"extracting {what} took longer than {settings.extract.timeout:g} s "
+            "(extract.timeout): too large or too complex"
         ) from None
 
 
 def _cap_text(text: str, settings: Settings) -> str:
     """At most ``max_paragraphs`` lines and ``max_text_chars`` characters, cut at a line."""
-    lines = text.split("\n", settings.max_paragraphs)[: settings.max_paragraphs]
-    kept, size = [], 0
+    lines = text.split("\n", settings.extract.max_paragraphs)[: settings.extract.max_paragraphs]
+    kept: list[str] = []
+    size = 0
     for line in lines:
         size += len(line) + 1
-        if size > settings.max_text_chars + 1:
+        if size > settings.extract.max_text_chars + 1:
             if not kept:  # one huge paragraph: cut it at the last space before the cap
-                kept.append(line[: settings.max_text_chars].rsplit(" ", 1)[0])
+                kept.append(line[: settings.extract.max_text_chars].rsplit(" ", 1)[0])
             break
         kept.append(line)
     return "\n".join(kept)
@@ -413,6 +414,7 @@ def _article(text: str, *, fallback: dict[str, Any], **fields: Any) -> Article:
     for key, value in fallback.items():
         if not fields.get(key) and key in Article.model_fields:
             fields[key] = value
+    fields["published_at"] = most_precise(fields.get("published_at"), fallback.get("published_at"))
     if not fields.get("language"):
         fields["language"] = _detect_language(text)
     return Article(text=text, fetched_at=datetime.now(timezone.utc), **fields)
@@ -442,6 +444,9 @@ def _published(value: str | None, source: str, url: str | None) -> datetime | No
     -- a copyright notice, a bare "2024" -- given as 1 January, 00:00; such a date is kept only
     when the page's markup (meta tags, <time>, URL), searched without free text, gives it too."""
     published = _parse_date(value)
+    if published is not None and url and _date_only(published):
+        # a date-only find is often the URL's /2026/11/28/: the page's own markup may say when
+        published = most_precise(published, _markup_date(source))
     if published is None or not re.fullmatch(r"\d{4}-01-01(?:T00:00:00)?", value or ""):
         return published
     from htmldate import find_date
@@ -455,6 +460,29 @@ def _published(value: str | None, source: str, url: str | None) -> datetime | No
     except Exception:  # htmldate on hostile input; the date is optional
         return None
     return published if _parse_date(confirmed) == published else None
+
+
+def _markup_date(source: str) -> datetime | None:
+    """The date the page's markup alone gives (meta tags, <time>, JSON-LD; not the URL)."""
+    from htmldate import find_date
+
+    try:
+        return _parse_date(find_date(source, **{**_date_params(), "extensive_search": False}))
+    except Exception:  # htmldate on hostile input; the date is optional
+        return None
+
+
+def _date_only(value: datetime) -> bool:
+    return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+
+
+def most_precise(page: datetime | None, other: datetime | None) -> datetime | None:
+    """The publication time to keep: the page's, unless it is a bare date (00:00, as a date in
+    the URL gives) and the other source (the feed's pubDate) names a time on that same day."""
+    if page is None or other is None or not isinstance(other, datetime):
+        return page or (other if isinstance(other, datetime) else None)
+    same_day = abs((other - page).total_seconds()) < 36 * 3600  # a day, and time zones
+    return other if _date_only(page) and not _date_only(other) and same_day else page
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -1,4 +1,4 @@
-"""The command line: a thin layer over :mod:`storybrief.api`.
+"""The command line: a thin layer over :class:`storybrief.Library`.
 
 Each command group lives in its own module and registers itself on ``app``.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from typer.core import TyperGroup
 
-from .output import fail
+from .output import Invocation, fail
 
 
 class _Group(TyperGroup):
@@ -31,6 +31,7 @@ app = typer.Typer(
     name="storybrief",
     help="News articles in, explainers out: every sentence supported by its sources.",
     no_args_is_help=True,
+    invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -51,22 +52,31 @@ def _global(
         "--allow-private-addresses/--no-allow-private-addresses",
         help="Fetch URLs on private, loopback and link-local addresses (off by default).",
     ),
+    version: bool = typer.Option(
+        False, "--version", help="Print the version and exit.", is_eager=True
+    ),
 ) -> None:
     """Settings come from defaults, the config file, STORYBRIEF_* variables, then these flags."""
-    from ..settings import load_settings
+    if version:
+        from .. import __version__
 
-    ctx.obj = lambda: load_settings(
+        typer.echo(f"storybrief {__version__}")
+        raise typer.Exit(0)
+    ctx.obj = Invocation(
         config,
-        database_url=database_url,
-        data_dir=data_dir,
-        allow_private_addresses=allow_private,
+        {
+            "database_url": database_url,
+            "data_dir": data_dir,
+            "fetch.allow_private_addresses": allow_private,
+        },
     )
 
 
 def _register() -> None:
-    from . import articles, explain, serve, stories
+    from . import articles, config, explain, serve, stories
 
     articles.register(app)
+    config.register(app)
     stories.register(app)
     explain.register(app)
     serve.register(app)

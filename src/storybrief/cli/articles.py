@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .output import console, print_json, settings_of, when
+from .output import allow_private_option, console, library_of, print_json, settings_of, when
 
 _STATUS_STYLE = {
     "new": "green",
@@ -24,38 +24,31 @@ def ingest(
         ..., help="Files (text, HTML, feed, OPML) or URLs (page, RSS/Atom/JSON feed, OPML)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    allow_private: bool | None = allow_private_option(),
 ) -> None:
     """Fetch, extract and store articles. Exit status 1 if anything failed."""
-    from ..api import ingest as run_ingest
-    from ..api import open_store
-
-    settings = settings_of(ctx)
-    with open_store(settings) as store:
-        if as_json:
-            report = run_ingest(sources, settings=settings, store=store)
-        else:
-            progress = Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-                transient=True,
-                disable=not console.is_terminal,
+    lib = library_of(ctx, **{"fetch.allow_private_addresses": allow_private})
+    if as_json:
+        report = lib.ingest(sources)
+    else:
+        progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        )
+        with progress:
+            task = progress.add_task("ingesting", total=len(sources))
+            report = lib.ingest(
+                sources,
+                on_item=lambda item: progress.update(
+                    task, advance=1, description=escape(item.location[-60:])
+                ),
+                on_expand=lambda n: progress.update(task, total=(progress.tasks[0].total or 0) + n),
             )
-            with progress:
-                task = progress.add_task("ingesting", total=len(sources))
-                report = run_ingest(
-                    sources,
-                    settings=settings,
-                    store=store,
-                    on_item=lambda item: progress.update(
-                        task, advance=1, description=escape(item.location[-60:])
-                    ),
-                    on_expand=lambda n: progress.update(
-                        task, total=(progress.tasks[0].total or 0) + n
-                    ),
-                )
     stories = [
         {"story_id": c.story_id, "created": c.created, "added": c.added, "duplicates": c.duplicates}
         for c in report.stories
@@ -108,9 +101,7 @@ def articles(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List stored articles, newest first."""
-    from ..api import articles as list_articles
-
-    rows = list_articles(limit=limit, offset=offset, settings=settings_of(ctx))
+    rows = library_of(ctx).articles(limit=limit, offset=offset)
     if as_json:
         print_json(rows)
         return
@@ -136,9 +127,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one article: metadata and text (or its numbered sentences)."""
-    from ..api import article as get_article
-
-    a = get_article(article_id, settings=settings_of(ctx))
+    a = library_of(ctx).article(article_id)
     if as_json:
         print_json(a)
         return
@@ -172,10 +161,7 @@ def failures(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List recent ingest failures with their reasons."""
-    from ..api import open_store
-
-    with open_store(settings_of(ctx)) as store:
-        rows = store.failures(limit=limit)
+    rows = library_of(ctx).failures(limit=limit)
     if as_json:
         print_json(
             [{"location": r.location, "reason": r.reason, "at": r.occurred_at} for r in rows]

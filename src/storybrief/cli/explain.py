@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .output import console, errors, fail, print_json, settings_of
+from .output import allow_private_option, console, errors, fail, library_of, print_json
 
 EXAMPLE = "examples/article.txt"
 
@@ -49,41 +49,57 @@ def explain(
     ),
     fmt: str = typer.Option("text", "--format", "-f", help="text, markdown, html or json."),
     citations: bool = typer.Option(
-        False, "--citations", help="Text format: show [source:sentence] after each sentence."
+        False,
+        "--citations",
+        help="Text format: show \\[article:sentence] after each sentence, numbered as "
+        "`storybrief show ARTICLE --sentences` and the JSON number them (from 0).",
     ),
     verdicts: bool = typer.Option(
         False, "--verdicts", help="Also print the checker's verdict on every drafted sentence."
     ),
     regenerate: bool = typer.Option(
-        False, "--regenerate", help="Write a new version even if the stored one is current."
+        False,
+        "--regenerate",
+        help="Ask the engine again and store a new version, even if the stored one is current.",
     ),
+    pending: bool = typer.Option(
+        False,
+        "--pending",
+        help="Explain every story that is due: qualifies and has none, or grew since its "
+        "latest version (at most once per explain.interval_seconds).",
+    ),
+    allow_private: bool | None = allow_private_option(),
 ) -> None:
     """Write a story's explainer: every sentence checked against, and citing, its sources.
 
-    Give SOURCE files/URLs, --story ID, or --example. The result is stored as the story's next
-    explainer version (an unchanged story reuses its latest version unless --regenerate).
+    Give SOURCE files/URLs, --story ID, --example, or --pending. The result is stored as the
+    story's next explainer version (an unchanged story reuses its latest version unless
+    --regenerate).
     """
-    from ..api import explain as run_explain
     from ..explain import FORMATS, render
 
     if fmt not in FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     chosen = list(sources or []) + ([str(_example_path())] if example else [])
+    lib = library_of(ctx, **{"fetch.allow_private_addresses": allow_private})
+    if pending:
+        if chosen or story is not None:
+            fail("--pending explains the stories that are due: give no SOURCE or --story")
+        _explain_pending(lib, engine, fmt)
+        return
     if not chosen and story is None:
-        fail("nothing to explain: give SOURCE files or URLs, --story ID, or --example")
-    settings = settings_of(ctx)
+        fail("nothing to explain: give SOURCE files or URLs, --story ID, --example or --pending")
     with errors.status("writing the explainer…", spinner="dots") as status:
 
         def progress(tokens: int) -> None:
             status.update(f"writing the explainer… {tokens} tokens")
 
-        result = run_explain(
+        result = lib.explain(
             chosen,
             story_id=story,
             engine=engine,
             options=_parse_options(option),
             regenerate=regenerate,
-            settings=settings,
             progress=progress,
         )
     if result.ingest is not None:
@@ -96,6 +112,34 @@ def explain(
     sys.stdout.write(out + "\n")
     if verdicts:
         _print_verdicts(result.explainer, result.check.checked if result.check else [])
+
+
+def _explain_pending(lib, engine: str | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    """Explain every due story; one line each (or JSON); exit 1 if any failed."""
+    from ..errors import StorybriefError
+
+    with errors.status("explaining pending stories…", spinner="dots") as status:
+        done = lib.explain_pending(
+            engine=engine,
+            on_story=lambda sid, _: status.update(f"explaining pending stories… story {sid}"),
+        )
+    failed = [(sid, str(out)) for sid, out in done if isinstance(out, StorybriefError)]
+    written = [(sid, out.version) for sid, out in done if not isinstance(out, StorybriefError)]
+    if fmt == "json":
+        print_json(
+            {
+                "explained": [{"story_id": s, "version": v} for s, v in written],
+                "failed": [{"story_id": s, "reason": r} for s, r in failed],
+            }
+        )
+    else:
+        for sid, version in written:
+            console.print(f"story {sid}: explainer v{version}")
+        for sid, reason in failed:
+            errors.print(f"[red]story {sid}:[/] {escape(reason)}")
+        console.print(f"{len(written)} explained, {len(failed)} failed")
+    if failed:
+        raise typer.Exit(1)
 
 
 _STYLE = {"supported": "green", "partly_supported": "yellow", "unsupported": "red"}
@@ -134,27 +178,24 @@ def check(
         None, "--story", help="Print the verdicts stored with a story's latest explainer."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the verdicts as JSON."),
+    allow_private: bool | None = allow_private_option(),
 ) -> None:
     """Check each sentence of a text against articles, or a story's stored verdicts.
 
     Every sentence gets supported, partly supported or unsupported, with the reasons.
     Exit status 1 if any sentence is not supported.
     """
-    from ..api import check as run_check
-    from ..api import stored_verdicts
-
     if (text_file is None) == (story is None):
         fail("give a TEXT_FILE with --against ARTICLE..., or --story ID")
+    lib = library_of(ctx, **{"fetch.allow_private_addresses": allow_private})
     if story is not None:
-        rows = stored_verdicts(story, settings=settings_of(ctx))
+        rows = lib.stored_verdicts(story)
     else:
         if not against:
             fail("--against ARTICLE is needed: the articles to check the text against")
         assert text_file is not None
         text = text_file.read_text(encoding="utf-8")
-        rows = [
-            (s, v.label, v.reasons) for s, v in run_check(text, against, settings=settings_of(ctx))
-        ]
+        rows = [(s, v.label, v.reasons) for s, v in lib.check(text, against)]
     if as_json:
         print_json([{"sentence": s, "label": label, "reasons": r} for s, label, r in rows])
     else:

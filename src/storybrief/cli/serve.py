@@ -20,8 +20,8 @@ def serve(
     from ..serve.security import check_bind
 
     settings = settings_of(ctx)
-    shown_host = host or settings.serve_host
-    shown_port = settings.serve_port if port is None else port
+    shown_host = host or settings.serve.host
+    shown_port = settings.serve.port if port is None else port
     check_bind(shown_host, settings)
     console.print(
         f"storybrief: http://{shown_host}:{shown_port}/  "

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .output import console, print_json, settings_of, when
+from .output import console, library_of, print_json, when
 
 
 def stories(
@@ -18,10 +19,7 @@ def stories(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List stories: size, outlets, time span, title."""
-    from ..api import open_store
-
-    with open_store(settings_of(ctx)) as store:
-        rows = store.list_stories(limit=limit, offset=offset)
+    rows = library_of(ctx).stories(limit=limit, offset=offset)
     if as_json:
         print_json(rows)
         return
@@ -47,12 +45,8 @@ def story(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Show one story with its articles (near-duplicates marked)."""
-    from ..api import open_store
-
-    with open_store(settings_of(ctx)) as store:
-        summary = store.get_story(story_id)
-        members = store.get_articles(store.story_article_ids(story_id))
-        duplicates = store.duplicates_in(story_id)
+    detail = library_of(ctx).story(story_id)
+    summary, members, duplicates = detail.summary, detail.articles, detail.duplicates
     if as_json:
         print_json(
             {
@@ -96,12 +90,9 @@ def recluster(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Rebuild every story from the stored articles (each keeps its best-matching old id)."""
-    from ..api import open_store
-    from ..cluster import recluster as run_recluster
-
-    settings = settings_of(ctx)
-    with open_store(settings) as store, console.status("reclustering…"):
-        report = run_recluster(store, settings)
+    lib = library_of(ctx)
+    with console.status("reclustering…"):
+        report = lib.recluster()
     if as_json:
         print_json(report)
         return
@@ -118,20 +109,9 @@ def feedback(
 ) -> None:
     """Readers' answers to "Do you find this article useful?" per explainer version, with the
     latest reasons given with a No."""
-    from ..api import open_store
-
-    with open_store(settings_of(ctx)) as store:
-        rows: list[dict[str, Any]] = [
-            {
-                "explainer_id": e,
-                "story_id": s,
-                "version": v,
-                "yes": y,
-                "no": n,
-                "reasons": store.feedback_reasons(e, limit=5),
-            }
-            for e, s, v, y, n in store.feedback_stats(limit=limit)
-        ]
+    rows: list[dict[str, Any]] = [
+        dataclasses.asdict(row) for row in library_of(ctx).feedback(limit=limit)
+    ]
     if as_json:
         print_json(rows)
         return

@@ -9,7 +9,16 @@ new one; near-duplicates (MinHash/LSH) join their original's story and count onc
 
 from __future__ import annotations
 
-from .assign import ReclusterReport, StoryChange, assign, recluster
+from .assign import ReclusterReport, StoryChange, assign, group_as_story, recluster
 from .clusterer import Clusterer, Decision, Item
 
-__all__ = ["Clusterer", "Decision", "Item", "ReclusterReport", "StoryChange", "assign", "recluster"]
+__all__ = [
+    "Clusterer",
+    "Decision",
+    "Item",
+    "ReclusterReport",
+    "StoryChange",
+    "assign",
+    "group_as_story",
+    "recluster",
+]

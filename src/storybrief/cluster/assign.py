@@ -36,7 +36,7 @@ class StoryChange:
 def embedder_for(settings: Settings) -> Embedder:
     """The embedder the settings name; the model is loaded once per process. The hashing
     embedder learns word frequencies as it goes, so each run gets a fresh one."""
-    kind = settings.cluster_vectors
+    kind = settings.cluster.vectors
     if kind == "hashing":
         return make_embedder("hashing")
     if kind not in _EMBEDDERS:
@@ -47,14 +47,14 @@ def embedder_for(settings: Settings) -> Embedder:
 
 def clusterer_for(settings: Settings, embedder: Embedder | None = None) -> Clusterer:
     embedder = embedder or embedder_for(settings)
-    threshold = settings.cluster_threshold
+    threshold = settings.cluster.threshold
     return Clusterer(
         embedder,
         threshold=THRESHOLDS[embedder.name] if threshold is None else threshold,
         lead_threshold=LEAD_THRESHOLDS[embedder.name] if threshold is None else threshold,
-        window_hours=settings.cluster_window_hours,
-        entity_weight=settings.cluster_entity_weight,
-        duplicate_threshold=settings.duplicate_threshold,
+        window_hours=settings.cluster.window_hours,
+        entity_weight=settings.cluster.entity_weight,
+        duplicate_threshold=settings.cluster.duplicate_threshold,
     )
 
 
@@ -76,7 +76,7 @@ def assign(store: Store, article_ids: list[int], settings: Settings) -> list[Sto
     clusterer = clusterer_for(settings)
     items = [item_of(a) for a in articles]
     since = datetime.fromtimestamp(min(i.when for i in items), UTC) - timedelta(
-        hours=settings.cluster_window_hours
+        hours=settings.cluster.window_hours
     )
     for record in store.story_states(since):
         members = store.get_articles(store.story_article_ids(record.id))
@@ -206,3 +206,24 @@ def recluster(store: Store, settings: Settings) -> ReclusterReport:
     return ReclusterReport(
         len(articles), len(clusters), len(taken), len(clusters) - len(taken), len(old) - len(taken)
     )
+
+
+def group_as_story(store: Store, article_ids: list[int]) -> int:
+    """The story that is these articles. An explicit list of sources is the reader's own
+    grouping: a story that lies wholly inside it (the largest) takes in the rest, keeping its
+    id and earlier explainers; otherwise a new story is made. Articles are taken out of the
+    stories clustering had put them in, and a story left empty is removed."""
+    wanted = set(article_ids)
+    owners = {a.story_id for a in store.get_articles(article_ids)} - {None}
+    members = {sid: set(store.story_article_ids(sid)) for sid in owners if sid is not None}
+    inside = [sid for sid, ids in members.items() if ids <= wanted]
+    if inside:
+        story_id = max(inside, key=lambda sid: (len(members[sid]), -sid))
+        if members[story_id] != wanted:
+            store.add_to_story(story_id, article_ids)
+    else:
+        story_id = store.create_story(store.get_article(article_ids[0]).title, article_ids)
+    for other in members:
+        if other != story_id and not store.story_article_ids(other):
+            store.delete_story(other)
+    return story_id

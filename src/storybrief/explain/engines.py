@@ -2,9 +2,13 @@
 
 An engine turns the articles of one story into an :class:`~storybrief.explain.model.Explainer`.
 Engines are registered by plugins: a module with a function ``register_engines(register)``
-that calls ``register(name, factory, options=OptionsModel)``. The built-in engines are plugins
-like any other (listed in :data:`DEFAULT_PLUGINS`); outside packages add theirs through the
-``storybrief.engines`` entry-point group, naming such a module. A new engine is one new file.
+that calls ``register(name, factory, options=OptionsModel)``. A factory is called with the
+validated options and, when it takes a second argument, the :class:`EngineContext`: the
+explain stage's settings and the library's one checker (so an engine never reads settings
+itself, and checks drafts with the same checker that gates publishing). The built-in engines
+are plugins like any other (listed in :data:`DEFAULT_PLUGINS`); outside packages add theirs
+through the ``storybrief.engines`` entry-point group, naming such a module. A new engine is
+one new file.
 
 >>> engine = get_engine("builtin")                              # doctest: +SKIP
 >>> explainer = engine.explain(articles)                        # doctest: +SKIP
@@ -12,6 +16,7 @@ like any other (listed in :data:`DEFAULT_PLUGINS`); outside packages add theirs 
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +28,8 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import EngineError
 from ..records import Article
+from ..settings import ExplainSettings
+from ..verify import Checker
 from .model import Explainer
 
 #: Modules that register the engines storybrief ships (each has ``register_engines``).
@@ -45,6 +52,14 @@ class Engine(Protocol):
 
 
 EngineFactory = Callable[..., Engine]
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """What the library hands every engine it builds."""
+
+    settings: ExplainSettings | None = None
+    checker: Checker | None = None
 
 
 @dataclass(frozen=True)
@@ -149,10 +164,13 @@ def engine_spec(name: str) -> EngineSpec:
         ) from None
 
 
-def get_engine(name: str = "builtin", **options: Any) -> Engine:
-    """Build the engine registered as ``name`` with ``options``; unknown or invalid options
-    raise :class:`EngineError` naming them."""
+def get_engine(
+    name: str = "builtin", *, context: EngineContext | None = None, **options: Any
+) -> Engine:
+    """Build the engine registered as ``name`` with ``options`` (and the library's
+    ``context``); unknown or invalid options raise :class:`EngineError` naming them."""
     spec = engine_spec(name)
+    context = context or EngineContext()
     if spec.options is None:
         return spec.factory(**options)
     try:
@@ -163,7 +181,18 @@ def get_engine(name: str = "builtin", **options: Any) -> Engine:
             for err in exc.errors()
         )
         raise EngineError(f"invalid options for engine {name!r}: {problems}") from None
+    if _takes_context(spec.factory):
+        return spec.factory(validated, context)
     return spec.factory(validated)
+
+
+def _takes_context(factory: EngineFactory) -> bool:
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 def explain_articles(

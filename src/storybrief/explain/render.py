@@ -30,9 +30,9 @@ FORMATS: tuple[str, ...] = ("text", "markdown", "html", "json")
 
 
 def _marker(explainer: Explainer, citation: Citation) -> str:
-    number = explainer.source_number(citation.article_id)
-    source = str(number) if number is not None else f"a{citation.article_id}"
-    return f"[{source}:{citation.sentence_index + 1}]"
+    """``[article:sentence]``: the stored article's id and the sentence's index, numbered as
+    ``storybrief show ARTICLE --sentences`` and the JSON number them (from 0)."""
+    return f"[{citation.article_id}:{citation.sentence_index}]"
 
 
 def _markers(explainer: Explainer, sentence: ExplainerSentence) -> str:
@@ -41,7 +41,7 @@ def _markers(explainer: Explainer, sentence: ExplainerSentence) -> str:
 
 def to_text(explainer: Explainer, *, citations: bool = False, headline: bool = False) -> str:
     """The explainer page as plain text (no trailing newline, like the example page).
-    ``citations`` appends ``[source:sentence]`` markers; ``headline`` prints it first."""
+    ``citations`` appends ``[article:sentence]`` markers; ``headline`` prints it first."""
     lines = [explainer.headline] if headline else []
     lines.append(INTRO)
     for section in explainer.sections:

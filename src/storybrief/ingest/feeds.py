@@ -23,7 +23,7 @@ from lxml import etree
 
 from ..errors import FeedError, reading
 
-#: Items read from one feed unless the caller says otherwise (settings.max_feed_items).
+#: Items read from one feed unless the caller says otherwise (settings.fetch.max_feed_items).
 MAX_ITEMS = 500
 # The start of an RSS <item> or Atom <entry>, with or without a namespace prefix.
 _ITEM_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")

@@ -139,7 +139,10 @@ class _Blocked(BlockedAddressError):
     """Raised by the network backend; :class:`Fetcher` re-raises it naming the URL."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__(f"{detail}; allow it with allowed_hosts or allow_private_addresses")
+        super().__init__(
+            f"{detail}; allow it with --allow-private-addresses (setting "
+            "fetch.allow_private_addresses) or the setting fetch.allowed_hosts"
+        )
         self.detail = detail
 
 
@@ -163,7 +166,8 @@ class AddressPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> AddressPolicy:
         return cls(
-            allow_private=settings.allow_private_addresses, allowed_hosts=settings.allowed_hosts
+            allow_private=settings.fetch.allow_private_addresses,
+            allowed_hosts=settings.fetch.allowed_hosts,
         )
 
     def _allowed_ip(self, address: IPAddress) -> bool:
@@ -459,11 +463,11 @@ class Fetcher:
         self._client = httpx.Client(
             transport=GuardedTransport(self._policy),
             headers={
-                "User-Agent": settings.user_agent,
+                "User-Agent": settings.fetch.user_agent,
                 "Accept": ACCEPT,
                 "Accept-Encoding": accept_encoding(),
             },
-            timeout=httpx.Timeout(settings.fetch_timeout, connect=settings.connect_timeout),
+            timeout=httpx.Timeout(settings.fetch.timeout, connect=settings.fetch.connect_timeout),
             follow_redirects=False,  # followed by hand, so each hop is checked and counted
             trust_env=False,  # no proxies or .netrc from the environment
         )
@@ -499,7 +503,7 @@ class Fetcher:
             request = self._client.build_request("GET", url, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError, TypeError) as exc:
             raise FetchError(f"invalid URL {url}: {_one_line(exc)}") from exc
-        token = _DEADLINE.set(time.monotonic() + self.settings.fetch_timeout)
+        token = _DEADLINE.set(time.monotonic() + self.settings.fetch.timeout)
         try:
             return self._fetch(request, hops, etag=etag, last_modified=last_modified)
         except _Blocked as exc:
@@ -544,10 +548,10 @@ class Fetcher:
         ):
             return FetchError(
                 f"timed out connecting for {hops} "
-                f"(connect_timeout {self.settings.connect_timeout:g} s)"
+                f"(connect_timeout {self.settings.fetch.connect_timeout:g} s)"
             )
         return FetchError(
-            f"timed out fetching {hops} (fetch_timeout {self.settings.fetch_timeout:g} s)"
+            f"timed out fetching {hops} (fetch_timeout {self.settings.fetch.timeout:g} s)"
         )
 
     def _fetch(
@@ -560,10 +564,10 @@ class Fetcher:
                 if next_request is None:
                     return self._result(response, hops, etag=etag, last_modified=last_modified)
                 target = str(next_request.url)
-                if hops.count >= self.settings.max_redirects:
+                if hops.count >= self.settings.fetch.max_redirects:
                     raise FetchError(
                         f"too many redirects fetching {hops}: more than "
-                        f"{self.settings.max_redirects} (max_redirects), next to {target}"
+                        f"{self.settings.fetch.max_redirects} (max_redirects), next to {target}"
                     )
                 self._check_url(target, f"{target} (redirected from {hops.first})")
             finally:
@@ -611,8 +615,8 @@ class Fetcher:
         )
 
     def _read_body(self, response: httpx.Response, hops: _Hops) -> bytes:
-        cap = self.settings.max_bytes
-        too_large = f"response larger than the {_size(cap)} cap (max_bytes) for {hops}"
+        cap = self.settings.fetch.max_bytes
+        too_large = f"response larger than the {_size(cap)} cap (fetch.max_bytes) for {hops}"
         length = response.headers.get("Content-Length", "").strip()
         if length.isdigit() and int(length) > cap:
             raise FetchError(f"{too_large}: it announces {int(length):,} bytes")

@@ -66,6 +66,14 @@ class IngestReport:
         """Stored articles of this run, in order, each once."""
         return list(dict.fromkeys(i.article_id for i in self.items if i.article_id is not None))
 
+    def failure_reasons(self) -> str:
+        """The failed items' reasons on one line, each naming its source."""
+        return "; ".join(
+            i.reason if i.location in i.reason else f"{i.location}: {i.reason}"
+            for i in self.items
+            if i.reason and i.status == "failed"
+        )
+
 
 @dataclass(frozen=True)
 class Document:
@@ -148,7 +156,7 @@ class Ingestor:
                 feeds = parse_opml(
                     doc.data,
                     location=doc.final_url or location,
-                    max_feeds=self.settings.max_feed_items,
+                    max_feeds=self.settings.fetch.max_feed_items,
                 )
                 on_expand(len(feeds) - 1)
                 remote = location if etag_source is not None else None
@@ -159,7 +167,7 @@ class Ingestor:
                     doc.data,
                     location=location,
                     content_type=doc.content_type,
-                    max_items=self.settings.max_feed_items,
+                    max_items=self.settings.fetch.max_feed_items,
                 )
                 if etag_source is not None:
                     self.store.update_source(etag_source[0], title=feed.title)
@@ -196,7 +204,7 @@ class Ingestor:
             return doc, (source.id, result)
         if "://" in location:
             raise SourceError(f"{location}: only http(s) URLs and local files are supported")
-        return Document(location, _read_file(Path(location), self.settings.max_bytes)), None
+        return Document(location, _read_file(Path(location), self.settings.fetch.max_bytes)), None
 
     # -- feeds ---------------------------------------------------------------------------------
 
@@ -228,7 +236,7 @@ class Ingestor:
         meta = item.metadata(feed.title, feed.language)
         page_error: StorybriefError | None = None
         web_page = bool(item.link and is_web_url(item.link))
-        if web_page and self.settings.fetch_feed_pages:
+        if web_page and self.settings.fetch.feed_pages:
             assert item.link is not None
             try:
                 result = self.fetcher.get(item.link)
@@ -300,7 +308,8 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
             raise SourceError(f"{path} is not a file")
         if size > max_bytes:
             raise SourceError(
-                f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap (max_bytes)"
+                f"{path} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB cap "
+                "(fetch.max_bytes)"
             )
         return path.read_bytes()
     except FileNotFoundError as exc:

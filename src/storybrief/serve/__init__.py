@@ -47,8 +47,8 @@ def run(
     """Serve until interrupted. Refuses a non-loopback address without an API token."""
     from .security import check_bind
 
-    host = host or settings.serve_host
-    port = settings.serve_port if port is None else port
+    host = host or settings.serve.host
+    port = settings.serve.port if port is None else port
     check_bind(host, settings)
     _require()
     try:

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from ..explain import Explainer, render
+from ..library import Library
 from ..records import Article
 from ..settings import Settings
 from ..store import Store, StoredExplainer
@@ -33,19 +34,23 @@ VersionNumber = Annotated[
 ]
 
 
+def _library(request: Request) -> Library:
+    return request.app.state.library  # type: ignore[no-any-return]
+
+
 def _settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return _library(request).settings
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return _library(request).store
 
 
 def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
     settings = _settings(request)
-    if settings.api_token is None:
+    if settings.serve.api_token is None:
         raise HTTPException(
-            403, "this server has no API token configured (api_token), so this is disabled"
+            403, "this server has no API token configured (serve.api_token), so this is disabled"
         )
     # wrong tokens are counted per address: past the limit, every attempt (even the right
     # token) waits, so guessing costs time
@@ -57,7 +62,7 @@ def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | N
             429,
             "too many wrong API tokens from this address; try again in "
             f"{int(wait) + 1} s (token_failures_per_minute is "
-            f"{settings.token_failures_per_minute})",
+            f"{settings.serve.token_failures_per_minute})",
             headers={"Retry-After": str(int(wait) + 1)},
         )
     header = f"Bearer {credentials.credentials}" if credentials else None
@@ -85,7 +90,7 @@ async def require_write(request: Request, credentials: Credentials) -> None:
 
 
 async def require_read(request: Request, credentials: Credentials) -> None:
-    if not _settings(request).public_read:
+    if not _settings(request).serve.public_read:
         _check_token(request, credentials)
 
 
@@ -211,7 +216,9 @@ class SubmitOut(BaseModel):
 class ExplainIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     engine: str | None = Field(
-        default=None, max_length=64, description="a registered engine; default: settings.engine"
+        default=None,
+        max_length=64,
+        description="a registered engine; default: settings.explain.engine",
     )
     regenerate: bool = False
 
@@ -232,7 +239,7 @@ class ExplainOut(BaseModel):
     story_id: int | None
     version: int | None
     explainer_id: int | None
-    cached: bool
+    reused: bool
     explainer: dict[str, Any]
 
 
@@ -290,7 +297,7 @@ def _render_explainer(store: Store, stored: StoredExplainer, fmt: ExplainerForma
         return PlainTextResponse(render(explainer, "markdown"), media_type="text/markdown")
     if fmt == "html":
         ids = [s.id for s in explainer.sources]
-        articles = list(views._stored_articles(store, ids).values())
+        articles = list(views.stored_articles(store, ids).values())
         return PlainTextResponse(
             render(explainer, "html", articles=articles), media_type="text/html"
         )
@@ -385,21 +392,15 @@ def get_explainer(
     dependencies=[Depends(require_write)],
 )
 def explain_story(request: Request, story_id: StoryId, body: ExplainIn | None = None) -> ExplainOut:
-    from ..api import explain
-
     body = body or ExplainIn()
-    result = explain(
-        story_id=story_id,
-        engine=body.engine,
-        regenerate=body.regenerate,
-        settings=_settings(request),
-        store=_store(request),
+    result = _library(request).explain(
+        story_id=story_id, engine=body.engine, regenerate=body.regenerate
     )
     return ExplainOut(
         story_id=result.story_id,
         version=result.version,
         explainer_id=result.explainer_id,
-        cached=result.cached,
+        reused=result.reused,
         explainer=result.explainer.model_dump(mode="json"),
     )
 
@@ -451,12 +452,14 @@ def submit(request: Request, body: SubmitIn) -> SubmitOut:
 
     if not body.urls and not body.articles:
         raise HTTPException(422, "nothing to ingest: give urls or articles")
+    lib = _library(request)
     report = run_submit(
         [str(u) for u in body.urls],
         [a.model_dump() for a in body.articles],
-        settings=_settings(request),
-        store=_store(request),
+        settings=lib.settings,
+        store=lib.store,
     )
+    lib.assign_stories(report)
     return SubmitOut(
         ok=report.ok,
         counts=report.counts,

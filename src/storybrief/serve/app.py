@@ -27,10 +27,11 @@ from ..errors import (
     StorageError,
     StorybriefError,
 )
+from ..library import Library
 from ..settings import Settings
 from ..store import Store
 from .security import GuardMiddleware, RateLimiter, Signer, secret_key
-from .views import ExplainerCache
+from .views import PageCache
 
 HERE = Path(__file__).parent
 API_PREFIX = "/api/v1"
@@ -78,18 +79,18 @@ def wants_json(request: Request) -> bool:
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """The web pages, the JSON API (``/api/v1``, OpenAPI at ``/api/v1/openapi.json``) and the
-    feeds, over ``store`` (opened from ``settings`` and closed on shutdown when not given)."""
-    owned = store is None
-    store = store or Store.open(settings)
+    feeds, over one :class:`~storybrief.library.Library` of ``settings`` and ``store`` (the
+    settings' database, opened here and closed on shutdown, when no store is given)."""
+    library = Library(settings, store)
+    _ = library.store  # open (and migrate) now, not on the first request
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        if owned:
-            store.close()
+        library.close()
 
     app = FastAPI(
-        title=f"{settings.site_title} API",
+        title=f"{settings.serve.site_title} API",
         version=__version__,
         description="News explainers whose every sentence cites its sources. Read endpoints "
         "are public unless `public_read` is off; write endpoints and feedback statistics need "
@@ -99,15 +100,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.library = library
     app.state.settings = settings
-    app.state.store = store
     app.state.templates = templates()
     app.state.signer = Signer(secret_key(settings))
-    app.state.explainer_cache = ExplainerCache()
-    app.state.feedback_limiter = RateLimiter(settings.feedback_rate_per_minute)
-    app.state.write_limiter = RateLimiter(settings.write_rate_per_minute)
-    app.state.token_failure_limiter = RateLimiter(settings.token_failures_per_minute)
-    app.add_middleware(GuardMiddleware, max_bytes=settings.max_request_bytes)
+    app.state.page_cache = PageCache()
+    app.state.feedback_limiter = RateLimiter(settings.serve.feedback_rate_per_minute)
+    app.state.write_limiter = RateLimiter(settings.serve.write_rate_per_minute)
+    app.state.token_failure_limiter = RateLimiter(settings.serve.token_failures_per_minute)
+    app.add_middleware(GuardMiddleware, max_bytes=settings.serve.max_request_bytes)
 
     from . import api, pages
 
@@ -151,7 +152,11 @@ def error_response(
     page: Any = request.app.state.templates.TemplateResponse(
         request,
         "error.html",
-        {"status": status, "message": message, "site_title": request.app.state.settings.site_title},
+        {
+            "status": status,
+            "message": message,
+            "site_title": request.app.state.settings.serve.site_title,
+        },
         status_code=status,
         headers=headers,
     )

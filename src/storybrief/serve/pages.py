@@ -22,13 +22,13 @@ REASON_MAX = 300
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store  # type: ignore[no-any-return]
+    return request.app.state.library.store  # type: ignore[no-any-return]
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     settings = request.app.state.settings
     response: Response = request.app.state.templates.TemplateResponse(
-        request, name, {"site_title": settings.site_title, **context}, status_code=status
+        request, name, {"site_title": settings.serve.site_title, **context}, status_code=status
     )
     return response
 
@@ -68,7 +68,7 @@ def story(
     version: VersionNumber = None,
 ) -> Response:
     store = _store(request)
-    page = views.story_page(store, story_id, version, request.app.state.explainer_cache)
+    page = views.story_page(store, story_id, version, request.app.state.page_cache)
     reader, new_cookie = _reader(request)
     answer = None
     if page.stored is not None and new_cookie is None:
@@ -82,7 +82,7 @@ def story(
             "page": page,
             "answer": answer,
             "csrf": request.app.state.signer.csrf_token(reader),
-            "json_ld": views.json_ld(page, canonical, request.app.state.settings.site_title),
+            "json_ld": views.json_ld(page, canonical, request.app.state.settings.serve.site_title),
             "canonical": canonical,
             "reason_max": REASON_MAX,
             "saved": request.query_params.get("saved") == "1",
@@ -185,7 +185,7 @@ def rss_feed(request: Request) -> Response:
     body = feeds.rss(
         _store(request).recent_explainers(limit=50),
         base=_base(request),
-        title=request.app.state.settings.site_title,
+        title=request.app.state.settings.serve.site_title,
     )
     return Response(body, media_type="application/rss+xml; charset=utf-8")
 
@@ -195,6 +195,6 @@ def atom_feed(request: Request) -> Response:
     body = feeds.atom(
         _store(request).recent_explainers(limit=50),
         base=_base(request),
-        title=request.app.state.settings.site_title,
+        title=request.app.state.settings.serve.site_title,
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")

@@ -50,18 +50,19 @@ def is_loopback(host: str) -> bool:
 
 def check_bind(host: str, settings: Settings) -> None:
     """Refuse to listen beyond this machine while writes are unprotected."""
-    if not is_loopback(host) and settings.api_token is None:
+    if not is_loopback(host) and settings.serve.api_token is None:
         raise ConfigError(
             f"refusing to serve on {host}: binding a non-loopback address needs an API token "
-            "(set STORYBRIEF_API_TOKEN or api_token in the config file), or bind 127.0.0.1"
+            "(set STORYBRIEF_SERVE__API_TOKEN or serve.api_token in the config file), "
+            "or bind 127.0.0.1"
         )
 
 
 def secret_key(settings: Settings) -> bytes:
     """The key that signs reader and CSRF tokens: from settings, or a random one kept in
     ``data_dir/serve-secret`` (created on first use, readable by the owner only)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
+    if settings.serve.secret_key is not None:
+        return settings.serve.secret_key.get_secret_value().encode()
     path = Path(settings.data_dir) / "serve-secret"
     try:
         return bytes.fromhex(path.read_text().strip())
@@ -110,10 +111,10 @@ class Signer:
 
 def token_ok(settings: Settings, authorization: str | None) -> bool:
     """Whether an ``Authorization: Bearer ...`` header carries the configured API token."""
-    if settings.api_token is None or not authorization:
+    if settings.serve.api_token is None or not authorization:
         return False
     scheme, _, given = authorization.partition(" ")
-    expected = settings.api_token.get_secret_value()
+    expected = settings.serve.api_token.get_secret_value()
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), expected)
 
 

@@ -135,7 +135,7 @@ def front_page(store: Store, *, limit: int = 30, offset: int = 0) -> list[StoryI
     return story_items(store, store.list_stories(limit=limit, offset=offset))
 
 
-class ExplainerCache:
+class PageCache:
     """Explainer versions never change once stored, so what a page derives from one (its
     sections with resolved citations, its source list) is kept, for the newest ``size``."""
 
@@ -162,7 +162,7 @@ class ExplainerCache:
 
 
 def story_page(
-    store: Store, story_id: int, version: int | None = None, cache: ExplainerCache | None = None
+    store: Store, story_id: int, version: int | None = None, cache: PageCache | None = None
 ) -> StoryPage:
     """A story with one version of its explainer (the newest unless ``version``), its
     citations resolved to the cited source sentences, and its source list."""
@@ -191,7 +191,7 @@ def derive(
     explainer = Explainer.model_validate(stored.document)
     cited_ids = {c.article_id for _, _, s in explainer.sentences() for c in s.citations}
     wanted = sorted(cited_ids | {s.id for s in explainer.sources})
-    articles = _stored_articles(store, wanted)
+    articles = stored_articles(store, wanted)
     outlets = {s.id: s.outlet for s in explainer.sources}
     counter = 0
     sections = []
@@ -231,7 +231,7 @@ def derive(
     return explainer, sections, sources
 
 
-def _stored_articles(store: Store, ids: list[int]) -> dict[int, Article]:
+def stored_articles(store: Store, ids: list[int]) -> dict[int, Article]:
     from ..errors import NotFoundError
 
     try:

@@ -1,8 +1,9 @@
 """What the LLM engines share: a chat backend (an OpenAI-compatible server, or llama.cpp in
 process) is asked for a draft in the prompt's JSON form, the answer is parsed and repaired, and
-every drafted sentence goes through the checker. Unsupported sentences are dropped, or with
-``regenerate=True`` rewritten once with the checker's reason and checked again. Explainers are
-cached on disk by sources, engine, model, prompt version and options."""
+every drafted sentence goes through the checker the library hands in (the same one that gates
+publishing). Unsupported sentences are dropped, or with ``rewrite_unsupported=True`` rewritten
+once with the checker's reason and checked again. Explainers are not cached here: the library
+stores them in the database, keyed by the sources and :meth:`LLMEngine.identity`."""
 
 from __future__ import annotations
 
@@ -10,17 +11,15 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import EngineError
 from ...records import Article
-from ...verify import Checker, CheckerOptions, Citation, Verdict
+from ...verify import Checker, Citation, Verdict
 from ..model import SECTION_KEYS, Explainer, ExplainerSentence, Section, SourceArticle
 from ..rank import tokens as content_words
-from .cache import ExplainerCache, cache_key
 from .parse import Draft, DraftSentence, ParseError, parse_draft, parse_sentence
 from .prompt import (
     PROMPT_VERSION,
@@ -54,7 +53,7 @@ class ChatBackend(Protocol):
     """How an LLM engine talks to its model: one chat request at a time."""
 
     @property
-    def engine(self) -> str: ...  # the registry name, recorded in explainers and cache keys
+    def engine(self) -> str: ...  # the registry name, recorded in explainers and their keys
 
     @property
     def model(self) -> str: ...  # the model's id (server model name or GGUF file name)
@@ -88,27 +87,24 @@ class LLMOptions(BaseModel):
         description="the model's context window in tokens; sources beyond it are condensed "
         "(default: what the backend reports, else 4096)",
     )
-    regenerate: bool = Field(
+    rewrite_unsupported: bool = Field(
         default=False,
         description="rewrite each unsupported sentence once, given the checker's reason, "
-        "instead of dropping it at once (default: the setting llm_regenerate)",
+        "instead of dropping it at once (default: the setting explain.rewrite_unsupported)",
     )
     repair_attempts: int = Field(
         default=2, ge=0, le=5, description="times an unusable answer is sent back with the error"
     )
     prompt_version: str = Field(default=PROMPT_VERSION)
-    checker: CheckerOptions = Field(default_factory=CheckerOptions)
-    cache: bool = Field(default=True, description="reuse explainers written before")
-    cache_dir: Path | None = Field(default=None, description="default: <data_dir>/cache/explainers")
 
     #: The options that change what is written (subclasses add theirs).
     generation_fields: ClassVar[frozenset[str]] = frozenset(
-        {"max_tokens", "temperature", "seed", "context_tokens", "regenerate", "checker"}
+        {"max_tokens", "temperature", "seed", "context_tokens", "rewrite_unsupported"}
     )
 
     def generation_key(self) -> dict[str, Any]:
-        """The options that change what is written (the cache key includes them). The section
-        sizes and wording belong to the prompt files, whose version the key also includes."""
+        """The options that change what is written (part of the engine's identity). The section
+        sizes and wording belong to the prompt files, whose version the identity also holds."""
         return self.model_dump(mode="json", include=set(self.generation_fields))
 
 
@@ -132,28 +128,15 @@ class Generation(BaseModel):
     generation_seconds: float = 0.0
     requests: int = 0
     repairs: int = 0
-    regenerated: int = 0
+    rewritten: int = 0
     sources_shown: int = 0
     sources_total: int = 0
     drafted: int = 0
     dropped: list[Dropped] = Field(default_factory=list)
-    cached: bool = False
 
     @property
     def tokens_per_second(self) -> float:
         return self.completion_tokens / self.generation_seconds if self.generation_seconds else 0.0
-
-
-def settings_or_none() -> Any:
-    """The storybrief settings, or None when they cannot be loaded (engine options and
-    environment variables still work then). Engines read their fields with getattr, so a
-    setting the settings object does not (yet) have is simply unset."""
-    try:
-        from ...settings import load_settings
-
-        return load_settings()
-    except Exception:
-        return None
 
 
 def generation_of(explainer: Explainer) -> Generation | None:
@@ -187,27 +170,26 @@ class LLMEngine:
         options: LLMOptions,
         *,
         offline: bool,
+        checker: Checker | None = None,
         progress: Progress | None = None,
     ) -> None:
-        if "regenerate" not in options.model_fields_set:
-            settings = settings_or_none()
-            if getattr(settings, "llm_regenerate", False):
-                options = options.model_copy(update={"regenerate": True})
         self.backend = backend
         self.options = options
         self.name = backend.engine
         self.offline = offline
         self.deterministic = options.temperature == 0.0
         self.progress = progress
-        self.checker = Checker(options.checker)
-        self._cache: ExplainerCache | None = None
-        if options.cache:
-            folder = options.cache_dir
-            if folder is None:
-                from ...settings import load_settings
+        self.checker = checker or Checker()
 
-                folder = load_settings().data_dir / "cache" / "explainers"
-            self._cache = ExplainerCache(folder)
+    def identity(self) -> dict[str, Any]:
+        """What decides the text this engine writes from given sources: engine, model, prompt
+        version and the generation options (the library keys stored explainers by it)."""
+        return {
+            "engine": self.name,
+            "model": self.backend.model,
+            "prompt_version": self.options.prompt_version,
+            "options": self.options.generation_key(),
+        }
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} model={self.backend.model!r}>"
@@ -227,13 +209,6 @@ class LLMEngine:
         if not sources:
             raise EngineError("the articles have no sentences to explain")
         version = self.options.prompt_version
-        key = cache_key(
-            articles, self.name, self.backend.model, version, self.options.generation_key()
-        )
-        if self._cache is not None:
-            hit = self._cache.get(key)
-            if hit is not None:
-                return self._mark_cached(hit, headline)
         started = time.monotonic()
         template = PromptTemplate.load(version)
         shown = self._condense(template, sources)
@@ -263,8 +238,6 @@ class LLMEngine:
             engine_options=self._recorded_options(record),
             sources=[SourceArticle.from_article(a, i) for i, a in enumerate(articles)],
         )
-        if self._cache is not None:
-            self._cache.put(key, explainer)
         return explainer
 
     # --- steps --------------------------------------------------------------------------------
@@ -336,10 +309,10 @@ class LLMEngine:
         refusal = _refusal(text, run.published)
         if refusal is None:
             verdict = self.checker.check_sentence(text, run.articles, self._cited(run, sentence))
-            if not self.checker.accepts(verdict) and self.options.regenerate:
-                rewritten = self._regenerate(run, sentence, verdict)
+            if not self.checker.accepts(verdict) and self.options.rewrite_unsupported:
+                rewritten = self._rewrite(run, sentence, verdict)
                 if rewritten is not None:
-                    run.record.regenerated += 1
+                    run.record.rewritten += 1
                     text, verdict = rewritten
                     refusal = _refusal(text, run.published)
             if refusal is None and not self.checker.accepts(verdict):
@@ -352,7 +325,7 @@ class LLMEngine:
             text=text, citations=verdict.citations, verdict=verdict.label, reasons=verdict.reasons
         )
 
-    def _regenerate(
+    def _rewrite(
         self, run: _Run, sentence: DraftSentence, verdict: Verdict
     ) -> tuple[str, Verdict] | None:
         """Rewrite an unsupported sentence once, shown the checker's reason and its evidence."""
@@ -404,7 +377,7 @@ class LLMEngine:
         return run.shown[0].text
 
     def _recorded_options(self, record: Generation) -> dict[str, Any]:
-        options = self.options.model_dump(mode="json", exclude={"cache_dir"})
+        options = self.options.model_dump(mode="json")
         options.update(self.backend_options())
         options["generation"] = record.model_dump(mode="json")
         return options
@@ -412,16 +385,6 @@ class LLMEngine:
     def backend_options(self) -> dict[str, Any]:
         """What the backend adds to the recorded options (never secrets)."""
         return {"model": self.backend.model}
-
-    def _mark_cached(self, hit: Explainer, headline: str | None) -> Explainer:
-        options = dict(hit.engine_options)
-        generation = dict(options.get("generation") or {})
-        generation["cached"] = True
-        options["generation"] = generation
-        update: dict[str, Any] = {"engine_options": options}
-        if headline:
-            update["headline"] = headline
-        return hit.model_copy(update=update)
 
 
 _WORDS = re.compile(r"\w+")

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from ...errors import EngineError, MissingExtraError
-from .engine import Completion, LLMEngine, LLMOptions, Progress, settings_or_none
+from ...verify import Checker
+from .engine import Completion, LLMEngine, LLMOptions, Progress
 from .prompt import Message
 
 if TYPE_CHECKING:
@@ -234,15 +235,7 @@ class LlamaCppBackend:
 
     @staticmethod
     def _model_path(options: LlamaCppOptions) -> Path:
-        named = (
-            options.model_path
-            or getattr(settings_or_none(), "llamacpp_model", None)
-            or (
-                Path(os.environ["STORYBRIEF_LLAMACPP_MODEL"])
-                if os.environ.get("STORYBRIEF_LLAMACPP_MODEL")
-                else None
-            )
-        )
+        named = options.model_path
         if named is not None:
             named = named.expanduser()
             if not named.is_file():
@@ -325,11 +318,15 @@ class LlamaCppEngine(LLMEngine):
     """Explainers from a local GGUF model (offline, deterministic at temperature 0)."""
 
     def __init__(
-        self, options: LlamaCppOptions | None = None, *, progress: Progress | None = None
+        self,
+        options: LlamaCppOptions | None = None,
+        *,
+        checker: Checker | None = None,
+        progress: Progress | None = None,
     ) -> None:
         options = options or LlamaCppOptions()
         backend = LlamaCppBackend(options)
-        super().__init__(backend, options, offline=True, progress=progress)
+        super().__init__(backend, options, offline=True, checker=checker, progress=progress)
         self.backend: LlamaCppBackend = backend
 
     def backend_options(self) -> dict[str, Any]:

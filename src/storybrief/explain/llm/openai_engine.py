@@ -11,7 +11,6 @@ back-off. The API key is sent as a bearer token and never appears in reprs, erro
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from typing import Any, Literal
@@ -20,7 +19,8 @@ import httpx
 from pydantic import Field, SecretStr, field_validator
 
 from ...errors import EngineError
-from .engine import Completion, LLMEngine, LLMOptions, Progress, settings_or_none
+from ...verify import Checker
+from .engine import Completion, LLMEngine, LLMOptions, Progress
 from .prompt import Message, estimate_tokens
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080/v1"
@@ -32,18 +32,9 @@ _FALLBACK: dict[str, str] = {
 }
 
 
-def _env(*names: str) -> str | None:
-    for name in names:
-        value = os.environ.get(name)
-        if value:
-            return value
-    return None
-
-
 class OpenAIOptions(LLMOptions):
-    """Options of the ``openai`` engine. Unset ones come from settings, then the environment:
-    ``STORYBRIEF_OPENAI_BASE_URL``, ``STORYBRIEF_OPENAI_MODEL``, ``STORYBRIEF_OPENAI_API_KEY``
-    (or ``OPENAI_API_KEY``)."""
+    """Options of the ``openai`` engine. The library fills unset ones from the settings
+    (``[explain.openai]``: base_url, model, api_key)."""
 
     base_url: str | None = Field(default=None, description=f"default {DEFAULT_BASE_URL}")
     model: str | None = Field(
@@ -81,24 +72,9 @@ class OpenAIBackend:
 
     def __init__(self, options: OpenAIOptions, transport: httpx.BaseTransport | None = None):
         self.options = options
-        settings = settings_or_none()
-        self.base_url = (
-            options.base_url
-            or getattr(settings, "openai_base_url", None)
-            or _env("STORYBRIEF_OPENAI_BASE_URL")
-            or DEFAULT_BASE_URL
-        ).rstrip("/")
-        key = (
-            options.api_key
-            or getattr(settings, "openai_api_key", None)
-            or _env("STORYBRIEF_OPENAI_API_KEY", "OPENAI_API_KEY")
-        )
-        self._api_key = key if isinstance(key, SecretStr) or key is None else SecretStr(str(key))
-        self._model = (
-            options.model
-            or getattr(settings, "openai_model", None)
-            or _env("STORYBRIEF_OPENAI_MODEL")
-        )
+        self.base_url = (options.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._api_key = options.api_key
+        self._model = options.model
         self.context_tokens = options.context_tokens or 4096
         self.structured: str = "json_schema" if options.structured == "auto" else options.structured
         self._transport = transport
@@ -400,14 +376,14 @@ class OpenAIEngine(LLMEngine):
         self,
         options: OpenAIOptions | None = None,
         *,
+        checker: Checker | None = None,
         progress: Progress | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         options = options or OpenAIOptions()
         backend = OpenAIBackend(options, transport)
-        super().__init__(
-            backend, options, offline=_is_loopback(backend.base_url), progress=progress
-        )
+        offline = _is_loopback(backend.base_url)
+        super().__init__(backend, options, offline=offline, checker=checker, progress=progress)
         self.backend: OpenAIBackend = backend
 
     def backend_options(self) -> dict[str, Any]:

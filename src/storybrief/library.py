@@ -1,0 +1,404 @@
+"""The library object: one storybrief, with its settings, its store, its checker and its
+engines. The CLI, the web app, the watcher and the workers all go through it, and nothing below
+it reads settings, environment variables or config files.
+
+>>> import storybrief
+>>> with storybrief.Library() as lib:                                    # doctest: +SKIP
+...     lib.ingest(["article.html"])
+...     result = lib.explain(["article.html"])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .cluster import ReclusterReport, assign, group_as_story, recluster
+from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
+from .explain import Engine, Explainer, available_engines, get_engine
+from .explain.engines import EngineContext, plugin_failures
+from .ingest import IngestReport, ItemResult
+from .ingest import ingest as run_ingest
+from .records import Article
+from .settings import Settings, load_settings
+from .store import ArticleSummary, Store
+from .store.store import StoredSentence
+from .verify import Checker, CheckerOptions, Verdict
+from .verify.publish import CheckReport, check_explainer
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ExplainResult:
+    """An explainer as published (checked), where it is stored, and how it came about."""
+
+    explainer: Explainer
+    check: CheckReport | None  # None when the stored version was reused
+    story_id: int
+    version: int
+    explainer_id: int
+    reused: bool = False  # the latest stored version was written from the same sources
+    ingest: IngestReport | None = None
+
+
+@dataclass
+class StoryDetail:
+    """One story with its articles and which of them copy another."""
+
+    summary: Any
+    articles: list[Article]
+    duplicates: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    """Readers' Yes / No answers to one explainer version."""
+
+    explainer_id: int
+    story_id: int
+    version: int
+    yes: int
+    no: int
+    reasons: list[str]
+
+
+def checker_options(settings: Settings) -> CheckerOptions:
+    return CheckerOptions(
+        policy=settings.check.policy,
+        accept_partly=settings.check.accept_partly,
+        use_model=settings.check.use_model,
+    )
+
+
+class Library:
+    """Settings, store, checker and engine registry, built once and passed down.
+
+    ``Library()`` reads the settings layers (defaults → config file → environment);
+    ``Library(settings)`` uses exactly the settings given; ``store`` may be an open
+    :class:`Store` (the caller closes it) — otherwise the library opens the settings' database
+    on first use and closes it in :meth:`close`.
+    """
+
+    def __init__(self, settings: Settings | None = None, store: Store | None = None) -> None:
+        self.settings = settings if settings is not None else load_settings()
+        self._store = store
+        self._owns_store = store is None
+        self._checker: Checker | None = None
+
+    @classmethod
+    def from_config(cls, config_file: Path | str | None = None, **overrides: Any) -> Library:
+        """A library from every settings layer, ``overrides`` (dotted keys) on top."""
+        return cls(load_settings(config_file, **overrides))
+
+    # -- what it owns --------------------------------------------------------------------------
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings)
+        return self._store
+
+    @property
+    def checker(self) -> Checker:
+        """The one checker: it checks LLM drafts and gates every explainer that is published."""
+        if self._checker is None:
+            self._checker = Checker(checker_options(self.settings))
+        return self._checker
+
+    def close(self) -> None:
+        if self._store is not None and self._owns_store:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- engines -------------------------------------------------------------------------------
+
+    def engine(self, name: str | None = None, options: dict[str, Any] | None = None) -> Engine:
+        """The engine ``name`` (default: the settings' engine), built with this library's
+        settings and checker."""
+        context = EngineContext(settings=self.settings.explain, checker=self.checker)
+        return get_engine(name or self.settings.explain.engine, context=context, **(options or {}))
+
+    @staticmethod
+    def engines() -> tuple[list[str], dict[str, str]]:
+        """The engines available, and the plugins that failed to load (with the reason)."""
+        return available_engines(), plugin_failures()
+
+    # -- ingest --------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        sources: Iterable[str | Path] | str | Path,
+        *,
+        on_item: Callable[[ItemResult], None] | None = None,
+        on_expand: Callable[[int], None] | None = None,
+        cluster: bool = True,
+    ) -> IngestReport:
+        """Ingest files, URLs, feeds (RSS, Atom, JSON Feed) and OPML lists; returns what became
+        of each article: new, updated, duplicate, unchanged or failed (with the reason).
+
+        New articles then join stories (``report.stories``); a story that grows and already has
+        an explainer gets its next version, written with the same engine (``auto_explain``)."""
+        if isinstance(sources, str | Path):
+            sources = [sources]
+        report = run_ingest(
+            sources, settings=self.settings, store=self.store, on_item=on_item, on_expand=on_expand
+        )
+        if cluster:
+            self.assign_stories(report)
+        return report
+
+    def assign_stories(self, report: IngestReport) -> None:
+        """Put the report's new articles into stories, then keep grown stories' explainers
+        current (``auto_explain``)."""
+        fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
+        # and any an interrupted run stored but did not get to put in a story
+        fresh = sorted({*fresh, *self.store.unassigned_article_ids()})
+        report.stories = assign(self.store, fresh, self.settings)
+        if not self.settings.explain.auto_explain:
+            return
+        for change in report.stories:
+            latest = None if change.created else self.store.latest_explainer(change.story_id)
+            if latest is None:
+                continue
+            try:
+                result = self.explain(story_id=change.story_id, engine=latest.engine)
+                report.explained.append((change.story_id, result.version or 0))
+            except StorybriefError as exc:  # the articles are stored; say what failed
+                report.explained.append((change.story_id, str(exc)))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def articles(self, *, limit: int = 50, offset: int = 0) -> list[ArticleSummary]:
+        """Stored articles, newest first."""
+        return self.store.list_articles(limit=limit, offset=offset)
+
+    def article(self, article_id: int) -> Article:
+        """One stored article with its numbered sentences."""
+        return self.store.get_article(article_id)
+
+    def failures(self, *, limit: int = 50) -> list[Any]:
+        """Recent ingest failures with their reasons, newest first."""
+        return self.store.failures(limit=limit)
+
+    def stories(self, *, limit: int = 50, offset: int = 0) -> list[Any]:
+        """Stories, most recently updated first."""
+        return self.store.list_stories(limit=limit, offset=offset)
+
+    def story(self, story_id: int) -> StoryDetail:
+        """One story with its articles (near-duplicates marked)."""
+        summary = self.store.get_story(story_id)
+        members = self.store.get_articles(self.store.story_article_ids(story_id))
+        return StoryDetail(summary, members, self.store.duplicates_in(story_id))
+
+    def recluster(self) -> ReclusterReport:
+        """Rebuild every story from the stored articles."""
+        return recluster(self.store, self.settings)
+
+    def feedback(self, *, limit: int = 100, reasons: int = 5) -> list[FeedbackSummary]:
+        """Readers' answers per explainer version (newest first), with the latest reasons
+        given with a No."""
+        return [
+            FeedbackSummary(e, s, v, y, n, self.store.feedback_reasons(e, limit=reasons))
+            for e, s, v, y, n in self.store.feedback_stats(limit=limit)
+        ]
+
+    # -- explain -------------------------------------------------------------------------------
+
+    def explain(
+        self,
+        sources: Iterable[str | Path] | str | Path = (),
+        *,
+        story_id: int | None = None,
+        engine: str | None = None,
+        options: dict[str, Any] | None = None,
+        regenerate: bool = False,
+        on_item: Callable[[ItemResult], None] | None = None,
+        progress: Progress | None = None,
+    ) -> ExplainResult:
+        """Write, check and store the explainer of a story, or of ``sources`` (files, URLs,
+        feeds: ingested first, and grouped as one story). Every sentence passes the checker
+        before it is stored or returned. ``progress`` is called with the number of tokens
+        generated so far, by engines that stream (the LLM engines).
+
+        The explainer is stored as the next version of its story. When the latest version was
+        written from the same articles by the same engine (engine, model, prompt version,
+        options) under the same checker options, that version is returned (``reused``) —
+        unless ``regenerate``, which always asks the engine again."""
+        if isinstance(sources, str | Path):
+            sources = [sources]
+        sources = list(sources)
+        if bool(sources) == (story_id is not None):
+            raise ConfigError("explain needs either sources or a story id, not both")
+
+        report = None
+        store = self.store
+        if sources:
+            report = self.ingest(sources, on_item=on_item, cluster=False)
+            ids = report.article_ids
+            if not ids:
+                raise SourceError(
+                    f"no article to explain ({report.failure_reasons() or 'no sources'})"
+                )
+            story_id = group_as_story(store, ids)
+        else:
+            assert story_id is not None
+            ids = store.story_article_ids(story_id)
+            if not ids:
+                raise NotFoundError(f"story {story_id} has no articles")
+        articles_ = store.get_articles(ids)
+
+        writer = self.engine(engine, options)
+        key = self._sources_key(articles_, writer, engine, options or {})
+        if not regenerate:
+            latest = store.latest_explainer(story_id)
+            if latest is not None and latest.sources_key == key:
+                return ExplainResult(
+                    Explainer.model_validate(latest.document),
+                    None,
+                    story_id,
+                    latest.version,
+                    latest.id,
+                    reused=True,
+                    ingest=report,
+                )
+
+        headline = store.get_story(story_id).title
+        if progress is not None and getattr(writer, "streams", False):
+            draft = writer.explain(articles_, headline=headline, progress=progress)  # type: ignore[call-arg]
+        else:
+            draft = writer.explain(articles_, headline=headline)
+        published, check = check_explainer(draft, articles_, self.checker)
+        stored = store.save_explainer(
+            story_id,
+            engine=published.engine,
+            engine_options=published.engine_options,
+            headline=published.headline,
+            sources_key=key,
+            document=published.model_dump(mode="json"),
+            sentences=[
+                StoredSentence(
+                    section_idx,
+                    position,
+                    s.text,
+                    s.verdict,
+                    list(s.reasons),
+                    [(c.article_id, c.sentence_index, c.start, c.end) for c in s.citations],
+                )
+                for section_idx, position, s in published.sentences()
+            ],
+        )
+        published = published.model_copy(update={"story_id": story_id, "version": stored.version})
+        return ExplainResult(published, check, story_id, stored.version, stored.id, ingest=report)
+
+    def _sources_key(
+        self,
+        articles_: list[Article],
+        writer: Engine,
+        name: str | None,
+        options: dict[str, Any],
+    ) -> str:
+        """What an explainer is written from: the articles' ids and texts, the engine's
+        identity (engine, model, prompt version, options) and the checker's options."""
+        identity = getattr(writer, "identity", None)
+        engine = (
+            identity()
+            if callable(identity)
+            else {"engine": name or self.settings.explain.engine, "options": options}
+        )
+        payload = {
+            "articles": sorted((a.id or 0, a.content_hash) for a in articles_),
+            "engine": engine,
+            "checker": self.checker.options.model_dump(mode="json"),
+        }
+        encoded = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()
+
+    def explain_pending(
+        self,
+        *,
+        limit: int | None = None,
+        engine: str | None = None,
+        now: datetime | None = None,
+        on_story: Callable[[int, ExplainResult | StorybriefError], None] | None = None,
+    ) -> list[tuple[int, ExplainResult | StorybriefError]]:
+        """Explain every story that is due: one that qualifies (``explain.min_articles``) and
+        has no explainer, or one that grew since its latest version, once that version is
+        ``explain.interval_seconds`` old (a burst of growth costs one explainer). A story that
+        fails is reported with its error; the others go on."""
+        due = self.due_stories(now=now, limit=limit)
+        done: list[tuple[int, ExplainResult | StorybriefError]] = []
+        for story_id, engine_name in due:
+            outcome: ExplainResult | StorybriefError
+            try:
+                outcome = self.explain(story_id=story_id, engine=engine or engine_name)
+            except StorybriefError as exc:
+                outcome = exc
+            done.append((story_id, outcome))
+            if on_story is not None:
+                on_story(story_id, outcome)
+        return done
+
+    def due_stories(
+        self, *, now: datetime | None = None, limit: int | None = None
+    ) -> list[tuple[int, str | None]]:
+        """Stories whose explainer is due, with the engine to use (that of their latest
+        version, else the default): first those that qualify and have none, then those that
+        grew since their latest version once it is ``explain.interval_seconds`` old."""
+        now = now or datetime.now(UTC)
+        wanted = limit or 1000
+        explain = self.settings.explain
+        due: list[tuple[int, str | None]] = [
+            (s.story_id, None)
+            for s in self.store.stories_without_explainer(
+                min_articles=explain.min_articles, limit=wanted
+            )
+        ]
+        for s in self.store.stories_changed_since_explainer(limit=wanted):
+            waited = (now - s.latest_explainer_at).total_seconds() if s.latest_explainer_at else 0
+            if waited >= explain.interval_seconds:
+                latest = self.store.latest_explainer(s.story_id)
+                due.append((s.story_id, latest.engine if latest else None))
+        return due[:wanted]
+
+    # -- check ---------------------------------------------------------------------------------
+
+    def check(self, text: str, against: Iterable[str | Path]) -> list[tuple[str, Verdict]]:
+        """Check every statement of ``text`` against the articles in ``against`` (files or
+        URLs, extracted but not stored): each sentence with the checker's verdict and reasons."""
+        with (
+            tempfile.TemporaryDirectory(prefix="storybrief-check-") as scratch,
+            Store.open(f"sqlite:///{Path(scratch) / 'check.db'}") as store,
+        ):
+            report = run_ingest(list(against), settings=self.settings, store=store)
+            if not report.ok:
+                raise SourceError(
+                    f"cannot read the articles to check against ({report.failure_reasons()})"
+                )
+            found = store.get_articles(report.article_ids)
+        return self.checker.check_text(text, found)
+
+    def stored_verdicts(self, story_id: int) -> list[tuple[str, str, list[str]]]:
+        """The sentences of a story's latest explainer with the verdict and reasons stored
+        with each (sentence, label, reasons)."""
+        latest = self.store.latest_explainer(story_id)
+        if latest is None:
+            raise NotFoundError(
+                f"story {story_id} has no explainer yet (storybrief explain --story)"
+            )
+        return [
+            (s.text, s.verdict or "unchecked", list(s.reasons))
+            for s in self.store.explainer_sentences(latest.id)
+        ]
