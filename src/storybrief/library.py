@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .cluster import ReclusterReport, assign, group_as_story, recluster
+from .cluster import ReclusterReport, StoryChange, assign, group_as_story, recluster
 from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
 from .explain import Engine, Explainer, available_engines, get_engine
 from .explain.engines import EngineContext, plugin_failures
+from .follow import Following
 from .ingest import IngestReport, ItemResult
 from .ingest import ingest as run_ingest
 from .records import Article
@@ -77,7 +78,7 @@ def checker_options(settings: Settings) -> CheckerOptions:
     )
 
 
-class Library:
+class Library(Following):
     """Settings, store, checker and engine registry, built once and passed down.
 
     ``Library()`` reads the settings layers (defaults → config file → environment);
@@ -160,15 +161,21 @@ class Library:
             self.assign_stories(report)
         return report
 
-    def assign_stories(self, report: IngestReport) -> None:
-        """Put the report's new articles into stories, then keep grown stories' explainers
-        current (``auto_explain``)."""
+    def assign_stories(
+        self, report: IngestReport | None = None, *, explain_grown: bool = True
+    ) -> list[StoryChange]:
+        """Put the report's new articles, and any article a crash left without a story, into
+        stories; then (``explain_grown`` and ``auto_explain``) write the next version of each
+        grown story that has an explainer, at once — the watcher and workers pass False and
+        leave that to :meth:`explain_pending`, which debounces. Not safe to run twice at once
+        on one database: the watcher runs it in one thread, workers under a lock."""
+        report = report if report is not None else IngestReport()
         fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
         # and any an interrupted run stored but did not get to put in a story
         fresh = sorted({*fresh, *self.store.unassigned_article_ids()})
         report.stories = assign(self.store, fresh, self.settings)
-        if not self.settings.explain.auto_explain:
-            return
+        if not (explain_grown and self.settings.explain.auto_explain):
+            return report.stories
         for change in report.stories:
             latest = None if change.created else self.store.latest_explainer(change.story_id)
             if latest is None:
@@ -178,6 +185,7 @@ class Library:
                 report.explained.append((change.story_id, result.version or 0))
             except StorybriefError as exc:  # the articles are stored; say what failed
                 report.explained.append((change.story_id, str(exc)))
+        return report.stories
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -32,36 +33,66 @@ _set_async_exc = ctypes.pythonapi.PyThreadState_SetAsyncExc
 _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 
 
+#: Past this many times its CPU budget in wall-clock time, work is stopped even if it has not
+#: used its CPU time (a machine so busy that the thread barely runs).
+WALL_CLOCK_FACTOR = 10.0
+
+
 @contextmanager
 def deadline(seconds: float | None) -> Iterator[None]:
-    """Run the ``with`` body for at most ``seconds``; past that :class:`DeadlineExceeded` is
-    raised in it. ``None`` or 0: no deadline."""
+    """Run the ``with`` body for at most ``seconds`` of its own CPU time (so that other
+    threads and processes on a busy machine do not eat its budget), and at most
+    :data:`WALL_CLOCK_FACTOR` times that in wall-clock time; past either,
+    :class:`DeadlineExceeded` is raised in it. ``None`` or 0: no deadline."""
     if not seconds:
         yield
         return
     thread = threading.get_ident()
+    cpu_clock = _thread_cpu_clock(thread)
+    cpu_start = time.clock_gettime(cpu_clock) if cpu_clock is not None else None
+    wall_end = time.monotonic() + seconds * (WALL_CLOCK_FACTOR if cpu_clock is not None else 1)
     lock = threading.Lock()
     state = {"done": False, "fired": False}
+    stop = threading.Event()
 
-    def expire() -> None:
-        with lock:
-            if not state["done"]:
-                state["fired"] = True
-                _set_async_exc(thread, ctypes.py_object(DeadlineExceeded))
+    def used() -> float:
+        if cpu_clock is None or cpu_start is None:
+            return 0.0
+        try:
+            return time.clock_gettime(cpu_clock) - cpu_start
+        except OSError:  # the thread is gone
+            return 0.0
 
-    timer = threading.Timer(seconds, expire)
-    timer.daemon = True
-    timer.start()
+    def watch() -> None:
+        while not stop.wait(min(0.25, seconds)):
+            if used() < seconds and time.monotonic() < wall_end:
+                continue
+            with lock:
+                if not state["done"]:
+                    state["fired"] = True
+                    _set_async_exc(thread, ctypes.py_object(DeadlineExceeded))
+            return
+
+    watcher = threading.Thread(target=watch, name="storybrief-deadline", daemon=True)
+    watcher.start()
     try:
         yield
     finally:
-        timer.cancel()
+        stop.set()
         with lock:
             state["done"] = True
             if state["fired"]:  # raised already, or still pending: take a pending one back
                 _set_async_exc(thread, ctypes.py_object())
         if state["fired"]:
             raise DeadlineExceeded
+
+
+def _thread_cpu_clock(thread: int) -> int | None:
+    """The CPU-time clock of a thread, where the platform has one (Linux, macOS)."""
+    try:
+        return time.pthread_getcpuclockid(thread)
+    except (AttributeError, OSError):
+        return None
 
 
 # A start tag: its name, then everything up to the ">" that is outside quotes. The body is

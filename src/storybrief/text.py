@@ -91,3 +91,12 @@ def normalise(text: str) -> str:
 def content_hash(text: str) -> str:
     """Hash of the normalised body: two copies of one article hash alike."""
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
+
+
+# Everything outside XML 1.0's Char production.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 does not allow (feeds out, OPML out)."""
+    return _NOT_XML.sub("", text)

@@ -73,13 +73,14 @@ def _global(
 
 
 def _register() -> None:
-    from . import articles, config, explain, serve, stories
+    from . import articles, config, explain, serve, stories, watch
 
     articles.register(app)
     config.register(app)
     stories.register(app)
     explain.register(app)
     serve.register(app)
+    watch.register(app)
 
 
 _register()

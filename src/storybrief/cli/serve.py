@@ -14,6 +14,9 @@ def serve(
     ),
     port: int | None = typer.Option(None, "--port", "-p", help="Port (default 8000)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    watch: bool = typer.Option(
+        False, "--watch", help="Also follow the feeds in this process (as `storybrief watch`)."
+    ),
 ) -> None:
     """Serve the explainers: pages at /, JSON API at /api/v1, feeds at /feeds."""
     from ..serve import run
@@ -28,7 +31,22 @@ def serve(
         f"(API: /api/v1/openapi.json, feeds: /feeds/explainers.rss) — Ctrl+C stops",
         highlight=False,
     )
-    run(settings, host=host, port=port, log_level=log_level)
+    if not watch:
+        run(settings, host=host, port=port, log_level=log_level)
+        return
+    import threading
+
+    from ..library import Library
+    from ..watch import Watcher
+
+    watcher = Watcher(Library(settings))
+    thread = threading.Thread(target=watcher.run, name="storybrief-watch", daemon=True)
+    thread.start()
+    try:
+        run(settings, host=host, port=port, log_level=log_level)
+    finally:
+        watcher.stop.set()  # the server has stopped: finish the work in hand, then stop
+        thread.join(timeout=60)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,8 +45,19 @@ class ItemResult:
 
 
 @dataclass
+class FeedPoll:
+    """One fetch of a URL in a run: the response (or the error) and the feed it held."""
+
+    fetched: FetchResult | None = None
+    error: StorybriefError | None = None
+    feed: Feed | None = None
+
+
+@dataclass
 class IngestReport:
     items: list[ItemResult] = field(default_factory=list)
+    #: what each URL fetched in this run said (response or error, and the feed parsed from it)
+    polls: dict[str, FeedPoll] = field(default_factory=dict)
     #: stories that were made or grew (storybrief.cluster.StoryChange), when clustering ran
     stories: list[Any] = field(default_factory=list)
     #: (story id, explainer version) written because a story grew, or (story id, error)
@@ -97,6 +108,7 @@ class Ingestor:
         self.store = store
         self.fetcher = Fetcher(settings)
         self.workers = workers
+        self.polls: dict[str, FeedPoll] = {}
 
     def close(self) -> None:
         self.fetcher.close()
@@ -110,7 +122,7 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest every source. ``on_expand(n)`` says n more items are coming (a feed's
         entries); ``on_item`` is called once per finished item, for progress displays."""
-        report = IngestReport()
+        report = IngestReport(polls=self.polls)
         for source in sources:
             for item in self._source(str(source), on_expand or (lambda n: None)):
                 item = replace(item, source=str(source))
@@ -171,6 +183,8 @@ class Ingestor:
                 )
                 if etag_source is not None:
                     self.store.update_source(etag_source[0], title=feed.title)
+                if location in self.polls:
+                    self.polls[location].feed = feed
                 on_expand(len(feed.items) - 1)
                 yield from self._feed(feed, location)
             else:
@@ -183,9 +197,15 @@ class Ingestor:
         """Read a file or fetch a URL; URLs are conditional GETs against the stored validators."""
         if is_web_url(location):
             source = self.store.source(location, "url")
-            result = self.fetcher.get(
-                location, etag=source.etag, last_modified=source.last_modified
-            )
+            poll = self.polls[location] = FeedPoll()
+            try:
+                result = self.fetcher.get(
+                    location, etag=source.etag, last_modified=source.last_modified
+                )
+            except StorybriefError as exc:
+                poll.error = exc
+                raise
+            poll.fetched = result
             if result.not_modified:
                 self.store.update_source(source.id, last_status="304")
                 return None, None
@@ -358,9 +378,7 @@ def ingest(
     on_expand: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest files, URLs, feeds and OPML lists; see :class:`IngestReport`."""
-    from ..settings import load_settings
-
-    settings = settings or load_settings()
+    settings = settings or Settings()
     own_store = store is None
     store = store or Store.open(settings)
     ingestor = Ingestor(settings, store)

@@ -10,23 +10,15 @@ as escaped plain text, never as markup.
 from __future__ import annotations
 
 import html
-import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from ..store import StoredExplainer
+from ..text import xml_text
 from .views import first_line
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-
-# Everything outside XML 1.0's Char production.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 does not allow."""
-    return _NOT_XML.sub("", text)
 
 
 def _headline(e: StoredExplainer) -> str:

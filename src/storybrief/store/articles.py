@@ -168,6 +168,14 @@ def count(db: Database) -> int:
         return s.scalar(select(func.count(ArticleRow.id))) or 0
 
 
+def stored_since(db: Database, since: datetime) -> int:
+    """Articles stored at or after ``since``."""
+    with db.session() as s:
+        return (
+            s.scalar(select(func.count(ArticleRow.id)).where(ArticleRow.created_at >= since)) or 0
+        )
+
+
 def in_order(db: Database, ids: list[int] | None = None) -> list[Article]:
     """Articles (all, or these) oldest first by published time, else fetched time."""
     with db.session() as s:

@@ -298,3 +298,12 @@ def changed_since_explainer(db: Database, *, limit: int = 100) -> list[StoryActi
             .limit(limit)
         ).all()
     return [_activity(tuple(r)) for r in rows]
+
+
+def written_since(db: Database, since: datetime) -> int:
+    """Explainer versions written at or after ``since``."""
+    with db.session() as s:
+        return (
+            s.scalar(select(func.count(ExplainerRow.id)).where(ExplainerRow.created_at >= since))
+            or 0
+        )

@@ -85,6 +85,13 @@ class Store:
     def count_articles(self) -> int:
         return articles.count(self.db)
 
+    def counts_since(self, since: datetime) -> dict[str, int]:
+        """Articles stored and explainer versions written at or after ``since``."""
+        return {
+            "articles": articles.stored_since(self.db, since),
+            "explainers": explainers.written_since(self.db, since),
+        }
+
     def articles_in_order(self, ids: list[int] | None = None) -> list[Article]:
         """Articles (all, or these) oldest first by published time, else fetched time."""
         return articles.in_order(self.db, ids)

@@ -1,0 +1,245 @@
+"""`storybrief feeds …`, `watch` and `status`: following feeds, as a thin layer over the library
+and :mod:`storybrief.watch`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from .output import console, errors, library_of, print_json, when
+
+feeds_app = typer.Typer(
+    help="The feeds storybrief follows (the feeds `ingest` has read are among them).",
+    no_args_is_help=True,
+)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    ctx: typer.Context,
+    source: str = typer.Argument(..., help="A feed URL, or an OPML file listing feeds."),
+    every: str | None = typer.Option(
+        None, "--every", help="Poll interval, e.g. 30s, 15m, 2h (default watch.poll_every_seconds)."
+    ),
+    pages: bool | None = typer.Option(
+        None, "--pages/--no-pages", help="Fetch each item's page (default fetch.feed_pages)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Follow a feed, or every feed of an OPML file."""
+    from ..follow import feed_summary, parse_duration
+
+    seconds = parse_duration(every) if every else None
+    added = library_of(ctx).add_feeds(source, every=seconds, fetch_pages=pages)
+    if as_json:
+        print_json([feed_summary(f) for f in added])
+        return
+    for feed in added:
+        console.print(f"following {escape(feed.url)} (feed {feed.id})", highlight=False)
+
+
+@feeds_app.command("list")
+def feeds_list(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """The followed feeds: interval, last success and error, next poll, items seen."""
+    from ..follow import feed_summary
+
+    rows = [feed_summary(f) for f in library_of(ctx).feeds()]
+    if as_json:
+        print_json(rows)
+        return
+    _feeds_table(rows)
+
+
+def _feeds_table(rows: list[dict[str, Any]]) -> None:
+    table = Table(title=f"feeds ({len(rows)})")
+    for column in ("id", "feed", "every", "last success", "last error", "next poll", "items"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["id"]) + ("" if r["enabled"] else " (off)"),
+            escape(r["title"] or r["url"]),
+            f"{r['every']} s" if r["every"] else "default",
+            when(r["last_success"]),
+            escape((r["last_error"] or "")[:80])
+            + (f" (×{r['failures']})" if r["failures"] else ""),
+            when(r["next_poll"]),
+            str(r["items"]),
+        )
+    console.print(table)
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    ctx: typer.Context, feed: str = typer.Argument(..., help="Feed id or URL.")
+) -> None:
+    """Stop following a feed (its articles stay)."""
+    library_of(ctx).remove_feed(int(feed) if feed.isdigit() else feed)
+    console.print(f"no longer following {escape(feed)}", highlight=False)
+
+
+@feeds_app.command("set")
+def feeds_set(
+    ctx: typer.Context,
+    feed: str = typer.Argument(..., help="Feed id or URL."),
+    every: str | None = typer.Option(None, "--every", help="Poll interval, e.g. 15m."),
+    pages: bool | None = typer.Option(None, "--pages/--no-pages", help="Fetch item pages."),
+    enabled: bool | None = typer.Option(None, "--enable/--disable", help="Poll it or not."),
+) -> None:
+    """Change one feed's own settings."""
+    from ..follow import parse_duration
+
+    fields: dict[str, Any] = {}
+    if every is not None:
+        fields["poll_every_seconds"] = round(parse_duration(every))
+    if pages is not None:
+        fields["fetch_pages"] = pages
+    if enabled is not None:
+        fields["enabled"] = enabled
+    updated = library_of(ctx).set_feed(int(feed) if feed.isdigit() else feed, **fields)
+    console.print(f"feed {updated.id}: {escape(updated.url)} updated", highlight=False)
+
+
+@feeds_app.command("export")
+def feeds_export(ctx: typer.Context) -> None:
+    """The followed feeds as OPML, on standard output."""
+    sys.stdout.write(library_of(ctx).export_opml())
+
+
+def watch(
+    ctx: typer.Context,
+    once: bool = typer.Option(
+        False, "--once", help="Poll every feed once, process until nothing is pending, exit."
+    ),
+    log_format: str = typer.Option(
+        "plain", "--log-format", help="Log lines on stderr: plain or json."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No status line, only the log."),
+) -> None:
+    """Follow the feeds: poll each when due, store new articles, group them into stories and
+    keep every story's explainer current, until stopped (Ctrl+C or SIGTERM finish the work in
+    hand first)."""
+    from ..watch import Watcher
+
+    lib = library_of(ctx)
+    _log_to_stderr(log_format)
+    live = console.is_terminal and not quiet
+    status = errors.status("watching…", spinner="dots") if live else None
+    counts = {"polls": 0, "new": 0, "explained": 0}
+
+    def on_event(kind: str, fields: dict) -> None:
+        logger = logging.getLogger("storybrief.watch")
+        if kind == "poll":
+            counts["polls"] += 1
+            counts["new"] += fields["new"]
+            level = logging.WARNING if fields["status"] == "failed" else logging.INFO
+            if fields["new"] or fields["status"] == "failed":
+                logger.log(level, "poll", extra={"fields": fields})
+        elif kind == "explained":
+            counts["explained"] += 1
+            logger.info("explained", extra={"fields": fields})
+        elif kind == "explain_failed":
+            logger.warning("explain failed", extra={"fields": fields})
+        elif kind == "stories":
+            logger.info("stories", extra={"fields": fields})
+        if status is not None:
+            status.update(
+                f"watching {len(lib.feeds())} feeds: {counts['polls']} polls, "
+                f"{counts['new']} new articles, {counts['explained']} explainers"
+                + (" — idle" if kind == "idle" else "")
+            )
+
+    watcher = Watcher(lib, on_event=on_event)
+    previous = signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
+    try:
+        if status is not None:
+            status.start()
+        total = watcher.run(once=once)
+    except KeyboardInterrupt:
+        watcher.stop.set()
+        watcher.close()
+        total = None
+    finally:
+        if status is not None:
+            status.stop()
+        signal.signal(signal.SIGTERM, previous)
+    if once and total is not None:
+        console.print(
+            f"{len(total.polls)} feeds polled, {total.new_articles} new articles, "
+            f"{total.stories} stories made or grown, {len(total.explained)} explainers written"
+            + (f", {len(total.failed)} failed" if total.failed else ""),
+            highlight=False,
+        )
+        if any(p.status == "failed" for p in total.polls) or total.failed:
+            raise typer.Exit(1)
+
+
+class _JsonLines(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "event": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+class _Plain(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = " ".join(f"{k}={v}" for k, v in getattr(record, "fields", {}).items())
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{stamp} {record.levelname.lower()} {record.getMessage()} {fields}".rstrip()
+
+
+def _log_to_stderr(log_format: str) -> None:
+    if log_format not in ("plain", "json"):
+        raise typer.BadParameter("--log-format is plain or json")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonLines() if log_format == "json" else _Plain())
+    logger = logging.getLogger("storybrief")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+
+def status(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Feeds (last success, last error, next poll, items), pending work, stories waiting for
+    an explainer, and throughput in the last hour."""
+    from ..follow import feed_summary
+
+    lib = library_of(ctx)
+    feeds = [feed_summary(f) for f in lib.feeds()]
+    pending = lib.pending()
+    hour = lib.throughput(hours=1)
+    if as_json:
+        print_json({"feeds": feeds, "pending": pending, "last_hour": hour})
+        return
+    _feeds_table(feeds)
+    console.print(
+        f"pending: {pending.feeds_due} feeds due, {pending.articles_without_story} articles "
+        f"without a story, {pending.stories_without_explainer} stories waiting for their first "
+        f"explainer, {pending.stories_changed} grown since their latest",
+        highlight=False,
+    )
+    console.print(
+        f"last hour: {hour['articles']} articles stored, {hour['explainers']} explainers written",
+        highlight=False,
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(feeds_app, name="feeds")
+    app.command()(watch)
+    app.command()(status)

@@ -1,0 +1,260 @@
+"""Following feeds: subscriptions, one poll of a feed, and what is waiting — the steps that
+``storybrief watch`` (one process) and ``storybrief worker`` (many) both run, as methods of
+:class:`storybrief.Library` (mixed in from here to keep each module readable in one sitting).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
+
+from .errors import ConfigError, FetchError, SourceError
+from .ingest import IngestReport
+from .ingest import ingest as run_ingest
+from .ingest.feeds import is_web_url, parse_opml
+from .ingest.schedule import next_poll, poll_hints
+from .store import FeedRecord
+from .text import xml_text
+
+if TYPE_CHECKING:
+    from .library import ExplainResult
+    from .settings import Settings
+    from .store import Store
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``30s``, ``15m``, ``2h``, ``1d`` or plain seconds, in seconds."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else "s"
+    number = value[:-1] if value[-1:] in _UNITS else value
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a duration (like 30s, 15m, 2h, 1d)") from None
+    if seconds <= 0:
+        raise ConfigError(f"a poll interval must be positive, not {text!r}")
+    return seconds
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll of a feed did."""
+
+    feed_id: int
+    url: str
+    status: str  # "ok", "unchanged" or "failed"
+    new: int  # articles stored for the first time
+    error: str | None
+    next_poll_at: datetime
+    ingest: IngestReport
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Work waiting, for `storybrief status`."""
+
+    feeds_due: int
+    articles_without_story: int
+    stories_without_explainer: int
+    stories_changed: int
+
+
+class Following:
+    """The feed-following verbs of :class:`~storybrief.library.Library`."""
+
+    if TYPE_CHECKING:  # what Library provides
+        settings: Settings
+
+        @property
+        def store(self) -> Store: ...
+
+        def assign_stories(
+            self, report: IngestReport | None = None, *, explain_grown: bool = True
+        ) -> Any: ...
+
+        def explain(self, *args: Any, **kwargs: Any) -> ExplainResult: ...
+
+        def due_stories(
+            self, *, now: datetime | None = None, limit: int | None = None
+        ) -> list[tuple[int, str | None]]: ...
+
+    def add_feeds(
+        self,
+        source: str,
+        *,
+        every: float | None = None,
+        fetch_pages: bool | None = None,
+    ) -> list[FeedRecord]:
+        """Subscribe to a feed URL, or to every feed an OPML file (or URL) lists. An interval
+        below the operator's floor (``watch.min_poll_seconds``) is refused."""
+        if every is not None and every < self.settings.watch.min_poll_seconds:
+            raise ConfigError(
+                f"every {every:g} s is more often than the floor watch.min_poll_seconds "
+                f"({self.settings.watch.min_poll_seconds:g} s)"
+            )
+        urls = [source] if is_web_url(source) else self._opml_feeds(source)
+        seconds = round(every) if every is not None else None
+        return [
+            self.store.add_feed(url, poll_every_seconds=seconds, fetch_pages=fetch_pages)
+            for url in urls
+        ]
+
+    def _opml_feeds(self, source: str) -> list[str]:
+        path = Path(source)
+        if not path.is_file():
+            raise SourceError(f"{source}: not an http(s) feed URL nor an OPML file")
+        max_bytes = self.settings.fetch.max_bytes
+        if path.stat().st_size > max_bytes:
+            raise SourceError(f"{source} is larger than the {max_bytes:,} byte cap")
+        urls = parse_opml(
+            path.read_bytes(), location=source, max_feeds=self.settings.fetch.max_feed_items
+        )
+        return [u for u in urls if is_web_url(u)]
+
+    def feeds(self) -> list[FeedRecord]:
+        """Every followed feed, in the order they were added."""
+        return self.store.list_feeds()
+
+    def remove_feed(self, id_or_url: int | str) -> None:
+        """Stop following a feed (its articles stay)."""
+        self.store.remove_feed(id_or_url)
+
+    def set_feed(self, id_or_url: int | str, **fields: Any) -> FeedRecord:
+        """Change a feed's own settings: ``enabled``, ``poll_every_seconds``, ``fetch_pages``."""
+        feed = self.store.get_feed(id_or_url)
+        return self.store.update_feed(feed.id, **fields)
+
+    def export_opml(self) -> str:
+        """The followed feeds as an OPML 2.0 document."""
+        title = self.settings.serve.site_title
+        lines = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<opml version="2.0">',
+            f"  <head><title>{escape(xml_text(title))} feeds</title></head>",
+            "  <body>",
+        ]
+        for feed in self.feeds():
+            name = feed.title or feed.url
+            lines.append(
+                f'    <outline type="rss" text={quoteattr(xml_text(name))} '
+                f"title={quoteattr(xml_text(name))} xmlUrl={quoteattr(xml_text(feed.url))}/>"
+            )
+        lines += ["  </body>", "</opml>"]
+        return "\n".join(lines) + "\n"
+
+    # -- one poll --------------------------------------------------------------------------
+
+    def poll_feed(
+        self,
+        feed_id: int,
+        *,
+        cluster: bool = True,
+        now: datetime | None = None,
+        rng: random.Random | None = None,
+    ) -> PollReport:
+        """Poll one feed: a conditional GET, its new items stored (pages fetched politely),
+        the outcome and the next poll time recorded — from the feed's own hints, its interval,
+        backoff after failures, the operator's floor and ceiling, and jitter. With ``cluster``
+        the new articles (and any a crash left without one) are then put into stories."""
+        feed = self.store.get_feed(feed_id)
+        settings = self.settings
+        if feed.fetch_pages is not None and feed.fetch_pages != settings.fetch.feed_pages:
+            settings = settings.changed(**{"fetch.feed_pages": feed.fetch_pages})
+        report = run_ingest([feed.url], settings=settings, store=self.store)
+        now = now or datetime.now(UTC)
+        poll = report.polls.get(feed.url)
+        failed = [i for i in report.items if i.status == "failed" and i.location == feed.url]
+        interval = float(feed.poll_every_seconds) if feed.poll_every_seconds else None
+        if failed or poll is None or poll.fetched is None:
+            error = failed[0].reason if failed else "the feed could not be read"
+            error_seen = poll.error if poll and isinstance(poll.error, FetchError) else None
+            hints = poll_hints(error_seen, now=now)
+            due = next_poll(
+                now,
+                hints,
+                feed_interval=interval,
+                consecutive_failures=feed.consecutive_failures + 1,
+                watch_settings=self.settings.watch,
+                rng=rng,
+            )
+            self.store.record_poll_failure(
+                feed.id, reason=error or "failed", next_poll_at=due, at=now
+            )
+            return PollReport(feed.id, feed.url, "failed", 0, error, due, report)
+        hints = poll_hints(poll.fetched, poll.feed, now=now)
+        due = next_poll(
+            now, hints, feed_interval=interval, watch_settings=self.settings.watch, rng=rng
+        )
+        unchanged = poll.fetched.not_modified
+        new = report.counts["new"]
+        self.store.record_poll_success(
+            feed.id,
+            next_poll_at=due,
+            etag=poll.fetched.etag or feed.etag,
+            last_modified=poll.fetched.last_modified or feed.last_modified,
+            items=len(report.items) if not unchanged else 0,
+            status="304" if unchanged else str(poll.fetched.status),
+            at=now,
+        )
+        if cluster:
+            self.assign_stories(report, explain_grown=False)
+        return PollReport(
+            feed.id, feed.url, "unchanged" if unchanged else "ok", new, None, due, report
+        )
+
+    # -- what is waiting -------------------------------------------------------------------
+
+    def explain_if_due(self, story_id: int, *, now: datetime | None = None) -> ExplainResult | None:
+        """Explain the story if it is due (see :meth:`due_stories`); otherwise None."""
+        for due_id, engine in self.due_stories(now=now):
+            if due_id == story_id:
+                return self.explain(story_id=story_id, engine=engine)
+        return None
+
+    def pending(self, *, now: datetime | None = None) -> Pending:
+        """How much work is waiting."""
+        now = now or datetime.now(UTC)
+        explain = self.settings.explain
+        changed = [
+            s
+            for s in self.store.stories_changed_since_explainer(limit=10_000)
+            if s.latest_explainer_at is not None
+        ]
+        return Pending(
+            feeds_due=len(self.store.due_feeds(now, limit=10_000)),
+            articles_without_story=len(self.store.unassigned_article_ids(limit=100_000)),
+            stories_without_explainer=len(
+                self.store.stories_without_explainer(
+                    min_articles=explain.min_articles, limit=100_000
+                )
+            ),
+            stories_changed=len(changed),
+        )
+
+    def throughput(self, *, hours: float = 1.0) -> dict[str, int]:
+        """Articles stored and explainer versions written in the last ``hours``."""
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        return self.store.counts_since(since)
+
+
+def feed_summary(feed: FeedRecord) -> dict[str, Any]:
+    """A feed's row for `feeds list` and `status`."""
+    return {
+        "id": feed.id,
+        "url": feed.url,
+        "title": feed.title,
+        "enabled": feed.enabled,
+        "every": feed.poll_every_seconds,
+        "fetch_pages": feed.fetch_pages,
+        "last_success": feed.last_success_at,
+        "last_error": feed.last_error,
+        "failures": feed.consecutive_failures,
+        "next_poll": feed.next_poll_at,
+        "items": feed.items_seen,
+    }

@@ -1,0 +1,266 @@
+"""Following feeds: subscriptions, the watcher's rounds (poll, stories, explainers), its
+debounce, conditional GETs, failing feeds, and SIGKILL at many moments."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tests.newssite import NewsSite
+from tests.servers import LocalHTTPServer, Reply
+from typer.testing import CliRunner
+
+from storybrief.cli import app
+from storybrief.errors import ConfigError
+from storybrief.follow import parse_duration
+from storybrief.library import Library
+from storybrief.settings import Settings
+from storybrief.store import Store
+from storybrief.watch import Watcher
+
+
+@pytest.fixture
+def site():
+    with LocalHTTPServer() as server:
+        yield NewsSite(server)
+
+
+@pytest.fixture
+def settings(test_settings: Settings) -> Settings:
+    return test_settings.changed(
+        **{
+            "cluster.vectors": "hashing",
+            "fetch.per_host_delay": 0.0,
+            "fetch.obey_robots": False,
+            "explain.interval_seconds": 0.0,
+            "watch.min_poll_seconds": 1.0,
+        }
+    )
+
+
+def test_durations():
+    assert parse_duration("30s") == 30 and parse_duration("15m") == 900
+    assert parse_duration("2h") == 7200 and parse_duration("90") == 90
+    with pytest.raises(ConfigError, match="not a duration"):
+        parse_duration("soon")
+
+
+def test_feeds_add_list_export_remove(site, settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("STORYBRIEF_WATCH__MIN_POLL_SECONDS", "10")
+    runner = CliRunner()
+    added = runner.invoke(app, ["feeds", "add", site.feed_url, "--every", "15m", "--json"])
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)[0]["every"] == 900
+    too_often = runner.invoke(app, ["feeds", "add", site.feed_url, "--every", "5s"])
+    assert too_often.exit_code == 2 and "watch.min_poll_seconds" in too_often.output
+    opml = tmp_path / "list.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="A" xmlUrl="https://a.example/rss"/>'
+        '<outline text="B" xmlUrl="https://b.example/atom"/>'
+        '<outline text="local" xmlUrl="/etc/passwd"/>'
+        "</body></opml>"
+    )
+    assert runner.invoke(app, ["feeds", "add", str(opml)]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["feeds", "list", "--json"]).stdout)
+    assert [f["url"] for f in listed] == [
+        site.feed_url,
+        "https://a.example/rss",
+        "https://b.example/atom",
+    ]
+    exported = runner.invoke(app, ["feeds", "export"]).stdout
+    assert exported.startswith("<?xml") and 'xmlUrl="https://b.example/atom"' in exported
+    # the export is an OPML list storybrief reads back
+    from storybrief.ingest.feeds import parse_opml
+
+    assert parse_opml(exported.encode(), location="export") == [f["url"] for f in listed]
+    assert runner.invoke(app, ["feeds", "set", "2", "--disable", "--no-pages"]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["feeds", "list", "--json"]).stdout)[1]["enabled"] is False
+    assert runner.invoke(app, ["feeds", "remove", "https://a.example/rss"]).exit_code == 0
+    assert len(json.loads(runner.invoke(app, ["feeds", "list", "--json"]).stdout)) == 2
+
+
+def test_a_feed_read_by_ingest_is_a_subscription(site, settings):
+    site.publish("bridge")
+    with Library(settings) as lib:
+        lib.ingest([site.feed_url])
+        assert [f.url for f in lib.feeds()] == [site.feed_url]
+
+
+def test_watch_once_explains_every_story_and_new_versions_follow_growth(site, settings):
+    site.publish("bridge", 2)
+    site.publish("library", 2)
+    with Library(settings) as lib:
+        lib.add_feeds(site.feed_url)
+        first = Watcher(lib).run(once=True)
+        assert first.new_articles == 4
+        stories = {s.id: s for s in lib.stories()}
+        assert sorted(s.size for s in stories.values()) == [2, 2]
+        assert all(s.explainer_versions == 1 for s in stories.values())  # every story explained
+        # the feed grows: the grown story gets version 2, the new one its first
+        site.publish("bridge")
+        site.publish("storm")
+        lib.set_feed(site.feed_url, next_poll_at=datetime.now(UTC))
+        second = Watcher(lib).run(once=True)
+        assert second.new_articles == 2
+        versions = sorted((s.size, s.explainer_versions) for s in lib.stories())
+        assert versions == [(1, 1), (2, 1), (3, 2)]
+        # nothing new: a conditional GET, answered 304, and no explainer written
+        third = Watcher(lib).run(once=True)
+        assert [p.status for p in third.polls] == ["unchanged"] and not third.explained
+        assert site.server.requests_to("/feed.xml")[-1].headers.get("if-none-match")
+
+
+def test_a_burst_of_growth_costs_one_explainer_per_interval(site, settings):
+    settings = settings.changed(**{"explain.interval_seconds": 3600.0})
+    site.publish("bridge", 2)
+    with Library(settings) as lib:
+        lib.add_feeds(site.feed_url)
+        Watcher(lib).run(once=True)
+        (story,) = lib.stories()
+        assert story.explainer_versions == 1
+        for _ in range(3):  # three bursts within the interval
+            site.publish("bridge", 3)
+            lib.set_feed(site.feed_url, next_poll_at=datetime.now(UTC))
+            Watcher(lib).run(once=True)
+        (story,) = lib.stories()
+        assert story.size == 11 and story.explainer_versions == 1  # debounced
+        # once the interval has passed, one new version covers the whole burst
+        later = datetime.now(UTC) + timedelta(hours=2)
+        assert [sid for sid, _ in lib.due_stories(now=later)] == [story.id]
+        lib.explain_pending(now=later)
+        (story,) = lib.stories()
+        assert story.explainer_versions == 2
+
+
+def test_explain_pending_explains_stories_that_have_none(site, settings):
+    site.publish("bridge", 2)
+    site.publish("storm", 1)
+    with Library(settings) as lib:
+        lib.ingest([site.feed_url])  # ingest alone explains nothing new
+        assert all(s.explainer_versions == 0 for s in lib.stories())
+        runner = CliRunner()
+        env = {"STORYBRIEF_DATA_DIR": str(settings.data_dir)}
+        out = runner.invoke(app, ["explain", "--pending", "--format", "json"], env=env)
+        assert out.exit_code == 0, out.output
+        assert len(json.loads(out.stdout)["explained"]) == 2
+        assert all(s.explainer_versions == 1 for s in lib.stories())
+
+
+def test_a_failing_feed_backs_off_and_keeps_its_reason(settings):
+    with LocalHTTPServer() as server:
+        url = server.route("/feed.xml", Reply(500, b"oops", {"Content-Type": "text/plain"}))
+        with Library(settings) as lib:
+            lib.add_feeds(url)
+            now = datetime.now(UTC)
+            first = lib.poll_feed(lib.feeds()[0].id, now=now)
+            second = lib.poll_feed(lib.feeds()[0].id, now=now)
+            feed = lib.feeds()[0]
+        assert first.status == "failed" and "500" in (first.error or "")
+        assert feed.consecutive_failures == 2 and "500" in (feed.last_error or "")
+        gap_1 = (first.next_poll_at - now).total_seconds()
+        gap_2 = (second.next_poll_at - now).total_seconds()
+        assert gap_2 > gap_1 * 1.5  # exponential backoff
+
+
+def test_status_reports_feeds_pending_work_and_throughput(site, settings, monkeypatch):
+    site.publish("bridge", 2)
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(settings.data_dir))
+    with Library(settings) as lib:
+        lib.add_feeds(site.feed_url)
+        lib.ingest([site.feed_url])
+    shown = CliRunner().invoke(app, ["status", "--json"])
+    assert shown.exit_code == 0, shown.output
+    status = json.loads(shown.stdout)
+    assert status["feeds"][0]["url"] == site.feed_url
+    assert status["pending"]["stories_without_explainer"] == 1
+    assert status["last_hour"]["articles"] == 2
+
+
+# -- killed at many moments --------------------------------------------------------------------
+
+
+def _cli(data_dir: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c", "from storybrief.cli import main; main()", "--data-dir",
+            str(data_dir), *args]  # fmt: skip
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
+    env.update(
+        STORYBRIEF_FETCH__ALLOWED_HOSTS='["127.0.0.1"]',
+        STORYBRIEF_FETCH__PER_HOST_DELAY="0",
+        STORYBRIEF_FETCH__OBEY_ROBOTS="false",
+        STORYBRIEF_CLUSTER__VECTORS="hashing",
+        STORYBRIEF_EXPLAIN__INTERVAL_SECONDS="0",
+        STORYBRIEF_WATCH__MIN_POLL_SECONDS="1",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),  # no user config file
+    )
+    return env
+
+
+def _snapshot(data_dir: Path) -> tuple[set, set, list]:
+    """Article URLs, the stories as sets of URLs, and every story's explainer sources keys."""
+    with Store.open(f"sqlite:///{data_dir / 'storybrief.db'}") as store:
+        summaries = store.list_articles(limit=10_000)
+        urls = {a.url for a in summaries}
+        assert all(a.story_id for a in summaries), "an article was left without a story"
+        stories = set()
+        keys = []
+        for story in store.list_stories(limit=10_000):
+            members = store.get_articles(store.story_article_ids(story.id))
+            stories.add(frozenset(a.url for a in members))
+            versions = [v.sources_key for v in store.explainer_versions(story.id)]
+            assert versions, f"story {story.id} has no explainer"
+            keys.append(versions)
+        return urls, stories, keys
+
+
+@pytest.mark.slow
+def test_watch_killed_at_many_moments_loses_and_repeats_nothing(tmp_path):
+    """SIGKILL a real `storybrief watch` at several moments of its work, start it again each
+    time, and compare the database with an uninterrupted run: the same articles, the same
+    stories, every article in a story, every story explained, no explainer written twice from
+    the same sources."""
+    env = _env(tmp_path)
+    with LocalHTTPServer() as server:
+        site = NewsSite(server, page_delay=0.05)
+        for event in ("bridge", "library", "storm"):
+            site.publish(event, 4)
+        clean = tmp_path / "clean"
+        subprocess.run(_cli(clean, "feeds", "add", site.feed_url), env=env, check=True)
+        done = subprocess.run(_cli(clean, "watch", "--once", "-q"), env=env, timeout=300)
+        assert done.returncode == 0
+        expected_urls, expected_stories, _ = _snapshot(clean)
+        assert len(expected_urls) == 12
+
+        killed = tmp_path / "killed"
+        subprocess.run(_cli(killed, "feeds", "add", site.feed_url), env=env, check=True)
+        kills = 0
+        for moment in (0.6, 1.2, 1.8, 2.6, 3.5, 5.0):
+            watcher = subprocess.Popen(
+                _cli(killed, "watch", "-q"), env=env, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            time.sleep(moment)
+            if watcher.poll() is None:
+                watcher.send_signal(signal.SIGKILL)
+                kills += 1
+            watcher.wait(timeout=30)
+        # the feed stays due until a poll has been recorded; make sure the last run polls it
+        final = subprocess.run(_cli(killed, "watch", "--once", "-q"), env=env, timeout=300)
+        assert final.returncode == 0
+    assert kills >= 4
+    urls, stories, keys = _snapshot(killed)
+    assert urls == expected_urls
+    assert stories == expected_stories
+    for versions in keys:
+        assert len(versions) == len(set(versions)), "an explainer was written twice"
