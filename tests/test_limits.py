@@ -41,6 +41,5 @@ def test_work_within_its_cpu_budget_passes_while_other_threads_compete():
 
 
 def test_work_past_its_budget_is_stopped():
-    with pytest.raises(DeadlineExceeded):
-        with deadline(0.2):
-            _spin_cpu(5.0)
+    with pytest.raises(DeadlineExceeded), deadline(0.2):
+        _spin_cpu(5.0)
