@@ -264,3 +264,77 @@ def test_watch_killed_at_many_moments_loses_and_repeats_nothing(tmp_path):
     assert stories == expected_stories
     for versions in keys:
         assert len(versions) == len(set(versions)), "an explainer was written twice"
+
+
+def test_watch_logs_json_lines_and_stops_cleanly_on_sigterm(tmp_path):
+    env = _env(tmp_path)
+    with LocalHTTPServer() as server:
+        site = NewsSite(server)
+        site.publish("bridge", 2)
+        data = tmp_path / "data"
+        subprocess.run(_cli(data, "feeds", "add", site.feed_url), env=env, check=True)
+        once = subprocess.run(
+            _cli(data, "watch", "--once", "--log-format", "json"),
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert once.returncode == 0, once.stderr
+        events = [json.loads(line) for line in once.stderr.splitlines() if line.strip()]
+        assert {e["event"] for e in events} >= {"poll", "stories", "explained"}
+        assert next(e for e in events if e["event"] == "poll")["new"] == 2
+        # running until stopped: SIGTERM ends it cleanly (exit 0), quickly
+        running = subprocess.Popen(
+            _cli(data, "watch", "-q"),
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert running.stderr is not None
+        assert " info watching feeds=1" in running.stderr.readline()  # up, and idle
+        running.send_signal(signal.SIGTERM)
+        _, rest = running.communicate(timeout=60)
+        assert running.returncode == 0 and "info stopped" in rest
+
+
+def test_serve_with_watch_follows_feeds_in_one_process(tmp_path):
+    import httpx
+
+    env = _env(tmp_path)
+    with LocalHTTPServer() as server:
+        site = NewsSite(server)
+        site.publish("storm", 2)
+        data = tmp_path / "data"
+        subprocess.run(_cli(data, "feeds", "add", site.feed_url), env=env, check=True)
+        with socket_port() as port:
+            pass  # the port is free again for the server
+        serving = subprocess.Popen(
+            _cli(data, "serve", "--watch", "--port", str(port), "--log-level", "warning"),
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180  # a start-up guard, generous on a busy machine
+            stories: list = []
+            while time.monotonic() < deadline:
+                assert serving.poll() is None, serving.communicate()[1]
+                try:
+                    stories = httpx.get(f"http://127.0.0.1:{port}/api/v1/stories").json()
+                except httpx.TransportError:
+                    stories = []
+                if stories and stories[0]["explainer_versions"]:
+                    break
+                time.sleep(0.5)
+            assert stories and stories[0]["articles"] == 2 and stories[0]["explainer_versions"]
+        finally:
+            serving.terminate()
+            serving.communicate(timeout=60)
+
+
+class socket_port:
+    """A free TCP port on 127.0.0.1."""
+
+    def __enter__(self) -> int:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+
+    def __exit__(self, *exc: object) -> None:
+        return None

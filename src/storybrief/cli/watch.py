@@ -160,6 +160,8 @@ def watch(
 
     watcher = Watcher(lib, on_event=on_event)
     previous = signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
+    logger = logging.getLogger("storybrief.watch")
+    logger.info("watching", extra={"fields": {"feeds": len(lib.feeds()), "once": once}})
     try:
         if status is not None:
             status.start()
@@ -172,6 +174,7 @@ def watch(
         if status is not None:
             status.stop()
         signal.signal(signal.SIGTERM, previous)
+        logger.info("stopped")
     if once and total is not None:
         console.print(
             f"{len(total.polls)} feeds polled, {total.new_articles} new articles, "
