@@ -13,116 +13,17 @@ from typing import Protocol
 
 import numpy as np
 
-_WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*", re.UNICODE)
-_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "but",
-        "if",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "by",
-        "for",
-        "with",
-        "from",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "he",
-        "she",
-        "they",
-        "we",
-        "you",
-        "i",
-        "his",
-        "her",
-        "their",
-        "our",
-        "your",
-        "them",
-        "him",
-        "us",
-        "not",
-        "no",
-        "has",
-        "have",
-        "had",
-        "do",
-        "does",
-        "did",
-        "will",
-        "would",
-        "can",
-        "could",
-        "should",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "than",
-        "then",
-        "so",
-        "such",
-        "about",
-        "after",
-        "before",
-        "over",
-        "under",
-        "into",
-        "out",
-        "up",
-        "down",
-        "off",
-        "more",
-        "most",
-        "new",
-        "says",
-        "said",
-        "say",
-        "after",
-        "also",
-        "just",
-        "what",
-        "who",
-        "whom",
-        "which",
-        "when",
-        "where",
-        "why",
-        "how",
-        "all",
-        "any",
-        "some",
-        "each",
-        "other",
-        "one",
-        "two",
-    ]
-)
+from ..text import STOPWORDS, content_words
+
 # A name: a capitalised word (or run of them) not at the start of a sentence or headline.
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
 
 
 def words(text: str) -> list[str]:
-    return [w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOP]
+    """The content words of a text, by the rules every stage shares
+    (:func:`storybrief.text.content_words`), unstemmed: the join thresholds were fitted on
+    unstemmed words, and stemming headlines cost ECB+ 0.03 B-cubed F1 at those thresholds."""
+    return content_words(text, stemmed=False)
 
 
 def entities(text: str) -> set[str]:
@@ -132,7 +33,7 @@ def entities(text: str) -> set[str]:
     found = set()
     for match in _NAME.finditer(text):
         name = match.group(1).lower()
-        if name not in _STOP and len(name) > 2:
+        if name not in STOPWORDS and len(name) > 2:
             found.add(name)
     return found
 

@@ -7,19 +7,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from ..text import STOPWORDS, is_negation
 from .claims import NameMention, is_calendar, numbers_match, quote_words, speaker_names
 from .lexicon import (
     AUXILIARIES,
     HEDGES,
     PRONOUN_SUBJECTS,
     SPEECH_VERBS,
-    STOPWORDS,
     closed_classes,
     opposites,
     place_key,
     valence,
 )
-from .sources import Analysed, SourceIndex, SourceSentence, content_keys, is_negator
+from .sources import Analysed, SourceIndex, SourceSentence, content_keys
 
 Severity = Literal["ok", "soft", "hard"]
 
@@ -167,7 +167,7 @@ def _head(data: Analysed, i: int, window: int = 4) -> int | None:
     not an auxiliary or a stop word."""
     for j in range(i + 1, min(i + 1 + window, len(data.tokens))):
         low = data.tokens[j].lower
-        if low in AUXILIARIES or is_negator(low) or not data.keys[j]:
+        if low in AUXILIARIES or is_negation(low) or not data.keys[j]:
             continue
         return j
     return None
@@ -196,14 +196,14 @@ def check_polarity(claim: Analysed, evidence: Sequence[SourceSentence]) -> list[
         i = min(i, j)
         while i > 0 and j - i < 3:
             before = data.tokens[i - 1].lower
-            if before not in AUXILIARIES and not is_negator(before):
+            if before not in AUXILIARIES and not is_negation(before):
                 break
             i -= 1
         return data.plain[data.tokens[i].start : data.tokens[j].end]
 
     # a negator in the sentence, the same word un-negated in a sentence with no negation at all
     for i, tok in enumerate(claim.tokens):
-        if not is_negator(tok.text):
+        if not is_negation(tok.text):
             continue
         j = _head(claim, i)
         if j is None:
@@ -239,7 +239,7 @@ def check_polarity(claim: Analysed, evidence: Sequence[SourceSentence]) -> list[
     if not claim.negated():
         for s in evidence:
             for i, tok in enumerate(s.data.tokens):
-                if not is_negator(tok.text):
+                if not is_negation(tok.text):
                     continue
                 j = _head(s.data, i)
                 if j is None:

@@ -1,6 +1,6 @@
 """What a sentence claims that can be checked word for word: names, numbers and quotes.
 
-All functions take text that went through :func:`storybrief.verify.lexicon.plain`.
+All functions take text that went through :func:`storybrief.text.plain`.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..text import STOPWORDS, Token, tokens
 from .lexicon import (
     GROUP_WORDS,
     MONTHS,
@@ -15,17 +16,14 @@ from .lexicon import (
     ORDINAL_WORDS,
     SCALE_WORDS,
     SPEECH_VERBS,
-    STOPWORDS,
     TENS_WORDS,
     TITLES,
     UNIT_CANON,
     UNITS_WORDS,
     WEEKDAYS,
-    Token,
     aliases,
     demonyms,
     place_key,
-    tokens,
 )
 
 # --- numbers ---------------------------------------------------------------------------------

@@ -1,104 +1,19 @@
-"""Word-level knowledge the checks share: tokens, light stemming, stop words, number words,
-demonyms and aliases of places, negation and modality cues, and opposite-meaning word pairs.
+"""Word-level knowledge the checks share: number words, demonyms and aliases of places,
+negation and modality cues, opposite-meaning word pairs, and the words that say nothing
+checkable. Tokens, stop words and stems are the ones every stage shares (:mod:`storybrief.text`).
 
 Everything here is general English (or general news vocabulary); nothing is fitted to a data set.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 
-
-def word_list(text: str) -> list[str]:
-    """The words of a literal list written as one string (easier to read than a list)."""
-    return text.split()
-
-
-_TYPOGRAPHY = str.maketrans(
-    {
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "«": '"',
-        "»": '"',
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "`": "'",
-        "´": "'",
-        "–": "-",
-        "—": "-",
-        "‐": "-",
-        "‑": "-",
-        "−": "-",
-        "\u00a0": " ",
-    }
-)
-
-
-def plain(text: str) -> str:
-    """Typography-neutral text: straight quotes and apostrophes, hyphens for dashes, ``...`` for
-    the ellipsis character, NFKC. Lengths can change, so use it for comparing, not for offsets."""
-    text = unicodedata.normalize("NFKC", text).translate(_TYPOGRAPHY)
-    return text.replace("…", "...")
-
-
-# A token: a word with inner apostrophes, hyphens, dots (U.S.) or digit groups (15,000 / 2.5).
-_TOKEN = re.compile(
-    r"\$?\d+(?:[.,]\d+)*(?:st|nd|rd|th|s)?%?"  # numbers, 80th, 1990s, 15%
-    r"|(?:[A-Za-z]\.){2,}"  # U.S., U.K.
-    r"|[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W_]+)*",  # words, don't, Kim's, 14-year handled below
-    re.UNICODE,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    text: str  # as written (typography normalised)
-    start: int  # offsets into the plain() text
-    end: int
-
-    @property
-    def lower(self) -> str:
-        return self.text.lower()
-
-
-def tokens(text: str) -> list[Token]:
-    """Tokens of a text already passed through :func:`plain`."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
-STOPWORDS = frozenset(
-    word_list(
-        "a about above across after afterwards again against all almost alone along already "
-        "also although always am among amongst an and another any anyhow anyone anything "
-        "anyway anywhere are around as at be became because become becomes becoming been "
-        "before beforehand behind being below beside besides between beyond both but by can "
-        "cannot could did do does doing done down during each either else elsewhere enough "
-        "etc even ever every everyone everything everywhere few for former formerly from "
-        "further had has have having he hence her here hereafter hereby herein hers herself "
-        "him himself his how however i if in indeed into is it its itself just last latter "
-        "latterly least less made make many may me meanwhile might mine more moreover most "
-        "mostly much must my myself namely neither never nevertheless next no nobody none "
-        "noone nor not nothing now nowhere of off often on once only onto or other others "
-        "otherwise our ours ourselves out over own per perhaps please put rather re same see "
-        "seem seemed seeming seems several she should since so some somehow someone something "
-        "sometime sometimes somewhere still such than that the their theirs them themselves "
-        "then thence there thereafter thereby therefore therein thereupon these they this "
-        "those though through throughout thru thus to together too toward towards under until "
-        "up upon us very via was we well were what whatever when whence whenever where "
-        "whereafter whereas whereby wherein whereupon wherever whether which while whither "
-        "who whoever whole whom whose why will with within without would yet you your yours "
-        "yourself yourselves 's s t n't said says say told also mr mrs ms dr"
-    )
-)
+from ..text import STOPWORDS, stem, word_list
 
 # Words that say nothing checkable on their own when they are the only difference.
-_LIGHT = frozenset(
+LIGHT = frozenset(
     word_list(
         "according added adding amid announced asked called claimed comes continued currently "
         "described expected going including known latest like likely new noted recently "
@@ -106,6 +21,10 @@ _LIGHT = frozenset(
         "years today time times day days"
     )
 )
+
+#: What the checker leaves out of a sentence's content words: the shared stop words and the
+#: words above.
+UNCHECKABLE = STOPWORDS | LIGHT
 
 MONTHS = {
     m: i + 1
@@ -118,32 +37,6 @@ MONTHS = {
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 WEEKDAYS = frozenset(word_list("monday tuesday wednesday thursday friday saturday sunday"))
-
-
-def stem(word: str) -> str:
-    """A light, deterministic suffix stripper (enough to match "travels"/"travelled"/"travel",
-    "parades"/"paraded"/"parade", "carried"/"carry"); not a linguistic lemmatiser."""
-    w = word.lower().replace("'", "")
-    if w.endswith("s") and len(w) > 3 and w[-2] not in "su":
-        w = w[:-3] + "y" if w.endswith("ies") and len(w) > 4 else w[:-1]
-        if w.endswith("e") and w[-2:-1] in ("h", "x", "s", "z"):  # boxes, pushes
-            w = w[:-1]
-    for suffix in ("ingly", "edly", "ing", "ed", "ly"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
-            if w.endswith("i"):
-                w = w[:-1] + "y"  # carried -> carry
-            break
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiou":
-        w = w[:-1]  # stopped/stop, travelled/travel, called/call
-    if len(w) > 3 and w.endswith("e"):
-        w = w[:-1]  # paraded/parade
-    return w
-
-
-def is_content(word: str) -> bool:
-    lw = word.lower()
-    return lw not in STOPWORDS and lw not in _LIGHT and len(lw) > 1 and not lw.isdigit()
 
 
 # --- numbers ---------------------------------------------------------------------------------
@@ -288,7 +181,6 @@ UNIT_CANON = {
 
 # --- negation, modality, opposites -------------------------------------------------------------
 
-NEGATORS = frozenset(word_list("not no never n't cannot neither nor none nobody nothing without"))
 HEDGES = frozenset(
     word_list(
         "may might could possibly perhaps reportedly allegedly likely unlikely expected plans "

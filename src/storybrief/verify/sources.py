@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..records import Article
+from ..text import STOPWORDS, Token, is_negation, plain, stem, tokens, word_key, word_list
 from .claims import (
     NameMention,
     NumberMention,
@@ -19,34 +20,22 @@ from .claims import (
     find_quotes,
     quote_words,
 )
-from .lexicon import (
-    NEGATORS,
-    STOPWORDS,
-    Token,
-    aliases,
-    demonyms,
-    is_content,
-    place_key,
-    plain,
-    stem,
-    tokens,
-    word_list,
-)
+from .lexicon import UNCHECKABLE, aliases, demonyms, place_key
 
 
 def _token_keys(tok: Token) -> list[str]:
     """Comparable keys of one token: stems, with demonyms and aliases mapped to their place
-    ("Korean" and "Korea" share a key), hyphenated words split."""
-    text = tok.text
-    if text[:1].isdigit() or text[:1] in "$":
+    ("Korean" and "Korea" share a key), hyphenated words split; none for numbers (checked as
+    numbers), negations (checked as such) and the words the checker leaves out."""
+    if tok.is_number:
         return []
     out: list[str] = []
-    for part in text.split("-"):
+    for part in tok.text.split("-"):
         if not part:
             continue
         low = part.lower()
-        if low.endswith("n't") or low == "cannot":
-            continue  # negators are checked as such, not as content
+        if is_negation(low):
+            continue
         if "'" in low:
             base, _, suffix = low.partition("'")
             if suffix in ("s", "re", "ve", "ll", "d", "m") and base in STOPWORDS:
@@ -58,8 +47,10 @@ def _token_keys(tok: Token) -> list[str]:
             or (bare.endswith("s") and bare[:-1] in demonyms())
         ):
             out.extend(stem(w) for w in place_key(part).split())
-        elif is_content(bare):
-            out.append(stem(bare))
+        else:
+            key = word_key(bare, stop=UNCHECKABLE, numbers=False)
+            if key is not None:
+                out.append(key)
     return out
 
 
@@ -70,11 +61,6 @@ IMPLICIT_NEGATIONS = frozenset(
         "lacked unable absence absent"
     )
 )
-
-
-def is_negator(word: str) -> bool:
-    w = word.lower()
-    return w in NEGATORS or w.endswith("n't") or w == "cannot"
 
 
 @dataclass
@@ -99,7 +85,7 @@ class Analysed:
 
     def negated(self) -> bool:
         """Whether the text says no to something: a negator, or a verb of failing or refusing."""
-        return any(is_negator(t.text) or t.lower in IMPLICIT_NEGATIONS for t in self.tokens)
+        return any(is_negation(t.text) or t.lower in IMPLICIT_NEGATIONS for t in self.tokens)
 
 
 def analyse(
@@ -143,8 +129,6 @@ class SourceIndex:
     # sentence's words start in that list
     article_words: list[list[str]] = field(default_factory=list)
     sentence_word_offsets: list[list[int]] = field(default_factory=list)
-    name_keysets: list[frozenset[str]] = field(default_factory=list)
-    all_keys: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, articles: Sequence[Article]) -> SourceIndex:
@@ -177,9 +161,7 @@ class SourceIndex:
             df.update(s.data.stems)
         n = max(len(sentences), 1)
         idf = {k: math.log((n + 1) / (c + 0.5)) for k, c in df.items()}
-        name_keysets = [frozenset(nm.keys) for s in sentences for nm in s.data.names]
-        all_keys = frozenset(df)
-        return cls(sentences, idf, known_names, article_words, offsets, name_keysets, all_keys)
+        return cls(sentences, idf, known_names, article_words, offsets)
 
     def weight(self, key: str) -> float:
         """How much a key of the checked sentence counts: rare in the sources counts more; a

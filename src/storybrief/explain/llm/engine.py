@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...errors import EngineError
 from ...records import Article
+from ...text import content_words
 from ...verify import Checker, Citation, Verdict
 from ..model import SECTION_KEYS, Explainer, ExplainerSentence, Section, SourceArticle
-from ..rank import tokens as content_words
 from .parse import Draft, DraftSentence, ParseError, parse_draft, parse_sentence
 from .prompt import (
     PROMPT_VERSION,

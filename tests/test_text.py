@@ -1,0 +1,130 @@
+"""The text toolkit every stage shares: one tokenizer, one list of stop words and one stemmer,
+used alike by ranking (explain), checking (verify) and clustering (cluster)."""
+
+from __future__ import annotations
+
+import pytest
+
+from storybrief.cluster.dedupe import signature
+from storybrief.cluster.vectors import entities, words
+from storybrief.explain import rank
+from storybrief.text import (
+    STOPWORDS,
+    content_words,
+    is_negation,
+    plain,
+    stem,
+    tokens,
+    word_key,
+)
+from storybrief.verify.lexicon import UNCHECKABLE
+from storybrief.verify.sources import analyse
+
+SENTENCE = (
+    "The ministers’ 14-year-old plan was rejected on Tuesday after officials "
+    "said the U.S. elections had cost $15,000 and protesters were marching."
+)
+
+
+def test_ranking_and_clustering_see_the_same_words() -> None:
+    expected = content_words(SENTENCE)
+    assert expected == [
+        "minister",
+        "14",
+        "year",
+        "old",
+        "plan",
+        "reject",
+        "tuesday",
+        "official",
+        "u.s.",
+        "election",
+        "cost",
+        "$15,000",
+        "protester",
+        "march",
+    ]
+    # clustering (hashed vectors, near-duplicates): the same words, unstemmed (its thresholds
+    # were fitted so)
+    assert words(SENTENCE) == content_words(SENTENCE, stemmed=False)
+    assert [word_key(w) for w in words(SENTENCE)] == expected
+    vectors = rank.tfidf([SENTENCE])  # ranking's TF-IDF vocabulary
+    assert set(vectors.vocabulary) == set(expected)
+
+
+def test_the_checker_compares_the_same_stems_less_numbers_and_light_words() -> None:
+    claim = analyse(SENTENCE, frozenset())
+    expected = set(content_words(SENTENCE, stop=UNCHECKABLE, numbers=False))
+    # places are compared by their canonical name: "U.S." is "united states"
+    assert claim.stems == expected - {"u.s."} | {stem("united"), stem("states")}
+    # the same stems as ranking and clustering, less what the checker checks on its own
+    # (numbers) and the words that say nothing checkable ("year")
+    assert set(content_words(SENTENCE)) - expected == {"14", "$15,000", "year"}
+
+
+def test_the_checker_keeps_negations_that_the_content_words_drop() -> None:
+    text = "The minister did not resign and won't."
+    assert "not" not in content_words(text)
+    assert content_words(text) == ["minister", "resign"]
+    assert analyse(text, frozenset()).negated()
+    assert all(is_negation(w) for w in ("not", "won't", "never", "cannot", "needn't"))
+    assert not is_negation("note")
+
+
+@pytest.mark.parametrize(
+    ("words_", "shared"),
+    [
+        (("elections", "election"), True),
+        (("travels", "travelled", "travel", "travelling"), True),
+        (("parades", "paraded", "parade"), True),
+        (("carried", "carries", "carry"), True),
+        (("stopped", "stops", "stop"), True),
+        (("Boxes", "box"), True),
+        # derivations stay apart: support for one is not support for the other
+        (("election", "elect"), False),
+        (("international", "internal"), False),
+        (("organization", "organ"), False),
+    ],
+)
+def test_stem_joins_inflections_only(words_: tuple[str, ...], shared: bool) -> None:
+    stems = {stem(w) for w in words_}
+    assert (len(stems) == 1) is shared, stems
+
+
+def test_word_key_options() -> None:
+    assert word_key("Kim's") == "kim"
+    assert word_key("The") is None
+    assert word_key("said") is None  # reporting verbs say nothing about the story
+    assert word_key("a") is None and word_key("x") is None
+    assert word_key("2019") == "2019"
+    assert word_key("2019", numbers=False) is None
+    assert word_key("Marching", stemmed=False) == "marching"
+    assert word_key("added") == "add"
+    assert word_key("added", stop=UNCHECKABLE) is None  # a word the checker leaves out
+    assert STOPWORDS < UNCHECKABLE
+
+
+def test_tokens_keep_their_offsets() -> None:
+    text = plain(SENTENCE)
+    found = tokens(text)
+    assert [t.text for t in found][:6] == ["The", "ministers", "14", "year-old", "plan", "was"]
+    assert all(text[t.start : t.end] == t.text for t in found)
+    assert {"U.S.", "$15,000"} <= {t.text for t in found}
+    assert [t.is_number for t in found if t.text in ("14", "$15,000", "plan")] == [
+        True,
+        False,
+        True,
+    ]
+
+
+def test_clustering_names_skip_stop_words() -> None:
+    assert entities("Talks went on. However Angela Merkel said Berlin would wait") == {
+        "angela merkel",
+        "berlin",
+    }
+
+
+def test_near_duplicates_see_through_typography() -> None:
+    a = "The minister’s plan — rejected on Tuesday — was “dead”, protesters said."
+    b = 'The minister\'s plan - rejected on Tuesday - was "dead", protesters said.'
+    assert signature(a).jaccard(signature(b)) == 1.0
