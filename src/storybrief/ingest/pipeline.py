@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from ..settings import Settings
 from ..store import Store
 from .feeds import Feed, FeedItem, is_web_url, parse_feed, parse_opml
 from .fetch import Fetcher, FetchResult
+from .polite import HostGate
 
 Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
 Kind = Literal["feed", "opml", "html", "text"]
@@ -101,17 +101,30 @@ Progress = Callable[[ItemResult], None]
 
 
 class Ingestor:
-    """Holds the fetcher and store for one run; :meth:`run` ingests sources."""
+    """Holds the fetcher, its :class:`HostGate` and the store for one run; :meth:`run` ingests
+    sources. Pass a long-lived ``gate`` (the watcher's) to keep its robots.txt cache and host
+    pauses across runs; it is not closed here. Item pages are fetched on up to ``workers``
+    threads (default ``fetch.concurrency``) and stored in the calling thread, in feed order."""
 
-    def __init__(self, settings: Settings, store: Store, *, workers: int = 4) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        workers: int | None = None,
+        gate: HostGate | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.fetcher = Fetcher(settings)
-        self.workers = workers
+        self._own_gate = gate is None
+        self.gate = gate or HostGate(Fetcher(settings), settings)
+        self.fetcher = self.gate.fetcher
+        self.workers = workers or settings.fetch.concurrency
         self.polls: dict[str, FeedPoll] = {}
 
     def close(self) -> None:
-        self.fetcher.close()
+        if self._own_gate:
+            self.fetcher.close()
 
     def run(
         self,
@@ -199,8 +212,8 @@ class Ingestor:
             source = self.store.source(location, "url")
             poll = self.polls[location] = FeedPoll()
             try:
-                result = self.fetcher.get(
-                    location, etag=source.etag, last_modified=source.last_modified
+                result = self.gate.get(  # named by the operator: no robots.txt check
+                    location, etag=source.etag, last_modified=source.last_modified, robots=False
                 )
             except StorybriefError as exc:
                 poll.error = exc
@@ -229,39 +242,60 @@ class Ingestor:
     # -- feeds ---------------------------------------------------------------------------------
 
     def _feed(self, feed: Feed, location: str) -> Iterator[ItemResult]:
-        def work(item: FeedItem) -> Article | ItemResult:
+        """Each item's page fetched through the gate on worker threads (hosts in parallel,
+        each at its own pace); the database is read and written in this thread only."""
+        settled: dict[int, ItemResult] = {}  # known before any fetch: duplicates, bad links
+        for i, item in enumerate(feed.items):
             where = item.link or f"{location} item {item.title or '(untitled)'}"
             try:
                 with reading(SourceError, f"the feed item {where}"):
                     known = self.store.find_article_by_url(item.link) if item.link else None
-                    if known is not None and (
-                        item.updated_at is None or item.updated_at <= known.fetched_at
-                    ):
-                        return ItemResult(
-                            where, "duplicate", known.id, item.title, "already stored"
-                        )
+            except StorybriefError as exc:
+                settled[i] = ItemResult(where, "failed", title=item.title, reason=str(exc))
+                continue
+            if known is not None and (
+                item.updated_at is None or item.updated_at <= known.fetched_at
+            ):
+                settled[i] = ItemResult(where, "duplicate", known.id, item.title, "already stored")
+
+        def work(job: tuple[int, FeedItem]) -> Article | ItemResult:
+            i, item = job
+            if i in settled:
+                return settled[i]
+            where = item.link or f"{location} item {item.title or '(untitled)'}"
+            try:
+                with reading(SourceError, f"the feed item {where}"):
                     return self._feed_item(item, feed)
             except StorybriefError as exc:
                 return ItemResult(where, "failed", title=item.title, reason=str(exc))
 
-        with ThreadPoolExecutor(max_workers=self.workers) as pool:
-            for item, outcome in zip(feed.items, pool.map(work, feed.items), strict=True):
-                if isinstance(outcome, ItemResult):
-                    yield outcome
-                else:
-                    yield self._save(outcome, item.link or location)
+        def page_of(job: tuple[int, FeedItem]) -> str | None:
+            i, item = job
+            return None if i in settled else self._page_url(item)
+
+        jobs = list(enumerate(feed.items))
+        outcomes = self.gate.map(work, jobs, page_of, workers=self.workers)
+        for (_, item), outcome in zip(jobs, outcomes, strict=True):
+            if isinstance(outcome, ItemResult):
+                yield outcome
+            else:
+                yield self._save(outcome, item.link or location)
+
+    def _page_url(self, item: FeedItem) -> str | None:
+        """The item's web page, when it is to be fetched."""
+        web_page = bool(item.link and is_web_url(item.link))
+        return item.link if web_page and self.settings.fetch.feed_pages else None
 
     def _feed_item(self, item: FeedItem, feed: Feed) -> Article:
         """The item's page when it can be fetched; the feed's own content when it cannot."""
         meta = item.metadata(feed.title, feed.language)
         page_error: StorybriefError | None = None
-        web_page = bool(item.link and is_web_url(item.link))
-        if web_page and self.settings.fetch.feed_pages:
-            assert item.link is not None
+        page = self._page_url(item)
+        if page is not None:
             try:
-                result = self.fetcher.get(item.link)
+                result = self.gate.get(page)
                 doc = Document(
-                    item.link, result.content, result.content_type, result.charset, result.url
+                    page, result.content, result.content_type, result.charset, result.url
                 )
                 return self._extract(doc, "html", fallback=meta)
             except StorybriefError as exc:
