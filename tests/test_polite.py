@@ -20,7 +20,7 @@ from storybrief.errors import (
     HTTPStatusError,
     RobotsDisallowedError,
 )
-from storybrief.ingest import ingest
+from storybrief.ingest import Ingestor, ingest
 from storybrief.ingest.fetch import Fetcher
 from storybrief.ingest.polite import HostGate, host_key
 from storybrief.store import Store
@@ -365,3 +365,22 @@ def test_ingest_uses_the_feeds_content_when_robots_disallow_the_page(http_server
     )
     report = ingest([feed], settings=settings, store=store)
     assert report.counts["new"] == 1 and http_server.requests_to("/story") == []
+
+
+def test_a_shared_gate_keeps_robots_and_stays_open_across_runs(http_server, gate, store):
+    http_server.route("/robots.txt", body=b"User-agent: *\nDisallow: /private/\n", headers=TEXT)
+    links = [http_server.route(f"/news/{n}", body=page(n), headers=HTML) for n in ("one", "two")]
+    feeds = [
+        http_server.route(
+            f"/feed{i}.xml",
+            body=rss([(link, None)]),
+            headers={"Content-Type": "application/rss+xml"},
+        )
+        for i, link in enumerate(links)
+    ]
+    for feed in feeds:
+        ingestor = Ingestor(gate.fetcher.settings, store, gate=gate)
+        assert ingestor.run([feed]).counts["new"] == 1
+        ingestor.close()
+    assert len(http_server.requests_to("/robots.txt")) == 1
+    assert gate.get(links[0]).status == 200  # the gate's fetcher is still open

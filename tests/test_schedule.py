@@ -11,6 +11,7 @@ from email.utils import format_datetime
 import pytest
 
 from storybrief.errors import HostPausedError, HTTPStatusError
+from storybrief.ingest import ingest
 from storybrief.ingest.feeds import parse_feed
 from storybrief.ingest.fetch import Fetcher, FetchResult
 from storybrief.ingest.schedule import (
@@ -21,6 +22,7 @@ from storybrief.ingest.schedule import (
     poll_hints,
     poll_interval,
 )
+from storybrief.store import Store
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -187,3 +189,19 @@ def test_jitter_never_takes_a_feed_below_the_floor():
     watch = Watch(jitter=0.5, min_poll_seconds=120.0)
     due = next_poll(NOW, PollHints(ttl_seconds=1.0), watch_settings=watch, rng=random.Random(1))
     assert due >= NOW + timedelta(seconds=120)
+
+
+def test_ingest_reports_what_each_feed_said(http_server, test_settings):
+    test_settings.fetch.feed_pages = False
+    good = http_server.route(
+        "/rss.xml",
+        body=rss("<ttl>45</ttl>"),
+        headers={"Content-Type": "application/rss+xml", "Cache-Control": "max-age=600"},
+    )
+    busy = http_server.route("/busy.xml", status=429, headers={"Retry-After": "300"})
+    with Store.open(test_settings) as store:
+        report = ingest([good, busy], settings=test_settings, store=store)
+    polled, refused = report.polls[good], report.polls[busy]
+    hints = poll_hints(polled.fetched, polled.feed, now=NOW)
+    assert hints == PollHints(ttl_seconds=2700.0, max_age_seconds=600.0)
+    assert poll_hints(refused.error, now=NOW).retry_after_seconds == 300.0  # the host paused
