@@ -57,6 +57,9 @@ def settings(test_settings):
     test_settings.fetch.per_host_delay = 0.05
     test_settings.fetch.per_host_concurrency = 2
     test_settings.fetch.concurrency = 4
+    # the first extraction in a process loads its models, which on a busy machine can take
+    # longer than the default deadline; deadlines are not what these tests are about
+    test_settings.extract.timeout = 120
     return test_settings
 
 
