@@ -21,12 +21,18 @@ def http_server() -> Iterator[LocalHTTPServer]:
 
 @pytest.fixture
 def test_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Settings for tests: data in tmp_path, 127.0.0.1 allowed, short timeouts; the user's
-    STORYBRIEF_* environment and config file are kept out."""
+    """Settings for tests: data in tmp_path, 127.0.0.1 allowed, short timeouts and host delay;
+    the user's STORYBRIEF_* environment and config file are kept out."""
     clean_environment(monkeypatch, tmp_path)
     return Settings(
         data_dir=tmp_path,
-        fetch={"allowed_hosts": ["127.0.0.1"], "timeout": 3, "connect_timeout": 2},
+        # per_host_delay: tests that are not about pacing a host do not wait a second per request
+        fetch={
+            "allowed_hosts": ["127.0.0.1"],
+            "timeout": 3,
+            "connect_timeout": 2,
+            "per_host_delay": 0.01,
+        },
     )
 
 

@@ -4,7 +4,7 @@ jitter rules; the hints read from real responses of a server on 127.0.0.1."""
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -22,19 +22,15 @@ from storybrief.ingest.schedule import (
     poll_hints,
     poll_interval,
 )
+from storybrief.settings import WatchSettings
 from storybrief.store import Store
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@dataclass
-class Watch:
-    """The watch settings the schedule reads (the fields of settings.watch)."""
-
-    poll_every_seconds: float = 900.0
-    min_poll_seconds: float = 60.0
-    max_poll_seconds: float = 86_400.0
-    jitter: float = 0.0
+def limits(**fields: float) -> WatchSettings:
+    """settings.watch with the defaults, but no jitter unless asked for."""
+    return WatchSettings(**{"jitter": 0.0, **fields})
 
 
 def rss(channel_extra: str = "") -> bytes:
@@ -133,7 +129,7 @@ def test_retry_after_from_a_paused_host():
 
 
 def interval(hints=PollHints(), **kwargs) -> float:
-    watch = Watch(**kwargs.pop("watch", {}))
+    watch = limits(**kwargs.pop("watch", {}))
     return poll_interval(hints, watch_settings=watch, **kwargs)
 
 
@@ -173,7 +169,7 @@ def test_failing_feed_backs_off_exponentially_up_to_the_ceiling():
 
 
 def test_jitter_adds_up_to_its_share_and_is_reproducible():
-    watch = Watch(jitter=0.1)
+    watch = limits(jitter=0.1)
     dues = [
         next_poll(NOW, PollHints(), watch_settings=watch, rng=random.Random(seed))
         for seed in range(50)
@@ -182,11 +178,11 @@ def test_jitter_adds_up_to_its_share_and_is_reproducible():
     assert len(set(dues)) > 40  # they spread
     again = next_poll(NOW, PollHints(), watch_settings=watch, rng=random.Random(7))
     assert again == dues[7]
-    assert next_poll(NOW, PollHints(), watch_settings=Watch()) == NOW + timedelta(seconds=900)
+    assert next_poll(NOW, PollHints(), watch_settings=limits()) == NOW + timedelta(seconds=900)
 
 
 def test_jitter_never_takes_a_feed_below_the_floor():
-    watch = Watch(jitter=0.5, min_poll_seconds=120.0)
+    watch = limits(jitter=0.5, min_poll_seconds=120.0)
     due = next_poll(NOW, PollHints(ttl_seconds=1.0), watch_settings=watch, rng=random.Random(1))
     assert due >= NOW + timedelta(seconds=120)
 
