@@ -370,7 +370,7 @@ def test_ingest_uses_the_feeds_content_when_robots_disallow_the_page(http_server
     assert report.counts["new"] == 1 and http_server.requests_to("/story") == []
 
 
-def test_a_shared_gate_keeps_robots_and_stays_open_across_runs(http_server, gate, store):
+def test_a_shared_gate_keeps_robots_and_stays_open_across_runs(http_server, settings, gate, store):
     http_server.route("/robots.txt", body=b"User-agent: *\nDisallow: /private/\n", headers=TEXT)
     links = [http_server.route(f"/news/{n}", body=page(n), headers=HTML) for n in ("one", "two")]
     feeds = [
@@ -381,9 +381,9 @@ def test_a_shared_gate_keeps_robots_and_stays_open_across_runs(http_server, gate
         )
         for i, link in enumerate(links)
     ]
-    for feed in feeds:
-        ingestor = Ingestor(gate.fetcher.settings, store, gate=gate)
-        assert ingestor.run([feed]).counts["new"] == 1
-        ingestor.close()
+    ingestor = Ingestor(gate.fetcher.settings, store, gate=gate)
+    assert ingestor.run([feeds[0]]).counts["new"] == 1
+    ingestor.close()
+    assert ingest([feeds[1]], settings=settings, store=store, gate=gate).counts["new"] == 1
     assert len(http_server.requests_to("/robots.txt")) == 1
     assert gate.get(links[0]).status == 200  # the gate's fetcher is still open

@@ -410,12 +410,14 @@ def ingest(
     store: Store | None = None,
     on_item: Progress | None = None,
     on_expand: Callable[[int], None] | None = None,
+    gate: HostGate | None = None,
 ) -> IngestReport:
-    """Ingest files, URLs, feeds and OPML lists; see :class:`IngestReport`."""
+    """Ingest files, URLs, feeds and OPML lists; see :class:`IngestReport`. A long-lived
+    ``gate`` keeps its robots.txt cache, host pacing and pauses across calls (the watcher's)."""
     settings = settings or Settings()
     own_store = store is None
     store = store or Store.open(settings)
-    ingestor = Ingestor(settings, store)
+    ingestor = Ingestor(settings, store, gate=gate)
     try:
         return ingestor.run([str(s) for s in sources], on_item=on_item, on_expand=on_expand)
     finally:
