@@ -42,6 +42,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/faithfulness.py --data $(DATA)
 	$(BIN)/python bench/clustering.py --data $(DATA)
 	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/pipeline.py --data $(DATA)
 	$(BIN)/python bench/engines.py --data $(DATA)
 	$(BIN)/python bench/plot.py
 
