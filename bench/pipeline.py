@@ -621,8 +621,10 @@ def admin(url: str, statement: str) -> None:
 
 def postgres_missing(database_url: str) -> str | None:
     """None when the PostgreSQL server answers, else why not."""
-    import psycopg
-
+    try:
+        import psycopg
+    except ImportError:
+        return "not measured: pip install 'storybrief[postgres]'"
     try:
         psycopg.connect(admin_url(database_url), connect_timeout=5).close()
     except psycopg.Error as exc:
