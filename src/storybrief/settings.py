@@ -283,6 +283,27 @@ class WatchSettings(_Stage):
     )
 
 
+class WorkerSettings(_Stage):
+    """Worker mode on many machines (storybrief worker): Procrastinate on PostgreSQL."""
+
+    concurrency: int = Field(
+        default=1, ge=1, le=64, description="jobs one worker process runs at the same time"
+    )
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="how often a worker tells the database it is alive"
+    )
+    stalled_after_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="a worker silent this long is dead: its running jobs are run again",
+    )
+    fetch_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="how often an idle worker looks for jobs besides being notified of new ones",
+    )
+
+
 class Settings(BaseSettings):
     """Everything storybrief can be configured with. Nested models are the stages; their field
     names are the config file's keys in that stage's table."""
@@ -308,6 +329,7 @@ class Settings(BaseSettings):
     explain: ExplainSettings = Field(default_factory=ExplainSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+    worker: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @field_validator("data_dir", mode="before")
     @classmethod

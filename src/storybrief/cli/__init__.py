@@ -73,7 +73,7 @@ def _global(
 
 
 def _register() -> None:
-    from . import articles, config, explain, serve, stories, watch
+    from . import articles, config, explain, serve, stories, watch, worker
 
     articles.register(app)
     config.register(app)
@@ -81,6 +81,7 @@ def _register() -> None:
     explain.register(app)
     serve.register(app)
     watch.register(app)
+    worker.register(app)
 
 
 _register()
