@@ -19,8 +19,9 @@ one queue kept in the same PostgreSQL database as the articles. Each job is a th
 ``tick()``
     Procrastinate's periodic task, every minute: the database lets one worker defer it per
     minute, so it is the one scheduler. It asks for a poll of every due feed, for
-    ``assign_stories`` when an article has no story, for ``explain_story`` for each due story,
-    and runs again the jobs of workers that died (no heartbeat for ``worker.stalled_after_seconds``).
+    ``assign_stories`` when an article has no story, for ``explain_story`` for each due
+    story, and runs again the jobs of workers that died (silent for
+    ``worker.stalled_after_seconds``).
 
 Asking for a job that is already waiting (the queueing lock) is not an error: that job will do
 the work. A job that fails on a database or storybrief error is asked for again later, with an
@@ -127,7 +128,7 @@ class Workers:
     """
 
     def __init__(self, settings: Settings, library: Library | None = None) -> None:
-        procrastinate = _procrastinate()
+        engine = _procrastinate()
         worker = settings.worker
         if worker.stalled_after_seconds < 2 * worker.heartbeat_seconds:
             raise ConfigError(
@@ -140,20 +141,22 @@ class Workers:
         # assign_stories must not write them itself as it does in one process.
         self.explain_stories = settings.explain.auto_explain
         self.library = library or Library(settings.changed(**{"explain.auto_explain": False}))
-        self.app: procrastinate.App = procrastinate.App(
-            connector=procrastinate.PsycopgConnector(conninfo=conninfo(settings))
+        self.app: procrastinate.App = engine.App(
+            connector=engine.PsycopgConnector(conninfo=conninfo(settings))
         )
         self._register(self.app)
 
     # -- the tasks -----------------------------------------------------------------------------
 
     def _register(self, app: procrastinate.App) -> None:
-        async def poll_feed(feed_id: int, attempt: int = 0) -> str:
+        async def poll_feed(feed_id: int, attempt: int = 0, if_due: bool = False) -> str:
+            if if_due and not await asyncio.to_thread(self._due, feed_id):
+                return "not due"  # polled meanwhile, by the job this one waited behind
             report = await self._retrying(
                 POLL,
                 f"feed:{feed_id}",
                 attempt,
-                {"feed_id": feed_id},
+                {"feed_id": feed_id, "if_due": if_due},
                 lambda: asyncio.to_thread(self.library.poll_feed, feed_id, cluster=False),
             )
             if report.new:
@@ -224,6 +227,13 @@ class Workers:
                 )
             raise
 
+    def _due(self, feed_id: int) -> bool:
+        feed = self.library.store.get_feed(feed_id)
+        due = feed.next_poll_at
+        if due is not None and due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        return feed.enabled and (due is None or due <= datetime.now(UTC))
+
     async def _explain_due(self, report: TickReport | None = None) -> int:
         if not self.explain_stories:
             return 0
@@ -244,7 +254,7 @@ class Workers:
         store = self.library.store
         feeds = await asyncio.to_thread(store.due_feeds, now or datetime.now(UTC), limit=DUE_LIMIT)
         for feed in feeds:
-            queued = await self.defer(POLL, f"feed:{feed.id}", feed_id=feed.id)
+            queued = await self.defer(POLL, f"feed:{feed.id}", feed_id=feed.id, if_due=True)
             report.polls.append(feed.id)
             report.already_waiting += not queued
         if await asyncio.to_thread(store.unassigned_article_ids, limit=1):
@@ -289,7 +299,9 @@ class Workers:
             schedule_in={"seconds": delay} if delay else None,
         )
 
-    async def defer(self, task: str, key: str, *, delay: float | None = None, **kwargs: Any) -> bool:
+    async def defer(
+        self, task: str, key: str, *, delay: float | None = None, **kwargs: Any
+    ) -> bool:
         """Ask for a job (in a worker); False when the same job is waiting already."""
         try:
             await self._deferrer(task, key, delay).defer_async(**kwargs)
@@ -377,7 +389,7 @@ class Workers:
             await self.app.run_worker_async(
                 concurrency=concurrency or worker.concurrency,
                 wait=not once,
-                queues=queues or None,
+                queues=queues or list(known),
                 name=name or "storybrief",
                 update_heartbeat_interval=worker.heartbeat_seconds,
                 stalled_worker_timeout=worker.stalled_after_seconds,
