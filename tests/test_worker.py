@@ -325,10 +325,14 @@ def test_tick_asks_for_due_feeds_and_runs_a_dead_workers_jobs_again(workers):
         async with workers.app.open_async():
             dead = await manager.register_worker()
             for feed in (first, second):
-                assert await workers.defer("storybrief.poll_feed", f"feed:{feed.id}", feed_id=1)
+                assert await workers.defer(
+                    "storybrief.poll_feed", f"feed:{feed.id}", feed_id=feed.id
+                )
                 assert (await manager.fetch_job(queues=None, worker_id=dead)) is not None
             # a twin of the second poll waits; the first's does not
-            assert await workers.defer("storybrief.poll_feed", f"feed:{second.id}", feed_id=1)
+            assert await workers.defer(
+                "storybrief.poll_feed", f"feed:{second.id}", feed_id=second.id
+            )
             sql(
                 settings,
                 "UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 minute'",
@@ -346,6 +350,38 @@ def test_tick_asks_for_due_feeds_and_runs_a_dead_workers_jobs_again(workers):
     # both feeds were due: the tick asked for both polls, and found them waiting
     assert sorted(report.polls) == sorted([first.id, second.id])
     assert report.already_waiting == 2
+
+
+def test_a_failed_job_is_asked_for_again_with_backoff_unless_it_cannot_succeed(
+    workers, monkeypatch
+):
+    from storybrief.errors import NotFoundError, StorageError
+
+    settings = workers.settings
+    explain = workers.app.tasks["storybrief.explain_story"].func
+    failures = iter([StorageError("database went away"), NotFoundError("story 5 is gone")])
+
+    def failing(story_id: int, **_: Any) -> None:
+        raise next(failures)
+
+    monkeypatch.setattr(workers.library, "explain_if_due", failing)
+
+    async def run(**kwargs: Any) -> None:
+        async with workers.app.open_async():
+            await explain(**kwargs)
+
+    with pytest.raises(StorageError):
+        asyncio.run(run(story_id=5, attempt=2))
+    ((args, lock, wait),) = sql(
+        settings,
+        "SELECT args, lock, extract(epoch FROM scheduled_at - now()) FROM procrastinate_jobs",
+    )
+    assert args == {"story_id": 5, "attempt": 3} and lock == "story:5"
+    assert 30 < wait <= 40  # the third retry waits 40 s
+    sql(settings, "DELETE FROM procrastinate_jobs")
+    with pytest.raises(NotFoundError):
+        asyncio.run(run(story_id=5))
+    assert sql(settings, "SELECT count(*) FROM procrastinate_jobs") == [(0,)]
 
 
 # -- with worker processes ---------------------------------------------------------------------
