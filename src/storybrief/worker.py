@@ -137,10 +137,7 @@ class Workers:
                 "workers would be taken for dead"
             )
         self.settings = settings
-        # Explainers are written by explain_story jobs (one story at a time, debounced), so
-        # assign_stories must not write them itself as it does in one process.
-        self.explain_stories = settings.explain.auto_explain
-        self.library = library or Library(settings.changed(**{"explain.auto_explain": False}))
+        self.library = library or Library(settings)
         self.app: procrastinate.App = engine.App(
             connector=engine.PsycopgConnector(conninfo=conninfo(settings))
         )
@@ -169,7 +166,9 @@ class Workers:
                 "stories",
                 attempt,
                 {},
-                lambda: asyncio.to_thread(self.library.assign_stories),
+                # explainers are written by explain_story jobs (one at a time per story, and
+                # only once due), not by assign_stories itself as in one process
+                lambda: asyncio.to_thread(self.library.assign_stories, explain_grown=False),
             )
             asked = await self._explain_due()
             return f"{len(changes or [])} stories changed, {asked} explainers asked for"
@@ -235,7 +234,7 @@ class Workers:
         return feed.enabled and (due is None or due <= datetime.now(UTC))
 
     async def _explain_due(self, report: TickReport | None = None) -> int:
-        if not self.explain_stories:
+        if not self.settings.explain.auto_explain:
             return 0
         due = await asyncio.to_thread(self.library.due_stories, limit=DUE_LIMIT)
         asked = 0
