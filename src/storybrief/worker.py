@@ -364,19 +364,22 @@ class Workers:
         name: str | None = None,
     ) -> None:
         """Run a worker until it is stopped (SIGINT, SIGTERM) — or, with ``once``, until no
-        job is left that it can take."""
+        job is left that it can take. ``queues``: only the jobs of these stages (feeds,
+        stories, explain)."""
+        known = sorted(set(QUEUES.values()))
+        if queues and not set(queues) <= set(known):
+            raise ConfigError(
+                f"unknown queue(s) {', '.join(sorted(set(queues) - set(known)))}: "
+                f"the queues are {', '.join(known)}"
+            )
         self.library.store  # noqa: B018  (open and migrate the database before the first job)
-        asyncio.run(self._run(concurrency=concurrency, once=once, queues=queues, name=name))
+        asyncio.run(
+            self._run(concurrency=concurrency, once=once, queues=queues or known, name=name)
+        )
 
     async def _run(
-        self, *, concurrency: int | None, once: bool, queues: list[str] | None, name: str | None
+        self, *, concurrency: int | None, once: bool, queues: list[str], name: str | None
     ) -> None:
-        known = set(QUEUES.values())
-        if queues and not set(queues) <= known:
-            raise ConfigError(
-                f"unknown queue(s) {', '.join(sorted(set(queues) - known))}: "
-                f"the queues are {', '.join(sorted(known))}"
-            )
         worker = self.settings.worker
         async with self.app.open_async():
             if not await self.app.check_connection_async():
@@ -388,7 +391,7 @@ class Workers:
             await self.app.run_worker_async(
                 concurrency=concurrency or worker.concurrency,
                 wait=not once,
-                queues=queues or list(known),
+                queues=queues,
                 name=name or "storybrief",
                 update_heartbeat_interval=worker.heartbeat_seconds,
                 stalled_worker_timeout=worker.stalled_after_seconds,
