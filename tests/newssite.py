@@ -57,7 +57,12 @@ class NewsSite:
         self._lock = threading.Lock()
         self._start = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
         server.route("/feed.xml", self._feed)
-        server.route("/robots.txt", Reply(404, b"", {"Content-Type": "text/plain"}))
+        server.route(
+            "/robots.txt",
+            Reply(
+                body=b"User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}
+            ),
+        )
 
     @property
     def feed_url(self) -> str:

@@ -119,6 +119,21 @@ def test_watch_once_explains_every_story_and_new_versions_follow_growth(site, se
         assert site.server.requests_to("/feed.xml")[-1].headers.get("if-none-match")
 
 
+def test_the_watcher_reads_robots_once_across_polls_and_threads(site, settings):
+    """One polite fetcher for the library's lifetime: robots.txt is read once for the host,
+    across polls and polling threads (tests/test_polite.py covers what it disallows)."""
+    settings = settings.changed(**{"fetch.obey_robots": True})
+    site.publish("bridge", 2)
+    with Library(settings) as lib:
+        lib.add_feeds(site.feed_url)
+        Watcher(lib).run(once=True)
+        site.publish("bridge", 2)
+        lib.set_feed(site.feed_url, next_poll_at=datetime.now(UTC))
+        Watcher(lib).run(once=True)
+        assert len(site.server.requests_to("/robots.txt")) == 1
+        assert lib.stories()[0].size == 4
+
+
 def test_a_burst_of_growth_costs_one_explainer_per_interval(site, settings):
     settings = settings.changed(**{"explain.interval_seconds": 3600.0})
     site.publish("bridge", 2)

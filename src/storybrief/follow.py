@@ -21,6 +21,7 @@ from .store import FeedRecord
 from .text import xml_text
 
 if TYPE_CHECKING:
+    from .ingest import HostGate
     from .library import ExplainResult
     from .settings import Settings
     from .store import Store
@@ -73,6 +74,9 @@ class Following:
 
         @property
         def store(self) -> Store: ...
+
+        @property
+        def gate(self) -> HostGate: ...
 
         def assign_stories(
             self, report: IngestReport | None = None, *, explain_grown: bool = True
@@ -166,7 +170,7 @@ class Following:
         settings = self.settings
         if feed.fetch_pages is not None and feed.fetch_pages != settings.fetch.feed_pages:
             settings = settings.changed(**{"fetch.feed_pages": feed.fetch_pages})
-        report = run_ingest([feed.url], settings=settings, store=self.store)
+        report = run_ingest([feed.url], settings=settings, store=self.store, gate=self.gate)
         now = now or datetime.now(UTC)
         poll = report.polls.get(feed.url)
         failed = [i for i in report.items if i.status == "failed" and i.location == feed.url]

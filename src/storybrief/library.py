@@ -24,8 +24,9 @@ from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
 from .explain import Engine, Explainer, available_engines, get_engine
 from .explain.engines import EngineContext, plugin_failures
 from .follow import Following
-from .ingest import IngestReport, ItemResult
+from .ingest import HostGate, IngestReport, ItemResult
 from .ingest import ingest as run_ingest
+from .ingest.fetch import Fetcher
 from .records import Article
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Store
@@ -87,11 +88,19 @@ class Library(Following):
     on first use and closes it in :meth:`close`.
     """
 
-    def __init__(self, settings: Settings | None = None, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        store: Store | None = None,
+        *,
+        gate: HostGate | None = None,
+    ) -> None:
         self.settings = settings if settings is not None else load_settings()
         self._store = store
         self._owns_store = store is None
         self._checker: Checker | None = None
+        self._gate = gate
+        self._owns_gate = gate is None
 
     @classmethod
     def from_config(cls, config_file: Path | str | None = None, **overrides: Any) -> Library:
@@ -113,10 +122,21 @@ class Library(Following):
             self._checker = Checker(checker_options(self.settings))
         return self._checker
 
+    @property
+    def gate(self) -> HostGate:
+        """The polite fetcher every fetch of this library goes through: robots.txt, per-host
+        pacing and pauses, kept for the library's lifetime (share it with ``gate=``)."""
+        if self._gate is None:
+            self._gate = HostGate(Fetcher(self.settings), self.settings)
+        return self._gate
+
     def close(self) -> None:
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
+        if self._gate is not None and self._owns_gate:
+            self._gate.fetcher.close()
+            self._gate = None
 
     def __enter__(self) -> Library:
         return self
@@ -155,7 +175,12 @@ class Library(Following):
         if isinstance(sources, str | Path):
             sources = [sources]
         report = run_ingest(
-            sources, settings=self.settings, store=self.store, on_item=on_item, on_expand=on_expand
+            sources,
+            settings=self.settings,
+            store=self.store,
+            on_item=on_item,
+            on_expand=on_expand,
+            gate=self.gate,
         )
         if cluster:
             self.assign_stories(report)

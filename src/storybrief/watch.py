@@ -112,10 +112,11 @@ class Watcher:
         return report
 
     def _thread_library(self) -> Library:
-        """Each polling thread has its own connection to the database."""
+        """Each polling thread has its own connection to the database; all share the polite
+        fetcher (robots.txt, per-host pacing and pauses hold across feeds and threads)."""
         own = getattr(self._local, "library", None)
         if own is None:
-            own = self._local.library = Library(self.settings)
+            own = self._local.library = Library(self.settings, gate=self.library.gate)
             with self._lock:
                 self._opened.append(own)
         return own
