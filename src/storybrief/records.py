@@ -79,6 +79,7 @@ class Citation(BaseModel):
 
 
 SectionKey = Literal["whats_happening", "why_its_important", "whats_next", "beyond_the_headlines"]
+SentenceKind = Literal["statement", "differ", "change"]
 
 #: The four sections, in the order every explainer has them, with their printed headings.
 SECTIONS: dict[SectionKey, str] = {
@@ -112,6 +113,12 @@ class ExplainerSentence(BaseModel):
     )
     verdict: Label | None = Field(default=None, description="filled by the checker")
     reasons: list[str] = Field(default_factory=list, description="the checker's reasons")
+    kind: SentenceKind = Field(
+        default="statement",
+        description="statement: a sentence of the sources; differ: names two sources that give "
+        "different values for one thing, quoting each; change: the same for a figure that "
+        "changed between an earlier and a later report",
+    )
 
 
 class Section(BaseModel):
@@ -166,6 +173,16 @@ class SourceArticle(BaseModel):
         )
 
 
+class Recluster(BaseModel):
+    """The story's articles report more than one event: the explainer is written from the
+    dominant one, and the others should go back to clustering."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+    article_ids: list[int] = Field(description="the articles set aside (another event)")
+
+
 def _default_sections() -> list[Section]:
     return [Section(key=key) for key in SECTION_KEYS]
 
@@ -186,6 +203,9 @@ class Explainer(BaseModel):
     sources: list[SourceArticle] = Field(default_factory=list)
     story_id: int | None = None
     version: int | None = None
+    recluster: Recluster | None = Field(
+        default=None, description="set when the articles report more than one event"
+    )
 
     @model_validator(mode="after")
     def _four_sections(self) -> Explainer:
@@ -203,6 +223,10 @@ class Explainer(BaseModel):
         for section_idx, section in enumerate(self.sections):
             for position, sentence in enumerate(section.sentences):
                 yield section_idx, position, sentence
+
+    def differences(self) -> list[ExplainerSentence]:
+        """The sentences that say where the sources differ (or a figure changed)."""
+        return [s for _, _, s in self.sentences() if s.kind != "statement"]
 
     @property
     def body(self) -> str:

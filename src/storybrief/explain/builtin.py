@@ -15,6 +15,11 @@ cannot say anything its sources do not.
    section the sources do not support is left empty, with an honest note, not padded.
 5. Order: within a section, the article holding its most important sentence comes first,
    then the others; each article's sentences in reading order.
+6. Coherence (option ``coherence``, on by default): articles that report another event (years
+   or months apart, no names shared) are set aside and the explainer is flagged for
+   re-clustering (:mod:`.coherence`); where two articles give different values for one thing
+   (:mod:`.differ`), only one of the two sentences may be published as a plain statement, and
+   "Beyond the Headlines" ends with sentences that name both sources and quote both values.
 """
 
 from __future__ import annotations
@@ -31,15 +36,18 @@ from ..records import Article
 from ..text import normalise
 from . import rank
 from .candidates import Candidate, candidates
+from .coherence import split_events
+from .differ import Difference, Statement, find_differences, sentence_text
 from .model import (
     SECTION_KEYS,
     Explainer,
     ExplainerSentence,
+    Recluster,
     Section,
     SourceArticle,
     citation_for,
 )
-from .roles import HAPPENING, ROLES, Role, RoleScores, assign_role
+from .roles import BEYOND, HAPPENING, ROLES, Role, RoleScores, assign_role
 
 
 class BuiltinOptions(BaseModel):
@@ -77,6 +85,14 @@ class BuiltinOptions(BaseModel):
     cross_article_weight: float = Field(
         default=1.5, ge=1.0, le=10.0, description="LexRank edge weight between articles"
     )
+    coherence: bool = Field(
+        default=True,
+        description="say where the sources differ, never publish two contradicting values as "
+        "plain statements, and write from the dominant event when articles report several",
+    )
+    max_differences: int = Field(
+        default=3, ge=0, le=10, description="most 'sources differ' sentences per explainer"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BuiltinOptions:
@@ -104,6 +120,13 @@ class BuiltinEngine:
         statements = [c for c in cands if c.text.strip()]
         if not statements:
             raise EngineError("the articles have no text to explain (no sentences found)")
+        split = split_events(articles) if self.options.coherence else None
+        if split is not None:
+            kept = [c for c in statements if c.article_pos in split.keep]
+            if any(c.usable for c in kept):
+                statements = kept
+            else:  # the dominant event has nothing publishable: no split after all
+                split = None
         usable = [c for c in statements if c.usable]
         if not usable:  # e.g. a one-line article: publish it unless it is boilerplate
             usable = [c for c in statements if c.rejected not in _FATAL and c.words >= 2]
@@ -114,7 +137,14 @@ class BuiltinEngine:
             detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
             raise EngineError(f"no publishable sentence in the articles ({detail})")
 
-        plan = _Plan(articles, usable, self.options)
+        differences: list[Difference] = []
+        if self.options.coherence and len(articles) > 1:
+            quotable = [c for c in statements if c.rejected not in _FATAL]
+            differences = find_differences(
+                [Statement(c.article_pos, c.sentence.index, c.start, c.text) for c in quotable],
+                articles,
+            )
+        plan = _Plan(articles, usable, self.options, differences)
         chosen = plan.select()
         if not any(chosen.values()):
             raise EngineError(
@@ -141,13 +171,53 @@ class BuiltinEngine:
                     ],
                 )
             )
+        beyond = sections[SECTION_KEYS.index(BEYOND)]
+        beyond.sentences += self._differ_sentences(differences, articles)
+        if beyond.sentences:
+            beyond.note = None
+        recluster = None
+        if split is not None:
+            ids = [_article_id(articles[p], p) for p in split.set_aside]
+            recluster = Recluster(reason=split.reason, article_ids=ids)
         return Explainer(
             headline=title,
             sections=sections,
             engine=self.name,
             engine_options=self.options.model_dump(mode="json"),
             sources=[SourceArticle.from_article(a, pos) for pos, a in enumerate(articles)],
+            recluster=recluster,
         )
+
+    def _differ_sentences(
+        self, differences: list[Difference], articles: Sequence[Article]
+    ) -> list[ExplainerSentence]:
+        """One sentence per difference (the best-evidenced first): both sources named, both
+        clauses quoted, both sentences cited."""
+        out = []
+        for diff in differences[: self.options.max_differences]:
+            citations = []
+            for side in (diff.first, diff.second):
+                st = side.statement
+                article = articles[st.article_pos]
+                citations.append(
+                    citation_for(
+                        article,
+                        st.article_pos,
+                        st.sentence_index,
+                        st.start,
+                        st.start + len(st.text),
+                    )
+                )
+            out.append(
+                ExplainerSentence(
+                    text=sentence_text(diff, articles), citations=citations, kind=diff.kind
+                )
+            )
+        return out
+
+
+def _article_id(article: Article, position: int) -> int:
+    return article.id if article.id is not None else position
 
 
 FLOOR_PRIMARY = 0.3
@@ -168,11 +238,24 @@ class _Plan:
     """Scores for one story's candidates and the section-by-section selection."""
 
     def __init__(
-        self, articles: Sequence[Article], usable: list[Candidate], options: BuiltinOptions
+        self,
+        articles: Sequence[Article],
+        usable: list[Candidate],
+        options: BuiltinOptions,
+        differences: Sequence[Difference] = (),
     ) -> None:
         self.options = options
         self.all = usable
         self.by_idx = {c.idx: c for c in usable}
+        # Sentences that give another value for the same thing as a chosen one are blocked.
+        by_sentence = {(c.article_pos, c.sentence.index): c.idx for c in usable}
+        self.conflicts: dict[int, set[int]] = {}
+        for diff in differences:
+            a, b = (by_sentence.get(key) for key in diff.pair)
+            if a is not None and b is not None:
+                self.conflicts.setdefault(a, set()).add(b)
+                self.conflicts.setdefault(b, set()).add(a)
+        self.blocked: set[int] = set()
         self.row = {c.idx: i for i, c in enumerate(usable)}
         titles = [a.title for a in articles if a.title and a.title.strip()]
         self.titles = titles
@@ -259,10 +342,11 @@ class _Plan:
             if len(picks) >= opts.max_sentences or words + c.words > opts.max_words:
                 continue
             row = self.row[c.idx]
-            if self._max_sim([row], taken) >= opts.redundancy:
+            if self._max_sim([row], taken) >= opts.redundancy or c.idx in self.blocked:
                 continue
             picks.append(c)
             taken.append(row)
+            self.blocked |= self.conflicts.get(c.idx, set())
             section_of[c.idx] = role
 
     def _eligible(self, c: Candidate, role: Role) -> bool:
@@ -331,6 +415,7 @@ class _Plan:
                 picks.append(u)
                 new.append(u)
                 taken.append(self.row[u.idx])
+                self.blocked |= self.conflicts.get(u.idx, set())
                 words += u.words
                 if u in remaining:
                     remaining.remove(u)
@@ -347,7 +432,7 @@ class _Plan:
     ) -> list[Candidate] | None:
         """What must be published for ``c`` to read well: ``c`` alone, or ``c`` after the
         sentence before it; None when that is impossible."""
-        if self.row[c.idx] in taken:
+        if self.row[c.idx] in taken or c.idx in self.blocked:
             return None
         if not c.dangling:
             return [c]
@@ -359,7 +444,7 @@ class _Plan:
                 return None
             if prev in picks:
                 return chain
-            if self.row[prev.idx] in taken or len(chain) >= 2:
+            if self.row[prev.idx] in taken or len(chain) >= 2 or prev.idx in self.blocked:
                 return None  # one sentence of context at most: longer chains drift
             chain.insert(0, prev)
             current = prev

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..records import Article
-from ..text import Sentence
+from ..text import Sentence, normalise
 from .roles import Role, heading_role
 
 # --- boilerplate ----------------------------------------------------------------------------
@@ -166,6 +166,10 @@ _DANGLING_PHRASES = re.compile(
     r"^(?:in addition|in turn|as a result|even so|despite this|despite that|after that|"
     r"on the other hand|at the same time|by contrast|in contrast|the move|the decision|"
     r"the remarks|the comments|the latter|the same|the statement|"
+    r"the (?:number|figure|figures|total|tally|increase|decrease|rise|drop|decline|jump|"
+    r"change|findings|results)\b(?!\s+(?:of|for|in|at|on)\b)|"
+    r"(?:some|many|most|others|several|few|all|both)\s+(?:have|has|had|are|were|say|said|"
+    r"will|would|of them|of those|of these)\b|"
     r"for (?:his|her|their|its) part|other (?:such|similar))\b",
     re.IGNORECASE,
 )
@@ -289,6 +293,7 @@ def candidates(
 ) -> list[Candidate]:
     """Every statement of every article, with rejections and dangling links filled in."""
     out: list[Candidate] = []
+    titles = [a.title for a in articles if a.title]
     for order, pos in enumerate(reading_order(articles)):
         article = articles[pos]
         hint: tuple[Role, float] | None = None
@@ -331,7 +336,7 @@ def candidates(
             elif hint is not None:
                 cand.hint, cand.hint_strength = hint
             position += 1
-            cand.rejected = _rejection(body, cand.words, min_words, max_words)
+            cand.rejected = _rejection(body, cand.words, min_words, max_words, titles)
             cand.dangling = dangles(body)
             if last is not None and last.rejected is None:
                 cand.prev = len(out) - 1
@@ -345,10 +350,67 @@ def candidates(
     return out
 
 
-def _rejection(text: str, words: int, min_words: int, max_words: int) -> str | None:
+_SMALL_WORDS_TEXT = "a an the of in on at to for and or but by with from as vs is"
+_SMALL_WORDS = frozenset(_SMALL_WORDS_TEXT.split())
+_ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+def headline_like(text: str, titles: Sequence[str] = ()) -> bool:
+    """A headline, not a sentence: one of the articles' titles, or written in title case
+    (nearly every word capitalised, "Border Patrol Encountered 212,000 Migrants in July.")."""
+    flat = normalise(text).rstrip(".!…")
+    if any(flat == normalise(t).rstrip(".!…") for t in titles if t):
+        return True
+    words = [w for w in _ALPHA_WORD.findall(text) if w.lower() not in _SMALL_WORDS]
+    if len(words) < 5:
+        return False
+    capitalised = sum(1 for w in words if w[0].isupper())
+    return capitalised / len(words) >= 0.8
+
+
+# What is left of a bare attribution ("The official said.", "That's according to the Labor
+# Department.") once the speaker, the speech verb and the when are taken away: nothing.
+_ATTRIBUTION_WORDS_TEXT = """official officials spokesman spokeswoman spokesperson statement
+    statements reporters
+    journalists department ministry agency office government police company source sources
+    report reports press conference news interview release briefing people familiar matter
+    person authorities spokespeople representative representatives aide aides analyst
+    analysts expert experts officer officers later earlier today yesterday tonight morning
+    afternoon evening night week weekend monday tuesday wednesday thursday friday saturday
+    sunday also added told late early last this that's that it's according"""
+_ATTRIBUTION_WORDS = frozenset(_ATTRIBUTION_WORDS_TEXT.split())
+_STOP_SHORT_TEXT = (
+    "a an the of in on at to for and or but by with from as is was were are be been has have "
+    "had it its this that he she they we his her their there said says say told"
+)
+_STOP_SHORT = frozenset(_STOP_SHORT_TEXT.split())
+
+
+def bare_attribution(text: str) -> bool:
+    """Only who said it, with nothing of what was said ("..., the official said.")."""
+    if _QUOTED.search(text) or not attributed(text):
+        return False
+    body = _SPEECH_RE.sub(" ", text)
+    content = [
+        w
+        for w in _ALPHA_WORD.findall(body)
+        if not w[0].isupper()
+        and w.lower() not in _ATTRIBUTION_WORDS
+        and w.lower() not in _STOP_SHORT
+    ]
+    return len(content) < 2
+
+
+def _rejection(
+    text: str, words: int, min_words: int, max_words: int, titles: Sequence[str] = ()
+) -> str | None:
     reason = boilerplate(text)
     if reason:
         return reason
+    if headline_like(text, titles):
+        return "a headline"
+    if bare_attribution(text):
+        return "a bare attribution"
     if words < min_words:
         return "too short"
     if words > max_words:

@@ -291,6 +291,11 @@ _EVENT_TIME = _rx(
     r"\b(?:on|this) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b",
 )
 _QUOTE = re.compile(r"“[^”]{12,}”|\"[^\"]{12,}\"")  # a quotation, not a scare-quoted word
+# A figure: a count, amount or share ("212,672", "$2 million", "13 percent"), not a year.
+_FIGURE = re.compile(
+    r"[$£€]\s?\d|\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion)\b"
+    r"|\b\d{1,3}(?:,\d{3})+\b"
+)
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
 
 
@@ -337,6 +342,10 @@ def cue_scores(text: str, position: int) -> RoleScores:
     significance = 1.5 * _score(plain, _SIGNIFICANCE, 4.0) + 0.75 * _score(
         quoted, _SIGNIFICANCE, 2.0
     )
+    if len(_FIGURE.findall(plain)) >= 2 and not _SIGNIFICANCE[0][1].search(plain):
+        # Statistics say what happened (or, dated, what came before); without a word of
+        # significance they do not say why it matters.
+        significance *= 0.5
     background = _score(plain, _BACKGROUND, 4.0)
     reaction = _score(plain, _REACTION, 2.0)
     if _QUOTE.search(text):

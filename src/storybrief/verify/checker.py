@@ -20,6 +20,7 @@ from .checks import (
     name_in,
 )
 from .claims import numbers_match
+from .differ import check_difference, is_difference
 from .models import CheckerOptions, Citation, Label, Verdict
 from .sources import Analysed, SourceIndex, SourceSentence, analyse, content_keys
 
@@ -64,7 +65,12 @@ class Checker:
         With ``cited`` sentences, the sentence is first checked against those; when they do not
         support it, against all the articles' sentences, and the verdict then carries the
         corrected citations (``corrected=True``).
+
+        A "sources differ" sentence is checked as such (:mod:`.differ`): both quotations in
+        cited sentences of the named sources, with values that differ.
         """
+        if is_difference(sentence):
+            return check_difference(sentence, articles, cited)
         index = self._index(articles)
         claim = analyse(sentence, index.known_names, self.options.min_quote_words)
         notes: list[str] = []

@@ -1,0 +1,294 @@
+"""One explainer that does not contradict itself: where sources differ it says so (and the checker
+verifies that sentence), contradicting values are not both published as plain statements, a story
+mixing two events is written from the dominant one and flagged, sentences stand alone. The
+articles are written here."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from storybrief.explain import explain_articles
+from storybrief.explain.candidates import bare_attribution, candidates, headline_like
+from storybrief.explain.coherence import split_events
+from storybrief.explain.differ import Statement, find_differences, find_values
+from storybrief.explain.model import Explainer
+from storybrief.records import Article
+from storybrief.verify import Checker
+from storybrief.verify.models import Citation
+from storybrief.verify.publish import check_explainer
+
+WIRE = """Another 6.6 million people filed for unemployment benefits last week, the Labor \
+Department reported on Thursday, as the shutdown of shops and factories spread across the country.
+That is on top of a revised 6.9 million in the prior week, a record, and 3.3 million the week \
+before.
+Economists said the figures showed the fastest collapse of the labour market in modern records."""
+
+COURIER = """Another 6.6 million people applied for unemployment benefits last week, the \
+government said on Thursday, as the shutdown of shops and factories spread.
+Claims for the previous week were revised upward to 6.8 million.
+The three-week total for jobless claims now stands at 16.5 million."""
+
+GAZETTE = """The number of people seeking unemployment benefits rose by another 6.6 million \
+last week as the shutdown of shops and factories continued.
+Congress is expected to vote next week on a further relief package for workers who lost jobs."""
+
+
+def claims_story(dated: bool = False) -> list[Article]:
+    start = datetime(2026, 4, 9, 12, tzinfo=timezone.utc)
+    texts = [("Capital Wire", WIRE), ("Morning Courier", COURIER), ("Daily Gazette", GAZETTE)]
+    return [
+        Article(
+            id=10 + i,
+            text=text,
+            site_name=outlet,
+            title=f"Jobless claims report {i}",
+            published_at=start + timedelta(days=i) if dated else None,
+        )
+        for i, (outlet, text) in enumerate(texts)
+    ]
+
+
+def plain_sentences(explainer: Explainer) -> list[str]:
+    return [s.text for _, _, s in explainer.sentences() if s.kind == "statement"]
+
+
+# --- where sources differ -------------------------------------------------------------------
+
+
+def test_disagreement_is_named_cited_and_verified() -> None:
+    articles = claims_story()
+    explainer = explain_articles(articles)
+    differ = explainer.differences()
+    assert len(differ) == 1
+    sentence = differ[0]
+    assert sentence.kind == "differ"
+    assert sentence.text == (
+        "Sources differ: Capital Wire reports “That is on top of a revised 6.9 million in the "
+        "prior week”; Morning Courier reports “Claims for the previous week were revised "
+        "upward to 6.8 million”."
+    )
+    assert explainer.section("beyond_the_headlines").sentences[-1] == sentence
+    assert {c.article_id for c in sentence.citations} == {10, 11}
+    # The two values are not both published as plain statements.
+    plain = " ".join(plain_sentences(explainer))
+    assert not ("6.9 million" in plain and "6.8 million" in plain)
+    published, report = check_explainer(explainer, articles)
+    assert sentence.text in [s.text for _, _, s in published.sentences()]
+    verdict = next(v for _, text, v in report.checked if text == sentence.text)
+    assert verdict.label == "supported"
+    assert "values differ: '6.9 million' and '6.8 million'" in verdict.reasons
+    assert published.model_dump(mode="json")["sections"][3]["sentences"][-1]["kind"] == "differ"
+
+
+def _cite(article: Article, index: int) -> Citation:
+    s = article.sentences[index]
+    return Citation(article_id=article.id or 0, sentence_index=index, start=s.start, end=s.end)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "problem"),
+    [
+        (  # outlets swapped: each quotation attributed to the wrong source
+            "Sources differ: Morning Courier reports “That is on top of a revised 6.9 million in "
+            "the prior week”; Capital Wire reports “Claims for the previous week were revised "
+            "upward to 6.8 million”.",
+            "Morning Courier does not say",
+        ),
+        (  # a value the source does not give
+            "Sources differ: Capital Wire reports “That is on top of a revised 7.9 million in the "
+            "prior week”; Morning Courier reports “Claims for the previous week were revised "
+            "upward to 6.8 million”.",
+            "Capital Wire does not say",
+        ),
+        (  # the same value on both sides is no difference
+            "Sources differ: Capital Wire reports “Another 6.6 million people filed for "
+            "unemployment benefits last week”; Morning Courier reports “Another 6.6 million "
+            "people applied for unemployment benefits last week”.",
+            "the quoted values do not differ",
+        ),
+        (  # an outlet that is not among the sources
+            "Sources differ: Evening Star reports “That is on top of a revised 6.9 million in "
+            "the prior week”; Morning Courier reports “Claims for the previous week were revised "
+            "upward to 6.8 million”.",
+            "'Evening Star' is not one of the story's sources",
+        ),
+        (  # a change over time needs the reports' real dates
+            "The figure changed between reports: Capital Wire (1 April 2026) reported “That is "
+            "on top of a revised 6.9 million in the prior week”; Morning Courier (2 April 2026) "
+            "reported “Claims for the previous week were revised upward to 6.8 million”.",
+            "has no publication time",
+        ),
+    ],
+)
+def test_checker_rejects_a_wrong_differ_sentence(sentence: str, problem: str) -> None:
+    articles = claims_story()
+    cited = [_cite(articles[0], 1), _cite(articles[1], 1), _cite(articles[1], 0)]
+    verdict = Checker().check_sentence(sentence, articles, cited)
+    assert verdict.label == "unsupported"
+    assert any(problem in reason for reason in verdict.reasons), verdict.reasons
+
+
+def test_checker_finds_an_uncited_quotation_in_the_named_source() -> None:
+    articles = claims_story()
+    sentence = (
+        "Sources differ: source 1 reports “a revised 6.9 million in the prior week”; source 2 "
+        "reports “revised upward to 6.8 million”."
+    )
+    verdict = Checker().check_sentence(sentence, articles)
+    assert verdict.label == "supported"
+    assert [(c.article_id, c.sentence_index) for c in verdict.citations] == [(10, 1), (11, 1)]
+
+
+def test_a_later_report_is_a_change_not_a_disagreement() -> None:
+    articles = claims_story(dated=True)
+    explainer = explain_articles(articles)
+    (sentence,) = explainer.differences()
+    assert sentence.kind == "change"
+    assert sentence.text.startswith(
+        "The figure changed between reports: Capital Wire (9 April 2026) reported “That is on "
+        "top of a revised 6.9 million in the prior week”; Morning Courier (10 April 2026) "
+        "reported"
+    )
+    verdict = Checker().check_sentence(sentence.text, articles, sentence.citations)
+    assert verdict.label == "supported", verdict.reasons
+
+
+def test_coherence_can_be_switched_off() -> None:
+    explainer = explain_articles(claims_story(), coherence=False)
+    assert explainer.differences() == []
+
+
+# --- precision: values that do not disagree ---------------------------------------------------
+
+
+def _pairs(*texts: str) -> list[tuple[str, str]]:
+    articles = [Article(id=i, text=t) for i, t in enumerate(texts)]
+    statements = [
+        Statement(p, s.index, s.start, s.text) for p, a in enumerate(articles) for s in a.sentences
+    ]
+    return [
+        (d.first.value.surface, d.second.value.surface)
+        for d in find_differences(statements, articles)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # a round or hedged figure that the exact one fits
+        (
+            "Agents made about 200,000 arrests at the border in July.",
+            "Agents made 212,672 arrests at the border in July.",
+        ),
+        (
+            "Agents made more than 178,000 arrests at the border in June.",
+            "Agents made 188,829 arrests at the border in June.",
+        ),
+        # a forecast is not a report
+        (
+            "Economists had expected 845,000 new jobs in July.",
+            "The economy added 943,000 new jobs in July.",
+        ),
+        # different months, different things
+        (
+            "Agents made 188,000 arrests at the border in June.",
+            "Agents made 212,000 arrests at the border in July.",
+        ),
+        # a baseline, not the figure
+        (
+            "The jobless rate dropped to 3.5% in September from 3.7% in August.",
+            "The jobless rate stood at 3.7% in the country last month.",
+        ),
+        # a different counted noun
+        (
+            "The government secured 200 million more doses of vaccine.",
+            "The government wants to cover 240 million people with vaccine.",
+        ),
+    ],
+)
+def test_no_false_disagreement(a: str, b: str) -> None:
+    assert _pairs(a, b) == []
+
+
+def test_disagreeing_percentages_are_found() -> None:
+    pairs = _pairs(
+        "Officials said 212,672 migrants were encountered in July, a 13 percent increase over "
+        "the month before.",
+        "Agents made about 200,000 arrests in July, a 12% increase over the previous month.",
+    )
+    assert pairs == [("13 percent", "12%")]
+
+
+def test_values_know_their_hedges_and_skip_dates() -> None:
+    values = find_values("Nearly 19,000 children crossed on Sept. 11, up from 15,000 in 2020.")
+    assert [(v.surface, v.hedge, v.baseline) for v in values] == [
+        ("19,000", "below", False),
+        ("15,000", None, True),
+    ]
+
+
+# --- one event --------------------------------------------------------------------------------
+
+
+def test_articles_about_another_event_are_set_aside_and_flagged() -> None:
+    now = [
+        "A federal court in Denver on Tuesday heard the appeal of Harbor Mining in the water "
+        "case brought by Clearwater County in 2021. Judge Maria Ortiz asked Harbor Mining to "
+        "explain the spill. The court will rule next month.",
+        "Harbor Mining told the Denver appeals court that the 2021 spill was caused by a storm. "
+        "Clearwater County wants damages for the polluted river.",
+    ]
+    old = (
+        "In 2018, a school board in Maple Falls filed a lawsuit over textbook prices against "
+        "Pinewood Press. The board said parents had paid too much for years."
+    )
+    articles = [Article(id=1, text=now[0]), Article(id=2, text=now[1]), Article(id=3, text=old)]
+    split = split_events(articles)
+    assert split is not None and split.keep == [0, 1] and split.set_aside == [2]
+    explainer = explain_articles(articles)
+    assert explainer.recluster is not None
+    assert explainer.recluster.article_ids == [3]
+    assert all(c.article_id != 3 for _, _, s in explainer.sentences() for c in s.citations)
+
+
+def test_one_event_with_history_is_not_split() -> None:
+    articles = [
+        Article(id=1, text="Joe Biden announced on Thursday that he will run in 2020."),
+        Article(
+            id=2,
+            text="Joe Biden, who first ran in 1987, launched his campaign with a video about "
+            "Charlottesville.",
+        ),
+    ]
+    assert split_events(articles) is None
+    assert explain_articles(articles).recluster is None
+
+
+# --- sentences that stand alone ---------------------------------------------------------------
+
+
+def test_headlines_and_bare_attributions_are_not_published() -> None:
+    text = (
+        "Border Patrol Encountered 212,000 Migrants in July, Breaking 21-Year Record.\n"
+        "Border agents stopped 212,672 migrants at the southern border in July, officials said.\n"
+        "That's according to the Customs and Border Protection agency.\n"
+        "The number marks a departure from the seasonal trends of earlier summers."
+    )
+    article = Article(id=1, text=text, title="Migrant arrests hit a record")
+    reasons = {c.text[:20]: (c.rejected, c.dangling) for c in candidates([article])}
+    assert reasons["Border Patrol Encoun"] == ("a headline", False)
+    assert reasons["That's according to "] == ("a bare attribution", True)
+    assert reasons["The number marks a d"] == (None, True)
+    published = [s.text for _, _, s in explain_articles([article]).sentences()]
+    assert not any(s.startswith(("Border Patrol", "That's according")) for s in published)
+
+
+def test_headline_and_attribution_detectors() -> None:
+    assert headline_like("Joe Biden Officially Enters the Presidential Race.")
+    assert headline_like("the council approves a tram", ["The council approves a tram"])
+    assert not headline_like("North Korean leader Kim Jong Un crossed into South Korea on Friday.")
+    assert bare_attribution("The company said in a statement on Monday.")
+    assert not bare_attribution("Officials said the bridge will reopen next week.")
+    assert not bare_attribution("“We will win,” he said.")
