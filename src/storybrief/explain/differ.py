@@ -10,15 +10,17 @@ articles disagree when all of these hold:
   6.85–6.95 million, a round "200,000" anything that rounds to it), widened by its hedge
   ("more than 178,000" is 178,000 or more, "about" is within a tenth) — and the two intervals
   do not overlap;
-* they are close (within a quarter of each other): two reports of one quantity differ a
+* they are close (within a fifth of each other): two reports of one quantity differ a
   little, while far-apart values of one kind are usually two different quantities;
 * their clauses speak of the same thing: the same noun after the number ("a 12% increase",
   "a 13 percent increase") or shared content words around it ("revised ... prior week",
   "previous week ... revised"); not a different counted noun, month, year or named subject;
 * both are reported facts: not a forecast, target or condition ("expected", "needed to",
   "would"), not a baseline or earlier figure ("from 3.7%", "initially reported 8.7%"), not
-  an increment on one side only ("another $250 billion"), not a date ("Sept. 11") or a
-  compound ("a 16-page report").
+  an increment on one side only ("another $250 billion"), not a date ("Sept. 11"), a
+  compound ("a 16-page report"), an end of a range ("between 45,000 and 49,000") or a span of
+  time ("12 years in prison", "44,000 years ago": ages and terms are mostly of different
+  people or things).
 
 Precision comes first: a false "sources differ" is a wrong statement, so anything unsure is
 left alone. When both articles are dated and one was published later, the difference is a
@@ -43,7 +45,7 @@ from ..records import Article
 from ..verify.differ import CHANGE_LEAD, DIFFER_LEAD, published_label
 from .rank import stem
 
-CLOSE_RATIO = 1.25  # values further apart than this are taken to be different quantities
+CLOSE_RATIO = 1.2  # values further apart than this are taken to be different quantities
 ABOUT = 0.1  # "about X" covers X plus or minus a tenth
 MIN_SCORE = 3  # evidence that two clauses speak of the same thing (see _same_thing)
 LATER = timedelta(hours=1)  # a report this much later may carry an update
@@ -76,8 +78,13 @@ _BASELINE_AFTER = re.compile(
     re.I,
 )
 _RANGE = re.compile(
-    r"\b(?:ages?|aged|between)\s+$|\d\s*(?:to|-|–)\s*$"
+    r"\b(?:ages?|aged|between)\s+$|\d\s*(?:to|-|–|and)\s*$"
     r"|^\s*(?:to|-|–)\s*\d|^\s*(?:and|or) (?:older|over|up|above|younger|under|more|less)\b",
+    re.I,
+)
+_SPAN_AFTER = re.compile(
+    r"^[\s-]*(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|"
+    r"century)\b",
     re.I,
 )
 _INCREMENT_BEFORE = re.compile(r"\b(?:another|additional|extra|further|more)\s+(?:\w+\s+)?$", re.I)
@@ -192,6 +199,8 @@ def find_values(text: str) -> list[Value]:
             text[m.end() : m.end() + 15]
         ):
             continue  # an end of a range ("18 to 64", "65 and older"): a bound, not a value
+        if _SPAN_AFTER.match(text[m.end() : m.end() + 20]):
+            continue  # a span of time: "12 years", "a 10-day"
         kind = "percent" if pct else f"money:{_CURRENCY[cur]}" if cur else "count"
         step = _precision(num, scale) / 2
         low, high = value - step, value + step
@@ -366,7 +375,9 @@ class Difference:
         )
 
 
-def _same_thing(a: Statement, va: Value, b: Statement, vb: Value) -> int:
+def _same_thing(
+    a: Statement, va: Value, b: Statement, vb: Value, known: frozenset[str] = frozenset()
+) -> int:
     """How sure we are that two values speak of the same thing (0 when they clearly do not):
     the same counted noun counts 2, each shared content word of the two clauses 1, a month
     or year both sentences name 1; different months or years in the two clauses rule it out."""
@@ -378,8 +389,8 @@ def _same_thing(a: Statement, va: Value, b: Statement, vb: Value) -> int:
     head_a, head_b = _head(a.text, va), _head(b.text, vb)
     if head_a and head_b and head_a != head_b:
         return 0  # "200 million doses", "300 million people"
-    names_a, names_b = _names(clause_a), _names(clause_b)
-    if names_a - _names(b.text, lower=True) or names_b - _names(a.text, lower=True):
+    names_a, names_b = _names(a.text, known, ca), _names(b.text, known, cb)
+    if names_a - _names(b.text, known) or names_b - _names(a.text, known):
         return 0  # a subject or place only one of them names: "in North Carolina", "in the U.S."
     shared_heads = 2 if head_a and head_a == head_b else 0
     words_a = _stems(clause_a) - {head_a}
@@ -392,25 +403,61 @@ def _same_thing(a: Statement, va: Value, b: Statement, vb: Value) -> int:
     return score
 
 
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b(?:[A-Z][\w&]*(?:\.[A-Z])*\.?)")
+_NAME = re.compile(r"\b(?:[A-Z][\w&]*(?:\.[A-Z])*\.?)")
+_COMMON_OPENERS_TEXT = """the a an in on at it its this that these those he she they we i you
+    but and or as after before when while if although though since for from with by also
+    however meanwhile some many most all both each another other such last next one two three
+    four five several few no not there here what which who why how where officials police
+    authorities experts analysts critics according still even just only now then so yet"""
+_COMMON_OPENERS = frozenset(_COMMON_OPENERS_TEXT.split())
 _NOT_NAMES_TEXT = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday The A An In On At"
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
 
 
-def _names(text: str, lower: bool = True) -> set[str]:
-    """Capitalised words and acronyms of a text (not its first word, not weekdays or months),
-    lower-cased without dots, so "U.S." and "US", "COVID" and "Covid" match."""
+def _opening(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return not before or before[-1] in '.!?"“'
+
+
+def story_names(texts: Sequence[str]) -> frozenset[str]:
+    """Words a story writes capitalised inside sentences and never in lower case: its names
+    (so that a name opening a sentence, "Obama won 332 votes", is known for one)."""
+    capitalised: set[str] = set()
+    lower: set[str] = set()
+    for text in texts:
+        for m in _WORD.finditer(text):
+            word = m.group()
+            if word[0].isupper():
+                if not _opening(text, m.start()):
+                    capitalised.add(word.lower())
+            else:
+                lower.add(word.lower())
+    return frozenset(capitalised - lower)
+
+
+def _names(text: str, known: frozenset[str], span: tuple[int, int] | None = None) -> set[str]:
+    """Capitalised words and acronyms of a sentence (or of a span of it), lower-cased without
+    dots, so "U.S." and "US", "COVID" and "Covid" match; not weekdays or months, and a word
+    opening the sentence only when the story knows it for a name."""
+    lo, hi = span or (0, len(text))
     out = set()
-    for m in _NAME.finditer(text):
+    for m in _NAME.finditer(text, lo, hi):
         word = m.group().rstrip(".")
         if word in _NOT_NAMES or word.lower() in _MONTHS:
             continue
-        out.add(word.replace(".", "").lower() if lower else word)
+        if _opening(text, m.start()) and (
+            word.lower() in _COMMON_OPENERS or word.lower() not in known
+        ):
+            continue
+        out.add(word.replace(".", "").lower())
     return out
 
 
-def disagreement(a: Statement, va: Value, b: Statement, vb: Value) -> int:
-    """The evidence score when ``va`` and ``vb`` disagree about one thing, else 0."""
+def disagreement(
+    a: Statement, va: Value, b: Statement, vb: Value, known: frozenset[str] = frozenset()
+) -> int:
+    """The evidence score when ``va`` and ``vb`` disagree about one thing, else 0 (``known``:
+    the story's names, see :func:`story_names`)."""
     if va.kind != vb.kind or compatible(va, vb) or not close(va, vb):
         return 0
     if va.baseline or vb.baseline or va.increment != vb.increment:
@@ -419,7 +466,7 @@ def disagreement(a: Statement, va: Value, b: Statement, vb: Value) -> int:
         return 0
     if _revision_pair(a.text, va) or _revision_pair(b.text, vb):
         return 0
-    score = _same_thing(a, va, b, vb)
+    score = _same_thing(a, va, b, vb, known)
     return score if score >= MIN_SCORE else 0
 
 
@@ -432,6 +479,24 @@ def _revision_pair(text: str, value: Value) -> bool:
     return bool(_FROM_TO.search(window)) and len(find_values(window)) >= 2
 
 
+def differs(
+    a: Statement,
+    va: Value,
+    values_a: list[Value],
+    b: Statement,
+    vb: Value,
+    values_b: list[Value],
+    known: frozenset[str] = frozenset(),
+) -> int:
+    """:func:`disagreement`, unless either statement also reports the other's figure (then
+    the two values are about different things)."""
+    if any(va.kind == v.kind and compatible(va, v) for v in values_b):
+        return 0
+    if any(vb.kind == v.kind and compatible(vb, v) for v in values_a):
+        return 0
+    return disagreement(a, va, b, vb, known)
+
+
 def find_differences(
     statements: Sequence[Statement], articles: Sequence[Article]
 ) -> list[Difference]:
@@ -441,6 +506,7 @@ def find_differences(
     statements."""
     found: dict[tuple[tuple[int, int], tuple[int, int]], Difference] = {}
     values = [find_values(s.text) for s in statements]
+    known = story_names([s.text for s in statements])
     for i, a in enumerate(statements):
         for j in range(i + 1, len(statements)):
             b = statements[j]
@@ -448,12 +514,8 @@ def find_differences(
                 continue
             best: tuple[int, Value, Value] | None = None
             for va in values[i]:
-                if any(va.kind == v.kind and compatible(va, v) for v in values[j]):
-                    continue  # the other source reports this very figure: no disagreement on it
                 for vb in values[j]:
-                    if any(vb.kind == v.kind and compatible(vb, v) for v in values[i]):
-                        continue
-                    score = disagreement(a, va, b, vb)
+                    score = differs(a, va, values[i], b, vb, values[j], known)
                     if score and (best is None or score > best[0]):
                         best = (score, va, vb)
             if best is None:

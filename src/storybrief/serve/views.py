@@ -44,6 +44,7 @@ class SentenceView:
     text: str
     verdict: str | None
     cites: list[Cite]
+    kind: str = "statement"  # or "differ" / "change": shown under "Sources differ"
 
 
 @dataclass
@@ -211,7 +212,7 @@ def derive(
                         anchor=f"cite-{counter}",
                     )
                 )
-            views.append(SentenceView(sentence.text, sentence.verdict, cites))
+            views.append(SentenceView(sentence.text, sentence.verdict, cites, sentence.kind))
         sections.append(SectionView(section.key, section.title, views, section.note))
     sources = []
     for n, source in enumerate(explainer.sources, 1):

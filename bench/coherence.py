@@ -1,0 +1,378 @@
+"""Coherence benchmark: does an explainer contradict itself, leave sections empty, or publish
+headlines and fragments? And how often is a "sources differ" sentence right?
+
+    python bench/coherence.py [--data ../shared/data] [--candidates N]
+
+1. Over every NeuS validation story (three articles each), the built-in engine's explainer after
+   the checker's gate, with the coherence features off (``coherence=False``) and on:
+
+   * unflagged conflicts: explainers that publish two plain statements giving different values
+     for one thing (by the differ detector, :mod:`storybrief.explain.differ`) without a
+     "sources differ" sentence naming them;
+   * mixed events: explainers that publish sentences from articles about another event
+     (:mod:`storybrief.explain.coherence`) without the re-clustering flag;
+   * empty sections, per section;
+   * headlines, bare attributions and dangling sentences (opening with "He", "This", "But"...)
+     published without the sentence before them; statistics under "Why It's Important?";
+   * "sources differ" sentences published, and how many the checker supports.
+
+2. Precision and recall of the detector on a hand-labelled sample of candidate pairs
+   (``bench/coherence-sample.json``; the labelling rule is ``bench/coherence-rule.md``). The
+   sample stores only where each value is (set, story, article, sentence, character offsets)
+   and the label: the texts are research-only data that may not be copied. A candidate pair is
+   two values of one kind from two articles of a story, not equal, within a factor of two,
+   whose clauses share a content word. ``--candidates N`` prints N new candidate pairs (with
+   their sentences) for labelling.
+
+Writes bench/results/coherence.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from storybrief.explain import SECTION_KEYS, Explainer, explain_articles
+from storybrief.explain.candidates import bare_attribution, dangles, headline_like
+from storybrief.explain.coherence import split_events
+from storybrief.explain.differ import (
+    Statement,
+    Value,
+    clause_span,
+    differs,
+    find_differences,
+    find_values,
+    story_names,
+)
+from storybrief.explain.roles import _FIGURE, _SIGNIFICANCE
+from storybrief.records import Article
+from storybrief.verify.publish import check_explainer
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from summarization import default_data, load_neus  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "coherence.json"
+SAMPLE = ROOT / "bench" / "coherence-sample.json"
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def stories(data: Path, name: str) -> Iterator[tuple[str, list[Article]]]:
+    """(story id, articles) of one set: neus-train, neus-val, multinews, duc2004."""
+    if name.startswith("neus-"):
+        for story in load_neus(data, name.removeprefix("neus-")):
+            yield story.id, story.articles
+        return
+    if name == "multinews":
+        path = data / "multinews-longbench" / "multinews-longbench.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            yield row["id"], [Article(id=i + 1, text=t) for i, t in enumerate(row["documents"])]
+        return
+    if name == "duc2004":
+        path = data / "duc2004" / "duc2004-task2.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            articles = []
+            for i, doc in enumerate(row["documents"]):
+                # doc ids carry the wire date: APW19981016.0240
+                m = re.search(r"(\d{8})\.", doc["doc_id"])
+                when = (
+                    datetime.strptime(m.group(1), "%Y%m%d").replace(tzinfo=timezone.utc)
+                    if m
+                    else None
+                )
+                articles.append(Article(id=i + 1, text=doc["text"], published_at=when))
+            yield row["id"], articles
+        return
+    raise SystemExit(f"unknown set {name!r}")
+
+
+def statements(articles: Sequence[Article]) -> list[Statement]:
+    return [
+        Statement(pos, s.index, s.start, s.text)
+        for pos, a in enumerate(articles)
+        for s in a.sentences
+        if not s.is_heading
+    ]
+
+
+# --- part 1: explainers ---------------------------------------------------------------------------
+
+
+def published_statements(explainer: Explainer, articles: Sequence[Article]) -> list[Statement]:
+    """The plain statements an explainer publishes, as statements of their cited sentences."""
+    position = {(a.id if a.id is not None else p): p for p, a in enumerate(articles)}
+    out = []
+    for _, _, s in explainer.sentences():
+        if s.kind != "statement" or not s.citations:
+            continue
+        c = s.citations[0]
+        out.append(Statement(position[c.article_id], c.sentence_index, c.start, s.text))
+    return out
+
+
+def audit(explainer: Explainer, articles: Sequence[Article]) -> Counter[str]:
+    """What one published explainer gets wrong (see the module docstring)."""
+    found: Counter[str] = Counter()
+    plain = published_statements(explainer, articles)
+    named = {
+        (c.article_id, c.sentence_index)
+        for d in explainer.differences()
+        if d.verdict == "supported"
+        for c in d.citations
+    }
+    ids = [a.id if a.id is not None else p for p, a in enumerate(articles)]
+    for d in find_differences(plain, articles):
+        keys = [(ids[p], i) for p, i in d.pair]
+        if not all(k in named for k in keys):
+            found["unflagged conflicts"] += 1
+            break
+    split = split_events(articles)
+    if split is not None and explainer.recluster is None:
+        aside = {ids[p] for p in split.set_aside}
+        if any(c.article_id in aside for _, _, s in explainer.sentences() for c in s.citations):
+            found["mixed events, unflagged"] += 1
+    for section in explainer.sections:
+        if not section.sentences:
+            found[f"empty: {section.title}"] += 1
+    titles = [a.title for a in articles if a.title]
+    by_id = dict(zip(ids, articles, strict=True))
+    for section in explainer.sections:
+        before = None
+        for s in section.sentences:
+            if s.kind != "statement":
+                continue
+            if headline_like(s.text, titles):
+                found["headlines published"] += 1
+            if bare_attribution(s.text):
+                found["bare attributions published"] += 1
+            c = s.citations[0] if s.citations else None
+            if dangles(s.text) and c is not None:
+                prev = before.citations[0] if before is not None and before.citations else None
+                if not (
+                    prev is not None
+                    and prev.article_id == c.article_id
+                    and _previous_statement(by_id[c.article_id], c.sentence_index)
+                    == prev.sentence_index
+                ):
+                    found["dangling without context"] += 1
+            if (
+                section.key == "why_its_important"
+                and len(_FIGURE.findall(s.text)) >= 2
+                and not _SIGNIFICANCE[0][1].search(s.text)
+            ):
+                found["statistics under Why It's Important?"] += 1
+            before = s
+    for d in explainer.differences():
+        found["differ sentences"] += 1
+        found["differ sentences supported"] += d.verdict == "supported"
+    if explainer.recluster is not None:
+        found["flagged for re-clustering"] += 1
+    return found
+
+
+def _previous_statement(article: Article, index: int) -> int | None:
+    earlier = [s.index for s in article.sentences if s.index < index and not s.is_heading]
+    return earlier[-1] if earlier else None
+
+
+def explainer_table(data: Path) -> dict[str, dict[str, int]]:
+    neus = list(stories(data, "neus-val"))
+    out: dict[str, dict[str, int]] = {}
+    for mode, coherence in (("before (coherence off)", False), ("after", True)):
+        totals: Counter[str] = Counter()
+        for _, articles in neus:
+            explainer = explain_articles(articles, coherence=coherence)
+            published, _ = check_explainer(explainer, articles)
+            for key, n in audit(published, articles).items():
+                totals[key] += min(n, 1) if key.startswith(("unflagged", "mixed")) else n
+        totals["stories"] = len(neus)
+        out[mode] = dict(totals)
+    return out
+
+
+# --- part 2: the labelled sample ------------------------------------------------------------
+
+SETS = ("neus-val", "neus-train", "multinews", "duc2004")
+
+
+def _pairs(articles: Sequence[Article]) -> Iterator[tuple[Statement, Value, Statement, Value]]:
+    """Candidate pairs: values of one kind from two articles, not equal, within a factor of
+    two, whose clauses share a content word."""
+    found = statements(articles)
+    values = [find_values(s.text) for s in found]
+    for i, a in enumerate(found):
+        for j in range(i + 1, len(found)):
+            b = found[j]
+            if a.article_pos == b.article_pos:
+                continue
+            for va in values[i]:
+                for vb in values[j]:
+                    if va.kind != vb.kind or va.value == vb.value:
+                        continue
+                    small, large = sorted((va.value, vb.value))
+                    if small <= 0 or large / small > 2:
+                        continue
+                    ca, cb = clause_span(a.text, va), clause_span(b.text, vb)
+                    wa = set(re.findall(r"[a-z]{4,}", a.text[ca[0] : ca[1]].lower()))
+                    wb = set(re.findall(r"[a-z]{4,}", b.text[cb[0] : cb[1]].lower()))
+                    if wa & wb:
+                        yield a, va, b, vb
+
+
+def _locate(
+    articles: Sequence[Article], ref: list[int]
+) -> tuple[Statement, Value | None, list[Value]]:
+    """The statement and the detector's value at the stored offsets (None when the detector
+    does not take that number for a value: it then cannot flag the pair)."""
+    pos, index, start, end = ref
+    sentence = next(s for s in articles[pos].sentences if s.index == index)
+    statement = Statement(pos, index, sentence.start, sentence.text)
+    values = find_values(sentence.text)
+    value = next((v for v in values if v.start == start and v.end == end), None)
+    return statement, value, values
+
+
+def sample_scores(data: Path, sample: dict) -> dict[str, float | int]:
+    cache: dict[tuple[str, str], list[Article]] = {}
+    wanted = {(p["set"], p["story"]) for p in sample["pairs"]}
+    for name in {s for s, _ in wanted}:
+        for story_id, articles in stories(data, name):
+            if (name, story_id) in wanted:
+                cache[(name, story_id)] = articles
+    known = {key: story_names([s.text for s in statements(arts)]) for key, arts in cache.items()}
+    tp = fp = fn = tn = 0
+    for pair in sample["pairs"]:
+        key = (pair["set"], pair["story"])
+        articles = cache[key]
+        a, va, values_a = _locate(articles, pair["a"])
+        b, vb, values_b = _locate(articles, pair["b"])
+        predicted = (
+            va is not None
+            and vb is not None
+            and bool(differs(a, va, values_a, b, vb, values_b, known[key]))
+        )
+        truth = bool(pair["label"])
+        tp += predicted and truth
+        fp += predicted and not truth
+        fn += truth and not predicted
+        tn += not predicted and not truth
+    return {
+        "pairs": len(sample["pairs"]),
+        "true disagreements": tp + fn,
+        "flagged": tp + fp,
+        "true positives": tp,
+        "false positives": fp,
+        "precision": round(tp / (tp + fp), 3) if tp + fp else float("nan"),
+        "recall": round(tp / (tp + fn), 3) if tp + fn else float("nan"),
+    }
+
+
+def print_candidates(data: Path, sample: dict, n: int, seed: int, close: float) -> None:
+    """New candidate pairs for labelling: every pair the detector flags, and a random draw
+    (of pairs whose values are within a factor ``close`` of each other)."""
+    have = {(p["set"], p["story"], tuple(p["a"]), tuple(p["b"])) for p in sample["pairs"]}
+    rng = random.Random(seed)
+    pool = []
+    for name in SETS:
+        for story_id, articles in stories(data, name):
+            known = story_names([s.text for s in statements(articles)])
+            for a, va, b, vb in _pairs(articles):
+                ref_a = [a.article_pos, a.sentence_index, va.start, va.end]
+                ref_b = [b.article_pos, b.sentence_index, vb.start, vb.end]
+                if (name, story_id, tuple(ref_a), tuple(ref_b)) in have:
+                    continue
+                flagged = bool(
+                    differs(a, va, find_values(a.text), b, vb, find_values(b.text), known)
+                )
+                pool.append((flagged, name, story_id, ref_a, ref_b, a.text, b.text, va, vb))
+    flagged = [p for p in pool if p[0]]
+    rest = [
+        p
+        for p in pool
+        if not p[0] and max(p[7].value, p[8].value) <= close * min(p[7].value, p[8].value)
+    ]
+    chosen = flagged + rng.sample(rest, min(len(rest), max(0, n - len(flagged))))
+    for f, name, story_id, ref_a, ref_b, ta, tb, va, vb in chosen:
+        print(json.dumps({"set": name, "story": story_id, "a": ref_a, "b": ref_b, "label": None}))
+        print(f"   flagged={f}  {va.surface!r} vs {vb.surface!r}")
+        print(f"   A: {ta}")
+        print(f"   B: {tb}")
+
+
+# --- main ---------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=default_data())
+    parser.add_argument("--sample", type=Path, default=SAMPLE)
+    parser.add_argument("--candidates", type=int, default=0, help="print candidates, then stop")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--close", type=float, default=2.0, help="candidates: value ratio")
+    args = parser.parse_args(argv)
+    sample = json.loads(args.sample.read_text(encoding="utf-8")) if args.sample.exists() else {}
+    sample.setdefault("pairs", [])
+    if args.candidates:
+        print_candidates(args.data, sample, args.candidates, args.seed, args.close)
+        return
+    console = Console()
+    table_data = explainer_table(args.data)
+    table = Table(title="NeuS val: explainers after the checker (count of explainers or sentences)")
+    table.add_column("")
+    modes = list(table_data)
+    for mode in modes:
+        table.add_column(mode, justify="right")
+    keys = sorted({k for m in modes for k in table_data[m]}, key=_order)
+    for key in keys:
+        table.add_row(key, *(str(table_data[m].get(key, 0)) for m in modes))
+    console.print(table)
+    scores = sample_scores(args.data, sample) if sample["pairs"] else {}
+    if scores:
+        t2 = Table(title="'Sources differ' detector on the hand-labelled sample")
+        for key in scores:
+            t2.add_column(key, justify="right")
+        t2.add_row(*(str(v) for v in scores.values()))
+        console.print(t2)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {"neus_val": table_data, "sample": scores, "sample_file": str(SAMPLE.name)},
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+
+
+def _order(key: str) -> tuple[int, str]:
+    first = ["stories", "unflagged conflicts", "mixed events, unflagged"]
+    if key in first:
+        return (first.index(key), key)
+    if key.startswith("empty: "):
+        return (10 + SECTION_KEYS.index(_section_key(key)), key)
+    return (20, key)
+
+
+def _section_key(key: str) -> str:
+    from storybrief.explain import SECTIONS
+
+    title = key.removeprefix("empty: ")
+    return next(k for k, t in SECTIONS.items() if t == title)
+
+
+if __name__ == "__main__":
+    main()
