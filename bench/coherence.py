@@ -246,16 +246,26 @@ def _locate(
     return statement, value, values
 
 
-def sample_scores(data: Path, sample: dict) -> dict[str, float | int]:
+def sample_scores(data: Path, sample: dict) -> dict[str, dict[str, float | int]]:
+    """Precision and recall on the whole sample and on each part of it."""
+    parts = sorted({p.get("part", "all") for p in sample["pairs"]})
+    out = {"all": _scores(data, sample["pairs"])}
+    if len(parts) > 1:
+        for part in parts:
+            out[part] = _scores(data, [p for p in sample["pairs"] if p.get("part") == part])
+    return out
+
+
+def _scores(data: Path, pairs: list[dict]) -> dict[str, float | int]:
     cache: dict[tuple[str, str], list[Article]] = {}
-    wanted = {(p["set"], p["story"]) for p in sample["pairs"]}
+    wanted = {(p["set"], p["story"]) for p in pairs}
     for name in {s for s, _ in wanted}:
         for story_id, articles in stories(data, name):
             if (name, story_id) in wanted:
                 cache[(name, story_id)] = articles
     known = {key: story_names([s.text for s in statements(arts)]) for key, arts in cache.items()}
     tp = fp = fn = tn = 0
-    for pair in sample["pairs"]:
+    for pair in pairs:
         key = (pair["set"], pair["story"])
         articles = cache[key]
         a, va, values_a = _locate(articles, pair["a"])
@@ -271,7 +281,7 @@ def sample_scores(data: Path, sample: dict) -> dict[str, float | int]:
         fn += truth and not predicted
         tn += not predicted and not truth
     return {
-        "pairs": len(sample["pairs"]),
+        "pairs": len(pairs),
         "true disagreements": tp + fn,
         "flagged": tp + fp,
         "true positives": tp,
@@ -343,9 +353,11 @@ def main(argv: list[str] | None = None) -> None:
     scores = sample_scores(args.data, sample) if sample["pairs"] else {}
     if scores:
         t2 = Table(title="'Sources differ' detector on the hand-labelled sample")
-        for key in scores:
+        t2.add_column("part")
+        for key in scores["all"]:
             t2.add_column(key, justify="right")
-        t2.add_row(*(str(v) for v in scores.values()))
+        for part, row in scores.items():
+            t2.add_row(part, *(str(v) for v in row.values()))
         console.print(t2)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(

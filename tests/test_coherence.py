@@ -288,6 +288,7 @@ def test_headlines_and_bare_attributions_are_not_published() -> None:
 def test_headline_and_attribution_detectors() -> None:
     assert headline_like("Joe Biden Officially Enters the Presidential Race.")
     assert headline_like("the council approves a tram", ["The council approves a tram"])
+    assert not headline_like("The council approved a tram.", ["The council approved a tram."])
     assert not headline_like("North Korean leader Kim Jong Un crossed into South Korea on Friday.")
     assert bare_attribution("The company said in a statement on Monday.")
     assert not bare_attribution("Officials said the bridge will reopen next week.")

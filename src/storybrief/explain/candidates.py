@@ -356,11 +356,19 @@ _ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 def headline_like(text: str, titles: Sequence[str] = ()) -> bool:
-    """A headline, not a sentence: one of the articles' titles, or written in title case
-    (nearly every word capitalised, "Border Patrol Encountered 212,000 Migrants in July.")."""
+    """A headline, not a sentence: written in title case (nearly every word capitalised,
+    "Border Patrol Encountered 212,000 Migrants in July."), or one of the articles' titles
+    without a sentence's final punctuation. (A title written as a sentence that the body
+    repeats is a sentence.)"""
     flat = normalise(text).rstrip(".!…")
-    if any(flat == normalise(t).rstrip(".!…") for t in titles if t):
+    if not re.search(r"[.!”\"’)]\s*$", text) and any(
+        flat == normalise(t).rstrip(".!…") for t in titles if t
+    ):
         return True
+    return _title_case(text)
+
+
+def _title_case(text: str) -> bool:
     words = [w for w in _ALPHA_WORD.findall(text) if w.lower() not in _SMALL_WORDS]
     if len(words) < 5:
         return False

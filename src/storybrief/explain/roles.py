@@ -139,6 +139,15 @@ _PERIOD = r"(?:week|weekend|month|year|season|session|term|round|summit|meeting|
 
 _FUTURE = [
     (2.0, _rx(r"\bwill\b", r"\bwon't\b", r"\bshall\b", r"\w'll\b", r"\bgoing to\b")),
+    (  # a scheduled step: a vote, hearing or deadline with its date
+        1.5,
+        _rx(
+            r"\b(?:vote|votes|hearing|hearings|trial|sentencing|arraignment|deadline|runoff|"
+            r"referendum|inauguration|court date|summit|talks)\b[^.;]{0,40}\b(?:on|by|in|"
+            r"until|before) (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|monday|tuesday|"
+            r"wednesday|thursday|friday|saturday|sunday|next|the coming|early|mid|late)",
+        ),
+    ),
     (
         2.0,
         _rx(
@@ -350,6 +359,8 @@ def cue_scores(text: str, position: int) -> RoleScores:
     reaction = _score(plain, _REACTION, 2.0)
     if _QUOTE.search(text):
         reaction += 1.0
+        if _REACTION[1][1].search(plain):  # a quotation with its speaker: a reaction
+            reaction += 0.5
     # News puts what happened first; a sentence dated to the days of the story is news too.
     happening = 0.5 + _LEAD_BONUS.get(position, 0.0)
     if _EVENT_TIME.search(plain):
