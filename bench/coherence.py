@@ -59,7 +59,7 @@ from storybrief.records import Article
 from storybrief.verify.publish import check_explainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from summarization import default_data, load_neus  # noqa: E402
+from summarization import default_data, neus_article  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "coherence.json"
@@ -69,22 +69,31 @@ SAMPLE = ROOT / "bench" / "coherence-sample.json"
 # --- data ---------------------------------------------------------------------------------------
 
 
-def stories(data: Path, name: str) -> Iterator[tuple[str, list[Article]]]:
-    """(story id, articles) of one set: neus-train, neus-val, multinews, duc2004."""
+def stories(
+    data: Path, name: str, only: set[str] | None = None
+) -> Iterator[tuple[str, list[Article]]]:
+    """(story id, articles) of one set: neus-train, neus-val, multinews, duc2004 (only the
+    stories in ``only`` when given)."""
     if name.startswith("neus-"):
-        for story in load_neus(data, name.removeprefix("neus-")):
-            yield story.id, story.articles
-        return
-    if name == "multinews":
+        path = data / "summarization" / f"{name}.jsonl"
+    elif name == "multinews":
         path = data / "multinews-longbench" / "multinews-longbench.jsonl"
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            yield row["id"], [Article(id=i + 1, text=t) for i, t in enumerate(row["documents"])]
-        return
-    if name == "duc2004":
+    elif name == "duc2004":
         path = data / "duc2004" / "duc2004-task2.jsonl"
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
+    else:
+        raise SystemExit(f"unknown set {name!r}")
+    if not path.exists():
+        raise SystemExit(f"no {name} file at {path}: pass --data")
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        story_id = row.get("story") or row["id"]
+        if only is not None and story_id not in only:
+            continue
+        if name.startswith("neus-"):
+            articles = [neus_article(a, i + 1) for i, a in enumerate(row["articles"])]
+        elif name == "multinews":
+            articles = [Article(id=i + 1, text=t) for i, t in enumerate(row["documents"])]
+        else:
             articles = []
             for i, doc in enumerate(row["documents"]):
                 # doc ids carry the wire date: APW19981016.0240
@@ -95,9 +104,7 @@ def stories(data: Path, name: str) -> Iterator[tuple[str, list[Article]]]:
                     else None
                 )
                 articles.append(Article(id=i + 1, text=doc["text"], published_at=when))
-            yield row["id"], articles
-        return
-    raise SystemExit(f"unknown set {name!r}")
+        yield story_id, articles
 
 
 def statements(articles: Sequence[Article]) -> list[Statement]:
@@ -189,15 +196,31 @@ def _previous_statement(article: Article, index: int) -> int | None:
     return earlier[-1] if earlier else None
 
 
-def explainer_table(data: Path) -> dict[str, dict[str, int]]:
+def explainer_table(data: Path, baseline: Path | None = None) -> dict[str, dict[str, int]]:
+    """The audit totals with coherence off and on; with ``baseline`` (JSON lines of
+    ``{"id", "explainer"}``: published explainers of the same stories written by another
+    version, e.g. ``git stash``-ed main), that version's too."""
     neus = list(stories(data, "neus-val"))
     out: dict[str, dict[str, int]] = {}
+    runs: list[tuple[str, dict[str, Explainer]]] = []
+    if baseline is not None:
+        docs = [json.loads(line) for line in baseline.read_text(encoding="utf-8").splitlines()]
+        runs.append(
+            (
+                f"baseline ({baseline.name})",
+                {d["id"]: Explainer.model_validate(d["explainer"]) for d in docs},
+            )
+        )
     for mode, coherence in (("before (coherence off)", False), ("after", True)):
-        totals: Counter[str] = Counter()
-        for _, articles in neus:
+        made = {}
+        for story_id, articles in neus:
             explainer = explain_articles(articles, coherence=coherence)
-            published, _ = check_explainer(explainer, articles)
-            for key, n in audit(published, articles).items():
+            made[story_id], _ = check_explainer(explainer, articles)
+        runs.append((mode, made))
+    for mode, explainers in runs:
+        totals: Counter[str] = Counter()
+        for story_id, articles in neus:
+            for key, n in audit(explainers[story_id], articles).items():
                 totals[key] += min(n, 1) if key.startswith(("unflagged", "mixed")) else n
         totals["stories"] = len(neus)
         out[mode] = dict(totals)
@@ -259,10 +282,10 @@ def sample_scores(data: Path, sample: dict) -> dict[str, dict[str, float | int]]
 def _scores(data: Path, pairs: list[dict]) -> dict[str, float | int]:
     cache: dict[tuple[str, str], list[Article]] = {}
     wanted = {(p["set"], p["story"]) for p in pairs}
-    for name in {s for s, _ in wanted}:
-        for story_id, articles in stories(data, name):
-            if (name, story_id) in wanted:
-                cache[(name, story_id)] = articles
+    for name in sorted({s for s, _ in wanted}):
+        ids = {story for s, story in wanted if s == name}
+        for story_id, articles in stories(data, name, ids):
+            cache[(name, story_id)] = articles
     known = {key: story_names([s.text for s in statements(arts)]) for key, arts in cache.items()}
     tp = fp = fn = tn = 0
     for pair in pairs:
@@ -333,6 +356,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--candidates", type=int, default=0, help="print candidates, then stop")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--close", type=float, default=2.0, help="candidates: value ratio")
+    parser.add_argument(
+        "--baseline", type=Path, help="JSON lines of another version's NeuS val explainers"
+    )
     args = parser.parse_args(argv)
     sample = json.loads(args.sample.read_text(encoding="utf-8")) if args.sample.exists() else {}
     sample.setdefault("pairs", [])
@@ -340,7 +366,7 @@ def main(argv: list[str] | None = None) -> None:
         print_candidates(args.data, sample, args.candidates, args.seed, args.close)
         return
     console = Console()
-    table_data = explainer_table(args.data)
+    table_data = explainer_table(args.data, args.baseline)
     table = Table(title="NeuS val: explainers after the checker (count of explainers or sentences)")
     table.add_column("")
     modes = list(table_data)
