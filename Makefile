@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/extraction.py --data $(DATA)
 	$(BIN)/python bench/summarization.py --data $(DATA)
+	$(BIN)/python bench/coherence.py --data $(DATA)
 	$(BIN)/python bench/faithfulness.py --data $(DATA)
 	$(BIN)/python bench/clustering.py --data $(DATA)
 	$(BIN)/python bench/serve.py

@@ -368,9 +368,14 @@ def headline_like(text: str, titles: Sequence[str] = ()) -> bool:
     return _title_case(text)
 
 
+_HEADLINE_WORDS = 14  # longer runs of capitalised words are lists (of names, teams), not headlines
+
+
 def _title_case(text: str) -> bool:
+    """Nearly every word capitalised and not one lower-case word of four letters or more (a
+    sentence has its verb in lower case: "The Russian beat Germany's Rainer Schuettler.")."""
     words = [w for w in _ALPHA_WORD.findall(text) if w.lower() not in _SMALL_WORDS]
-    if len(words) < 5:
+    if not 5 <= len(words) <= _HEADLINE_WORDS or any(w[0].islower() and len(w) >= 4 for w in words):
         return False
     capitalised = sum(1 for w in words if w[0].isupper())
     return capitalised / len(words) >= 0.8

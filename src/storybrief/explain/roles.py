@@ -351,16 +351,10 @@ def cue_scores(text: str, position: int) -> RoleScores:
     significance = 1.5 * _score(plain, _SIGNIFICANCE, 4.0) + 0.75 * _score(
         quoted, _SIGNIFICANCE, 2.0
     )
-    if len(_FIGURE.findall(plain)) >= 2 and not _SIGNIFICANCE[0][1].search(plain):
-        # Statistics say what happened (or, dated, what came before); without a word of
-        # significance they do not say why it matters.
-        significance *= 0.5
     background = _score(plain, _BACKGROUND, 4.0)
     reaction = _score(plain, _REACTION, 2.0)
     if _QUOTE.search(text):
         reaction += 1.0
-        if _REACTION[1][1].search(plain):  # a quotation with its speaker: a reaction
-            reaction += 0.5
     # News puts what happened first; a sentence dated to the days of the story is news too.
     happening = 0.5 + _LEAD_BONUS.get(position, 0.0)
     if _EVENT_TIME.search(plain):
