@@ -42,8 +42,8 @@ from datetime import timedelta
 from typing import Literal
 
 from ..records import Article
+from ..text import stem
 from ..verify.differ import CHANGE_LEAD, DIFFER_LEAD, published_label
-from .rank import stem
 
 CLOSE_RATIO = 1.2  # values further apart than this are taken to be different quantities
 ABOUT = 0.1  # "about X" covers X plus or minus a tenth

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from ..records import Article
+from ..text import plain
 from .claims import NumberMention, find_numbers, numbers_match
-from .lexicon import plain
 from .models import Citation, Verdict
 
 DIFFER_LEAD = "Sources differ"
