@@ -360,20 +360,22 @@ def headline_like(text: str, titles: Sequence[str] = ()) -> bool:
     "Border Patrol Encountered 212,000 Migrants in July."), or one of the articles' titles
     without a sentence's final punctuation. (A title written as a sentence that the body
     repeats is a sentence.)"""
-    flat = normalise(text).rstrip(".!…")
-    if not re.search(r"[.!”\"’)]\s*$", text) and any(
-        flat == normalise(t).rstrip(".!…") for t in titles if t
-    ):
-        return True
+    if titles and not re.search(r"[.!”\"’)]\s*$", text):
+        flat = normalise(text).rstrip(".!…")
+        if any(flat == normalise(t).rstrip(".!…") for t in titles if t):
+            return True
     return _title_case(text)
 
 
+_LOWER_LONG = re.compile(r"(?<![\w'’-])[a-z]{5,}")
 _HEADLINE_WORDS = 14  # longer runs of capitalised words are lists (of names, teams), not headlines
 
 
 def _title_case(text: str) -> bool:
     """Nearly every word capitalised and not one lower-case word of four letters or more (a
     sentence has its verb in lower case: "The Russian beat Germany's Rainer Schuettler.")."""
+    if _LOWER_LONG.search(text):
+        return False  # quick exit: a lower-case word of five letters or more
     words = [w for w in _ALPHA_WORD.findall(text) if w.lower() not in _SMALL_WORDS]
     if not 5 <= len(words) <= _HEADLINE_WORDS or any(w[0].islower() and len(w) >= 4 for w in words):
         return False
@@ -401,8 +403,8 @@ _STOP_SHORT = frozenset(_STOP_SHORT_TEXT.split())
 
 def bare_attribution(text: str) -> bool:
     """Only who said it, with nothing of what was said ("..., the official said.")."""
-    if _QUOTED.search(text) or not attributed(text):
-        return False
+    if len(text) > 160 or _QUOTED.search(text) or not attributed(text):
+        return False  # (a long sentence says more than who said it)
     body = _SPEECH_RE.sub(" ", text)
     content = [
         w
