@@ -293,3 +293,13 @@ def test_headline_and_attribution_detectors() -> None:
     assert bare_attribution("The company said in a statement on Monday.")
     assert not bare_attribution("Officials said the bridge will reopen next week.")
     assert not bare_attribution("“We will win,” he said.")
+
+
+def test_checker_rejects_a_change_told_backwards() -> None:
+    articles = claims_story(dated=True)
+    (sentence,) = explain_articles(articles).differences()
+    first, second = sentence.text.split(": ", 1)[1].rstrip(".").split("; ")
+    backwards = f"The figure changed between reports: {second}; {first}."
+    verdict = Checker().check_sentence(backwards, articles, sentence.citations)
+    assert verdict.label == "unsupported"
+    assert "the later report is named first" in verdict.reasons
