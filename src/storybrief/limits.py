@@ -138,12 +138,21 @@ def cap_elements(tree: Any, max_elements: int) -> int:
         if element.tag == "script" and "ld+json" in (element.get("type") or ""):
             continue
         _drop_keeping_tail(element)
-    extra = [element for n, element in enumerate(tree.iter()) if n >= max_elements]
-    for element in extra:
-        parent = element.getparent()
-        if parent is not None:  # (a parent dropped before it took this one along)
-            parent.remove(element)
-    return len(extra)
+    first_extra = next((e for n, e in enumerate(tree.iter()) if n == max_elements), None)
+    if first_extra is None:
+        return 0
+    # everything after it in document order: its following siblings, then those of each
+    # ancestor; one element at a time, so no list of a hundred thousand proxies is built
+    dropped = 0
+    node, parent = first_extra, first_extra.getparent()
+    while parent is not None:
+        while (sibling := node.getnext()) is not None:
+            dropped += sum(1 for _ in sibling.iter())
+            parent.remove(sibling)
+        node, parent = parent, parent.getparent()
+    dropped += sum(1 for _ in first_extra.iter())
+    first_extra.getparent().remove(first_extra)
+    return dropped
 
 
 def _drop_keeping_tail(element: Any) -> None:
