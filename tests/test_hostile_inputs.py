@@ -121,6 +121,24 @@ def test_feed_with_20000_items_is_capped_and_fast():
     assert time.monotonic() - started < 30  # ~0.1 s; was ~20 s of feedparser per 20,000
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_wide_encoding_does_not_dodge_the_item_cap(encoding):
+    data = _rss(300).decode().replace('version="1.0"', f'version="1.0" encoding="{encoding}"')
+    feed = parse_feed(data.encode(encoding), location="https://news.example/feed", max_items=5)
+    assert [i.title for i in feed.items] == [f"Item {n}" for n in range(5)]
+    # cut before feedparser sees it: what it reads is UTF-8 and holds 5 items
+    from storybrief.ingest.feeds import _first_items
+
+    cut = _first_items(data.encode(encoding), 5)
+    assert cut.count(b"<item>") == 5 and b'encoding="utf-8"' in cut
+
+
+def test_json_feed_items_are_capped_too():
+    items = [{"id": f"https://news.example/{n}", "content_text": SENTENCE} for n in range(50)]
+    feed = parse_feed(_json_feed(["junk", *items]), location="f.json", max_items=4)
+    assert [i.link for i in feed.items] == [f"https://news.example/{n}" for n in range(4)]
+
+
 def test_ingest_reads_at_most_max_feed_items(http_server, test_settings, store):
     feed = http_server.route(
         "/many.xml", body=_rss(40), headers={"Content-Type": "application/rss+xml"}

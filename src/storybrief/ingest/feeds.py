@@ -11,10 +11,12 @@ never spends time on them.
 from __future__ import annotations
 
 import calendar
+import codecs
 import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -141,10 +143,36 @@ def _update_period_seconds(period: Any, frequency: Any) -> float | None:
 
 def _first_items(data: bytes, max_items: int) -> bytes:
     """``data`` cut just before its item number ``max_items + 1`` (feedparser reads the cut
-    document as far as it goes: the last item is complete, the feed unterminated)."""
+    document as far as it goes: the last item is complete, the feed unterminated). A
+    UTF-16 or UTF-32 document is made UTF-8 first, so that its items can be found."""
+    data = _utf8(data)
     for n, match in enumerate(_ITEM_START.finditer(data)):
         if n == max_items:
             return data[: match.start()]
+    return data
+
+
+# Byte-order marks, and the first bytes of "<?" without one, of the wide encodings.
+_WIDE = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", True),  # before UTF-16 LE: it starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32-be", True),
+    (codecs.BOM_UTF16_LE, "utf-16-le", True),
+    (codecs.BOM_UTF16_BE, "utf-16-be", True),
+    (b"<\0\0\0", "utf-32-le", False),
+    (b"\0\0\0<", "utf-32-be", False),
+    (b"<\0", "utf-16-le", False),
+    (b"\0<", "utf-16-be", False),
+)
+_DECLARED_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)(["'])[^"']*\2""")
+
+
+def _utf8(data: bytes) -> bytes:
+    """A UTF-16 or UTF-32 document re-encoded as UTF-8 (its declaration saying so); any
+    other document as it is."""
+    for mark, codec, is_bom in _WIDE:
+        if data.startswith(mark):
+            text = data[len(mark) if is_bom else 0 :].decode(codec, errors="replace")
+            return _DECLARED_ENCODING.sub(r"\1\2utf-8\2", text, count=1).encode("utf-8")
     return data
 
 
@@ -231,11 +259,12 @@ def _parse_json_feed(data: bytes, location: str, max_items: int) -> Feed:
     items_in = doc.get("items")
     if not isinstance(items_in, list):
         raise FeedError(f"malformed JSON feed {location}: 'items' is not a list")
-    items = [_json_item(raw, location) for raw in items_in if isinstance(raw, dict)]
+    dicts = (raw for raw in items_in if isinstance(raw, dict))
+    items = [_json_item(raw, location) for raw in islice(dicts, max_items)]
     return Feed(
         title=_text(doc.get("title")),
         language=_text(doc.get("language")),
-        items=items[:max_items],
+        items=items,
         version="json" + version.rsplit("/", 1)[-1],
     )
 
