@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from unittest.mock import patch
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -365,10 +367,32 @@ def fuzz_api(app: Any, token: str, examples: int, *, seed: int | None = None) ->
     """Every operation of the app's OpenAPI document, with valid and invalid requests made
     by schemathesis and sent through the app's ASGI transport: none may answer 5xx."""
     import schemathesis
-    from schemathesis.generation import GenerationMode
 
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     tally = Tally("API (schemathesis)")
+    with offline():
+        _fuzz_operations(schema, token, examples, seed, tally)
+    return tally
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """No DNS lookup and no connection leaves the process: URLs the fuzzer submits (any
+    host, public addresses included) fail to connect, as they would on a machine offline."""
+    import httpcore
+
+    def refuse(self: Any, host: str, port: int) -> list[Any]:
+        raise httpcore.ConnectError(f"offline: the fuzz run connects to nothing ({host})")
+
+    with patch("storybrief.ingest.fetch.AddressPolicy.resolve", refuse):
+        yield
+
+
+def _fuzz_operations(
+    schema: Any, token: str, examples: int, seed: int | None, tally: Tally
+) -> None:
+    from schemathesis.generation import GenerationMode
+
     for result in schema.get_all_operations():
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -400,4 +424,3 @@ def fuzz_api(app: Any, token: str, examples: int, *, seed: int | None = None) ->
 
                 run = with_seed(seed)(run)
             run()
-    return tally

@@ -23,8 +23,8 @@ def test_no_generated_request_gets_a_server_error(tmp_path, monkeypatch):
     for name in [*Settings.model_fields, "config"]:
         monkeypatch.delenv(f"STORYBRIEF_{name.upper()}", raising=False)
     monkeypatch.setattr("storybrief.settings.default_config_file", lambda: tmp_path / "none.toml")
-    # generous limits: the fuzzer is one client sending hundreds of requests a minute; no
-    # fetching (submitted URLs are refused as private addresses before any connect)
+    # generous limits: the fuzzer is one client sending hundreds of requests a minute; it
+    # submits URLs of any host, and fuzz_api lets none of them connect (fuzzing.offline)
     settings = Settings(
         data_dir=tmp_path,
         api_token=TOKEN,
