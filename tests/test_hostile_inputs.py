@@ -236,6 +236,22 @@ def test_deadline_interrupts_a_python_loop_that_catches_exception():
     assert time.monotonic() - started < 10 and not swallowed
 
 
+def test_a_lost_deadline_exception_is_raised_again():
+    from storybrief.limits import DeadlineExceeded
+
+    lost = []
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceeded), deadline(0.05):
+        try:
+            while True:
+                sum(range(100))
+        except DeadlineExceeded as exc:  # dropped, as Python drops one raised in a __del__
+            lost.append(exc)
+        while True:
+            sum(range(100))
+    assert len(lost) == 1 and time.monotonic() - started < 10
+
+
 def test_deadline_does_not_fire_after_the_work_is_done():
     with deadline(0.05):
         done = sum(range(1000))

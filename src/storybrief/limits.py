@@ -36,6 +36,9 @@ _set_async_exc.argtypes = (ctypes.c_ulong, ctypes.py_object)
 #: Past this many times its CPU budget in wall-clock time, work is stopped even if it has not
 #: used its CPU time (a machine so busy that the thread barely runs).
 WALL_CLOCK_FACTOR = 10.0
+#: After the deadline, how often the exception is raised again if the first was lost (one
+#: raised inside a ``__del__`` during garbage collection is printed and dropped by Python).
+_REPEAT = 0.05
 
 
 @contextmanager
@@ -43,7 +46,8 @@ def deadline(seconds: float | None) -> Iterator[None]:
     """Run the ``with`` body for at most ``seconds`` of its own CPU time (so that other
     threads and processes on a busy machine do not eat its budget), and at most
     :data:`WALL_CLOCK_FACTOR` times that in wall-clock time; past either,
-    :class:`DeadlineExceeded` is raised in it. ``None`` or 0: no deadline."""
+    :class:`DeadlineExceeded` is raised in it, and again every 50 ms until the body ends.
+    ``None`` or 0: no deadline."""
     if not seconds:
         yield
         return
@@ -64,14 +68,14 @@ def deadline(seconds: float | None) -> Iterator[None]:
             return 0.0
 
     def watch() -> None:
-        while not stop.wait(min(0.25, seconds)):
-            if used() < seconds and time.monotonic() < wall_end:
+        while not stop.wait(_REPEAT if state["fired"] else min(0.25, seconds)):
+            if not state["fired"] and used() < seconds and time.monotonic() < wall_end:
                 continue
             with lock:
-                if not state["done"]:
-                    state["fired"] = True
-                    _set_async_exc(thread, ctypes.py_object(DeadlineExceeded))
-            return
+                if state["done"]:
+                    return
+                state["fired"] = True
+                _set_async_exc(thread, ctypes.py_object(DeadlineExceeded))
 
     watcher = threading.Thread(target=watch, name="storybrief-deadline", daemon=True)
     watcher.start()
@@ -138,21 +142,12 @@ def cap_elements(tree: Any, max_elements: int) -> int:
         if element.tag == "script" and "ld+json" in (element.get("type") or ""):
             continue
         _drop_keeping_tail(element)
-    first_extra = next((e for n, e in enumerate(tree.iter()) if n == max_elements), None)
-    if first_extra is None:
-        return 0
-    # everything after it in document order: its following siblings, then those of each
-    # ancestor; one element at a time, so no list of a hundred thousand proxies is built
-    dropped = 0
-    node, parent = first_extra, first_extra.getparent()
-    while parent is not None:
-        while (sibling := node.getnext()) is not None:
-            dropped += sum(1 for _ in sibling.iter())
-            parent.remove(sibling)
-        node, parent = parent, parent.getparent()
-    dropped += sum(1 for _ in first_extra.iter())
-    first_extra.getparent().remove(first_extra)
-    return dropped
+    extra = [element for n, element in enumerate(tree.iter()) if n >= max_elements]
+    for element in extra:
+        parent = element.getparent()
+        if parent is not None:  # (a parent dropped before it took this one along)
+            parent.remove(element)
+    return len(extra)
 
 
 def _drop_keeping_tail(element: Any) -> None:
