@@ -12,6 +12,7 @@ measured by ``bench/extraction.py``.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -290,8 +291,24 @@ def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Ar
     )
 
 
+@functools.cache
+def _load_extractors() -> None:
+    """Import trafilatura and htmldate and load the language and sentence models, once, before
+    any deadline starts: a cold start is not the page's cost (and an import must never be cut
+    off half way by one)."""
+    import htmldate  # noqa: F401
+    import trafilatura  # noqa: F401
+    from trafilatura.utils import load_html  # noqa: F401
+
+    from .text import split_sentences
+
+    _detect_language("Warm the language model up.")
+    split_sentences("Warm the sentence splitter up. Twice.", "en")
+
+
 @contextmanager
 def _deadline(settings: Settings, what: str) -> Iterator[None]:
+    _load_extractors()
     try:
         with deadline(settings.extract.timeout):
             yield
