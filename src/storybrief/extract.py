@@ -51,6 +51,14 @@ _KEEP_WHITESPACE = {"pre", "textarea", "listing", "plaintext", "script", "style"
 # How much of a page the second date search reads: the markup that dates a page (meta tags,
 # <time>) comes early, and the search costs time in proportion to the page.
 _DATE_SEARCH_CHARS = 500_000
+# jusText's paragraph-making block elements, and how many of them a page may have for
+# trafilatura to still try its fallback extractors on it (see _trafilatura).
+_BLOCKS = (
+    "blockquote", "caption", "center", "col", "colgroup", "dd", "div", "dl", "dt", "fieldset",
+    "form", "h1", "h2", "h3", "h4", "h5", "h6", "legend", "li", "optgroup", "option", "p",
+    "pre", "table", "td", "textarea", "tfoot", "th", "thead", "tr", "ul",
+)  # fmt: skip
+MAX_FALLBACK_BLOCKS = 2_000
 # A page whose extracted text is mostly whole links (menus, lists of headlines) has no article.
 MAX_LINK_SHARE = 0.5
 
@@ -297,10 +305,13 @@ def _load_extractors() -> None:
     any deadline starts: a cold start is not the page's cost (and an import must never be cut
     off half way by one)."""
     import htmldate  # noqa: F401
-    import trafilatura  # noqa: F401
+    import trafilatura
     from trafilatura.utils import load_html  # noqa: F401
 
     from .text import split_sentences
+
+    # an empty page runs every fallback once: jusText builds its stop lists on first use
+    trafilatura.bare_extraction("<html><body><article><p></p></article></body></html>")
 
     _detect_language("Warm the language model up.")
     split_sentences("Warm the sentence splitter up. Twice.", "en")
@@ -345,6 +356,10 @@ def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, 
         if tree is None:
             return None, set()
         cap_elements(tree, max_elements)
+        # trafilatura's fallbacks (readability, jusText) take time in proportion to the
+        # square of a page's blocks (jusText compares each short paragraph with all its
+        # neighbours: 3,000 "<p>x</p>" take 20 s); a page with that many goes without them
+        fast = sum(1 for _ in tree.iter(*_BLOCKS)) > MAX_FALLBACK_BLOCKS
         # trafilatura prunes the tree it is given: read the links first.
         links = {_link_key("".join(a.itertext())) for a in tree.iter("a")} - {""}
         _collapse_whitespace(tree)
@@ -355,6 +370,7 @@ def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, 
             date_extraction_params=_date_params(),
             include_comments=False,
             include_tables=False,
+            fast=fast,
         )
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile input
         raise ExtractionError(f"cannot parse the HTML ({type(exc).__name__}: {exc})") from exc
