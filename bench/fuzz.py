@@ -133,7 +133,7 @@ def run_bombs() -> dict[str, Any]:
     }
     tally = Tally("fetch (bombs)")
     with tempfile.TemporaryDirectory() as tmp, LocalHTTPServer() as server:
-        settings = Settings(data_dir=Path(tmp), allowed_hosts=["127.0.0.1"])
+        settings = Settings(data_dir=Path(tmp), fetch={"allowed_hosts": ["127.0.0.1"]})
         with Fetcher(settings) as fetcher:
             for label, (body, encoding) in bombs.items():
                 url = server.route(
@@ -245,10 +245,12 @@ def run_api(examples: int, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=Path(tmp),
-            api_token=token,
-            write_rate_per_minute=1_000_000,
-            feedback_rate_per_minute=1_000_000,
-            fetch_feed_pages=False,
+            serve={
+                "api_token": token,
+                "write_rate_per_minute": 1_000_000,
+                "feedback_rate_per_minute": 1_000_000,
+            },
+            fetch={"feed_pages": False},
         )
         baseline = _peak_mb()
         with Store.open(settings) as store:

@@ -9,6 +9,7 @@ import pytest
 pytest.importorskip("schemathesis")
 
 from tests.appserver import EXAMPLE  # noqa: E402
+from tests.conftest import clean_environment  # noqa: E402
 from tests.fuzzing import fuzz_api  # noqa: E402
 
 from storybrief.api import explain  # noqa: E402
@@ -20,19 +21,17 @@ TOKEN = "fuzz-token-0123456789"
 
 
 def test_no_generated_request_gets_a_server_error(tmp_path, monkeypatch):
-    for name in [*Settings.model_fields, "config"]:
-        monkeypatch.delenv(f"STORYBRIEF_{name.upper()}", raising=False)
-    monkeypatch.setattr("storybrief.settings.default_config_file", lambda: tmp_path / "none.toml")
+    clean_environment(monkeypatch, tmp_path)
     # generous limits: the fuzzer is one client sending hundreds of requests a minute; it
     # submits URLs of any host, and fuzz_api lets none of them connect (fuzzing.offline)
     settings = Settings(
         data_dir=tmp_path,
-        api_token=TOKEN,
-        write_rate_per_minute=100_000,
-        feedback_rate_per_minute=100_000,
-        fetch_feed_pages=False,
-        fetch_timeout=1,
-        connect_timeout=1,
+        serve={
+            "api_token": TOKEN,
+            "write_rate_per_minute": 100_000,
+            "feedback_rate_per_minute": 100_000,
+        },
+        fetch={"feed_pages": False, "timeout": 1, "connect_timeout": 1},
     )
     with Store.open(settings) as store:
         explain(EXAMPLE, settings=settings, store=store)

@@ -208,7 +208,7 @@ def extract_html(
 
     Hostile pages are bounded: at most ``max_tag_attributes`` attributes per tag and
     ``max_page_elements`` elements reach trafilatura, at most ``max_text_chars`` characters in
-    ``max_paragraphs`` paragraphs are kept, and it all takes at most ``extract_timeout``.
+    ``max_paragraphs`` paragraphs are kept, and it all takes at most ``extract.timeout``.
     """
     settings = settings or Settings()
     with _deadline(settings, "the page"), reading(ExtractionError, "the page"):
@@ -274,7 +274,7 @@ def extract_text(
 def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Article:
     # a first cut before tidying, which copies the text a few times over: tidying shrinks
     # whitespace, rarely to less than a quarter
-    text = text[: settings.max_text_chars * 4]
+    text = text[: settings.extract.max_text_chars * 4]
     text, boiler = strip_feed_boilerplate(_cap_text(_tidy(text), settings))
     title = None
     first, _, rest = text.partition("\n")
