@@ -95,7 +95,7 @@ class Following:
         every: float | None = None,
         fetch_pages: bool | None = None,
     ) -> list[FeedRecord]:
-        """Subscribe to a feed URL, or to every feed an OPML file (or URL) lists. An interval
+        """Subscribe to a feed URL, or to every feed an OPML file lists. An interval
         below the operator's floor (``watch.min_poll_seconds``) is refused."""
         if every is not None and every < self.settings.watch.min_poll_seconds:
             raise ConfigError(
