@@ -353,3 +353,30 @@ class socket_port:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+def test_a_run_killed_half_way_through_a_feed_leaves_no_validators(site, settings, monkeypatch):
+    """The feed's ETag is kept only once its items are stored: otherwise the next run's
+    conditional GET is answered 304 and the items after the crash are never read."""
+    from storybrief.ingest.pipeline import Ingestor
+
+    site.publish("bridge", 3)
+    saved: list[str] = []
+    real_save = Ingestor._save
+
+    def dies_after_one(self, article, location):  # type: ignore[no-untyped-def]
+        if saved:
+            raise KeyboardInterrupt  # the process dies here
+        saved.append(location)
+        return real_save(self, article, location)
+
+    monkeypatch.setattr(Ingestor, "_save", dies_after_one)
+    with Library(settings) as lib, pytest.raises(KeyboardInterrupt):
+        lib.ingest([site.feed_url])
+    monkeypatch.setattr(Ingestor, "_save", real_save)
+    with Library(settings) as lib:
+        again = lib.ingest([site.feed_url])
+        assert again.counts["new"] == 2 and again.counts["duplicate"] == 1
+        assert lib.store.count_articles() == 3
+        # and once every item is stored, the validators are kept: the next poll is a 304
+        assert lib.ingest([site.feed_url]).items[0].status == "unchanged"

@@ -200,6 +200,13 @@ class Ingestor:
                     self.polls[location].feed = feed
                 on_expand(len(feed.items) - 1)
                 yield from self._feed(feed, location)
+                if etag_source is not None:
+                    # only now: a run killed half way through the items must not leave
+                    # validators that make the next run's conditional GET skip the rest
+                    fetched = etag_source[1]
+                    self.store.update_source(
+                        etag_source[0], etag=fetched.etag, last_modified=fetched.last_modified
+                    )
             else:
                 article = self._extract(doc, kind, fallback={})
                 yield self._save(article, location)
@@ -225,14 +232,9 @@ class Ingestor:
             doc = Document(
                 location, result.content, result.content_type, result.charset, result.url
             )
-            if sniff(doc) == "feed":  # only feeds keep validators: pages are deduplicated anyway
+            if sniff(doc) == "feed":  # the validators are kept once its items are stored
                 self.store.update_source(
-                    source.id,
-                    kind="feed",
-                    etag=result.etag,
-                    last_modified=result.last_modified,
-                    last_status=str(result.status),
-                    last_error=None,
+                    source.id, kind="feed", last_status=str(result.status), last_error=None
                 )
             return doc, (source.id, result)
         if "://" in location:
