@@ -380,3 +380,25 @@ def test_a_run_killed_half_way_through_a_feed_leaves_no_validators(site, setting
         assert lib.store.count_articles() == 3
         # and once every item is stored, the validators are kept: the next poll is a 304
         assert lib.ingest([site.feed_url]).items[0].status == "unchanged"
+
+
+def test_a_story_that_cannot_be_explained_does_not_hold_the_watcher(site, settings):
+    """An engine error is reported once per interval for that story, and `watch --once` still
+    ends (a story that always fails must not keep it polling for ever)."""
+    from storybrief.errors import EngineError
+    from storybrief.explain.engines import register_engine, unregister_engine
+
+    class Broken:
+        def explain(self, articles, *, headline=None):  # type: ignore[no-untyped-def]
+            raise EngineError("no sentence of the articles can stand on its own")
+
+    register_engine("broken", lambda: Broken())
+    try:
+        site.publish("bridge", 2)
+        with Library(settings.changed(**{"explain.engine": "broken"})) as lib:
+            lib.add_feeds(site.feed_url)
+            done = Watcher(lib).run(once=True)
+        assert len(done.failed) == 1 and "stand on its own" in done.failed[0][1]
+        assert not done.explained
+    finally:
+        unregister_engine("broken")

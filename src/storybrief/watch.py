@@ -38,6 +38,11 @@ class StepReport:
         return bool(self.polls or self.stories or self.explained or self.failed)
 
     @property
+    def progressed(self) -> bool:
+        """Something new happened (failures alone are not progress)."""
+        return bool(self.polls or self.stories or self.explained)
+
+    @property
     def new_articles(self) -> int:
         return sum(p.new for p in self.polls)
 
@@ -58,6 +63,7 @@ class Watcher:
         self._local = threading.local()
         self._opened: list[Library] = []
         self._lock = threading.Lock()
+        self._failed: dict[int, datetime] = {}  # story -> when explaining it last failed
         self._pool = ThreadPoolExecutor(
             max_workers=self.settings.fetch.concurrency, thread_name_prefix="poll"
         )
@@ -122,15 +128,22 @@ class Watcher:
         return own
 
     def _explain_due(self, report: StepReport) -> None:
-        for story_id, engine in self.library.due_stories():
+        now = datetime.now(UTC)
+        wait = self.settings.explain.interval_seconds
+        for story_id, engine in self.library.due_stories(now=now):
             if self.stop.is_set():
                 return
+            failed_at = self._failed.get(story_id)
+            if failed_at is not None and (now - failed_at).total_seconds() < max(wait, 60.0):
+                continue  # it failed a moment ago: try again later, not every round
             try:
                 result: ExplainResult = self.library.explain(story_id=story_id, engine=engine)
             except StorybriefError as exc:
+                self._failed[story_id] = now
                 report.failed.append((story_id, str(exc)))
                 self.on_event("explain_failed", {"story": story_id, "reason": str(exc)})
                 continue
+            self._failed.pop(story_id, None)
             report.explained.append((story_id, result.version))
             self.on_event("explained", {"story": story_id, "version": result.version})
 
@@ -148,7 +161,7 @@ class Watcher:
                 first = False
                 _add(total, step)
                 if once:
-                    if not step.busy or not self.library.due_stories():
+                    if not step.progressed or not self.library.due_stories():
                         break
                     continue
                 if not step.busy:
