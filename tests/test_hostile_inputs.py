@@ -178,6 +178,20 @@ def test_attribute_cap_leaves_ordinary_tags_alone():
     assert cap_tag_attributes(html, 10) == (html, 0)
 
 
+def test_attribute_cap_does_not_read_script_text_as_tags():
+    # a real page (CNBC) writes a tag from a script; read as a tag, its quotes ran on through
+    # the script, and the cut took the article with it
+    script = """o.write("<bo"+'dy onload="document._l();">'),o.close();"""
+    script += 'var a = "b c d e f g";' * 200
+    article = f"<article><p>{SENTENCE * 8}</p></article>"
+    html = f"<html><head><script>{script}</script></head><body>{article}</body></html>"
+    assert cap_tag_attributes(html, 10) == (html, 0)
+    flood = " ".join(f"a{i}=x" for i in range(3_000))
+    capped, cut = cap_tag_attributes(f"<script {flood}>x()</script><p {flood}>text</p>", 10)
+    ten = " ".join(f"a{i}=x" for i in range(10))
+    assert (cut, capped) == (2, f"<script {ten}>x()</script><p {ten}>text</p>")
+
+
 def test_element_cap_drops_the_tail_of_a_huge_page_first_scripts():
     from trafilatura.utils import load_html
 

@@ -103,6 +103,11 @@ def _thread_cpu_clock(thread: int) -> int | None:
 # the "unrolled loop" form (no nested quantifiers over the same characters): linear time.
 _START_TAG = re.compile(r"""<([A-Za-z][^\s/>"']*)([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)""")
 _ATTRIBUTE = re.compile(r"""[^\s/>="']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?""")
+# A script or style element: its start tag, then its raw text up to its end tag (or the end of
+# the page), which holds no tags.
+_RAW_TEXT = re.compile(
+    r"(<(script|style)\b[^>]*(?:>|\Z)).*?(?:</\2\s*>|\Z)", re.IGNORECASE | re.DOTALL
+)
 #: Tags shorter than this cannot hold enough attributes to matter and are not looked at.
 _LONG_TAG = 2_000
 
@@ -125,7 +130,17 @@ def cap_tag_attributes(html: str, max_attributes: int) -> tuple[str, int]:
 
     if len(html) < _LONG_TAG:
         return html, 0
-    return _START_TAG.sub(shorten, html), cut
+    # Script and style contents are not markup: '"<bo" + \'dy onload=…\'' in a script is not a
+    # tag, and reading it as one ran its quotes on across the page and cut the page apart.
+    out: list[str] = []
+    position = 0
+    for raw in _RAW_TEXT.finditer(html):
+        out.append(_START_TAG.sub(shorten, html[position : raw.start()]))
+        out.append(_START_TAG.sub(shorten, raw[1]))
+        out.append(html[raw.end(1) : raw.end()])
+        position = raw.end()
+    out.append(_START_TAG.sub(shorten, html[position:]))
+    return "".join(out), cut
 
 
 #: Elements extraction never reads text from; dropped first when a page is over the cap.
