@@ -128,3 +128,33 @@ def test_near_duplicates_see_through_typography() -> None:
     a = "The minister’s plan — rejected on Tuesday — was “dead”, protesters said."
     b = 'The minister\'s plan - rejected on Tuesday - was "dead", protesters said.'
     assert signature(a).jaccard(signature(b)) == 1.0
+
+
+# --- sentences: split once, on first use ---------------------------------------------------------
+
+
+def test_an_article_is_split_once_on_first_use(monkeypatch) -> None:
+    from storybrief import records
+    from storybrief.records import Article
+
+    calls: list[str] = []
+    real = records.split_sentences
+
+    def counting(text: str, language: str | None = None):  # type: ignore[no-untyped-def]
+        calls.append(text)
+        return real(text, language)
+
+    monkeypatch.setattr(records, "split_sentences", counting)
+    article = Article(text="The vote was held. It passed.")
+    assert calls == []  # building the article does not split it
+    assert [s.text for s in article.sentences] == ["The vote was held.", "It passed."]
+    assert [s.text for s in article.sentences] == ["The vote was held.", "It passed."]
+    assert len(calls) == 1
+    article.text = "A new text. With two sentences. Three."
+    assert [s.index for s in article.sentences] == [0, 1, 2] and len(calls) == 2
+    # sentences given (as the store gives them) are kept, and copies keep them too
+    stored = Article(text="Kept. As stored.", sentences=article.sentences[:1])
+    assert [s.text for s in stored.sentences] == ["A new text."] and len(calls) == 2
+    copy = Article.model_validate(stored.model_dump())
+    assert copy.sentences == stored.sentences and len(calls) == 2
+    assert stored.model_dump(mode="json")["sentences"][0]["text"] == "A new text."

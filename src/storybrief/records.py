@@ -12,16 +12,28 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    computed_field,
+    model_validator,
+)
 
 from .text import Sentence, content_hash, split_sentences
+
+_SENTENCES = TypeAdapter(list[Sentence])
 
 
 class Article(BaseModel):
     """One news article: clean body text, metadata, and its numbered sentences.
 
     ``id`` is ``None`` until the article is stored. ``sentences`` are derived from ``text``
-    (see :func:`storybrief.text.split_sentences`) and are what explainers cite.
+    (see :func:`storybrief.text.split_sentences`) and are what explainers cite. They are split
+    on first use, once (an article found to be a duplicate, or refused, is never split), or
+    given when the article is built (the store gives the ones it keeps).
     """
 
     model_config = ConfigDict(frozen=False)
@@ -38,11 +50,35 @@ class Article(BaseModel):
     source: str | None = Field(default=None, description="file path, URL or feed it came from")
     story_id: int | None = None
     fetched_at: datetime | None = None
-    sentences: list[Sentence] = Field(default_factory=list)
+    # the sentences and the (text, language) they were split from: a changed text is split anew
+    _sentences: list[Sentence] | None = PrivateAttr(default=None)
+    _split_from: tuple[str, str | None] | None = PrivateAttr(default=None)
 
-    def model_post_init(self, __context: object) -> None:
-        if not self.sentences and self.text:
-            self.sentences = split_sentences(self.text, self.language)
+    @model_validator(mode="wrap")
+    @classmethod
+    def _given_sentences(cls, data: Any, handler: Any) -> Article:
+        given = None
+        if isinstance(data, dict) and data.get("sentences"):
+            data = dict(data)
+            given = _SENTENCES.validate_python(data.pop("sentences"))
+        elif isinstance(data, dict) and "sentences" in data:
+            data = {k: v for k, v in data.items() if k != "sentences"}
+        article = handler(data)
+        if given:
+            article._sentences, article._split_from = given, (article.text, article.language)
+        return article
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def sentences(self) -> list[Sentence]:
+        if self._sentences is None or self._split_from != (self.text, self.language):
+            self._sentences = split_sentences(self.text, self.language) if self.text else []
+            self._split_from = (self.text, self.language)
+        return self._sentences
+
+    @sentences.setter
+    def sentences(self, value: list[Sentence]) -> None:
+        self._sentences, self._split_from = list(value), (self.text, self.language)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -238,7 +238,7 @@ def _sentence_rows(sentences: list[Sentence]) -> list[SentenceRow]:
 
 
 def to_record(row: ArticleRow) -> Article:
-    return Article(
+    article = Article(
         id=row.id,
         text=row.text,
         title=row.title,
@@ -251,7 +251,9 @@ def to_record(row: ArticleRow) -> Article:
         source=row.origin,
         story_id=row.story_id,
         fetched_at=aware(row.fetched_at),
-        sentences=[
-            Sentence(r.idx, r.text, r.start_char, r.end_char, r.is_heading) for r in row.sentences
-        ],
     )
+    if row.sentences:  # the sentences stored with it, not split again
+        article.sentences = [
+            Sentence(r.idx, r.text, r.start_char, r.end_char, r.is_heading) for r in row.sentences
+        ]
+    return article
