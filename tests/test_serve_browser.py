@@ -9,32 +9,15 @@ STORYBRIEF_SCREENSHOT=docs/story-page.png to refresh the README's screenshot."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
 from tests.appserver import AppServer, Library, populate
+from tests.browser import CHROMIUM, FLAGS
 from tests.test_serve import make_settings
 
 from storybrief.serve import create_app
 from storybrief.store import Store
-
-CHROMIUM = (
-    os.environ.get("STORYBRIEF_CHROMIUM")
-    or shutil.which("chromium")
-    or shutil.which("chromium-browser")
-)
-# what a closed network needs: no background calls home, no sandbox as root in CI
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need playwright: pip install playwright"
