@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -54,8 +55,16 @@ from storybrief.explain.differ import (
     find_values,
     story_names,
 )
+from storybrief.explain.differ_facts import fact_pairs
 from storybrief.explain.roles import _FIGURE, _SIGNIFICANCE
 from storybrief.records import Article
+from storybrief.verify.facts import (
+    different_people,
+    find_attributions,
+    find_dates,
+    find_officials,
+    same_quotation,
+)
 from storybrief.verify.publish import check_explainer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -256,26 +265,65 @@ def _pairs(articles: Sequence[Article]) -> Iterator[tuple[Statement, Value, Stat
                         yield a, va, b, vb
 
 
-def _locate(
-    articles: Sequence[Article], ref: list[int]
-) -> tuple[Statement, Value | None, list[Value]]:
-    """The statement and the detector's value at the stored offsets (None when the detector
-    does not take that number for a value: it then cannot flag the pair)."""
-    pos, index, start, end = ref
-    sentence = next(s for s in articles[pos].sentences if s.index == index)
-    statement = Statement(pos, index, sentence.start, sentence.text)
-    values = find_values(sentence.text)
-    value = next((v for v in values if v.start == start and v.end == end), None)
-    return statement, value, values
+def _sentence_at(articles: Sequence[Article], pos: int, start: int) -> Statement:
+    """The statement of article ``pos`` that holds the character at ``start`` (offsets in the
+    article's text, so a sample survives changes in sentence splitting)."""
+    for s in articles[pos].sentences:
+        if s.start <= start < s.end and not s.is_heading:
+            return Statement(pos, s.index, s.start, s.text)
+    raise SystemExit(f"no sentence at offset {start} of article {pos}")
+
+
+def _locate(articles: Sequence[Article], ref: list[int], kind: str) -> tuple[Statement, object]:
+    """The statement at a sample's reference ``[article, start, end]`` (article offsets) and
+    the detector's item there: a value, a date, an office-holder or a quotation's speaker
+    (None when the detector does not see one there: it then cannot flag the pair)."""
+    pos, start, end = ref
+    statement = _sentence_at(articles, pos, start)
+    lo, hi = start - statement.start, end - statement.start
+    found: list = {
+        "number": find_values,
+        "date": find_dates,
+        "official": find_officials,
+        "speaker": find_attributions,
+    }[kind](statement.text)
+    return statement, next((f for f in found if f.start <= lo and hi <= f.end), None)
+
+
+def predicted(
+    articles: Sequence[Article],
+    kind: str,
+    ref_a: list[int],
+    ref_b: list[int],
+    known: frozenset[str],
+) -> bool:
+    """Does the detector say the two items of a sample pair differ?"""
+    a, va = _locate(articles, ref_a, kind)
+    b, vb = _locate(articles, ref_b, kind)
+    if va is None or vb is None:
+        return False
+    if kind == "number":
+        assert isinstance(va, Value) and isinstance(vb, Value)
+        return bool(differs(a, va, find_values(a.text), b, vb, find_values(b.text), known))
+    for pair in fact_pairs([a, b], articles, known):
+        if pair.fact_a.what == kind and {
+            (pair.fact_a.start, pair.fact_a.end),
+            (pair.fact_b.start, pair.fact_b.end),
+        } == {(va.start, va.end), (vb.start, vb.end)}:  # type: ignore[attr-defined]
+            return True
+    return False
 
 
 def sample_scores(data: Path, sample: dict) -> dict[str, dict[str, float | int]]:
-    """Precision and recall on the whole sample and on each part of it."""
-    parts = sorted({p.get("part", "all") for p in sample["pairs"]})
-    out = {"all": _scores(data, sample["pairs"])}
-    if len(parts) > 1:
-        for part in parts:
-            out[part] = _scores(data, [p for p in sample["pairs"] if p.get("part") == part])
+    """Precision and recall on the whole sample, on each part (dev, test) and each kind."""
+    pairs = sample["pairs"]
+    out = {"all": _scores(data, pairs)}
+    for part in sorted({p.get("part", "all") for p in pairs}):
+        out[part] = _scores(data, [p for p in pairs if p.get("part") == part])
+    for kind in ("number", "date", "official", "speaker"):
+        chosen = [p for p in pairs if p.get("kind", "number") == kind]
+        if chosen:
+            out[f"kind: {kind}"] = _scores(data, chosen)
     return out
 
 
@@ -290,19 +338,12 @@ def _scores(data: Path, pairs: list[dict]) -> dict[str, float | int]:
     tp = fp = fn = tn = 0
     for pair in pairs:
         key = (pair["set"], pair["story"])
-        articles = cache[key]
-        a, va, values_a = _locate(articles, pair["a"])
-        b, vb, values_b = _locate(articles, pair["b"])
-        predicted = (
-            va is not None
-            and vb is not None
-            and bool(differs(a, va, values_a, b, vb, values_b, known[key]))
-        )
+        guess = predicted(cache[key], pair.get("kind", "number"), pair["a"], pair["b"], known[key])
         truth = bool(pair["label"])
-        tp += predicted and truth
-        fp += predicted and not truth
-        fn += truth and not predicted
-        tn += not predicted and not truth
+        tp += guess and truth
+        fp += guess and not truth
+        fn += truth and not guess
+        tn += not guess and not truth
     return {
         "pairs": len(pairs),
         "true disagreements": tp + fn,
@@ -314,33 +355,73 @@ def _scores(data: Path, pairs: list[dict]) -> dict[str, float | int]:
     }
 
 
-def print_candidates(data: Path, sample: dict, n: int, seed: int, close: float) -> None:
+def _fact_pairs(
+    articles: Sequence[Article], kind: str
+) -> Iterator[tuple[Statement, Any, Statement, Any]]:
+    """Candidate pairs of other facts, looser than the detector: one quotation (five words in
+    common) with any two speakers; one office (same title and qualifiers) with two people;
+    two different days whose clauses share a word of four letters or more."""
+    found = statements(articles)
+    finder = {"date": find_dates, "official": find_officials, "speaker": find_attributions}[kind]
+    items = [finder(s.text) for s in found]
+    for i, a in enumerate(found):
+        for j in range(i + 1, len(found)):
+            b = found[j]
+            if a.article_pos == b.article_pos:
+                continue
+            for x in items[i]:
+                for y in items[j]:
+                    if (
+                        kind == "speaker"
+                        and same_quotation(x, y)
+                        or (
+                            kind == "official"
+                            and x.role == y.role
+                            and different_people(x.person, y.person)
+                        )
+                    ):
+                        yield a, x, b, y
+                    elif kind == "date" and (x.weekday, x.month, x.day) != (
+                        y.weekday,
+                        y.month,
+                        y.day,
+                    ):
+                        if not (x.weekday and y.weekday or x.day and y.day):
+                            continue
+                        ca, cb = clause_span(a.text, x), clause_span(b.text, y)
+                        wa = set(re.findall(r"[a-z]{4,}", a.text[ca[0] : ca[1]].lower()))
+                        wb = set(re.findall(r"[a-z]{4,}", b.text[cb[0] : cb[1]].lower()))
+                        if wa & wb:
+                            yield a, x, b, y
+
+
+def print_candidates(
+    data: Path, sample: dict, n: int, seed: int, close: float, kind: str = "number"
+) -> None:
     """New candidate pairs for labelling: every pair the detector flags, and a random draw
-    (of pairs whose values are within a factor ``close`` of each other)."""
+    (for figures, of pairs whose values are within a factor ``close`` of each other)."""
     have = {(p["set"], p["story"], tuple(p["a"]), tuple(p["b"])) for p in sample["pairs"]}
     rng = random.Random(seed)
     pool = []
     for name in SETS:
         for story_id, articles in stories(data, name):
             known = story_names([s.text for s in statements(articles)])
-            for a, va, b, vb in _pairs(articles):
-                ref_a = [a.article_pos, a.sentence_index, va.start, va.end]
-                ref_b = [b.article_pos, b.sentence_index, vb.start, vb.end]
+            pairs = _pairs(articles) if kind == "number" else _fact_pairs(articles, kind)
+            for a, va, b, vb in pairs:
+                ref_a = [a.article_pos, a.start + va.start, a.start + va.end]
+                ref_b = [b.article_pos, b.start + vb.start, b.start + vb.end]
                 if (name, story_id, tuple(ref_a), tuple(ref_b)) in have:
                     continue
-                flagged = bool(
-                    differs(a, va, find_values(a.text), b, vb, find_values(b.text), known)
-                )
-                pool.append((flagged, name, story_id, ref_a, ref_b, a.text, b.text, va, vb))
+                flagged = predicted(articles, kind, ref_a, ref_b, known)
+                ratio = max(va.value, vb.value) / min(va.value, vb.value) if kind == "number" else 1
+                pool.append((flagged, name, story_id, ref_a, ref_b, a.text, b.text, va, vb, ratio))
     flagged = [p for p in pool if p[0]]
-    rest = [
-        p
-        for p in pool
-        if not p[0] and max(p[7].value, p[8].value) <= close * min(p[7].value, p[8].value)
-    ]
+    rest = [p for p in pool if not p[0] and p[9] <= close]
     chosen = flagged + rng.sample(rest, min(len(rest), max(0, n - len(flagged))))
-    for f, name, story_id, ref_a, ref_b, ta, tb, va, vb in chosen:
-        print(json.dumps({"set": name, "story": story_id, "a": ref_a, "b": ref_b, "label": None}))
+    print(f"# {len(pool)} candidates, {len(flagged)} flagged", file=sys.stderr)
+    for f, name, story_id, ref_a, ref_b, ta, tb, va, vb, _ in chosen:
+        row = {"set": name, "story": story_id, "kind": kind, "a": ref_a, "b": ref_b, "label": None}
+        print(json.dumps(row))
         print(f"   flagged={f}  {va.surface!r} vs {vb.surface!r}")
         print(f"   A: {ta}")
         print(f"   B: {tb}")
@@ -357,13 +438,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--close", type=float, default=2.0, help="candidates: value ratio")
     parser.add_argument(
+        "--kind",
+        choices=["number", "date", "official", "speaker"],
+        default="number",
+        help="candidates: what differs",
+    )
+    parser.add_argument(
         "--baseline", type=Path, help="JSON lines of another version's NeuS val explainers"
     )
     args = parser.parse_args(argv)
     sample = json.loads(args.sample.read_text(encoding="utf-8")) if args.sample.exists() else {}
     sample.setdefault("pairs", [])
     if args.candidates:
-        print_candidates(args.data, sample, args.candidates, args.seed, args.close)
+        print_candidates(args.data, sample, args.candidates, args.seed, args.close, args.kind)
         return
     console = Console()
     table_data = explainer_table(args.data, args.baseline)

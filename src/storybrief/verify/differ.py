@@ -10,9 +10,11 @@ reports, e.g.
 It is supported only when every part checks out: each named source is one of the story's
 articles (by outlet, or "source N" by its place in the list); each quotation is, word for word,
 in a cited sentence of that article; the quotations carry values of one kind that differ (a
-round figure that the other rounds to does not count as different); and for a change over
-time, the dates are the articles' publication times, earlier first. Its citations are the
-sentences where the quotations were found.
+round figure that the other rounds to does not count as different) or, failing figures, give
+different days, different holders of one office or different speakers of one quotation
+(:mod:`.facts`; "The account changed between reports" is the change-over-time lead for those);
+and for a change over time, the dates are the articles' publication times, earlier first. Its
+citations are the sentences where the quotations were found.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from datetime import datetime, timezone
 from ..records import Article
 from ..text import plain
 from .claims import NumberMention, find_numbers, numbers_match
+from .facts import facts_differ
 from .models import Citation, Verdict
 
 DIFFER_LEAD = "Sources differ"
 CHANGE_LEAD = "The figure changed between reports"
-_LEAD = re.compile(rf"^\s*(?P<lead>{DIFFER_LEAD}|{CHANGE_LEAD}):\s+")
+ACCOUNT_CHANGE_LEAD = "The account changed between reports"  # a date, an official, a speaker
+_LEAD = re.compile(rf"^\s*(?P<lead>{DIFFER_LEAD}|{CHANGE_LEAD}|{ACCOUNT_CHANGE_LEAD}):\s+")
 _PART = re.compile(
     r"\s*(?P<who>[^“”\";()]+?)\s+(?:\((?P<when>[^()]+)\)\s+)?(?P<verb>reports|reported)\s+"
     r"“(?P<quote>[^“”]+)”\s*(?:;|\.?\s*$)"
@@ -105,7 +109,7 @@ def check_difference(
             reasons=["a 'sources differ' sentence names two sources, each with a quotation"],
             score=0,
         )
-    change = lead.group("lead") == CHANGE_LEAD
+    change = lead.group("lead") != DIFFER_LEAD
     cited_ids = {c.article_id for c in cited}
     found: list[tuple[int, str]] = []  # (article position, quotation)
     for part in parts:
@@ -149,6 +153,8 @@ def check_difference(
         if len({pos for pos, _ in found}) < len(found):
             problems.append("the quotations come from one source, not from sources that differ")
         pair = _differ(find_numbers(plain(found[0][1])), find_numbers(plain(found[1][1])))
+        if pair is None:  # a date, an office's holder, a quotation's speaker
+            pair = facts_differ(found[0][1], found[1][1])
         if pair is None:
             problems.append("the quoted values do not differ (or there are none to compare)")
         else:
