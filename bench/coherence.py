@@ -45,16 +45,9 @@ from rich.table import Table
 
 from storybrief.explain import SECTION_KEYS, Explainer, explain_articles
 from storybrief.explain.candidates import bare_attribution, dangles, headline_like
+from storybrief.explain.clauses import Statement, clause_span, story_names
 from storybrief.explain.coherence import split_events
-from storybrief.explain.differ import (
-    Statement,
-    Value,
-    clause_span,
-    differs,
-    find_differences,
-    find_values,
-    story_names,
-)
+from storybrief.explain.differ import Value, differs, find_differences, find_values
 from storybrief.explain.differ_facts import fact_pairs
 from storybrief.explain.roles import _FIGURE, _SIGNIFICANCE
 from storybrief.records import Article
