@@ -1,15 +1,21 @@
 """Serve benchmark: requests per second and p50/p99 latency of storybrief's pages and API under
-concurrent load on loopback, beside FastAPI's own hello-world route in the same run.
+concurrent load on loopback, beside FastAPI's own hello-world route in the same run, with one
+worker process and with several; and the memory (RSS) of each worker.
 
-    python bench/serve.py [--duration 10] [--connections 16] [--client auto|wrk|python]
+    python bench/serve.py [--duration 10] [--connections 16] [--workers 1,4]
+                          [--client auto|wrk|python]
 
 A temporary store is filled through the library (the bundled example article and the two
-ingest fixtures, explained by the built-in engine). Two uvicorn servers, one process and one
-worker each, listen on 127.0.0.1: storybrief's app (create_app), and a bare FastAPI app whose
-only route returns {"message": "Hello World"} — the framework's ceiling on this machine. The
-load comes from another process: wrk (Debian's package) when installed, else a Python client
-(asyncio, keep-alive connections; slower, so it understates the ceiling — the table says
-which ran). Each target gets a warm-up, then ``--duration`` seconds of load.
+ingest fixtures, explained by the built-in engine). For each worker count N, two uvicorn
+servers listen on 127.0.0.1: storybrief's app (``storybrief.serve.run(settings, workers=N)``,
+what ``storybrief serve --workers N`` runs; one process with N=1), and a bare FastAPI app whose
+only route returns {"message": "Hello World"}, with the same N — the framework's ceiling on
+this machine. The load comes from another process: wrk (Debian's package) when installed,
+else a Python client (asyncio, keep-alive connections; slower, so it understates the ceiling —
+the table says which ran). Each target gets a warm-up, then ``--duration`` seconds of load.
+Readers arrive without a cookie, as a first visit does (the story page then makes a reader
+and sets its cookie). The ratio rows compare each target with the ceiling of its worker
+count against the targets of issue 16 (pages ≥ 50% with p99 ≤ 25 ms, explainer JSON ≥ 70%).
 
 Writes bench/results/serve.json and, with matplotlib, bench/results/serve.png.
 """
@@ -37,6 +43,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 RESULTS = ROOT / "bench" / "results"
 console = Console()
 if not console.is_terminal:
@@ -53,6 +60,15 @@ class Result:
     requests: int
     errors: int
     client: str
+    workers: int = 1
+
+
+#: issue 16's targets: (share of the ceiling's req/s, largest p99 in ms or None)
+TARGETS = {
+    "front page (HTML)": (0.5, 25.0),
+    "story page (HTML)": (0.5, 25.0),
+    "explainer JSON": (0.7, None),
+}
 
 
 # -- the servers (run in their own processes) -----------------------------------------------------
@@ -71,18 +87,27 @@ def hello_app():  # type: ignore[no-untyped-def]
     return app
 
 
-def storybrief_app():  # type: ignore[no-untyped-def]
-    from storybrief.serve import create_app
+def storybrief_settings():  # type: ignore[no-untyped-def]
     from storybrief.settings import Settings
 
-    return create_app(Settings(data_dir=Path(os.environ["SB_BENCH_DATA"])))
+    return Settings(data_dir=Path(os.environ["SB_BENCH_DATA"]))
 
 
-def serve_forever(which: str, port: int) -> None:
+def serve_forever(which: str, port: int, workers: int) -> None:
     import uvicorn
 
-    app = hello_app() if which == "hello" else storybrief_app()
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    quiet = {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False}
+    if which == "storybrief":
+        from storybrief.serve import create_app, run
+
+        if workers > 1:
+            run(storybrief_settings(), workers=workers, **quiet)
+        else:
+            uvicorn.run(create_app(storybrief_settings()), **quiet)
+    elif workers > 1:
+        uvicorn.run("serve:hello_app", factory=True, workers=workers, app_dir=str(HERE), **quiet)
+    else:
+        uvicorn.run(hello_app(), **quiet)
 
 
 def free_port() -> int:
@@ -91,23 +116,75 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(which: str, data: Path) -> tuple[subprocess.Popen, int]:
+def start(which: str, data: Path, workers: int) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {**os.environ, "SB_BENCH_DATA": str(data)}
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--serve", which, "--port", str(port)], env=env
+        [
+            sys.executable,
+            __file__,
+            "--serve",
+            which,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc, port
+                break
         except OSError:
             if proc.poll() is not None:
                 raise RuntimeError(f"the {which} server exited with {proc.returncode}") from None
             time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError(f"the {which} server did not start")
+    else:
+        proc.kill()
+        raise RuntimeError(f"the {which} server did not start")
+    # with several workers, wait until each has started (they open the socket one by one)
+    while workers > 1 and len(worker_pids(proc.pid)) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the {which} server started fewer than {workers} workers")
+        time.sleep(0.1)
+    return proc, port
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The processes that serve requests: uvicorn's worker processes (children started by
+    multiprocessing's spawn, not its resource tracker), or the server itself."""
+    workers = []
+    for child in _children(pid):
+        try:
+            cmdline = (Path("/proc") / str(child) / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"spawn_main" in cmdline:
+            workers.append(child)
+    return workers or [pid]
+
+
+def rss_mb(pid: int) -> float:
+    for line in (Path("/proc") / str(pid) / "status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def populate(data: Path) -> tuple[int, int]:
@@ -204,13 +281,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per target")
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds of warm-up per target")
     parser.add_argument("--connections", type=int, default=16, help="concurrent connections")
+    parser.add_argument(
+        "--workers", default="1,4", help="worker counts to measure, comma-separated (1,4)"
+    )
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--serve", choices=["hello", "storybrief"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve_forever(args.serve, args.port)
+        serve_forever(args.serve, args.port, int(args.workers))
         return
+    counts = [int(n) for n in args.workers.split(",")]
 
     client = args.client
     if client == "auto":
@@ -220,52 +301,103 @@ def main() -> None:
     load = run_wrk if client == "wrk" else run_python
 
     results: list[Result] = []
+    memory: dict[int, list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="sb-bench-serve-") as scratch:
         data = Path(scratch)
         console.print("filling a store through the library …")
         story_id, explainer_id = populate(data)
-        hello, hello_port = start("hello", data)
-        app, app_port = start("storybrief", data)
-        targets = [
-            ("FastAPI hello world (ceiling)", hello_port, "/"),
-            ("front page (HTML)", app_port, "/"),
-            ("story page (HTML)", app_port, f"/stories/{story_id}"),
-            ("explainer JSON", app_port, f"/api/v1/stories/{story_id}/explainer"),
-            ("explainer by id (JSON)", app_port, f"/api/v1/explainers/{explainer_id}"),
-        ]
-        try:
-            with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("load", total=len(targets))
-                for name, port, path in targets:
-                    url = f"http://127.0.0.1:{port}{path}"
-                    progress.update(task, description=name)
-                    load(url, args.warmup, args.connections)
-                    rps, p50, p99, total, errors = load(url, args.duration, args.connections)
-                    results.append(Result(name, path, rps, p50, p99, total, errors, client))
-                    progress.advance(task)
-        finally:
-            for proc in (hello, app):
-                proc.terminate()
-                proc.wait(10)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("load", total=5 * len(counts))
+            for workers in counts:
+                hello, hello_port = start("hello", data, workers)
+                app, app_port = start("storybrief", data, workers)
+                targets = [
+                    ("FastAPI hello world (ceiling)", hello_port, "/"),
+                    ("front page (HTML)", app_port, "/"),
+                    ("story page (HTML)", app_port, f"/stories/{story_id}"),
+                    ("explainer JSON", app_port, f"/api/v1/stories/{story_id}/explainer"),
+                    ("explainer by id (JSON)", app_port, f"/api/v1/explainers/{explainer_id}"),
+                ]
+                try:
+                    for name, port, path in targets:
+                        url = f"http://127.0.0.1:{port}{path}"
+                        progress.update(task, description=f"{name}, {workers} worker(s)")
+                        load(url, args.warmup, args.connections)
+                        rps, p50, p99, total, errors = load(url, args.duration, args.connections)
+                        results.append(
+                            Result(name, path, rps, p50, p99, total, errors, client, workers)
+                        )
+                        progress.advance(task)
+                    memory[workers] = [rss_mb(pid) for pid in worker_pids(app.pid)]
+                finally:
+                    for proc in (hello, app):
+                        proc.terminate()
+                        proc.wait(20)
 
-    ceiling = results[0].requests_per_second
+    ceilings = {r.workers: r.requests_per_second for r in results if r.target.startswith("FastAPI")}
     table = Table(
         title=f"storybrief serve on 127.0.0.1: {args.connections} connections, "
-        f"{args.duration:g} s per target, load by {client}"
+        f"{args.duration:g} s per target, load by {client}, {os.cpu_count()} CPUs"
     )
-    for column in ("target", "path", "req/s", "of ceiling", "p50 ms", "p99 ms", "errors"):
+    for column in (
+        "workers",
+        "target",
+        "path",
+        "req/s",
+        "of ceiling",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+    ):
         table.add_column(column, justify="left" if column in ("target", "path") else "right")
     for r in results:
         table.add_row(
+            str(r.workers),
             r.target,
             r.path,
             f"{r.requests_per_second:,.0f}",
-            f"{r.requests_per_second / ceiling:.0%}",
+            f"{r.requests_per_second / ceilings[r.workers]:.0%}",
             f"{r.p50_ms:.2f}",
             f"{r.p99_ms:.2f}",
             str(r.errors),
         )
     console.print(table)
+
+    ratios = Table(title="against issue 16's targets (ratio to the same run's ceiling)")
+    for column in (
+        "workers",
+        "target",
+        "of ceiling",
+        "target ratio",
+        "p99 ms",
+        "target p99",
+        "met",
+    ):
+        ratios.add_column(column, justify="left" if column == "target" else "right")
+    verdicts = []
+    for r in results:
+        if r.target not in TARGETS:
+            continue
+        share, p99_max = TARGETS[r.target]
+        ratio = r.requests_per_second / ceilings[r.workers]
+        met = ratio >= share and (p99_max is None or r.p99_ms <= p99_max) and r.errors == 0
+        verdicts.append({"workers": r.workers, "target": r.target, "ratio": ratio, "met": met})
+        ratios.add_row(
+            str(r.workers),
+            r.target,
+            f"{ratio:.0%}",
+            f"≥ {share:.0%}",
+            f"{r.p99_ms:.2f}",
+            f"≤ {p99_max:g}" if p99_max else "",
+            "yes" if met else "NO",
+        )
+    console.print(ratios)
+    for workers, rss in memory.items():
+        console.print(
+            f"storybrief with {workers} worker(s): RSS per worker "
+            + ", ".join(f"{m:.0f} MB" for m in rss)
+            + f" (mean {statistics.fmean(rss):.0f} MB)"
+        )
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
@@ -273,15 +405,17 @@ def main() -> None:
         "connections": args.connections,
         "duration_s": args.duration,
         "client": client,
-        "server": "uvicorn, 1 process, 1 worker, asyncio + h11"
-        if not _has("httptools")
-        else "uvicorn, 1 process, 1 worker",
+        "server": "uvicorn"
+        + ("" if _has("httptools") else ", asyncio + h11")
+        + "; storybrief.serve.run(workers=N) for N > 1",
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "results": [asdict(r) for r in results],
+        "ratios": verdicts,
+        "rss_mb_per_worker": {str(w): rss for w, rss in memory.items()},
     }
     (RESULTS / "serve.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     console.print(f"wrote {RESULTS / 'serve.json'}")
-    plot(results)
+    plot(results, ceilings)
 
 
 def _has(module: str) -> bool:
@@ -290,7 +424,7 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def plot(results: list[Result]) -> None:
+def plot(results: list[Result], ceilings: dict[int, float]) -> None:
     try:
         import matplotlib
 
@@ -298,10 +432,14 @@ def plot(results: list[Result]) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         return
-    names = [r.target.replace(" (", "\n(") for r in results]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    left.barh(names, [r.requests_per_second for r in results], color="#0b5cad")
-    left.set_xlabel("requests per second")
+    names = [f"{r.target} ×{r.workers}".replace(" (", "\n(") for r in results]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 1 + 0.45 * len(results)))
+    colours = ["#7f7f7f" if r.target.startswith("FastAPI") else "#0b5cad" for r in results]
+    left.barh(names, [r.requests_per_second / ceilings[r.workers] for r in results], color=colours)
+    for y, r in enumerate(results):
+        if r.target in TARGETS:
+            left.plot([TARGETS[r.target][0]] * 2, [y - 0.4, y + 0.4], color="#c9a227")
+    left.set_xlabel("share of the hello-world ceiling (same worker count); gold: target")
     left.invert_yaxis()
     right.barh(names, [r.p50_ms for r in results], color="#7ab8ff", label="p50")
     right.barh(
@@ -311,11 +449,12 @@ def plot(results: list[Result]) -> None:
         color="#1b1b1f",
         label="p99",
     )
+    right.axvline(25, color="#c9a227", label="p99 target (pages)")
     right.set_xlabel("latency, ms")
     right.invert_yaxis()
     right.set_yticklabels([])
     right.legend()
-    fig.suptitle("storybrief serve under load on loopback (higher req/s, lower latency is better)")
+    fig.suptitle("storybrief serve under load on loopback, 1 and 4 workers")
     fig.tight_layout()
     fig.savefig(RESULTS / "serve.png", dpi=110)
     console.print(f"wrote {RESULTS / 'serve.png'}")

@@ -58,6 +58,17 @@ def populate(settings: Settings, store: Store, scratch: Path) -> Library:
     return Library(settings, store, example.story_id, pair.story_id, hostile.story_id, hostile_file)
 
 
+def forget_rate_limits(store: Store) -> None:
+    """Forget every event the rate limits counted: they are kept in the database, so an app
+    built over a store other tests used starts with their counts (as a restarted server does)."""
+    from sqlalchemy import delete
+
+    from storybrief.store.models import RateLimitEvent
+
+    with store.session() as s:
+        s.execute(delete(RateLimitEvent))
+
+
 class AppServer:
     """uvicorn serving ``app`` in a thread; ``url`` is where it listens."""
 

@@ -12,7 +12,7 @@ import feedparser
 import httpx
 import lxml.html
 import pytest
-from tests.appserver import EXAMPLE, AppServer
+from tests.appserver import EXAMPLE, AppServer, forget_rate_limits
 from tests.conftest import clean_environment
 
 from storybrief.api import explain
@@ -162,6 +162,7 @@ def test_feedback_is_limited_per_address_even_with_a_new_reader_each_time(
 ):
     store, story, _ = site
     settings = _settings(tmp_path, monkeypatch, feedback_rate_per_minute=3)
+    forget_rate_limits(store)  # what other tests sent
     codes = []
     with AppServer(create_app(settings, store)) as server:
         for _ in range(10):
@@ -175,6 +176,7 @@ def test_feedback_is_limited_per_address_even_with_a_new_reader_each_time(
 def test_wrong_tokens_are_rate_limited_per_address(site, tmp_path, monkeypatch):
     store, story, _ = site
     settings = _settings(tmp_path, monkeypatch, token_failures_per_minute=3)
+    forget_rate_limits(store)  # what other tests sent
     wrong = {"Authorization": "Bearer guess"}
     with AppServer(create_app(settings, store)) as server, httpx.Client(base_url=server.url) as c:
         codes = [c.get("/api/v1/feedback", headers=wrong).status_code for _ in range(5)]
@@ -188,6 +190,7 @@ def test_wrong_tokens_are_rate_limited_per_address(site, tmp_path, monkeypatch):
 def test_the_right_token_is_not_limited_by_its_own_use(site, tmp_path, monkeypatch):
     store, _, _ = site
     settings = _settings(tmp_path, monkeypatch, token_failures_per_minute=1)
+    forget_rate_limits(store)  # what other tests sent
     with AppServer(create_app(settings, store)) as server, httpx.Client(base_url=server.url) as c:
         codes = {c.get("/api/v1/feedback", headers=AUTH).status_code for _ in range(5)}
     assert codes == {200}

@@ -14,6 +14,15 @@ def serve(
     ),
     port: int | None = typer.Option(None, "--port", "-p", help="Port (default 8000)."),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        "-w",
+        min=1,
+        max=64,
+        help="Worker processes (uvicorn workers); rate limits and page caches stay correct "
+        "across them.",
+    ),
     watch: bool = typer.Option(
         False, "--watch", help="Also follow the feeds in this process (as `storybrief watch`)."
     ),
@@ -32,7 +41,7 @@ def serve(
         highlight=False,
     )
     if not watch:
-        run(settings, host=host, port=port, log_level=log_level)
+        run(settings, host=host, port=port, workers=workers, log_level=log_level)
         return
     import threading
 
@@ -43,7 +52,7 @@ def serve(
     thread = threading.Thread(target=watcher.run, name="storybrief-watch", daemon=True)
     thread.start()
     try:
-        run(settings, host=host, port=port, log_level=log_level)
+        run(settings, host=host, port=port, workers=workers, log_level=log_level)
     finally:
         watcher.stop.set()  # the server has stopped: finish the work in hand, then stop
         thread.join(timeout=60)

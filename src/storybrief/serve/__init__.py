@@ -8,9 +8,11 @@ Needs the ``serve`` extra: ``pip install 'storybrief[serve]'``.
 
 from __future__ import annotations
 
+import json
+import os
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingExtraError
+from ..errors import ConfigError, MissingExtraError
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..store import Store
 
-__all__ = ["create_app", "run"]
+__all__ = ["create_app", "run", "worker_app"]
 
 
 def _require() -> None:
@@ -41,11 +43,26 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     return build(settings, store)
 
 
+#: How ``run`` hands the settings to worker processes (JSON; secrets included, so the
+#: variable is readable by this user only, like the process's other environment).
+WORKER_SETTINGS_ENV = "SB_SERVE_WORKER_SETTINGS"
+
+
 def run(
-    settings: Settings, *, host: str | None = None, port: int | None = None, **uvicorn: Any
+    settings: Settings,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+    **uvicorn: Any,
 ) -> None:
-    """Serve until interrupted. Refuses a non-loopback address without an API token."""
-    from .security import check_bind
+    """Serve until interrupted. Refuses a non-loopback address without an API token.
+
+    With ``workers`` > 1, uvicorn starts that many worker processes, each building the app
+    with :func:`worker_app` from these settings: their caches are their own and checked
+    against the database's data version, and the rate limits are counted in the database,
+    so every worker answers the same."""
+    from .security import check_bind, secret_key
 
     host = host or settings.serve.host
     port = settings.serve.port if port is None else port
@@ -55,4 +72,46 @@ def run(
         import uvicorn as server
     except ImportError as exc:
         raise MissingExtraError("storybrief serve", "serve", "uvicorn") from exc
-    server.run(create_app(settings), host=host, port=port, **uvicorn)
+    if workers <= 1:
+        server.run(create_app(settings), host=host, port=port, **uvicorn)
+        return
+    # before the workers start: migrate once, and make the signing key once, so that every
+    # worker signs reader and CSRF tokens with the same key
+    from ..store import Store
+
+    Store.open(settings).close()
+    secret_key(settings)
+    os.environ[WORKER_SETTINGS_ENV] = dump_settings(settings)
+    server.run(
+        f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, **uvicorn
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process started by ``run(workers=N)``: the settings the parent
+    process was given."""
+    from ..settings import Settings
+
+    data = os.environ.get(WORKER_SETTINGS_ENV)
+    if data is None:
+        raise ConfigError(
+            f"{WORKER_SETTINGS_ENV} is not set: worker_app is started by "
+            "`storybrief serve --workers N`"
+        )
+    return create_app(Settings(**json.loads(data)))
+
+
+def dump_settings(settings: Settings) -> str:
+    """The settings as JSON, secrets included (for a worker process of this one)."""
+    from pydantic import SecretStr
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return value
+
+    return json.dumps(plain(settings.model_dump(mode="python")), default=str)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from starlette.concurrency import run_in_threadpool
 
 from ..explain import Explainer, render
 from ..library import Library
@@ -19,6 +20,7 @@ from ..records import Article
 from ..settings import Settings
 from ..store import Store, StoredExplainer
 from . import views
+from .cache import cached
 from .security import MAX_ID, client_address, token_ok
 
 _bearer = HTTPBearer(auto_error=False, description="the api_token from settings")
@@ -75,12 +77,14 @@ def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | N
         )
 
 
-async def require_token(request: Request, credentials: Credentials) -> None:
-    """Writes and operator data: the API token, within the write rate limit."""
+# sync: the rate limits are counted in the database, so these run in the thread pool
+def require_token(request: Request, credentials: Credentials) -> None:
+    """Operator data: the API token."""
     _check_token(request, credentials)
 
 
-async def require_write(request: Request, credentials: Credentials) -> None:
+def require_write(request: Request, credentials: Credentials) -> None:
+    """Writes: the API token, within the write rate limit."""
     _check_token(request, credentials)
     wait = request.app.state.write_limiter.hit(client_address(request))
     if wait:
@@ -91,7 +95,7 @@ async def require_write(request: Request, credentials: Credentials) -> None:
 
 async def require_read(request: Request, credentials: Credentials) -> None:
     if not _settings(request).serve.public_read:
-        _check_token(request, credentials)
+        await run_in_threadpool(_check_token, request, credentials)
 
 
 router = APIRouter(tags=["api"], dependencies=[Depends(require_read)])
@@ -356,20 +360,23 @@ def story_versions(request: Request, story_id: StoryId) -> list[VersionOut]:
     responses={200: _FORMAT_DOC},
     response_class=Response,
 )
-def story_explainer(
+async def story_explainer(
     request: Request,
     story_id: StoryId,
     version: VersionNumber = None,
     format: ExplainerFormat = "json",
 ) -> Response:
-    store = _store(request)
-    versions = store.explainer_versions(story_id)
-    chosen = next((v for v in versions if version is None or v.version == version), None)
-    if chosen is None:
-        store.get_story(story_id)
-        what = f"version {version}" if version else "an explainer yet"
-        raise HTTPException(404, f"story {story_id} has no {what}")
-    return _render_explainer(store, chosen, format)
+    def render() -> Response:
+        store = _store(request)
+        versions = store.explainer_versions(story_id)
+        chosen = next((v for v in versions if version is None or v.version == version), None)
+        if chosen is None:
+            store.get_story(story_id)
+            what = f"version {version}" if version else "an explainer yet"
+            raise HTTPException(404, f"story {story_id} has no {what}")
+        return _render_explainer(store, chosen, format)
+
+    return await cached(request, ("story-explainer", story_id, version, format), render)
 
 
 @router.get(
@@ -378,11 +385,14 @@ def story_explainer(
     responses={200: _FORMAT_DOC},
     response_class=Response,
 )
-def get_explainer(
+async def get_explainer(
     request: Request, explainer_id: ExplainerId, format: ExplainerFormat = "json"
 ) -> Response:
-    store = _store(request)
-    return _render_explainer(store, store.get_explainer(explainer_id), format)
+    def render() -> Response:
+        store = _store(request)
+        return _render_explainer(store, store.get_explainer(explainer_id), format)
+
+    return await cached(request, ("explainer", explainer_id, format), render)
 
 
 @router.post(

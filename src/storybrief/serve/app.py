@@ -30,7 +30,8 @@ from ..errors import (
 from ..library import Library
 from ..settings import Settings
 from ..store import Store
-from .security import GuardMiddleware, RateLimiter, Signer, secret_key
+from .cache import ResponseCache
+from .security import GuardMiddleware, SharedRateLimiter, Signer, secret_key
 from .views import PageCache
 
 HERE = Path(__file__).parent
@@ -99,15 +100,26 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         docs_url=None,  # the bundled Swagger/ReDoc pages load scripts from a CDN
         redoc_url=None,
         lifespan=lifespan,
+        # no default_response_class: with a response model, FastAPI (0.130+) writes the JSON
+        # with pydantic-core's encoder (Rust), faster than ORJSONResponse, which it deprecates
     )
     app.state.library = library
     app.state.settings = settings
     app.state.templates = templates()
     app.state.signer = Signer(secret_key(settings))
     app.state.page_cache = PageCache()
-    app.state.feedback_limiter = RateLimiter(settings.serve.feedback_rate_per_minute)
-    app.state.write_limiter = RateLimiter(settings.serve.write_rate_per_minute)
-    app.state.token_failure_limiter = RateLimiter(settings.serve.token_failures_per_minute)
+    app.state.response_cache = ResponseCache(library.store.data_version)
+    # kept in the database: every process serving it counts the same events
+    shared = library.store
+    app.state.feedback_limiter = SharedRateLimiter(
+        shared, "feedback", settings.serve.feedback_rate_per_minute
+    )
+    app.state.write_limiter = SharedRateLimiter(
+        shared, "write", settings.serve.write_rate_per_minute
+    )
+    app.state.token_failure_limiter = SharedRateLimiter(
+        shared, "token-failure", settings.serve.token_failures_per_minute
+    )
     app.add_middleware(GuardMiddleware, max_bytes=settings.serve.max_request_bytes)
 
     from . import api, pages

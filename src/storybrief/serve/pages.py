@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ..store import Store
 from . import feeds, views
 from .api import ArticleId, StoryId, VersionNumber
+from .cache import cached
 from .security import MAX_ID, Signer, client_address
 
 router = APIRouter(include_in_schema=False)
@@ -19,6 +21,8 @@ router = APIRouter(include_in_schema=False)
 READER_COOKIE = "sb_reader"
 READER_MAX_AGE = 60 * 60 * 24 * 365
 REASON_MAX = 300
+#: What the story page is rendered with in place of the reader's CSRF token (see cache.py).
+CSRF_PLACEHOLDER = "sb-csrf-placeholder-7c1d9e"
 
 
 def _store(request: Request) -> Store:
@@ -56,39 +60,52 @@ def _set_reader(request: Request, response: Response, cookie: str | None) -> Non
 
 
 @router.api_route("/", methods=["GET", "HEAD"])
-def front_page(request: Request, offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
-    items = views.front_page(_store(request), limit=30, offset=offset)
-    return _render(request, "index.html", {"items": items, "offset": offset, "page_size": 30})
+async def front_page(
+    request: Request, offset: Annotated[int, Query(ge=0, le=100_000)] = 0
+) -> Response:
+    def render() -> Response:
+        items = views.front_page(_store(request), limit=30, offset=offset)
+        return _render(request, "index.html", {"items": items, "offset": offset, "page_size": 30})
+
+    return await cached(request, ("front", offset), render)
 
 
 @router.api_route("/stories/{story_id}", methods=["GET", "HEAD"])
-def story(
+async def story(
     request: Request,
     story_id: StoryId,
     version: VersionNumber = None,
 ) -> Response:
     store = _store(request)
-    page = views.story_page(store, story_id, version, request.app.state.page_cache)
     reader, new_cookie = _reader(request)
     answer = None
-    if page.stored is not None and new_cookie is None:
-        answer = store.reader_feedback(page.stored.id, reader)
-    url = str(request.url_for("story", story_id=story_id))
-    canonical = f"{url}?version={page.stored.version}" if page.stored and version else url
-    response = _render(
-        request,
-        "story.html",
-        {
-            "page": page,
-            "answer": answer,
-            "csrf": request.app.state.signer.csrf_token(reader),
-            "json_ld": views.json_ld(page, canonical, request.app.state.settings.serve.site_title),
-            "canonical": canonical,
-            "reason_max": REASON_MAX,
-            "saved": request.query_params.get("saved") == "1",
-        },
-    )
-    response.headers["Cache-Control"] = "no-cache"
+    if new_cookie is None:  # a returning reader: their answer to the version shown
+        answer = await run_in_threadpool(store.reader_feedback_on_story, story_id, version, reader)
+    saved = request.query_params.get("saved") == "1"
+
+    def render() -> Response:
+        page = views.story_page(store, story_id, version, request.app.state.page_cache)
+        url = str(request.url_for("story", story_id=story_id))
+        canonical = f"{url}?version={page.stored.version}" if page.stored and version else url
+        return _render(
+            request,
+            "story.html",
+            {
+                "page": page,
+                "answer": answer,
+                "csrf": CSRF_PLACEHOLDER,
+                "json_ld": views.json_ld(
+                    page, canonical, request.app.state.settings.serve.site_title
+                ),
+                "canonical": canonical,
+                "reason_max": REASON_MAX,
+                "saved": saved,
+            },
+        )
+
+    csrf = request.app.state.signer.csrf_token(reader)
+    key = ("story", story_id, version, saved, tuple(answer) if answer else None)
+    response = await cached(request, key, render, personal={CSRF_PLACEHOLDER: csrf})
     _set_reader(request, response, new_cookie)
     return response
 

@@ -8,15 +8,14 @@ import hmac
 import ipaddress
 import os
 import secrets
-import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
 from ..settings import Settings
+from ..store import Store
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -70,7 +69,15 @@ def secret_key(settings: Settings) -> bytes:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:  # exclusively: processes starting together all end up with the first one's key
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the other process may not have written it yet
+            try:
+                return bytes.fromhex(path.read_text().strip())
+            except ValueError:
+                time.sleep(0.02)
+        raise ConfigError(f"{path} holds no key: delete it to make a new one") from None
     with os.fdopen(fd, "w") as out:
         out.write(key.hex())
     return key
@@ -118,49 +125,29 @@ def token_ok(settings: Settings, authorization: str | None) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), expected)
 
 
-class RateLimiter:
-    """A sliding window: at most ``limit`` events per key in any ``window`` seconds."""
+class SharedRateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (a sliding window), counted
+    in the database, so that it holds across every process serving it (``storybrief serve
+    --workers N``, several servers on one PostgreSQL). ``name`` keeps this limit's keys apart
+    from other limits'. Its methods run a short transaction: call them from sync code (the
+    thread pool), not the event loop."""
 
-    def __init__(self, limit: int, window: float = 60.0, max_keys: int = 10_000) -> None:
+    def __init__(self, store: Store, name: str, limit: int, window: float = 60.0) -> None:
+        self.store = store
+        self.name = name
         self.limit = limit
         self.window = window
-        self.max_keys = max_keys
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+
+    def _key(self, key: str) -> str:
+        return f"{self.name}|{key}"[:256]
 
     def hit(self, key: str) -> float:
         """Count an event; 0 when allowed, else the seconds until one more would be."""
-        now = time.monotonic()
-        with self._lock:
-            if len(self._events) >= self.max_keys and key not in self._events:
-                self._forget_idle(now)
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return max(events[0] + self.window - now, 0.001)
-            events.append(now)
-            return 0.0
+        return self.store.rate_limit_hit(self._key(key), self.limit, self.window, time.time())
 
     def wait(self, key: str) -> float:
         """Like :meth:`hit` without counting: 0 when one more event would be allowed."""
-        now = time.monotonic()
-        with self._lock:
-            events = self._events.get(key)
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if events is None or len(events) < self.limit:
-                return 0.0
-            return max(events[0] + self.window - now, 0.001)
-
-    def _forget_idle(self, now: float) -> None:
-        for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-            del self._events[key]
-        if len(self._events) >= self.max_keys:  # still full: forget the oldest half
-            for key in sorted(self._events, key=lambda k: self._events[k][-1])[
-                : self.max_keys // 2
-            ]:
-                del self._events[key]
+        return self.store.rate_limit_wait(self._key(key), self.limit, self.window, time.time())
 
 
 #: The largest id a stored row can have (SQL BIGINT); larger ones cannot exist.

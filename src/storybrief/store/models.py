@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -202,6 +203,21 @@ class FailureRow(Base):
     location: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateLimitEvent(Base):
+    """One event a rate limit counts (migration 0005): the web app's limits are kept here so
+    that every server process sees the same counts. ``at`` and ``expires`` are Unix times."""
+
+    __tablename__ = "rate_limit_events"
+    __table_args__ = (
+        Index("ix_rate_limit_events_key_at", "key", "at"),
+        Index("ix_rate_limit_events_expires", "expires"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(256))
+    at: Mapped[float] = mapped_column(Float)
+    expires: Mapped[float] = mapped_column(Float)
 
 
 # -- search indexes (made by migrations 0002 and 0003, not by the models above) -------------

@@ -7,6 +7,7 @@ Layers, each importing only those before it: models <- database <- the concern m
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ..records import Article
 from ..settings import Settings
-from . import articles, explainers, failures, feedback, feeds, search, stories
+from . import articles, explainers, failures, feedback, feeds, ratelimits, search, stories
 from .articles import ArticleRef, ArticleSummary, UpsertResult
 from .database import Database, create_db_engine, migrate
 from .explainers import StoredExplainer, StoredSentence, StoryActivity
@@ -26,6 +27,7 @@ from .feedback import FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
 from .search import SearchResults
 from .stories import StoryRecord, StorySummary
+from .version import DataVersion
 
 
 class Store:
@@ -34,6 +36,8 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.db = Database(engine)
+        self._data_version: DataVersion | None = None
+        self._data_version_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings | str) -> Store:
@@ -43,7 +47,19 @@ class Store:
         return cls(engine)
 
     def close(self) -> None:
+        if self._data_version is not None:
+            self._data_version.close()
         self.engine.dispose()
+
+    def data_version(self) -> str | None:
+        """A value that changes whenever any process commits a change to this database
+        (``None``: unknown for this database, so nothing derived from it may be reused).
+        Cheap: what the web app's caches check on every request (see store/version.py)."""
+        if self._data_version is None:
+            with self._data_version_lock:
+                if self._data_version is None:
+                    self._data_version = DataVersion(self.engine)
+        return self._data_version()
 
     def __enter__(self) -> Store:
         return self
@@ -225,6 +241,13 @@ class Store:
         """This reader's answer for this explainer version (useful, reason), if any."""
         return feedback.reader_answer(self.db, explainer_id, reader_id)
 
+    def reader_feedback_on_story(
+        self, story_id: int, version: int | None, reader_id: str
+    ) -> ReaderAnswer | None:
+        """This reader's answer for the story's explainer version shown by the story page
+        (the newest unless ``version``), if any."""
+        return feedback.reader_answer_on_story(self.db, story_id, version, reader_id)
+
     def feedback_stats(self, *, limit: int = 100) -> list[FeedbackStats]:
         """Yes and No counts per explainer version that has answers, most recent first."""
         return feedback.stats(self.db, limit=limit)
@@ -326,6 +349,18 @@ class Store:
         return feeds.record_poll_failure(
             self.db, feed_id, reason=reason, next_poll_at=next_poll_at, status=status, at=at
         )
+
+    # -- rate limits --------------------------------------------------------------------------
+
+    def rate_limit_hit(self, key: str, limit: int, window: float, now: float) -> float:
+        """Count an event under ``key`` (at Unix time ``now``): 0 when it is within ``limit``
+        per ``window`` seconds, else the seconds until one more would be (and it is not
+        counted). Atomic across processes."""
+        return ratelimits.hit(self.db, key, limit, window, now)
+
+    def rate_limit_wait(self, key: str, limit: int, window: float, now: float) -> float:
+        """0 when one more event under ``key`` would be allowed, else the seconds to wait."""
+        return ratelimits.wait(self.db, key, limit, window, now)
 
     # -- failures -----------------------------------------------------------------------------
 

@@ -1,0 +1,411 @@
+"""What makes pages fast must not make them wrong: the rendered-page cache and conditional
+requests never serve something stale (a new explainer version, a new source article, new
+feedback, written by this process or another), readers still see their own answer and get
+their own CSRF token, and the rate limits hold across several server processes. Real uvicorn
+servers on 127.0.0.1, over real databases."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import lxml.html
+import pytest
+from tests.appserver import EXAMPLE, AppServer, Library, populate
+from tests.conftest import clean_environment
+from tests.dbs import database_url
+
+from storybrief.api import explain
+from storybrief.records import Article
+from storybrief.serve import create_app
+from storybrief.serve.pages import CSRF_PLACEHOLDER
+from storybrief.serve.security import SharedRateLimiter
+from storybrief.settings import Settings
+from storybrief.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_settings(tmp: Path, monkeypatch: pytest.MonkeyPatch, **serve: object) -> Settings:
+    clean_environment(monkeypatch, tmp)
+    return Settings(
+        data_dir=tmp,
+        fetch={"allowed_hosts": ["127.0.0.1"], "timeout": 3, "connect_timeout": 2},
+        serve={"api_token": "test-token-0123456789", **serve},
+    )
+
+
+@pytest.fixture
+def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Library]:
+    settings = make_settings(tmp_path, monkeypatch)
+    with Store.open(settings) as store:
+        yield populate(settings, store, tmp_path)
+
+
+@pytest.fixture
+def server(library: Library) -> Iterator[AppServer]:
+    with AppServer(create_app(library.settings, library.store)) as running:
+        yield running
+
+
+def text_of(html: str) -> str:
+    return " ".join(lxml.html.fromstring(html).text_content().split())
+
+
+def form_of(html: str) -> dict[str, str]:
+    doc = lxml.html.fromstring(html)
+    return {
+        "csrf": doc.xpath('//input[@name="csrf"]/@value')[0],
+        "explainer_id": doc.xpath('//input[@name="explainer_id"]/@value')[0],
+    }
+
+
+def new_version(library: Library, story_id: int) -> int:
+    """Write a new explainer version of a story (through another Store: another connection)."""
+    with Store.open(library.settings) as other:
+        result = explain(story_id=story_id, settings=library.settings, store=other, regenerate=True)
+    assert result.version is not None
+    return result.version
+
+
+# -- the cache serves what is current ------------------------------------------------------------
+
+
+def test_pages_are_kept_and_checked_on_every_request(library, server):
+    with httpx.Client(base_url=server.url) as c:
+        url = f"/stories/{library.example_story}"
+        first = c.get(url)
+        cache = server.config.app.state.response_cache
+        hits = cache.hits
+        again = c.get(url)
+        assert again.status_code == 200 and cache.hits == hits + 1  # served from the cache
+        # the same page, down to each reader's own token
+        assert again.text == first.text
+        assert CSRF_PLACEHOLDER not in again.text
+
+
+def test_no_stale_page_after_a_new_explainer_version(library, server):
+    story = library.example_story
+    with httpx.Client(base_url=server.url) as c:
+        before_page = c.get(f"/stories/{story}").text
+        before_json = c.get(f"/api/v1/stories/{story}/explainer").json()
+        before_front = c.get("/").text
+        assert "version 1" in text_of(before_page)
+        version = new_version(library, story)
+        assert version == 2
+        page = text_of(c.get(f"/stories/{story}").text)
+        assert f"version {version}" in page and "Earlier versions" in page
+        latest = library.store.latest_explainer(story)
+        assert c.get(f"/api/v1/stories/{story}/explainer").json() == latest.document
+        assert before_json == library.store.explainer_versions(story)[1].document
+        front = c.get("/").text
+        assert front != before_front
+        # the version asked for by number is still the old one
+        old = text_of(c.get(f"/stories/{story}?version=1").text)
+        assert "You are reading version 1" in old
+
+
+def test_no_stale_page_after_a_new_source_article(library, server):
+    story = library.pair_story
+    with httpx.Client(base_url=server.url) as c:
+        assert "The Third Outlet" not in c.get(f"/stories/{story}").text
+        assert "The Third Outlet" not in c.get("/").text
+        json_before = c.get(f"/api/v1/stories/{story}/explainer").json()
+        # a third outlet's report joins the story, written through another connection
+        with Store.open(library.settings) as other:
+            first = other.get_article(other.story_article_ids(story)[0])
+            stored = other.upsert_article(
+                Article(
+                    text=first.text.replace("said", "told reporters", 1),
+                    title=f"{first.title} (third report)",
+                    site_name="The Third Outlet",
+                    url="https://third.example/report",
+                )
+            )
+            assert stored.article.id is not None
+            other.add_to_story(story, [stored.article.id])
+        page = c.get(f"/stories/{story}").text
+        assert (
+            "The Third Outlet"
+            in lxml.html.fromstring(page)
+            .xpath('//p[@class="meta"]/span[@class="outlets"]')[0]
+            .text_content()
+        )
+        assert "The Third Outlet" in c.get("/").text
+        # explained again with it: the new source is in the explainer's source list
+        new_version(library, story)
+        latest = library.store.latest_explainer(story).document
+        assert "The Third Outlet" in {s.get("outlet") for s in latest["sources"]}
+        assert c.get(f"/api/v1/stories/{story}/explainer").json() == latest != json_before
+
+
+def test_readers_see_their_own_answer_and_only_theirs(library, server):
+    url = f"/stories/{library.example_story}"
+    with (
+        httpx.Client(base_url=server.url) as alice,
+        httpx.Client(base_url=server.url) as bob,
+    ):
+        bob_before = bob.get(url).text
+        fields = form_of(alice.get(url).text)
+        answered = alice.post(
+            f"{url}/feedback", data={**fields, "useful": "no", "reason": "too short"}
+        )
+        assert answered.status_code == 303
+        saved = text_of(alice.get(answered.headers["location"]).text)
+        assert "Your answer: No (“too short”)" in saved and "Thank you" in saved
+        again = alice.get(url).text
+        assert "Your answer: No (“too short”)" in text_of(again)
+        # Bob has not answered: his page (the same page, cached) shows no answer, and his
+        # form carries his own token, not Alice's
+        bob_after = bob.get(url).text
+        assert "Your answer" not in text_of(bob_after)
+        assert form_of(bob_after)["csrf"] == form_of(bob_before)["csrf"] != fields["csrf"]
+        # a changed answer shows at once
+        alice.post(f"{url}/feedback", data={**form_of(again), "useful": "yes"})
+        assert "Your answer: Yes" in text_of(alice.get(url).text)
+
+
+def test_csrf_protection_stays(library, server):
+    url = f"/stories/{library.example_story}"
+    with (
+        httpx.Client(base_url=server.url) as alice,
+        httpx.Client(base_url=server.url) as mallory,
+    ):
+        alice_form = form_of(alice.get(url).text)
+        mallory_form = form_of(mallory.get(url).text)
+        assert alice_form["csrf"] != mallory_form["csrf"]
+        assert re.fullmatch(r"[0-9a-f]{32}", alice_form["csrf"])
+        # Mallory's own (valid, cached-page) token does not pass for Alice
+        forged = alice.post(f"{url}/feedback", data={**mallory_form, "useful": "yes"})
+        assert forged.status_code == 403
+        assert (
+            alice.post(f"{url}/feedback", data={**alice_form, "useful": "yes"}).status_code == 303
+        )
+
+
+def test_conditional_requests(library, server):
+    story = library.example_story
+    with httpx.Client(base_url=server.url) as c:
+        for url in (f"/stories/{story}", "/", f"/api/v1/stories/{story}/explainer"):
+            first = c.get(url)
+            etag = first.headers["etag"]
+            assert first.headers["cache-control"] == "no-cache"
+            same = c.get(url, headers={"If-None-Match": etag})
+            assert same.status_code == 304 and same.content == b""
+            assert same.headers["etag"] == etag
+            assert c.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+        # each reader's story page has its own tag (it carries the reader's token)
+        with httpx.Client(base_url=server.url) as other:
+            assert (
+                other.get(f"/stories/{story}").headers["etag"]
+                != c.get(f"/stories/{story}").headers["etag"]
+            )
+        page_tag = c.get(f"/stories/{story}").headers["etag"]
+        json_tag = c.get(f"/api/v1/stories/{story}/explainer").headers["etag"]
+        new_version(library, story)
+        changed = c.get(f"/stories/{story}", headers={"If-None-Match": page_tag})
+        assert changed.status_code == 200 and changed.headers["etag"] != page_tag
+        changed = c.get(f"/api/v1/stories/{story}/explainer", headers={"If-None-Match": json_tag})
+        assert changed.status_code == 200 and changed.headers["etag"] != json_tag
+
+
+def test_errors_are_not_kept(library, server):
+    with httpx.Client(base_url=server.url) as c:
+        assert c.get("/stories/999999").status_code == 404
+        assert c.get("/api/v1/stories/999999/explainer").status_code == 404
+        assert "etag" not in c.get("/stories/999999").headers
+
+
+# -- several processes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_data_version_changes_with_every_commit_of_any_process(backend, tmp_path):
+    with database_url(backend, tmp_path) as url, Store.open(url) as store:
+        first = store.data_version()
+        assert first is not None and store.data_version() == first
+        code = (
+            "import sys\nfrom storybrief.store import Store\n"
+            "with Store.open(sys.argv[1]) as s:\n"
+            "    s.create_story('from another process', [])\n"
+        )
+        subprocess.run([sys.executable, "-c", code, url], check=True, timeout=60)
+        second = store.data_version()
+        assert second != first
+        store.record_failure("here", "this process writes too")
+        assert store.data_version() not in (first, second)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_shared_rate_limit_window(backend, tmp_path):
+    with database_url(backend, tmp_path) as url, Store.open(url) as store:
+        limiter = SharedRateLimiter(store, "test", 2, window=0.5)
+        assert [limiter.hit("a"), limiter.hit("a")] == [0.0, 0.0]
+        assert limiter.wait("a") > 0
+        assert 0 < limiter.hit("a") <= 0.5 and limiter.hit("b") == 0.0
+        other = SharedRateLimiter(store, "other", 2, window=0.5)
+        assert other.hit("a") == 0.0  # another limit's keys are apart
+        time.sleep(0.6)
+        assert limiter.wait("a") == 0.0 and limiter.hit("a") == 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(settings: Settings, *args: str) -> tuple[subprocess.Popen[str], str]:
+    """`storybrief serve` in a process of its own, over the settings' data directory."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
+    env["XDG_CONFIG_HOME"] = str(settings.data_dir / "config")
+    env["STORYBRIEF_SERVE__FEEDBACK_RATE_PER_MINUTE"] = str(settings.serve.feedback_rate_per_minute)
+    command = [sys.executable, "-c", "from storybrief.cli import main; main()"]
+    proc = subprocess.Popen(
+        [
+            *command,
+            "--data-dir",
+            str(settings.data_dir),
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *args,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120  # a generous start-up guard on a busy machine
+    while True:
+        try:
+            httpx.get(f"{url}/static/style.css", timeout=5)
+            return proc, url
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise AssertionError(f"serve did not start: {proc.communicate()[1]}") from None
+            time.sleep(0.1)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate(timeout=10)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def test_rate_limit_and_cache_hold_across_two_server_processes(tmp_path, monkeypatch):
+    """Two `storybrief serve` processes over one database: a reader's answers count against
+    one limit wherever they land, and a new explainer version written by a third process
+    shows on both at once."""
+    settings = make_settings(tmp_path, monkeypatch, feedback_rate_per_minute=3)
+    result = explain(EXAMPLE, settings=settings)
+    story = result.story_id
+    one, url_one = _serve(settings)
+    two, url_two = _serve(settings)
+    try:
+        with httpx.Client(base_url=url_one) as a:
+            page = a.get(f"/stories/{story}")
+            fields = form_of(page.text)
+            # the same reader (cookie) and address on the other process
+            b = httpx.Client(base_url=url_two, cookies=a.cookies)
+            assert form_of(b.get(f"/stories/{story}").text)["csrf"] == fields["csrf"]
+            codes = []
+            for client in (a, b, a, b, a):
+                reply = client.post(f"/stories/{story}/feedback", data={**fields, "useful": "yes"})
+                codes.append(reply.status_code)
+            assert codes == [303, 303, 303, 429, 429]
+            # both processes have the page cached; a third process writes a new version
+            for client in (a, b):
+                assert "version 1" in text_of(client.get(f"/stories/{story}").text)
+            code = (
+                "import sys\nfrom storybrief.api import explain\n"
+                "from storybrief.settings import Settings\n"
+                "explain(story_id=int(sys.argv[2]), regenerate=True,\n"
+                "        settings=Settings(data_dir=sys.argv[1]))\n"
+            )
+            subprocess.run(
+                [sys.executable, "-c", code, str(tmp_path), str(story)], check=True, timeout=120
+            )
+            with Store.open(settings) as store:
+                latest = store.latest_explainer(story)
+            assert latest is not None and latest.version == 2
+            for client in (a, b):
+                assert "version 2" in text_of(client.get(f"/stories/{story}").text)
+                assert client.get(f"/api/v1/stories/{story}/explainer").json() == latest.document
+            b.close()
+    finally:
+        _stop(one)
+        _stop(two)
+
+
+def test_serve_with_two_workers_shares_limits_and_sees_new_versions(tmp_path, monkeypatch):
+    """`storybrief serve --workers 2`: two worker processes; answers sent on new connections
+    (which the workers share) never pass the limit, and no worker keeps an old page."""
+    settings = make_settings(tmp_path, monkeypatch, feedback_rate_per_minute=4)
+    result = explain(EXAMPLE, settings=settings)
+    story = result.story_id
+    proc, url = _serve(settings, "--workers", "2")
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := [p for p in _children(proc.pid) if _is_worker(p)]) < 2:
+            assert time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.1)
+        assert len(workers) == 2
+        with httpx.Client(base_url=url) as reader:
+            fields = form_of(reader.get(f"/stories/{story}").text)
+            cookies = dict(reader.cookies)
+        codes = []
+        for _ in range(10):  # a new connection each: they land on either worker
+            with httpx.Client(base_url=url, cookies=cookies) as c:
+                codes.append(
+                    c.post(
+                        f"/stories/{story}/feedback", data={**fields, "useful": "no"}
+                    ).status_code
+                )
+        assert codes.count(303) == 4 and codes.count(429) == 6
+        assert codes[:4] == [303] * 4
+        for _ in range(6):  # warm both workers' caches
+            with httpx.Client(base_url=url) as c:
+                assert "version 1" in text_of(c.get(f"/stories/{story}").text)
+        with Store.open(settings) as other:
+            explain(story_id=story, settings=settings, store=other, regenerate=True)
+        for _ in range(6):
+            with httpx.Client(base_url=url) as c:
+                assert "version 2" in text_of(c.get(f"/stories/{story}").text)
+    finally:
+        _stop(proc)
+
+
+def _is_worker(pid: int) -> bool:
+    try:
+        return b"spawn_main" in (Path("/proc") / str(pid) / "cmdline").read_bytes()
+    except OSError:
+        return False
