@@ -4,7 +4,7 @@
 
 ROUGE-1/2/L F1 (rouge-score, Porter stemming) of the explainer's sentences (all sections in
 order, no headings) against human references, beside three baselines measured in the same
-run on the same sentence segmentation (pysbd):
+run on the same sentence segmentation (storybrief.text.split_sentences):
 
 * Lead-3: the first three sentences of the story's articles, in input order;
 * sumy's LexRank and TextRank: their best-rated sentences, until the word budget is filled,
@@ -132,7 +132,7 @@ def lead3(story: Story) -> str:
 
 
 class PysbdTokenizer:
-    """sumy's tokenizer interface without nltk's punkt data: pysbd sentences (the same
+    """sumy's tokenizer interface without nltk's punkt data: split_sentences (the same
     segmentation storybrief uses) and a regex word splitter."""
 
     _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")

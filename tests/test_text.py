@@ -158,3 +158,62 @@ def test_an_article_is_split_once_on_first_use(monkeypatch) -> None:
     copy = Article.model_validate(stored.model_dump())
     assert copy.sentences == stored.sentences and len(calls) == 2
     assert stored.model_dump(mode="json")["sentences"][0]["text"] == "A new text."
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "Dr. Smith went to Washington, D.C. on Jan. 5. He said it was 3.5 percent. "
+            "The U.S. economy grew!",
+            [
+                "Dr. Smith went to Washington, D.C. on Jan. 5.",
+                "He said it was 3.5 percent.",
+                "The U.S. economy grew!",
+            ],
+        ),
+        # an opening quote goes with the sentence it opens
+        (
+            'The prisons failed, he said. "The bureau has bad staff." Then he left.',
+            ["The prisons failed, he said.", '"The bureau has bad staff."', "Then he left."],
+        ),
+        # a list number stays with its item
+        (
+            "2. Take inventory of what you spend each month.",
+            ["2. Take inventory of what you spend each month."],
+        ),
+        # no boundary without a space after it
+        (
+            "Write to www.example.com or Rep. Lee, R-W.Va., today. Then wait.",
+            ["Write to www.example.com or Rep. Lee, R-W.Va., today.", "Then wait."],
+        ),
+    ],
+)
+def test_sentence_boundaries(line: str, expected: list[str]) -> None:
+    from storybrief.text import split_sentences
+
+    sentences = split_sentences(line, "en")
+    assert [s.text for s in sentences] == expected
+    assert all(line[s.start : s.end] == s.text for s in sentences)
+
+
+def test_sentences_keep_their_spans_across_paragraphs_headings_and_languages() -> None:
+    from storybrief.text import split_sentences
+
+    body = (
+        "  Lead one. Lead two.  \nWhat Happens Next\nÉl dijo «hola». Adiós, amigos.\n\n"
+        "Otra frase aquí. Y otra más."
+    )
+    sentences = split_sentences(body, "es")
+    assert [(s.index, s.text, s.is_heading) for s in sentences] == [
+        (0, "Lead one.", False),
+        (1, "Lead two.", False),
+        (2, "What Happens Next", True),
+        (3, "Él dijo «hola».", False),
+        (4, "Adiós, amigos.", False),
+        (5, "Otra frase aquí.", False),
+        (6, "Y otra más.", False),
+    ]
+    assert all(body[s.start : s.end] == s.text for s in sentences)
+    assert split_sentences("One. Two.", "xx-unknown")[1].text == "Two."  # fallback rules
+    assert split_sentences("") == [] and split_sentences("\n \n") == []

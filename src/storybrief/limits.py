@@ -2,7 +2,7 @@
 pre-passes that keep pathological HTML away from parsers whose cost is worse than linear.
 
 * :func:`deadline` raises :class:`DeadlineExceeded` in the working thread when its time is
-  up, even inside a long pure-Python loop of a library (trafilatura, pysbd). It is a
+  up, even inside a long pure-Python loop of a library (trafilatura, htmldate). It is a
   ``BaseException``, so libraries' ``except Exception`` clauses cannot swallow it; C code
   (an lxml parse) finishes its call first, which the element and attribute caps keep short.
 * :func:`cap_tag_attributes` rewrites start tags that carry more than a given number of
