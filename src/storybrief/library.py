@@ -15,7 +15,7 @@ import json
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +24,12 @@ from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
 from .explain import Engine, Explainer, available_engines, get_engine
 from .explain.engines import EngineContext, plugin_failures
 from .follow import Following
-from .ingest import HostGate, IngestReport, ItemResult
+from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
 from .ingest import ingest as run_ingest
 from .ingest.fetch import Fetcher
 from .records import Article
 from .settings import Settings, load_settings
-from .store import ArticleSummary, Store
+from .store import ArticleSummary, DailyAnswers, Store
 from .store.store import StoredSentence
 from .verify import Checker, CheckerOptions, Verdict
 from .verify.publish import CheckReport, check_explainer
@@ -161,7 +161,7 @@ class Library(Following):
 
     def ingest(
         self,
-        sources: Iterable[str | Path] | str | Path,
+        sources: Iterable[str | Path | Document] | str | Path,
         *,
         on_item: Callable[[ItemResult], None] | None = None,
         on_expand: Callable[[int], None] | None = None,
@@ -185,6 +185,13 @@ class Library(Following):
         if cluster:
             self.assign_stories(report)
         return report
+
+    def input_sources(self, data: bytes, *, name: str = "standard input") -> list[str | Document]:
+        """Sources for :meth:`ingest` from bytes read from a pipe (``storybrief ingest -``):
+        the http(s) URLs it lists one per line, or the one document it is (an HTML page, a
+        feed, an OPML list or plain text). Over ``fetch.max_bytes``, empty, or a URL list
+        with a line that is not a URL: :class:`SourceError` naming the line."""
+        return input_sources(data, max_bytes=self.settings.fetch.max_bytes, location=name)
 
     def assign_stories(
         self, report: IngestReport | None = None, *, explain_grown: bool = True
@@ -247,6 +254,15 @@ class Library(Following):
             FeedbackSummary(e, s, v, y, n, self.store.feedback_reasons(e, limit=reasons))
             for e, s, v, y, n in self.store.feedback_stats(limit=limit)
         ]
+
+    def feedback_by_day(
+        self, explainer_ids: list[int] | None = None, *, days: int = 30, now: datetime | None = None
+    ) -> list[DailyAnswers]:
+        """Yes and No answers to these explainer versions (default: all) per day (UTC), over
+        the last ``days`` days, oldest first: what the operator page charts."""
+        now = now or datetime.now(UTC)
+        start = datetime.combine(now.date() - timedelta(days=days - 1), time(), tzinfo=UTC)
+        return self.store.feedback_daily(explainer_ids, since=start)
 
     # -- explain -------------------------------------------------------------------------------
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .output import allow_private_option, console, library_of, print_json, settings_of, when
+from .output import (
+    allow_private_option,
+    console,
+    errors,
+    library_of,
+    print_json,
+    settings_of,
+    when,
+)
 
 _STATUS_STYLE = {
     "new": "green",
@@ -21,13 +31,17 @@ _STATUS_STYLE = {
 def ingest(
     ctx: typer.Context,
     sources: list[str] = typer.Argument(
-        ..., help="Files (text, HTML, feed, OPML) or URLs (page, RSS/Atom/JSON feed, OPML)."
+        ...,
+        help="Files (text, HTML, feed, OPML) or URLs (page, RSS/Atom/JSON feed, OPML); "
+        "- reads standard input: URLs one per line, or one document.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     allow_private: bool | None = allow_private_option(),
 ) -> None:
     """Fetch, extract and store articles. Exit status 1 if anything failed."""
     lib = library_of(ctx, **{"fetch.allow_private_addresses": allow_private})
+    if "-" in sources:
+        sources = _with_stdin(lib, sources)
     if as_json:
         report = lib.ingest(sources)
     else:
@@ -92,6 +106,18 @@ def ingest(
                 )
             )
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _with_stdin(lib, sources: list[str]) -> list:  # type: ignore[no-untyped-def, type-arg]
+    """``-`` replaced by what standard input holds (read once, at most fetch.max_bytes)."""
+    if sources.count("-") > 1:
+        raise typer.BadParameter("standard input (-) can be read only once")
+    if sys.stdin is None or sys.stdin.isatty():
+        errors.print("reading URLs (one per line) or a document; end with Ctrl+D")
+    stream = sys.stdin.buffer if sys.stdin is not None else None
+    data = stream.read(lib.settings.fetch.max_bytes + 1) if stream is not None else b""
+    given = lib.input_sources(data)
+    return [x for s in sources for x in (given if s == "-" else [s])]
 
 
 def articles(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from ..errors import SourceError, StorageError, StorybriefError, reading
 from ..extract import decode_bytes, extract_html, extract_text
@@ -128,7 +129,7 @@ class Ingestor:
 
     def run(
         self,
-        sources: Iterable[str],
+        sources: Iterable[str | Document],
         *,
         on_item: Progress | None = None,
         on_expand: Callable[[int], None] | None = None,
@@ -137,8 +138,10 @@ class Ingestor:
         entries); ``on_item`` is called once per finished item, for progress displays."""
         report = IngestReport(polls=self.polls)
         for source in sources:
-            for item in self._source(str(source), on_expand or (lambda n: None)):
-                item = replace(item, source=str(source))
+            given = source if isinstance(source, Document) else None
+            name = given.location if given is not None else str(source)
+            for item in self._source(name, on_expand or (lambda n: None), given=given):
+                item = replace(item, source=name)
                 if item.status == "failed":
                     self._record_failure(item)
                 report.items.append(item)
@@ -154,9 +157,11 @@ class Ingestor:
         on_expand: Callable[[int], None],
         depth: int = 0,
         named_by: str | None = None,
+        given: Document | None = None,
     ) -> Iterator[ItemResult]:
         """The items of one source; ``named_by`` is the remote document (an OPML list
-        fetched over HTTP) that named it, if any: such a source must be an http(s) URL."""
+        fetched over HTTP) that named it, if any: such a source must be an http(s) URL.
+        ``given`` is the document itself when it was read already (standard input)."""
         if named_by is not None and not is_web_url(location):
             yield ItemResult(
                 location,
@@ -166,7 +171,7 @@ class Ingestor:
             )
             return
         try:
-            doc, etag_source = self._read(location)
+            doc, etag_source = (given, None) if given is not None else self._read(location)
         except SourceError as exc:
             yield ItemResult(location, "failed", reason=str(exc))
             return
@@ -405,8 +410,41 @@ def sniff(doc: Document) -> Kind:
     return "text"
 
 
+def input_sources(
+    data: bytes, *, max_bytes: int, location: str = "standard input"
+) -> list[str | Document]:
+    """What ``storybrief ingest -`` reads: http(s) URLs, one per line (blank lines and lines
+    starting with ``#`` skipped), or one document — an HTML page, a feed (RSS, Atom, JSON
+    Feed), an OPML list, or plain text. Input that starts like a URL list must be one."""
+    if len(data) > max_bytes:
+        raise SourceError(f"{location} is over the {max_bytes / 1e6:.0f} MB cap (fetch.max_bytes)")
+    if not data.strip():
+        raise SourceError(
+            f"{location} is empty: give http(s) URLs, one per line, or one document "
+            "(an HTML page, a feed, an OPML list or plain text)"
+        )
+    doc = Document(location, data)
+    if sniff(doc) != "text" or _looks_binary(data):
+        return [doc]  # a binary one fails as any file would, with the reason
+    lines = [
+        (n, line.strip())
+        for n, line in enumerate(decode_bytes(data, None).splitlines(), 1)
+        if line.strip() and not line.strip().startswith("#")
+    ]
+    first = lines[0][1].lower()
+    if "://" not in first and not first.startswith("www."):
+        return [doc]  # plain text: an article
+    for n, line in lines:
+        if not is_web_url(line) or not urlsplit(line).netloc or any(c.isspace() for c in line):
+            raise SourceError(
+                f"{location}, line {n}: {line[:100]!r} is not an http(s) URL (give URLs "
+                "one per line, or one document: an HTML page, a feed or plain text)"
+            )
+    return list(dict.fromkeys(line for _, line in lines))
+
+
 def ingest(
-    sources: Iterable[str | Path],
+    sources: Iterable[str | Path | Document],
     *,
     settings: Settings | None = None,
     store: Store | None = None,
@@ -421,7 +459,11 @@ def ingest(
     store = store or Store.open(settings)
     ingestor = Ingestor(settings, store, gate=gate)
     try:
-        return ingestor.run([str(s) for s in sources], on_item=on_item, on_expand=on_expand)
+        return ingestor.run(
+            [s if isinstance(s, Document) else str(s) for s in sources],
+            on_item=on_item,
+            on_expand=on_expand,
+        )
     finally:
         ingestor.close()
         if own_store:

@@ -28,6 +28,7 @@ def _require() -> None:
         ("fastapi", "fastapi"),
         ("jinja2", "jinja2"),
         ("python_multipart", "python-multipart"),
+        ("fastapi_offline", "fastapi-offline"),
     ):
         try:
             __import__(module)

@@ -97,7 +97,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         "are public unless `public_read` is off; write endpoints and feedback statistics need "
         "`Authorization: Bearer <api_token>`.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=None,  # the bundled Swagger/ReDoc pages load scripts from a CDN
+        docs_url=None,  # FastAPI's own pages load from a CDN and run inline scripts: see apidocs
         redoc_url=None,
         lifespan=lifespan,
         # no default_response_class: with a response model, FastAPI (0.130+) writes the JSON
@@ -122,10 +122,13 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.add_middleware(GuardMiddleware, max_bytes=settings.serve.max_request_bytes)
 
-    from . import api, pages
+    from . import api, operator, pages
+    from .apidocs import add_docs
 
     app.include_router(api.router, prefix=API_PREFIX)
     app.include_router(pages.router)
+    app.include_router(operator.router)
+    add_docs(app, f"{API_PREFIX}/openapi.json")
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(StorybriefError)

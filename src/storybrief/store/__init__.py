@@ -4,7 +4,7 @@ from .articles import ArticleRef, ArticleSummary, UpsertResult
 from .database import create_db_engine, migrate
 from .explainers import CitedSpan, StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
-from .feedback import FeedbackStats, ReaderAnswer
+from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
 from .search import SearchResults
 from .store import Store
@@ -14,6 +14,7 @@ __all__ = [
     "ArticleRef",
     "ArticleSummary",
     "CitedSpan",
+    "DailyAnswers",
     "Failure",
     "FeedRecord",
     "FeedbackStats",

@@ -3,6 +3,7 @@ version, with an optional reason."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import case, func, select
@@ -73,6 +74,41 @@ def stats(db: Database, *, limit: int = 100) -> list[FeedbackStats]:
             .limit(limit)
         ).all()
     return [FeedbackStats(r[0], r[1], r[2], int(r[3] or 0), int(r[4] or 0)) for r in rows]
+
+
+class DailyAnswers(NamedTuple):
+    """Yes and No answers to one explainer version, by the day they were last given."""
+
+    explainer_id: int
+    day: date
+    yes: int
+    no: int
+
+
+def daily(db: Database, explainer_ids: list[int] | None, *, since: datetime) -> list[DailyAnswers]:
+    """Answers to these explainer versions (None: all) per day (UTC) at or after ``since``,
+    oldest day first; an answer changed later counts on the day of its change."""
+    if explainer_ids is not None and not explainer_ids:
+        return []
+    wanted = [FeedbackRow.updated_at >= since]
+    if explainer_ids is not None:
+        wanted.append(FeedbackRow.explainer_id.in_(explainer_ids))
+    with db.session() as s:
+        day = func.date(FeedbackRow.updated_at)  # SQLite and PostgreSQL both have date()
+        yes = func.sum(case((FeedbackRow.useful.is_(True), 1), else_=0))
+        no = func.sum(case((FeedbackRow.useful.is_(False), 1), else_=0))
+        rows = s.execute(
+            select(FeedbackRow.explainer_id, day, yes, no)
+            .where(*wanted)
+            .group_by(FeedbackRow.explainer_id, day)
+            .order_by(day, FeedbackRow.explainer_id)
+        ).all()
+    return [DailyAnswers(r[0], _day(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
+
+
+def _day(value: object) -> date:
+    """date() is a string on SQLite, a date on PostgreSQL."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def reasons(db: Database, explainer_id: int, *, limit: int = 50) -> list[str]:

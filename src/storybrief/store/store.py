@@ -23,7 +23,7 @@ from .articles import ArticleRef, ArticleSummary, UpsertResult
 from .database import Database, create_db_engine, migrate
 from .explainers import StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
-from .feedback import FeedbackStats, ReaderAnswer
+from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
 from .search import SearchResults
 from .stories import StoryRecord, StorySummary
@@ -251,6 +251,13 @@ class Store:
     def feedback_stats(self, *, limit: int = 100) -> list[FeedbackStats]:
         """Yes and No counts per explainer version that has answers, most recent first."""
         return feedback.stats(self.db, limit=limit)
+
+    def feedback_daily(
+        self, explainer_ids: list[int] | None, *, since: datetime
+    ) -> list[DailyAnswers]:
+        """Yes and No answers to these explainer versions (None: all) per day (UTC) since
+        ``since``."""
+        return feedback.daily(self.db, explainer_ids, since=since)
 
     def feedback_reasons(self, explainer_id: int, *, limit: int = 50) -> list[str]:
         """The reasons readers gave with a "No", newest first."""
