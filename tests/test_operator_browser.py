@@ -1,0 +1,151 @@
+"""The operator page and the API docs as people use them, in headless Chromium at desktop
+(1280 px) and phone (390 px) widths, each checked with axe-core (zero serious or critical
+violations): sign in with the token, read feed health and the feedback charts, export OPML;
+open /docs and find the API's operations listed, with the app's strict CSP in force.
+
+Needs Chromium, playwright and axe-core (see tests/browser.py); skipped, saying why, without."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from tests.appserver import AppServer, Library, populate
+from tests.browser import CHROMIUM, FLAGS, assert_accessible
+from tests.test_operator import FAILING_REASON, add_operator_data
+from tests.test_serve import TOKEN, make_settings
+
+from storybrief.serve import create_app
+from storybrief.store import Store
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests need playwright: pip install playwright"
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="browser tests need Chromium: apt-get install chromium"
+)
+WIDTHS = {"desktop": 1280, "phone": 390}
+#: set to a directory to keep each page's screenshot and axe results there
+REPORT = os.environ.get("STORYBRIEF_BROWSER_REPORT")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    tmp = tmp_path_factory.mktemp("operator-browser")
+    with pytest.MonkeyPatch.context() as mp:
+        settings = make_settings(tmp, mp)
+        with Store.open(settings) as store:
+            populated = populate(settings, store, tmp)
+            add_operator_data(populated)
+            yield populated
+
+
+@pytest.fixture(scope="module")
+def server(library: Library) -> Iterator[AppServer]:
+    with AppServer(create_app(library.settings, library.store)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def watch_csp(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """Console messages that say the Content-Security-Policy refused something."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return refused
+
+
+def keep(page, name: str, violations: list[dict]) -> None:  # type: ignore[no-untyped-def]
+    if REPORT:
+        Path(REPORT).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(REPORT) / f"{name}.png"), full_page=True)
+        summary = [{"id": v["id"], "impact": v["impact"]} for v in violations]
+        (Path(REPORT) / f"{name}.axe.json").write_text(json.dumps(summary, indent=2))
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_operator_signs_in_and_reads_the_page(server, browser, width):
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    refused = watch_csp(page)
+    expect = sync_api.expect
+    page.goto(server.url + "/operator")
+    expect(page).to_have_url(server.url + "/operator/login")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Operator sign-in")
+    keep(page, f"login-{width}", assert_accessible(page, f"sign-in page at {width} width"))
+
+    page.get_by_label("API token").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("That is not this server's API token.")
+    assert_accessible(page, f"sign-in page with an error at {width} width")
+    page.get_by_label("API token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(server.url + "/operator")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Operator")
+
+    feeds = page.get_by_role("table").first
+    failing = feeds.get_by_role("row").nth(1)
+    expect(failing).to_contain_text("failing (3×)")
+    expect(failing).to_contain_text(FAILING_REASON)
+    expect(page.get_by_role("heading", name="Reader feedback")).to_be_visible()
+    charts = page.get_by_role("img", name="Answers per day")
+    expect(charts).to_have_count(2)  # all explainers, and the one version with answers
+    expect(charts.last).to_have_accessible_name(re.compile(r"Answers per day, .*: 3 Yes, 2 No$"))
+    bars = page.locator("svg.chart rect.yes").first.bounding_box()
+    assert bars is not None and bars["height"] > 0 and bars["width"] > 0
+    # at phone width the wide tables scroll inside their own region, not the page
+    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS[width] + 1
+    keep(page, f"operator-{width}", assert_accessible(page, f"operator page at {width} width"))
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Export the followed feeds as OPML").click()
+    assert "https://broken.example/feed.xml" in Path(download.value.path()).read_text()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(server.url + "/operator/login")
+    page.goto(server.url + "/operator")
+    expect(page).to_have_url(server.url + "/operator/login")
+    assert refused == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_api_docs_render_under_the_csp(server, browser, width):
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    refused = watch_csp(page)
+    outside: list[str] = []
+    page.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(server.url) else None,
+    )
+    expect = sync_api.expect
+    page.goto(server.url + "/docs")
+    operations = page.locator(".opblock-summary")
+    expect(operations.first).to_be_visible()
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/stories" in [p.strip() for p in paths] and len(paths) >= 10
+    keep(page, f"docs-{width}", assert_accessible(page, f"API docs at {width} width"))
+    # an operation opens and can be tried against this server
+    page.locator(".opblock-summary", has_text="/api/v1/stories").first.click()
+    expect(page.get_by_role("button", name="Try it out").first).to_be_visible()
+    assert_accessible(page, f"API docs with an operation open at {width} width")
+    page.get_by_role("button", name="Try it out").first.click()
+    page.get_by_role("button", name="Execute").first.click()
+    answer = page.locator(".live-responses-table tbody .response-col_status").first
+    expect(answer).to_have_text("200")  # fetched from this server: connect-src 'self'
+    assert_accessible(page, f"API docs with an answer shown at {width} width")
+    assert refused == [] and outside == []
+    context.close()
