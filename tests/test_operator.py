@@ -133,6 +133,25 @@ def test_signing_in_sets_a_strict_http_only_cookie(client):
     assert client.get("/operator").status_code == 303
 
 
+def test_over_https_the_cookie_is_secure(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    settings = make_settings(tmp_path, monkeypatch)
+    with (
+        Store.open(settings) as store,
+        TestClient(create_app(settings, store), base_url="https://testserver") as c,
+    ):
+        form = page(c.get("/operator/login"))
+        csrf = form.xpath("//input[@name='csrf']/@value")[0]
+        signed = c.post(
+            "/operator/login", data={"token": TOKEN, "csrf": csrf}, follow_redirects=False
+        )
+        assert signed.status_code == 303
+        attributes = [a.strip().lower() for a in signed.headers["set-cookie"].split(";")]
+        assert "secure" in attributes and "httponly" in attributes
+        assert c.get("/operator").status_code == 200
+
+
 def test_sign_in_refuses_forged_and_cross_site_posts(server, client):
     page(client.get("/operator/login"))  # a reader cookie, but no form token
     forged = client.post("/operator/login", data={"token": TOKEN, "csrf": "0" * 32})
