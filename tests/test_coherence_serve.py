@@ -30,7 +30,7 @@ def test_story_page_and_api_show_sources_differ(tmp_path: Path, test_settings: S
             assert html.status_code == 200
             beyond = lxml.html.fromstring(html.text).get_element_by_id("beyond-the-headlines")
             (box,) = beyond.find_class("differ")
-            assert box.findtext("h3") == "Sources differ"
+            assert box.findtext("h4") == "Sources differ"
             (item,) = box.xpath(".//span[@data-kind='differ']")
             assert "6.9 million" in item.text and "6.8 million" in item.text
             assert len(item.find_class("cite")) == 2

@@ -83,7 +83,7 @@ def test_front_page_lists_latest_stories_with_outlets_time_and_first_line(librar
     doc = page(client.get("/"))
     items = doc.xpath('//li[@class="story-item"]')
     assert len(items) == 3
-    by_link = {i.xpath(".//h2/a/@href")[0]: i for i in items}
+    by_link = {i.xpath(".//h3/a/@href")[0]: i for i in items}
     example = by_link[f"/stories/{library.example_story}"]
     stored = library.store.latest_explainer(library.example_story)
     first = stored.document["sections"][0]["sentences"][0]["text"]
@@ -97,8 +97,12 @@ def test_front_page_lists_latest_stories_with_outlets_time_and_first_line(librar
 def test_story_page_has_the_explainer_layout_in_order(library, client):
     doc = page(client.get(f"/stories/{library.example_story}"))
     article = doc.xpath('//article[@class="explainer"]')[0]
-    headings = [text_of(h) for h in article.xpath(".//section/h2")]
-    assert headings[:4] == HEADINGS
+    # h1 the headline, h2 "What is the story about?", h3 its four sections
+    assert [text_of(h) for h in article.xpath(".//h1")] == [library_headline(library)]
+    (about,) = article.xpath('.//section[@class="about"]')
+    assert text_of(about.xpath("./h2")[0]) == "What is the story about?"
+    headings = [text_of(h) for h in about.xpath("./section/h3")]
+    assert headings == HEADINGS
     flat = text_of(article)
     marks = [
         "What is the story about?",
@@ -114,6 +118,10 @@ def test_story_page_has_the_explainer_layout_in_order(library, client):
         shown = text_of(doc.xpath(f'//section[@aria-labelledby="h-{section["key"]}"]/p')[0])
         for sentence in section["sentences"]:
             assert sentence["text"] in shown
+
+
+def library_headline(library: Library) -> str:
+    return str(library.store.latest_explainer(library.example_story).document["headline"])
 
 
 def test_citations_link_to_the_cited_sentence_and_show_it(library, client):
@@ -702,7 +710,7 @@ def test_the_serve_command_serves_the_explained_example(tmp_path):
                 assert time.monotonic() < deadline, "storybrief serve did not start"
                 time.sleep(0.1)
         doc = page(front)
-        (link,) = doc.xpath('//li[@class="story-item"]//h2/a')
+        (link,) = doc.xpath('//li[@class="story-item"]//h3/a')
         assert "Kim" in text_of(link)
         story = page(httpx.get(f"http://127.0.0.1:{port}{link.get('href')}", timeout=5))
         assert "What is the story about?" in text_of(story)

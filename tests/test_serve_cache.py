@@ -135,7 +135,7 @@ def test_no_stale_page_after_a_new_source_article(library, server):
         assert (
             "The Third Outlet"
             in lxml.html.fromstring(page)
-            .xpath('//p[@class="meta"]/span[@class="outlets"]')[0]
+            .xpath('//p[@class="coverage-line"]/span[@class="outlets"]')[0]
             .text_content()
         )
         assert "The Third Outlet" in c.get("/").text

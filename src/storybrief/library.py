@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .cluster import ReclusterReport, StoryChange, assign, group_as_story, recluster
 from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
@@ -69,6 +70,42 @@ class FeedbackSummary:
     yes: int
     no: int
     reasons: list[str]
+
+
+@dataclass(frozen=True)
+class OutletCoverage:
+    """One outlet's share of a story."""
+
+    outlet: str
+    articles: int
+
+
+@dataclass(frozen=True)
+class CoverageEvent:
+    """One step in how a story grew: an article arrived (``kind="article"``), or an
+    explainer version was written (``kind="explainer"``)."""
+
+    kind: str  # "article" | "explainer"
+    at: datetime | None  # when it was stored here
+    article_id: int | None = None
+    title: str | None = None
+    outlet: str | None = None
+    published_at: datetime | None = None  # an article's own publication time
+    version: int | None = None  # the explainer version written (or first to use the article)
+    added: tuple[int, ...] = ()  # an explainer's articles that the version before lacked
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Coverage at a glance: who reported a story, how much, when, and how it grew."""
+
+    story_id: int
+    articles: int
+    outlets: list[OutletCoverage]
+    first_report: datetime | None  # the earliest publication (else arrival) time
+    latest_report: datetime | None
+    explainer_versions: int
+    timeline: list[CoverageEvent]
 
 
 def checker_options(settings: Settings) -> CheckerOptions:
@@ -242,6 +279,60 @@ class Library(Following):
         summary = self.store.get_story(story_id)
         members = self.store.get_articles(self.store.story_article_ids(story_id))
         return StoryDetail(summary, members, self.store.duplicates_in(story_id))
+
+    def coverage(self, story_id: int) -> Coverage:
+        """How many outlets and articles report the story, its first and latest report, and a
+        timeline: each article as it arrived, with the explainer version that first used it,
+        and each explainer version with the articles it added."""
+        store = self.store
+        members = store.list_articles_by_id(store.story_article_ids(story_id))
+        versions = sorted(store.explainer_versions(story_id), key=lambda v: v.version)
+        first_use: dict[int, int] = {}
+        events: list[CoverageEvent] = []
+        seen: set[int] = set()
+        for v in versions:
+            ids = [
+                int(s["id"])
+                for s in v.document.get("sources") or []
+                if isinstance(s, dict) and isinstance(s.get("id"), int)
+            ]
+            for i in ids:
+                first_use.setdefault(i, v.version)
+            added = tuple(i for i in ids if i not in seen)
+            seen.update(ids)
+            events.append(CoverageEvent("explainer", v.created_at, version=v.version, added=added))
+        outlets: dict[str, int] = {}
+        for a in members:
+            outlet = a.site_name or (urlsplit(a.url).hostname if a.url else None)
+            if outlet:
+                outlets[outlet] = outlets.get(outlet, 0) + 1
+            events.append(
+                CoverageEvent(
+                    "article",
+                    a.stored_at,
+                    article_id=a.id,
+                    title=a.title,
+                    outlet=outlet,
+                    published_at=a.published_at,
+                    version=first_use.get(a.id),
+                )
+            )
+        far = datetime.max.replace(tzinfo=UTC)
+        # in time order; an article before the version written from it at the same moment
+        events.sort(key=lambda e: (e.at or far, e.kind != "article", e.article_id or 0))
+        reported = [t for a in members if (t := a.published_at or a.stored_at)]
+        return Coverage(
+            story_id=story_id,
+            articles=len(members),
+            outlets=[
+                OutletCoverage(name, n)
+                for name, n in sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0].lower()))
+            ],
+            first_report=min(reported, default=None),
+            latest_report=max(reported, default=None),
+            explainer_versions=len(versions),
+            timeline=events,
+        )
 
     def recluster(self) -> ReclusterReport:
         """Rebuild every story from the stored articles."""

@@ -50,6 +50,9 @@ class Article(BaseModel):
     source: str | None = Field(default=None, description="file path, URL or feed it came from")
     story_id: int | None = None
     fetched_at: datetime | None = None
+    topic: str | None = Field(
+        default=None, description="a topic label from the publisher (feed category, URL section)"
+    )
     # the sentences and the (text, language) they were split from: a changed text is split anew
     _sentences: list[Sentence] | None = PrivateAttr(default=None)
     _split_from: tuple[str, str | None] | None = PrivateAttr(default=None)

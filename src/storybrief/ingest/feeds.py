@@ -24,6 +24,7 @@ import feedparser
 from lxml import etree
 
 from ..errors import FeedError, reading
+from ..topics import from_categories
 
 #: Items read from one feed unless the caller says otherwise (settings.fetch.max_feed_items).
 MAX_ITEMS = 500
@@ -39,6 +40,7 @@ class FeedItem:
     published_at: datetime | None = None
     updated_at: datetime | None = None
     content_html: str | None = None  # the fullest content the feed carries for the item
+    categories: list[str] = field(default_factory=list)  # RSS <category>, Atom <category>
 
     def metadata(self, site_name: str | None, language: str | None) -> dict[str, Any]:
         """What the feed knows about the item, as extraction fallbacks."""
@@ -49,6 +51,7 @@ class FeedItem:
             "site_name": site_name,
             "url": self.link,
             "language": language,
+            "topic": from_categories(self.categories),
         }
         return {k: v for k, v in meta.items() if v}
 
@@ -230,6 +233,13 @@ def _item(entry: Any, base: str) -> FeedItem:
             else None
         ),
         content_html=content,
+        categories=[
+            t
+            for tag in entry.get("tags") or []
+            if isinstance(tag, dict)
+            for t in [_text(tag.get("label")) or _text(tag.get("term"))]
+            if t
+        ][:20],
     )
 
 
@@ -285,7 +295,12 @@ def _json_item(raw: dict[str, Any], location: str) -> FeedItem:
         content_html=_text(raw.get("content_html"))
         or (_text_to_html(text) if text else None)
         or _text(raw.get("summary")),
+        categories=[t for t in (_text(x) for x in _list(raw.get("tags"))[:20]) if t],
     )
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _iso(value: Any) -> datetime | None:

@@ -125,9 +125,43 @@ class VersionOut(BaseModel):
     url: str
 
 
+class OutletOut(BaseModel):
+    outlet: str
+    articles: int
+
+
+class CoverageEventOut(BaseModel):
+    kind: Literal["article", "explainer"]
+    at: datetime | None = Field(description="when it was stored here")
+    article_id: int | None = None
+    title: str | None = None
+    outlet: str | None = None
+    published_at: datetime | None = None
+    version: int | None = Field(
+        default=None,
+        description="an explainer: its version; an article: the first version written from it",
+    )
+    added: list[int] = Field(
+        default_factory=list, description="an explainer: the articles its previous version lacked"
+    )
+
+
+class CoverageOut(BaseModel):
+    """Coverage at a glance: who reports the story, how much, when, and how it grew."""
+
+    articles: int
+    outlets: list[OutletOut]
+    first_report: datetime | None
+    latest_report: datetime | None
+    explainer_versions: int
+    timeline: list[CoverageEventOut]
+
+
 class StoryDetail(StoryOut):
     article_ids: list[int]
     versions: list[VersionOut]
+    topic: str | None = None
+    coverage: CoverageOut
 
 
 class ArticleOut(BaseModel):
@@ -336,10 +370,32 @@ def get_story(request: Request, story_id: StoryId) -> StoryDetail:
     store = _store(request)
     story = store.get_story(story_id)
     (out,) = _stories_out(request, [story])
+    coverage = _library(request).coverage(story_id)
     return StoryDetail(
         **out.model_dump(),
         article_ids=store.story_article_ids(story_id),
         versions=[_version_out(request, v) for v in store.explainer_versions(story_id)],
+        topic=story.topic,
+        coverage=CoverageOut(
+            articles=coverage.articles,
+            outlets=[OutletOut(outlet=o.outlet, articles=o.articles) for o in coverage.outlets],
+            first_report=coverage.first_report,
+            latest_report=coverage.latest_report,
+            explainer_versions=coverage.explainer_versions,
+            timeline=[
+                CoverageEventOut(
+                    kind="article" if e.kind == "article" else "explainer",
+                    at=e.at,
+                    article_id=e.article_id,
+                    title=e.title,
+                    outlet=e.outlet,
+                    published_at=e.published_at,
+                    version=e.version,
+                    added=list(e.added),
+                )
+                for e in coverage.timeline
+            ],
+        ),
     )
 
 

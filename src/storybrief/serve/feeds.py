@@ -74,9 +74,19 @@ def rss(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def atom(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
+def atom(
+    explainers: list[StoredExplainer],
+    *,
+    base: str,
+    title: str,
+    path: str = "/feeds/explainers.atom",
+    subject: str = "explainers",
+    page: str = "/",
+) -> bytes:
+    """An Atom feed of these explainer versions: the site's (``/feeds/explainers.atom``), a
+    story's (``path`` and ``page`` of that story, one entry per version) or a topic's."""
     ET.register_namespace("", ATOM_NS)
-    base, title = xml_text(base), xml_text(title)
+    base, title, subject = xml_text(base), xml_text(title), xml_text(subject)
 
     def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM_NS}}}{tag}", attrs)
@@ -85,10 +95,10 @@ def atom(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
         return element
 
     feed = ET.Element(f"{{{ATOM_NS}}}feed")
-    sub(feed, "title", f"{title}: explainers")
-    sub(feed, "id", f"{base}/feeds/explainers.atom")
-    sub(feed, "link", href=f"{base}/feeds/explainers.atom", rel="self")
-    sub(feed, "link", href=f"{base}/", rel="alternate", type="text/html")
+    sub(feed, "title", f"{title}: {subject}")
+    sub(feed, "id", f"{base}{path}")
+    sub(feed, "link", href=f"{base}{path}", rel="self")
+    sub(feed, "link", href=f"{base}{page}", rel="alternate", type="text/html")
     newest = max((e.created_at for e in explainers), default=datetime(1970, 1, 1, tzinfo=UTC))
     sub(feed, "updated", _utc(newest).isoformat())
     author = sub(feed, "author")

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -59,15 +60,50 @@ def _set_reader(request: Request, response: Response, cookie: str | None) -> Non
         )
 
 
-@router.api_route("/", methods=["GET", "HEAD"])
-async def front_page(
-    request: Request, offset: Annotated[int, Query(ge=0, le=100_000)] = 0
-) -> Response:
-    def render() -> Response:
-        items = views.front_page(_store(request), limit=30, offset=offset)
-        return _render(request, "index.html", {"items": items, "offset": offset, "page_size": 30})
+Offset = Annotated[int, Query(ge=0, le=100_000, description="stories to skip (paging)")]
+TopicSlug = Annotated[str, FastAPIPath(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
+PAGE_SIZE = 30
 
-    return await cached(request, ("front", offset), render)
+
+@router.api_route("/", methods=["GET", "HEAD"])
+async def front_page(request: Request, offset: Offset = 0) -> Response:
+    def render() -> Response:
+        front = views.front_page(_store(request), limit=PAGE_SIZE, offset=offset)
+        return _render(request, "index.html", {"front": front})
+
+    return await cached(request, ("front", offset, PAGE_SIZE), render)
+
+
+@router.api_route("/topics/{slug}", methods=["GET", "HEAD"])
+async def topic_page(request: Request, slug: TopicSlug, offset: Offset = 0) -> Response:
+    def render() -> Response:
+        label = _store(request).topic_label(slug)
+        if label is None:
+            raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
+        front = views.front_page(_store(request), limit=PAGE_SIZE, offset=offset, topic_slug=slug)
+        front.topic = label
+        return _render(request, "index.html", {"front": front})
+
+    return await cached(request, ("topic", slug, offset, PAGE_SIZE), render)
+
+
+@router.api_route("/waiting", methods=["GET", "HEAD"])
+async def waiting_page(request: Request, offset: Offset = 0) -> Response:
+    def render() -> Response:
+        store = _store(request)
+        found = store.front_stories(explained=False, limit=PAGE_SIZE + 1, offset=offset)
+        return _render(
+            request,
+            "waiting.html",
+            {
+                "items": views.story_items(store, found[:PAGE_SIZE]),
+                "offset": offset,
+                "page_size": PAGE_SIZE,
+                "more": len(found) > PAGE_SIZE,
+            },
+        )
+
+    return await cached(request, ("waiting", offset, PAGE_SIZE), render)
 
 
 @router.api_route("/stories/{story_id}", methods=["GET", "HEAD"])
@@ -92,6 +128,7 @@ async def story(
             "story.html",
             {
                 "page": page,
+                "coverage": request.app.state.library.coverage(story_id),
                 "answer": answer,
                 "csrf": CSRF_PLACEHOLDER,
                 "json_ld": views.json_ld(
@@ -215,3 +252,45 @@ def atom_feed(request: Request) -> Response:
         title=request.app.state.settings.serve.site_title,
     )
     return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+
+@router.api_route("/stories/{story_id}/feed.atom", methods=["GET", "HEAD"])
+async def story_feed(request: Request, story_id: StoryId) -> Response:
+    """One entry per explainer version of the story, newest first."""
+
+    def render() -> Response:
+        store = _store(request)
+        story = store.get_story(story_id)
+        body = feeds.atom(
+            store.explainer_versions(story_id)[:50],
+            base=_base(request),
+            title=request.app.state.settings.serve.site_title,
+            path=f"/stories/{story_id}/feed.atom",
+            subject=story.title or f"story {story_id}",
+            page=f"/stories/{story_id}",
+        )
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    return await cached(request, ("story-feed", story_id), render)
+
+
+@router.api_route("/topics/{slug}/feed.atom", methods=["GET", "HEAD"])
+async def topic_feed(request: Request, slug: TopicSlug) -> Response:
+    """New and updated explainers of the topic's stories, newest first."""
+
+    def render() -> Response:
+        store = _store(request)
+        label = store.topic_label(slug)
+        if label is None:
+            raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
+        body = feeds.atom(
+            store.recent_explainers(limit=50, topic_slug=slug),
+            base=_base(request),
+            title=request.app.state.settings.serve.site_title,
+            path=f"/topics/{slug}/feed.atom",
+            subject=label,
+            page=f"/topics/{slug}",
+        )
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    return await cached(request, ("topic-feed", slug), render)

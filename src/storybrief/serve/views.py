@@ -27,6 +27,8 @@ class StoryItem:
     versions: int
     first_line: str | None
     updated: datetime | None
+    topic: str | None = None
+    topic_slug: str | None = None
 
 
 @dataclass
@@ -127,13 +129,54 @@ def story_items(store: Store, stories: list[StorySummary]) -> list[StoryItem]:
                 versions=s.explainer_versions,
                 first_line=first_line(stored.document if stored else None),
                 updated=stored.created_at if stored else s.last_seen,
+                topic=s.topic,
+                topic_slug=s.topic_slug,
             )
         )
     return items
 
 
-def front_page(store: Store, *, limit: int = 30, offset: int = 0) -> list[StoryItem]:
-    return story_items(store, store.list_stories(limit=limit, offset=offset))
+@dataclass
+class FrontPage:
+    """Explained stories (one page of them), the stories still waiting for an explainer, and
+    the topics to browse."""
+
+    items: list[StoryItem]
+    waiting: list[StoryItem]
+    offset: int
+    page_size: int
+    more: bool  # another page of explained stories follows
+    more_waiting: bool
+    topics: list[tuple[str, str, int]]
+    topic: str | None = None  # a topic page: its label
+    topic_slug: str | None = None
+
+
+def front_page(
+    store: Store,
+    *,
+    limit: int = 30,
+    offset: int = 0,
+    topic_slug: str | None = None,
+    waiting: int = 10,
+) -> FrontPage:
+    """Stories with an explainer first (newest reports, most outlets, most articles), then
+    up to ``waiting`` of those still waiting for one; only one topic's with ``topic_slug``."""
+    explained = store.front_stories(
+        explained=True, topic_slug=topic_slug, limit=limit + 1, offset=offset
+    )
+    pending = store.front_stories(explained=False, topic_slug=topic_slug, limit=waiting + 1)
+    return FrontPage(
+        items=story_items(store, explained[:limit]),
+        waiting=story_items(store, pending[:waiting]),
+        offset=offset,
+        page_size=limit,
+        more=len(explained) > limit,
+        more_waiting=len(pending) > waiting,
+        topics=store.topics(limit=12),
+        topic=next((s.topic for s in explained + pending if s.topic), None),
+        topic_slug=topic_slug,
+    )
 
 
 class PageCache:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from ..errors import NotFoundError, StorageError
 from ..records import Article
 from ..text import Sentence
+from ..topics import from_url
 from .database import Database, aware
 from .models import ArticleRow, SentenceRow
 
@@ -41,6 +42,8 @@ class ArticleSummary:
     url: str | None
     words: int
     story_id: int | None
+    stored_at: datetime | None = None  # when it was first stored: when it reached us
+    topic: str | None = None
 
 
 def upsert(db: Database, article: Article, *, source_id: int | None = None) -> UpsertResult:
@@ -137,11 +140,15 @@ def _summary_query() -> Select:
         func.coalesce(ArticleRow.canonical_url, ArticleRow.url),
         ArticleRow.text,
         ArticleRow.story_id,
+        ArticleRow.created_at,
+        ArticleRow.topic,
     )
 
 
 def _summary(r: Any) -> ArticleSummary:
-    return ArticleSummary(r[0], r[1], r[2], aware(r[3]), r[4], len(r[5].split()), r[6])
+    return ArticleSummary(
+        r[0], r[1], r[2], aware(r[3]), r[4], len(r[5].split()), r[6], aware(r[7]), r[8]
+    )
 
 
 def summaries(db: Database, *, limit: int = 50, offset: int = 0) -> list[ArticleSummary]:
@@ -225,6 +232,9 @@ def _fill(row: ArticleRow, article: Article, *, replace: bool) -> None:
         row.authors = list(article.authors)
     if replace or row.origin is None:
         row.origin = article.source
+    topic = article.topic or from_url(article.canonical_url or article.url)
+    if topic is not None and (replace or row.topic is None):
+        row.topic = topic
     row.fetched_at = article.fetched_at or datetime.now(UTC)
 
 
@@ -251,6 +261,7 @@ def to_record(row: ArticleRow) -> Article:
         source=row.origin,
         story_id=row.story_id,
         fetched_at=aware(row.fetched_at),
+        topic=row.topic,
     )
     if row.sentences:  # the sentences stored with it, not split again
         article.sentences = [

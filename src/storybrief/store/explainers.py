@@ -186,13 +186,19 @@ def latest_of(db: Database, story_ids: list[int]) -> dict[int, StoredExplainer]:
         return {r.story_id: _record(r) for r in rows}
 
 
-def recent(db: Database, *, limit: int = 50) -> list[StoredExplainer]:
-    """Explainer versions, newest first, across all stories (what feeds publish)."""
+def recent(
+    db: Database, *, limit: int = 50, topic_slug: str | None = None
+) -> list[StoredExplainer]:
+    """Explainer versions, newest first, across all stories or one topic's (what feeds
+    publish)."""
+    query = select(ExplainerRow)
+    if topic_slug is not None:
+        query = query.join(Story, Story.id == ExplainerRow.story_id).where(
+            Story.topic_slug == topic_slug
+        )
     with db.session() as s:
         rows = s.scalars(
-            select(ExplainerRow)
-            .order_by(ExplainerRow.created_at.desc(), ExplainerRow.id.desc())
-            .limit(limit)
+            query.order_by(ExplainerRow.created_at.desc(), ExplainerRow.id.desc()).limit(limit)
         ).all()
         return [_record(r) for r in rows]
 

@@ -65,11 +65,20 @@ class Source(Base):
 
 
 class Story(Base):
-    """A cluster of articles reporting the same event."""
+    """A cluster of articles reporting the same event.
+
+    ``topic`` (the label most of its articles carry), its ``topic_slug``, and its
+    ``article_count`` and ``outlet_count`` are kept current as articles join and leave
+    (migration 0006): what the front page orders by and the topic pages select on."""
 
     __tablename__ = "stories"
+    __table_args__ = (Index("ix_stories_topic_slug", "topic_slug"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str | None] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(Text)
+    topic_slug: Mapped[str | None] = mapped_column(String(80))
+    article_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    outlet_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
@@ -104,6 +113,7 @@ class ArticleRow(Base):
         ForeignKey("articles.id", ondelete="SET NULL"), index=True
     )
     fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    topic: Mapped[str | None] = mapped_column(Text)  # migration 0006
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -165,6 +165,29 @@ class Store:
     def get_story(self, story_id: int) -> StorySummary:
         return stories.get(self.db, story_id)
 
+    def front_stories(
+        self,
+        *,
+        explained: bool,
+        topic_slug: str | None = None,
+        limit: int = 30,
+        offset: int = 0,
+    ) -> list[StorySummary]:
+        """Stories with an explainer (``explained``) — the day of their newest report first,
+        then the most outlets, then the most articles — or the ones still waiting for one,
+        newest first; only one topic's with ``topic_slug``."""
+        return stories.front(
+            self.db, explained=explained, topic_slug=topic_slug, limit=limit, offset=offset
+        )
+
+    def topic_label(self, topic_slug: str) -> str | None:
+        """The label of the topic with this slug (None: no story carries it)."""
+        return stories.topic_label(self.db, topic_slug)
+
+    def topics(self, *, limit: int = 50) -> list[tuple[str, str, int]]:
+        """(label, slug, stories) for each topic, the most stories first."""
+        return stories.topics(self.db, limit=limit)
+
     def list_stories(
         self, *, limit: int = 50, offset: int = 0, ids: list[int] | None = None
     ) -> list[StorySummary]:
@@ -214,9 +237,12 @@ class Store:
         """The newest explainer of each of these stories that has one (one query)."""
         return explainers.latest_of(self.db, story_ids)
 
-    def recent_explainers(self, *, limit: int = 50) -> list[StoredExplainer]:
-        """Explainer versions, newest first, across all stories (what feeds publish)."""
-        return explainers.recent(self.db, limit=limit)
+    def recent_explainers(
+        self, *, limit: int = 50, topic_slug: str | None = None
+    ) -> list[StoredExplainer]:
+        """Explainer versions, newest first, across all stories or the stories of one topic
+        (what feeds publish)."""
+        return explainers.recent(self.db, limit=limit, topic_slug=topic_slug)
 
     def story_activity(self, story_ids: list[int]) -> dict[int, StoryActivity]:
         """Per story: article count, when its newest article was stored, when it last

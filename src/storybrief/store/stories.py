@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError
+from ..topics import dominant, slug
 from .database import Database, aware
 from .models import ArticleRow, ExplainerRow, Story
 
@@ -24,6 +25,8 @@ class StorySummary:
     first_seen: datetime | None
     last_seen: datetime | None
     explainer_versions: int
+    topic: str | None = None
+    topic_slug: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,14 +68,33 @@ def add_articles(db: Database, story_id: int, article_ids: list[int], **fields: 
 
 def _attach(s: Session, story: Story, article_ids: list[int]) -> None:
     rows = s.scalars(select(ArticleRow).where(ArticleRow.id.in_(article_ids))).all()
+    left = {row.story_id for row in rows if row.story_id not in (None, story.id)}
     for row in rows:
         row.story_id = story.id
+    s.flush()
+    refresh(s, story)
+    for other in s.scalars(select(Story).where(Story.id.in_(left))):
+        refresh(s, other)
     times = [aware(r.published_at or r.fetched_at) for r in rows]
     times += [aware(story.first_seen), aware(story.last_seen)]
     known = [t for t in times if t is not None]
     if known:
         story.first_seen, story.last_seen = min(known), max(known)
     story.updated_at = datetime.now(UTC)
+
+
+def refresh(s: Session, story: Story) -> None:
+    """Recount what the story's articles say: how many, from how many outlets, and the topic
+    most of them carry."""
+    members = s.execute(
+        select(ArticleRow.site_name, ArticleRow.url, ArticleRow.topic)
+        .where(ArticleRow.story_id == story.id)
+        .order_by(ArticleRow.id)
+    ).all()
+    story.article_count = len(members)
+    story.outlet_count = len({o for o in (_outlet(m[0], m[1]) for m in members) if o})
+    story.topic = dominant(m[2] for m in members)
+    story.topic_slug = slug(story.topic) if story.topic else None
 
 
 def update(db: Database, story_id: int, **fields: object) -> None:
@@ -202,9 +224,62 @@ def summaries(
                 aware(story.first_seen),
                 aware(story.last_seen),
                 versions.get(story.id, 0),
+                story.topic,
+                story.topic_slug,
             )
             for story in stories
         ]
+
+
+def front(
+    db: Database,
+    *,
+    explained: bool,
+    topic_slug: str | None = None,
+    limit: int = 30,
+    offset: int = 0,
+) -> list[StorySummary]:
+    """Stories with an explainer (``explained``) or still without one. Explained ones: the
+    day of their newest report first, then those covered by more outlets, then by more
+    articles; waiting ones newest first. ``topic_slug`` keeps one topic's."""
+    has_explainer = exists(select(ExplainerRow.id).where(ExplainerRow.story_id == Story.id))
+    newest = func.coalesce(Story.last_seen, Story.created_at)
+    query = select(Story.id).where(has_explainer if explained else ~has_explainer)
+    if topic_slug is not None:
+        query = query.where(Story.topic_slug == topic_slug)
+    if explained:
+        query = query.order_by(
+            func.date(newest).desc(),
+            Story.outlet_count.desc(),
+            Story.article_count.desc(),
+            newest.desc(),
+            Story.id.desc(),
+        )
+    else:
+        query = query.order_by(newest.desc(), Story.id.desc())
+    with db.session() as s:
+        ids = list(s.scalars(query.limit(limit).offset(offset)))
+    found = {story.id: story for story in summaries(db, limit=len(ids), ids=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+def topic_label(db: Database, topic_slug: str) -> str | None:
+    """The label of the topic with this slug, if any story carries it."""
+    with db.session() as s:
+        return s.scalar(select(func.min(Story.topic)).where(Story.topic_slug == topic_slug))
+
+
+def topics(db: Database, *, limit: int = 50) -> list[tuple[str, str, int]]:
+    """Topics with their slug and how many stories carry each, the most stories first."""
+    with db.session() as s:
+        rows = s.execute(
+            select(Story.topic_slug, func.min(Story.topic), func.count(Story.id))
+            .where(Story.topic_slug.is_not(None))
+            .group_by(Story.topic_slug)
+            .order_by(func.count(Story.id).desc(), Story.topic_slug)
+            .limit(limit)
+        ).all()
+    return [(label, topic_slug, n) for topic_slug, label, n in rows if label and topic_slug]
 
 
 def _outlet(site_name: str | None, url: str | None) -> str | None:

@@ -41,3 +41,102 @@ document.addEventListener("DOMContentLoaded", function () {
       .catch(function () { status.textContent = "Your answer could not be saved; try again."; });
   });
 });
+
+// Citation popovers: the cited source sentence shows above its chip (beside or below only
+// when there is no room above), so it never covers the lines that follow. It opens on hover
+// and on keyboard focus, stays while the pointer is over it, and closes with Esc, a click or
+// tap elsewhere, or when focus moves on. On a touch screen the first tap on a chip opens it
+// and a second tap follows the link to the source sentence.
+document.addEventListener("DOMContentLoaded", function () {
+  var chips = document.querySelectorAll("a.cite");
+  if (!chips.length) return;
+  var open = null; // { chip, tip }
+  var closeTimer = null;
+  var lastPointer = "mouse";
+  var GAP = 8, MARGIN = 8;
+
+  function tipOf(chip) { return document.getElementById(chip.getAttribute("aria-describedby")); }
+
+  function place(chip, tip) {
+    var viewport = document.documentElement.clientWidth;
+    var width = Math.min(352, viewport - 2 * MARGIN);
+    tip.style.width = width + "px";
+    tip.style.left = "0px"; tip.style.top = "0px"; tip.style.bottom = "auto";
+    var parent = tip.offsetParent || document.body;
+    var origin = parent.getBoundingClientRect();
+    var at = chip.getBoundingClientRect();
+    var height = tip.offsetHeight;
+    var left = Math.max(MARGIN, Math.min(at.left + at.width / 2 - width / 2, viewport - width - MARGIN));
+    var top = at.top - GAP - height, side = "above";
+    if (top < MARGIN) {
+      // no room above: beside the chip when there is room there, else below its line
+      if (viewport - at.right - GAP - MARGIN >= width) { left = at.right + GAP; top = Math.max(MARGIN, at.top); side = "beside"; }
+      else { top = at.bottom + GAP; side = "below"; }
+    }
+    tip.style.left = (left - origin.left) + "px";
+    tip.style.top = (top - origin.top) + "px";
+    tip.setAttribute("data-side", side);
+  }
+
+  function show(chip) {
+    clearTimeout(closeTimer);
+    if (open && open.chip === chip) return;
+    hide();
+    var tip = tipOf(chip);
+    if (!tip) return;
+    tip.classList.add("open");
+    chip.setAttribute("aria-expanded", "true");
+    place(chip, tip);
+    open = { chip: chip, tip: tip };
+  }
+
+  function hide() {
+    clearTimeout(closeTimer);
+    if (!open) return;
+    open.tip.classList.remove("open");
+    open.chip.setAttribute("aria-expanded", "false");
+    open = null;
+  }
+
+  function hideSoon() { clearTimeout(closeTimer); closeTimer = setTimeout(hide, 250); }
+
+  chips.forEach(function (chip) {
+    var tip = tipOf(chip);
+    chip.setAttribute("aria-expanded", "false");
+    if (tip && !tip.querySelector(".cite-hint")) {
+      var hint = document.createElement("span");
+      hint.className = "cite-hint";
+      hint.textContent = "Select the number again to read it in the source.";
+      hint.hidden = true;
+      tip.appendChild(hint);
+    }
+    chip.addEventListener("pointerdown", function (e) { lastPointer = e.pointerType || "mouse"; });
+    chip.addEventListener("mouseenter", function () { if (lastPointer !== "touch") show(chip); });
+    chip.addEventListener("mouseleave", hideSoon);
+    chip.addEventListener("focus", function () { if (lastPointer !== "touch") show(chip); });
+    chip.addEventListener("blur", function () { if (lastPointer !== "touch") hideSoon(); });
+    chip.addEventListener("click", function (e) {
+      if (lastPointer === "touch" && !(open && open.chip === chip)) {
+        e.preventDefault(); // first tap: show the sentence; a second tap follows the link
+        show(chip);
+        var hint = tipOf(chip).querySelector(".cite-hint");
+        if (hint) { hint.hidden = false; place(chip, tipOf(chip)); }
+      }
+      lastPointer = "mouse";
+    });
+    if (tip) {
+      tip.addEventListener("mouseenter", function () { clearTimeout(closeTimer); });
+      tip.addEventListener("mouseleave", hideSoon);
+    }
+  });
+
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && open) { hide(); }
+  });
+  document.addEventListener("pointerdown", function (e) {
+    if (!open) return;
+    if (open.chip.contains(e.target) || open.tip.contains(e.target)) return;
+    hide();
+  });
+  window.addEventListener("resize", function () { if (open) place(open.chip, open.tip); });
+});

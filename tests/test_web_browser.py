@@ -1,0 +1,297 @@
+"""The reader's pages in headless Chromium at a desktop (1280 px) and a phone (390 px) width,
+light and dark: the front, story, search, article and topic pages pass the axe-core check
+(zero serious or critical violations), nothing overflows sideways, every citation chip is a
+24 x 24 px target, the citation popover opens above its chip without covering the lines below
+and closes with Esc or a click elsewhere, and a touch works the same.
+
+Set STORYBRIEF_SCREENSHOTS=1 to refresh docs/screenshots/*.png (the README shows them)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from tests.appserver import DATA, EXAMPLE, AppServer
+from tests.browser import CHROMIUM, FLAGS, ROOT, assert_accessible, needs_axe
+from tests.test_coherence import COURIER, GAZETTE, WIRE
+from tests.test_serve import make_settings
+
+from storybrief import Library
+from storybrief.records import Article
+from storybrief.serve import create_app
+from storybrief.store import Store
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="browser tests need playwright: pip install playwright"
+)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="browser tests need Chromium: apt-get install chromium"
+)
+
+SHOTS = ROOT / "docs" / "screenshots"
+# read now: the fixtures keep STORYBRIEF_* variables away from the app
+SAVE_SHOTS = bool(os.environ.get("STORYBRIEF_SCREENSHOTS"))
+WIDTHS = {"desktop": 1280, "phone": 390}
+T0 = datetime(2026, 4, 9, 13, 30, tzinfo=UTC)
+
+
+@dataclass
+class Site:
+    library: Library
+    claims: int  # three outlets, with a "sources differ" sentence
+    example: int
+    waiting: int
+    article: int
+    url: str = ""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    tmp = tmp_path_factory.mktemp("web")
+    with pytest.MonkeyPatch.context() as mp:
+        settings = make_settings(tmp, mp)
+        with Store.open(settings) as store, Library(settings, store) as library:
+            example = library.explain(EXAMPLE)
+            library.explain([DATA / "article-1.html", DATA / "article-2.html"])
+            claims = 0
+            for i, (outlet, host, text) in enumerate(
+                [
+                    ("Capital Wire", "capitalwire", WIRE),
+                    ("Morning Courier", "courier", COURIER),
+                    ("Daily Gazette", "gazette", GAZETTE),
+                ]
+            ):
+                article = Article(
+                    text=text,
+                    title=f"Jobless claims climb by 6.6 million ({outlet})",
+                    site_name=outlet,
+                    url=f"https://{host}.example/business/economy/jobless-claims-{i}",
+                    published_at=T0 + timedelta(hours=2 * i),
+                )
+                stored = store.upsert_article(article).article.id or 0
+                if i == 0:
+                    first = stored
+                    claims = store.create_story("Jobless claims climb by 6.6 million", [stored])
+                    library.explain(story_id=claims)  # version 1 from the first report
+                else:
+                    store.add_to_story(claims, [stored])
+            library.explain(story_id=claims)  # version 2 from all three
+            waiting_article = Article(
+                text="The city ferry will run an extra evening boat from May, the port said. "
+                "Tickets go on sale next week at the harbour office and online.",
+                title="Extra evening ferry from May",
+                site_name="Harbour Post",
+                url="https://harbour.example/local/extra-evening-ferry",
+                published_at=T0 + timedelta(days=1),
+            )
+            wid = store.upsert_article(waiting_article).article.id or 0
+            waiting = store.create_story(waiting_article.title, [wid])
+            yield Site(library, claims, example.story_id, waiting, first)
+
+
+@pytest.fixture(scope="module")
+def server(site: Site) -> Iterator[AppServer]:
+    with AppServer(create_app(site.library.settings, site.library.store)) as running:
+        site.url = running.url
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+def pages_of(site: Site) -> dict[str, str]:
+    return {
+        "front": "/",
+        "story": f"/stories/{site.claims}",
+        "story without explainer": f"/stories/{site.waiting}",
+        "search": "/search?q=jobless+claims",
+        "article": f"/articles/{site.article}",
+        "topic": "/topics/business",
+        "waiting": "/waiting",
+    }
+
+
+@needs_axe
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_every_reader_page_passes_axe(site, server, browser, width, scheme):
+    context = browser.new_context(
+        viewport={"width": WIDTHS[width], "height": 900}, color_scheme=scheme
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    report = {}
+    for name, path in pages_of(site).items():
+        response = page.goto(server.url + path)
+        assert response is not None and response.status == 200, (name, path)
+        page.wait_for_load_state("load")
+        # nothing wider than the screen: no sideways scrolling
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the {name} page is {overflow}px wider than a {width} screen"
+        report[name] = assert_accessible(page, f"{name} page ({width}, {scheme})")
+        if name == "story":  # and with a citation popover open
+            page.locator("a.cite").first.focus()
+            report["story, popover open"] = assert_accessible(page, "story page with popover")
+    assert errors == []  # no script errors, no CSP violations
+    print(
+        f"\naxe-core {width} {scheme}: "
+        + ", ".join(f"{k}: {len(v)} minor/moderate" for k, v in report.items())
+    )
+    context.close()
+
+
+@needs_axe
+def test_the_accessibility_check_can_fail(browser):
+    """The check is real: a page with an unlabelled field and an image without text fails."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_content('<html lang="en"><title>t</title><main><img src="data:,"><input></main>')
+    with pytest.raises(AssertionError, match="image-alt.*critical"):
+        assert_accessible(page, "broken page")
+    context.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_search_box_shows_its_whole_placeholder(site, server, browser, width):
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 800})
+    page = context.new_page()
+    page.goto(server.url + "/")
+    box = page.get_by_role("searchbox", name="Search stories and articles")
+    placeholder = box.get_attribute("placeholder")
+    fits = page.evaluate(
+        """el => {
+            const style = getComputedStyle(el);
+            const canvas = document.createElement('canvas').getContext('2d');
+            canvas.font = style.font;
+            const text = canvas.measureText(el.placeholder).width;
+            const pad = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            const room = el.clientWidth - pad;
+            return [text, room];
+        }""",
+        box.element_handle(),
+    )
+    assert placeholder and fits[0] <= fits[1], f"placeholder needs {fits[0]}px, has {fits[1]}px"
+    context.close()
+
+
+def test_story_page_headings_coverage_and_targets(site, server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/stories/{site.claims}")
+    expect(page.get_by_role("heading", level=1)).to_have_count(1)
+    expect(page.get_by_role("heading", level=2, name="What is the story about?")).to_be_visible()
+    for name in ("What's Happening?", "Why It's Important?", "What's Next?"):
+        expect(page.get_by_role("heading", level=3, name=name)).to_be_visible()
+    expect(page.locator(".coverage-line")).to_contain_text("3 outlets, 3 articles")
+    expect(page.get_by_role("heading", level=2, name="How the story grew")).to_be_visible()
+    # every citation chip, and every other link or button outside running text, is 24 x 24
+    sizes = page.evaluate(
+        """() => [...document.querySelectorAll('a.cite, button, .topic, .topics a, .pager a')]
+              .filter(el => el.getClientRects().length)  // shown ones
+              .map(el => { const r = el.getBoundingClientRect();
+                           return [el.textContent.trim(), r.width, r.height]; })"""
+    )
+    small = [(text, w, h) for text, w, h in sizes if w < 24 or h < 24]
+    assert sizes and not small, small
+    # input borders have 3:1 contrast against the page (WCAG 1.4.11)
+    ratio = page.evaluate(
+        """() => {
+        const lum = c => { const [r, g, b] = c.match(/\\d+/g).slice(0, 3).map(Number).map(v => {
+            v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+        const input = document.querySelector('#q');
+        const a = lum(getComputedStyle(input).borderTopColor);
+        const b = lum(getComputedStyle(document.body).backgroundColor === 'rgba(0, 0, 0, 0)'
+                      ? getComputedStyle(document.documentElement).backgroundColor
+                      : getComputedStyle(document.body).backgroundColor);
+        return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); }"""
+    )
+    assert ratio >= 3, ratio
+    context.close()
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_citation_popover_sits_above_and_closes(site, server, browser, width):
+    context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/stories/{site.claims}")
+    # a chip in the middle of a paragraph, with lines below it
+    chip = page.locator("#whats-happening a.cite").first
+    chip.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -300)")
+    tip = page.locator("#" + chip.get_attribute("aria-describedby"))
+    expect(tip).to_be_hidden()
+    chip.hover()
+    expect(tip).to_be_visible()
+    c, t = chip.bounding_box(), tip.bounding_box()
+    assert t["y"] + t["height"] <= c["y"], "the popover covers the line below its chip"
+    assert t["x"] >= 0 and t["x"] + t["width"] <= WIDTHS[width]
+    # the pointer can move onto it without it closing (WCAG 1.4.13)
+    page.mouse.move(t["x"] + t["width"] / 2, t["y"] + t["height"] / 2, steps=4)
+    expect(tip).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(tip).to_be_hidden()
+    chip.focus()
+    expect(tip).to_be_visible()
+    page.mouse.click(2, 450)  # a click elsewhere closes it
+    expect(tip).to_be_hidden()
+    context.close()
+
+
+def test_citation_popover_by_touch(site, server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/stories/{site.claims}")
+    chip = page.locator("#whats-happening a.cite").first
+    chip.scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -300)")
+    tip = page.locator("#" + chip.get_attribute("aria-describedby"))
+    chip.tap()  # the first tap shows the sentence, and stays on the page
+    expect(tip).to_be_visible()
+    expect(page).to_have_url(f"{server.url}/stories/{site.claims}")
+    assert tip.bounding_box()["y"] + tip.bounding_box()["height"] <= chip.bounding_box()["y"]
+    page.tap("h1")  # a tap elsewhere closes it
+    expect(tip).to_be_hidden()
+    chip.tap()
+    expect(tip).to_be_visible()
+    href = chip.get_attribute("href")
+    chip.tap()  # the second tap follows the link to the source sentence
+    expect(page).to_have_url(f"{server.url}{href}")
+    context.close()
+
+
+def test_screenshots(site, server, browser, tmp_path):
+    """The front page and a multi-source story page at both widths: into docs/screenshots
+    with STORYBRIEF_SCREENSHOTS=1, else into a scratch folder (still taken, so they work)."""
+    out = SHOTS if SAVE_SHOTS else tmp_path
+    out.mkdir(parents=True, exist_ok=True)
+    for width, px in WIDTHS.items():
+        context = browser.new_context(
+            viewport={"width": px, "height": 900}, device_scale_factor=1 if px > 600 else 2
+        )
+        page = context.new_page()
+        page.goto(server.url + "/")
+        page.screenshot(path=str(out / f"front-{width}.png"), full_page=True)
+        page.goto(f"{server.url}/stories/{site.claims}")
+        chip = page.locator("#whats-happening a.cite").nth(1)
+        chip.hover()
+        page.screenshot(path=str(out / f"story-{width}.png"), full_page=True)
+        context.close()
+    for name in ("front-desktop", "front-phone", "story-desktop", "story-phone"):
+        assert Path(out / f"{name}.png").stat().st_size > 10_000
