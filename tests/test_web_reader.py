@@ -316,6 +316,32 @@ def test_library_and_api_give_the_same_coverage(site, client):
     ]
 
 
+def test_the_cli_shows_the_same_coverage(site):
+    import json
+
+    from typer.testing import CliRunner
+
+    from storybrief.cli import app as cli
+
+    data_dir = str(site.library.settings.data_dir)
+    shown = CliRunner().invoke(cli, ["--data-dir", data_dir, "story", str(site.big)])
+    assert shown.exit_code == 0, shown.output
+    flat = " ".join(shown.output.split())
+    assert "first report 2026-03-03 10:00, latest 2026-03-03 10:40" in flat
+    assert "topic Politics" in flat
+    assert "Capital Wire (1), Daily Gazette (1), Morning Courier (1)" in flat
+    assert "explainer version 2 from 2 new article(s)" in flat
+    as_json = CliRunner().invoke(cli, ["--data-dir", data_dir, "story", str(site.big), "--json"])
+    coverage = json.loads(as_json.stdout)["coverage"]
+    assert [e["kind"] for e in coverage["timeline"]] == [
+        "article",
+        "explainer",
+        "article",
+        "article",
+        "explainer",
+    ]
+
+
 # -- the migration -------------------------------------------------------------------------------
 
 

@@ -44,13 +44,17 @@ def story(
     story_id: int = typer.Argument(..., help="Story id (see `storybrief stories`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Show one story with its articles (near-duplicates marked)."""
-    detail = library_of(ctx).story(story_id)
+    """Show one story with its articles (near-duplicates marked) and its coverage: outlets,
+    first and latest report, and how it grew (articles as they arrived, explainer versions)."""
+    lib = library_of(ctx)
+    detail = lib.story(story_id)
+    coverage = lib.coverage(story_id)
     summary, members, duplicates = detail.summary, detail.articles, detail.duplicates
     if as_json:
         print_json(
             {
                 "story": summary,
+                "coverage": coverage,
                 "articles": [
                     {
                         "id": a.id,
@@ -68,9 +72,14 @@ def story(
     console.print(f"[bold]{escape(summary.title or '(untitled)')}[/]  story {summary.id}")
     console.print(
         f"{summary.size} articles from {len(summary.outlets)} outlets, "
-        f"{when(summary.first_seen)} – {when(summary.last_seen)}, "
+        f"first report {when(coverage.first_report)}, latest {when(coverage.latest_report)}, "
         f"{summary.explainer_versions} explainer version(s)"
+        + (f", topic {escape(summary.topic)}" if summary.topic else "")
     )
+    if coverage.outlets:
+        console.print(
+            "outlets: " + ", ".join(f"{escape(o.outlet)} ({o.articles})" for o in coverage.outlets)
+        )
     table = Table()
     for column in ("id", "title", "outlet", "published", "copy of"):
         table.add_column(column, overflow="fold")
@@ -83,6 +92,18 @@ def story(
             str(duplicates.get(a.id or 0, "")),
         )
     console.print(table)
+    grew = Table(title="how the story grew")
+    for column in ("stored", "what"):
+        grew.add_column(column, overflow="fold")
+    for e in coverage.timeline:
+        if e.kind == "article":
+            what = f"article {e.article_id}: {e.title or '(untitled)'}"
+            what += f" ({e.outlet})" if e.outlet else ""
+            what += f" → explainer version {e.version}" if e.version else ""
+        else:
+            what = f"explainer version {e.version} from {len(e.added)} new article(s)"
+        grew.add_row(when(e.at), escape(what))
+    console.print(grew)
 
 
 def recluster(
