@@ -97,6 +97,29 @@ def test_feed_categories_reach_the_stored_article(tmp_path, test_settings):
         assert by_url.topic == "Sport"
 
 
+def test_ingested_pages_and_feed_items_carry_their_topic(tmp_path, test_settings):
+    """End to end: a page's article:section meta, a feed item's category, else the URL."""
+    paragraph = " ".join(body("harbor", 5, "Ledger").split("\n"))
+    page_file = tmp_path / "page.html"
+    page_file.write_text(
+        '<html><head><meta property="article:section" content="Harbour news">'
+        f"<title>Ferry</title></head><body><article><p>{paragraph}</p></article></body></html>",
+        encoding="utf-8",
+    )
+    feed_file = tmp_path / "feed.xml"
+    feed_file.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Ledger</title>'
+        "<item><title>Parks</title><link>https://ledger.example/2026/parks</link>"
+        f"<category>Environment</category><description>{body('parks', 6, 'Ledger')}"
+        "</description></item></channel></rss>",
+        encoding="utf-8",
+    )
+    with Library(test_settings) as library:
+        report = library.ingest([page_file, feed_file])
+        topics = {library.article(i).topic for i in report.article_ids}
+    assert topics == {"Harbour news", "Environment"}
+
+
 # -- a site to read ------------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from .limits import DeadlineExceeded, cap_elements, cap_tag_attributes, deadline
 from .records import Article
 from .settings import Settings
 from .text import looks_like_heading, normalise
+from .topics import from_categories
 
 # "The post <title> appeared first on <site>." -- WordPress' feed footer. It may be glued to the
 # last sentence ("...contributed.The post ...") when a feed drops the paragraph break.
@@ -254,6 +255,8 @@ def _extract_html(
         url=url,
         canonical_url=canonical or url,
         language=doc.language,
+        # the page's own section (article:section, category links); else the feed's category
+        topic=from_categories(getattr(doc, "categories", None) or []),
         fallback=fallback,
     )
 
