@@ -365,6 +365,41 @@ def test_the_cli_shows_the_same_coverage(site):
     ]
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_front_order_and_topics_on_both_databases(backend, tmp_path, monkeypatch):
+    settings = make_settings(tmp_path, monkeypatch)
+    with database_url(backend, tmp_path) as url, Store.open(url) as store:
+        library = Library(settings, store)
+        older = store.create_story("Old", [add(store, "roads", 7, "Wire", day=0, section="world")])
+        one = store.create_story("One", [add(store, "rail", 8, "Wire", day=3, section="world")])
+        three = store.create_story(
+            "Three",
+            [
+                add(store, "bus", 9, "Wire", day=3, section="world"),
+                add(store, "bus", 9, "Courier", day=3, section="world", later=5),
+                add(store, "bus", 9, "Gazette", day=3, section="politics", later=9),
+            ],
+        )
+        waiting = store.create_story("Wait", [add(store, "tram", 1, "Wire", day=4, section="x")])
+        for story in (older, one, three):
+            library.explain(story_id=story)
+        assert [s.id for s in store.front_stories(explained=True)] == [three, one, older]
+        assert [s.id for s in store.front_stories(explained=True, offset=1, limit=1)] == [one]
+        assert [s.id for s in store.front_stories(explained=False)] == [waiting]
+        assert store.topics() == [("World", "world", 3)]
+        assert [s.id for s in store.front_stories(explained=True, topic_slug="world")] == [
+            three,
+            one,
+            older,
+        ]
+        assert store.topic_label("world") == "World" and store.topic_label("nope") is None
+        assert [e.story_id for e in store.recent_explainers(topic_slug="world")] == [
+            three,
+            one,
+            older,
+        ]
+
+
 # -- the migration -------------------------------------------------------------------------------
 
 
