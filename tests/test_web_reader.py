@@ -289,6 +289,7 @@ def test_story_page_shows_coverage_and_how_the_story_grew(site, client):
     assert "Explainer version 1 from 1 new article" in steps[1][1]
     assert "Explainer version 2 from 2 new articles" in steps[4][1]
     assert doc.xpath(f'//a[@href="/stories/{site.big}/feed.atom"]')
+    assert doc.xpath(f'//link[@rel="alternate"][@href="/stories/{site.big}/feed.atom"]')
 
 
 def test_a_story_without_an_explainer_lists_its_articles(site, client):
