@@ -216,6 +216,71 @@ def test_conditional_requests(library, server):
         assert changed.status_code == 200 and changed.headers["etag"] != json_tag
 
 
+def test_private_reads_are_never_answered_from_the_shared_fast_path(library, tmp_path, monkeypatch):
+    """With public_read off, an answer kept for a client with the token is not given to one
+    without it: only answers the same for everyone skip the route's checks."""
+    settings = make_settings(tmp_path, monkeypatch, public_read=False)
+    url = f"/api/v1/stories/{library.example_story}/explainer"
+    token = {"Authorization": "Bearer test-token-0123456789"}
+    with (
+        AppServer(create_app(settings, library.store)) as running,
+        httpx.Client(base_url=running.url) as c,
+    ):
+        assert c.get(url, headers=token).status_code == 200
+        assert c.get(url, headers=token).status_code == 200  # kept
+        assert c.get(url).status_code == 401
+        assert c.get(url, headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert running.config.app.state.response_cache.shared == {}
+
+
+def test_shared_answers_skip_the_route_and_keep_the_security_headers(library, server):
+    with httpx.Client(base_url=server.url) as c:
+        first = c.get("/")
+        cache = server.config.app.state.response_cache
+        assert cache.shared  # the front page is the same for everyone
+        fast = cache.fast_answers
+        again = c.get("/")
+        assert cache.fast_answers == fast + 1 and again.content == first.content
+        for name in ("content-security-policy", "x-content-type-options", "etag"):
+            assert again.headers[name] == first.headers[name]
+        assert again.headers["content-type"] == first.headers["content-type"]
+        assert c.head("/").content == b"" and c.head("/").headers["etag"] == first.headers["etag"]
+        assert c.get("/", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+
+
+def test_first_visits_skip_the_route_and_get_a_working_reader_cookie(library, server):
+    """A reader without a cookie cannot have answered: the fast path answers them with a new
+    reader cookie and that reader's CSRF token, which work like the route's."""
+    url = f"/stories/{library.example_story}"
+    signer = server.config.app.state.signer
+    with httpx.Client(base_url=server.url) as first:
+        first.get(url)  # the route runs and lets the fast path answer the next first visits
+    cache = server.config.app.state.response_cache
+    assert any(found[1] is not None for found in cache.shared.values())
+    for cookie in (None, "sb_reader=forged.0123"):
+        headers = {"Cookie": cookie} if cookie else {}
+        httpx.get(f"{server.url}{url}")  # kept again (the last answer changed the data)
+        with httpx.Client(base_url=server.url, headers=headers) as reader:
+            fast = cache.fast_answers
+            page = reader.get(url)
+            assert cache.fast_answers == fast + 1 and CSRF_PLACEHOLDER not in page.text
+            set_cookie = page.headers["set-cookie"]
+            assert "HttpOnly" in set_cookie and "SameSite=lax" in set_cookie
+            assert "Path=/" in set_cookie and page.headers["vary"] == "Cookie"
+            reader.cookies.clear()
+            reader.headers.pop("Cookie", None)
+            reader.cookies.set("sb_reader", page.cookies["sb_reader"])
+            who = signer.reader_of(page.cookies["sb_reader"])
+            fields = form_of(page.text)
+            assert who is not None and fields["csrf"] == signer.csrf_token(who)
+            answered = reader.post(f"{url}/feedback", data={**fields, "useful": "yes"})
+            assert answered.status_code == 303
+            again = reader.get(url)
+            assert "set-cookie" not in again.headers
+            assert "Your answer: Yes" in text_of(again.text)
+            assert form_of(again.text)["csrf"] == fields["csrf"]
+
+
 def test_errors_are_not_kept(library, server):
     with httpx.Client(base_url=server.url) as c:
         assert c.get("/stories/999999").status_code == 404
@@ -409,3 +474,26 @@ def _is_worker(pid: int) -> bool:
         return b"spawn_main" in (Path("/proc") / str(pid) / "cmdline").read_bytes()
     except OSError:
         return False
+
+
+def test_worker_processes_get_a_tcp_socket_so_nagle_is_off(monkeypatch):
+    """uvicorn binds its workers' socket without saying it is TCP, and asyncio then leaves
+    Nagle's algorithm on (each keep-alive request waits for a delayed ACK): run_workers hands
+    the supervisor one that says so."""
+    import uvicorn.supervisors
+
+    from storybrief.serve import run_workers
+
+    given: list[socket.socket] = []
+
+    class Supervisor:
+        def __init__(self, config: object, sockets: list[socket.socket], **_: object) -> None:
+            given.extend(sockets)
+
+        def run(self) -> None:
+            assert given[0].proto == socket.IPPROTO_TCP
+            assert given[0].get_inheritable()
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    run_workers("storybrief.serve:worker_app", workers=2, host="127.0.0.1", port=0)
+    assert len(given) == 1 and given[0].fileno() == -1  # closed when the supervisor ends

@@ -83,9 +83,35 @@ def run(
     Store.open(settings).close()
     secret_key(settings)
     os.environ[WORKER_SETTINGS_ENV] = dump_settings(settings)
-    server.run(
-        f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port, **uvicorn
-    )
+    run_workers(f"{__name__}:worker_app", workers=workers, host=host, port=port, **uvicorn)
+
+
+def run_workers(app: str, *, workers: int, **options: Any) -> None:
+    """uvicorn's worker processes for the app factory ``app`` ("module:function"), as
+    ``uvicorn.run(app, factory=True, workers=N)`` does, but on a listening socket that says it
+    is TCP: uvicorn binds one that does not (uvicorn issue #3149), and asyncio then leaves
+    Nagle's algorithm on for every connection, so each keep-alive request after the first
+    waits ~40 ms for the client's delayed ACK."""
+    import socket
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(app, factory=True, workers=workers, **options)
+    sock = config.bind_socket()
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+        family = sock.family
+        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP, sock.detach())
+        sock.set_inheritable(True)
+    import inspect
+
+    extra: dict[str, Any] = {}
+    if "target" in inspect.signature(Multiprocess).parameters:  # older uvicorn
+        extra["target"] = uvicorn.Server(config).run
+    try:
+        Multiprocess(config, sockets=[sock], **extra).run()
+    finally:
+        sock.close()
 
 
 def worker_app() -> FastAPI:

@@ -432,7 +432,8 @@ async def story_explainer(
             raise HTTPException(404, f"story {story_id} has no {what}")
         return _render_explainer(store, chosen, format)
 
-    return await cached(request, ("story-explainer", story_id, version, format), render)
+    key = ("story-explainer", story_id, version, format)
+    return await cached(request, key, render, shared=_settings(request).serve.public_read)
 
 
 @router.get(
@@ -448,7 +449,8 @@ async def get_explainer(
         store = _store(request)
         return _render_explainer(store, store.get_explainer(explainer_id), format)
 
-    return await cached(request, ("explainer", explainer_id, format), render)
+    key = ("explainer", explainer_id, format)
+    return await cached(request, key, render, shared=_settings(request).serve.public_read)
 
 
 @router.post(

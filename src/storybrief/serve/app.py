@@ -30,7 +30,7 @@ from ..errors import (
 from ..library import Library
 from ..settings import Settings
 from ..store import Store
-from .cache import ResponseCache
+from .cache import ResponseCache, SharedFastPath
 from .security import GuardMiddleware, SharedRateLimiter, Signer, secret_key
 from .views import PageCache
 
@@ -120,6 +120,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.token_failure_limiter = SharedRateLimiter(
         shared, "token-failure", settings.serve.token_failures_per_minute
     )
+    # the fast path inside the guard, so that what it sends gets the security headers too
+    app.add_middleware(SharedFastPath, cache=app.state.response_cache)
     app.add_middleware(GuardMiddleware, max_bytes=settings.serve.max_request_bytes)
 
     from . import api, operator, pages

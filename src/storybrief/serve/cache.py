@@ -41,10 +41,18 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 #: Header names a kept response keeps (everything else, such as cookies, is per response).
 _KEPT_HEADERS = {"content-type", "content-language", "link"}
 _TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+
+
+#: What a route's ``first_visit`` function gives for a request the fast path may answer: the
+#: personal values to fill in, and headers to add (a new reader's cookie). ``None``: this
+#: request needs the route.
+FastAnswer = tuple[Mapping[str, str], list[tuple[bytes, bytes]]]
+FirstVisit = Callable[[Scope], FastAnswer | None]
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,7 @@ class Entry:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     tag: str  # names key and version: the ETag (with the personal values' digest added)
+    max_age: float | None = None
 
 
 class ResponseCache:
@@ -65,10 +74,16 @@ class ResponseCache:
         self.size = size
         self._items: OrderedDict[Hashable, Entry] = OrderedDict()
         self._lock = threading.Lock()
+        #: the raw requests (path, query, host...) whose answer is the same for every client,
+        #: with the key of that answer: what :class:`SharedFastPath` serves
+        self.shared: dict[tuple[object, ...], tuple[Hashable, FirstVisit | None]] = {}
         self.hits = 0
         self.misses = 0
+        self.fast_answers = 0  # hits answered by SharedFastPath, before routing
 
-    def get(self, key: Hashable, version: str | None, max_age: float | None = None) -> Entry | None:
+    def get(self, key: Hashable, version: str | None) -> Entry | None:
+        """The entry kept for ``key`` if it was rendered at ``version`` (and is not older than
+        the ``max_age`` it was kept with)."""
         if version is None:
             return None
         with self._lock:
@@ -76,21 +91,31 @@ class ResponseCache:
             if entry is None or entry.version != version:
                 self.misses += 1
                 return None
-            if max_age is not None and time.monotonic() - entry.born > max_age:
+            if entry.max_age is not None and time.monotonic() - entry.born > entry.max_age:
                 self.misses += 1
                 return None
             self._items.move_to_end(key)
             self.hits += 1
             return entry
 
-    def put(self, key: Hashable, version: str, response: Response) -> Entry:
+    def share(self, raw: tuple[object, ...], found: tuple[Hashable, FirstVisit | None]) -> None:
+        """Remember that requests that are ``raw`` are answered by the entry of ``found``'s
+        key (when its ``first_visit`` function, if any, accepts them)."""
+        if raw not in self.shared:
+            if len(self.shared) >= 4 * self.size:
+                self.shared.clear()  # keeps it bounded; the routes fill it again
+            self.shared[raw] = found
+
+    def put(
+        self, key: Hashable, version: str, response: Response, max_age: float | None = None
+    ) -> Entry:
         digest = hashlib.blake2b(repr((key, version)).encode(), digest_size=12).hexdigest()
         headers = tuple(
             (name, value)
             for name, value in response.headers.items()
             if name.lower() in _KEPT_HEADERS
         )
-        entry = Entry(version, time.monotonic(), bytes(response.body), headers, digest)
+        entry = Entry(version, time.monotonic(), bytes(response.body), headers, digest, max_age)
         with self._lock:
             self._items[key] = entry
             self._items.move_to_end(key)
@@ -101,6 +126,7 @@ class ResponseCache:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.shared.clear()
 
 
 async def cached(
@@ -109,23 +135,44 @@ async def cached(
     render: Callable[[], Response],
     *,
     personal: Mapping[str, str] | None = None,
-    cache_control: str = "no-cache",
+    shared: bool = False,
+    first_visit: FirstVisit | None = None,
     max_age: float | None = None,
 ) -> Response:
     """The response ``render`` gives (run in the thread pool, since it reads the database),
     kept for the next request with the same ``key`` while the data version holds; answered
     with 304 when the client's ``If-None-Match`` names it. ``personal`` maps placeholders in
-    the rendered body to this request's values."""
+    the rendered body to this request's values.
+
+    Two ways to let :class:`SharedFastPath` answer later requests before routing:
+
+    - ``shared=True``: the answer is the same for *every* request with this path and query
+      (no cookie, header or token changes it, and no dependency of the route refuses anyone);
+    - ``first_visit``: this request's answer (its key) is the one every request with this
+      path and query gets *when* ``first_visit(scope)`` gives its personal values and headers
+      rather than ``None`` (the story page: a reader without a cookie, who cannot have
+      answered the feedback question, gets a new reader cookie and its CSRF token)."""
     cache: ResponseCache = request.app.state.response_cache
     version = cache.data_version()  # before rendering: see the module's docstring
     scope = request.scope
     full_key = (key, scope.get("scheme"), request.headers.get("host"), scope.get("root_path"))
-    entry = cache.get(full_key, version, max_age)
+    entry = cache.get(full_key, version)
     if entry is None:
         response = await run_in_threadpool(render)
         if version is None or response.status_code != 200 or response.body is None:
             return _personalised_response(response, personal)
-        entry = cache.put(full_key, version, response)
+        entry = cache.put(full_key, version, response, max_age)
+    if (shared and not personal) or first_visit is not None:
+        cache.share(raw_request(scope), (full_key, first_visit))
+    body, headers = _answer(entry, personal)
+    if _matches(request.headers.get("if-none-match"), headers["etag"]):
+        headers.pop("content-type", None)
+        return Response(status_code=304, headers=headers)
+    return Response(body, headers=headers)
+
+
+def _answer(entry: Entry, personal: Mapping[str, str] | None) -> tuple[bytes, dict[str, str]]:
+    """The body with the personal values filled in, and the headers (ETag and all)."""
     etag = f'"{entry.tag}"'
     body = entry.body
     if personal:
@@ -136,13 +183,78 @@ async def cached(
             body = body.replace(placeholder.encode(), value.encode())
             mixed.update(value.encode() + b"\0")
         etag = f'"{entry.tag}-{mixed.hexdigest()}"'
-    headers = {**dict(entry.headers), "etag": etag, "cache-control": cache_control}
+    headers = {**dict(entry.headers), "etag": etag, "cache-control": "no-cache"}
     if personal:
         headers["vary"] = "Cookie"
-    if _matches(request.headers.get("if-none-match"), etag):
-        headers.pop("content-type", None)
-        return Response(status_code=304, headers=headers)
-    return Response(body, headers=headers)
+    return body, headers
+
+
+def raw_request(scope: Scope) -> tuple[object, ...]:
+    """What names a request on the fast path: path, query, host, scheme, root path."""
+    host = None
+    for name, value in scope.get("headers") or ():
+        if name == b"host":
+            host = value
+            break
+    return (
+        scope.get("path"),
+        scope.get("query_string"),
+        host,
+        scope.get("scheme"),
+        scope.get("root_path"),
+    )
+
+
+class SharedFastPath:
+    """Pure ASGI middleware: answers a GET or HEAD whose response :func:`cached` kept as
+    ``shared`` (or whose route's ``first_visit`` accepts the request) straight from the cache,
+    after the same data-version check, without routing, parameter parsing or the thread pool.
+    Everything else, and any request whose kept answer is out of date, goes on to the app."""
+
+    def __init__(self, app: ASGIApp, cache: ResponseCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and self.cache.shared:
+            found = self.cache.shared.get(raw_request(scope))
+            if found is not None:
+                key, first_visit = found
+                personal: Mapping[str, str] | None = None
+                extra: list[tuple[bytes, bytes]] = []
+                fast = first_visit(scope) if first_visit is not None else ({}, [])
+                if fast is not None:
+                    personal, extra = fast
+                    entry = self.cache.get(key, self.cache.data_version())
+                    if entry is not None:
+                        self.cache.fast_answers += 1
+                        await self._send(scope, entry, personal, extra, send)
+                        return
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _send(
+        scope: Scope,
+        entry: Entry,
+        personal: Mapping[str, str] | None,
+        extra: list[tuple[bytes, bytes]],
+        send: Send,
+    ) -> None:
+        body, named = _answer(entry, personal)
+        condition = None
+        for name, value in scope.get("headers") or ():
+            if name == b"if-none-match":
+                condition = value.decode("latin-1")
+                break
+        if _matches(condition, named["etag"]):
+            named.pop("content-type", None)
+            status, body = 304, b""
+        else:
+            status = 200
+            named["content-length"] = str(len(body))
+        headers = [(n.encode("latin-1"), v.encode("latin-1")) for n, v in named.items()]
+        await send({"type": "http.response.start", "status": status, "headers": headers + extra})
+        await send({"type": "http.response.body", "body": body})
 
 
 def _personalised_response(response: Response, personal: Mapping[str, str] | None) -> Response:
