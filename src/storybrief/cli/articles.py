@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -18,6 +19,10 @@ from .output import (
     settings_of,
     when,
 )
+
+if TYPE_CHECKING:
+    from ..ingest import Document
+    from ..library import Library
 
 _STATUS_STYLE = {
     "new": "green",
@@ -40,10 +45,9 @@ def ingest(
 ) -> None:
     """Fetch, extract and store articles. Exit status 1 if anything failed."""
     lib = library_of(ctx, **{"fetch.allow_private_addresses": allow_private})
-    if "-" in sources:
-        sources = _with_stdin(lib, sources)
+    given: list[str | Document] = _with_stdin(lib, sources) if "-" in sources else [*sources]
     if as_json:
-        report = lib.ingest(sources)
+        report = lib.ingest(given)
     else:
         progress = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -55,9 +59,9 @@ def ingest(
             disable=not console.is_terminal,
         )
         with progress:
-            task = progress.add_task("ingesting", total=len(sources))
+            task = progress.add_task("ingesting", total=len(given))
             report = lib.ingest(
-                sources,
+                given,
                 on_item=lambda item: progress.update(
                     task, advance=1, description=escape(item.location[-60:])
                 ),
@@ -108,7 +112,7 @@ def ingest(
     raise typer.Exit(0 if report.ok else 1)
 
 
-def _with_stdin(lib, sources: list[str]) -> list:  # type: ignore[no-untyped-def, type-arg]
+def _with_stdin(lib: Library, sources: list[str]) -> list[str | Document]:
     """``-`` replaced by what standard input holds (read once, at most fetch.max_bytes)."""
     if sources.count("-") > 1:
         raise typer.BadParameter("standard input (-) can be read only once")
