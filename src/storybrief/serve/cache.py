@@ -37,6 +37,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from fastapi import Request
 from fastapi.responses import Response
@@ -46,6 +47,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 #: Header names a kept response keeps (everything else, such as cookies, is per response).
 _KEPT_HEADERS = {"content-type", "content-language", "link"}
 _TOKEN = re.compile(r"[A-Za-z0-9_-]*")
+T = TypeVar("T")
 
 
 #: What a route's ``first_visit`` function gives for a request the fast path may answer: the
@@ -73,6 +75,7 @@ class ResponseCache:
         self.data_version = data_version
         self.size = size
         self._items: OrderedDict[Hashable, Entry] = OrderedDict()
+        self._values: OrderedDict[Hashable, tuple[str, object]] = OrderedDict()
         self._lock = threading.Lock()
         #: the raw requests (path, query, host...) whose answer is the same for every client,
         #: with the key of that answer: what :class:`SharedFastPath` serves
@@ -123,9 +126,28 @@ class ResponseCache:
                 self._items.popitem(last=False)
         return entry
 
+    def value(self, key: Hashable, version: str | None) -> tuple[bool, object]:
+        """(found, value) of what :func:`kept` keeps for ``key`` at ``version``."""
+        if version is None:
+            return False, None
+        with self._lock:
+            found = self._values.get(key)
+            if found is None or found[0] != version:
+                return False, None
+            self._values.move_to_end(key)
+            return True, found[1]
+
+    def keep_value(self, key: Hashable, version: str, value: object) -> None:
+        with self._lock:
+            self._values[key] = (version, value)
+            self._values.move_to_end(key)
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._values.clear()
             self.shared.clear()
 
 
@@ -169,6 +191,21 @@ async def cached(
         headers.pop("content-type", None)
         return Response(status_code=304, headers=headers)
     return Response(body, headers=headers)
+
+
+async def kept(request: Request, key: Hashable, compute: Callable[[], T]) -> T:
+    """What ``compute`` reads from the database (in the thread pool), kept per ``key`` while
+    the data version holds, like responses: for what a route needs before it can name its
+    response's key (the story page: every reader's answer to the version shown)."""
+    cache: ResponseCache = request.app.state.response_cache
+    version = cache.data_version()  # before reading
+    found, old = cache.value(key, version)
+    if found:
+        return old  # type: ignore[return-value]
+    value = await run_in_threadpool(compute)
+    if version is not None:
+        cache.keep_value(key, version, value)
+    return value
 
 
 def _answer(entry: Entry, personal: Mapping[str, str] | None) -> tuple[bytes, dict[str, str]]:

@@ -9,14 +9,13 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi import Path as FastAPIPath
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
 from ..store import Store
 from . import feeds, views
 from .api import ArticleId, StoryId, VersionNumber
-from .cache import FastAnswer, cached
+from .cache import FastAnswer, cached, kept
 from .security import MAX_ID, Signer, client_address
 
 router = APIRouter(include_in_schema=False)
@@ -135,7 +134,12 @@ async def story(
     reader, new_cookie = _reader(request)
     answer = None
     if new_cookie is None:  # a returning reader: their answer to the version shown
-        answer = await run_in_threadpool(store.reader_feedback_on_story, story_id, version, reader)
+        answers = await kept(
+            request,
+            ("answers", story_id, version),
+            lambda: store.feedback_answers_on_story(story_id, version),
+        )
+        answer = answers.get(reader)
     saved = request.query_params.get("saved") == "1"
 
     def render() -> Response:

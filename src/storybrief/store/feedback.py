@@ -41,24 +41,21 @@ def reader_answer(db: Database, explainer_id: int, reader_id: str) -> ReaderAnsw
     return ReaderAnswer(bool(row[0]), row[1]) if row is not None else None
 
 
-def reader_answer_on_story(
-    db: Database, story_id: int, version: int | None, reader_id: str
-) -> ReaderAnswer | None:
-    """This reader's answer for a story's explainer version (the newest unless ``version``),
-    if any: one query, for the story page."""
+def answers_on_story(db: Database, story_id: int, version: int | None) -> dict[str, ReaderAnswer]:
+    """Every reader's answer for a story's explainer version (the newest unless ``version``),
+    by reader id: one query, for the story page."""
     shown = select(ExplainerRow.id).where(ExplainerRow.story_id == story_id)
     if version is None:
         shown = shown.order_by(ExplainerRow.version.desc()).limit(1)
     else:
         shown = shown.where(ExplainerRow.version == version)
     with db.session() as s:
-        row = s.execute(
-            select(FeedbackRow.useful, FeedbackRow.reason).where(
-                FeedbackRow.explainer_id == shown.scalar_subquery(),
-                FeedbackRow.reader_id == reader_id,
+        rows = s.execute(
+            select(FeedbackRow.reader_id, FeedbackRow.useful, FeedbackRow.reason).where(
+                FeedbackRow.explainer_id == shown.scalar_subquery()
             )
-        ).first()
-    return ReaderAnswer(bool(row[0]), row[1]) if row is not None else None
+        ).all()
+    return {reader: ReaderAnswer(bool(useful), reason) for reader, useful, reason in rows}
 
 
 def stats(db: Database, *, limit: int = 100) -> list[FeedbackStats]:

@@ -267,12 +267,12 @@ class Store:
         """This reader's answer for this explainer version (useful, reason), if any."""
         return feedback.reader_answer(self.db, explainer_id, reader_id)
 
-    def reader_feedback_on_story(
-        self, story_id: int, version: int | None, reader_id: str
-    ) -> ReaderAnswer | None:
-        """This reader's answer for the story's explainer version shown by the story page
-        (the newest unless ``version``), if any."""
-        return feedback.reader_answer_on_story(self.db, story_id, version, reader_id)
+    def feedback_answers_on_story(
+        self, story_id: int, version: int | None = None
+    ) -> dict[str, ReaderAnswer]:
+        """Every reader's answer for the story's explainer version the story page shows (the
+        newest unless ``version``), by reader id."""
+        return feedback.answers_on_story(self.db, story_id, version)
 
     def feedback_stats(self, *, limit: int = 100) -> list[FeedbackStats]:
         """Yes and No counts per explainer version that has answers, most recent first."""
