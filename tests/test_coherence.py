@@ -303,3 +303,42 @@ def test_checker_rejects_a_change_told_backwards() -> None:
     verdict = Checker().check_sentence(backwards, articles, sentence.citations)
     assert verdict.label == "unsupported"
     assert "the later report is named first" in verdict.reasons
+
+
+# --- sections filled honestly -------------------------------------------------------------------
+
+
+def tram_story() -> list[Article]:
+    now = datetime(2026, 5, 4, 12, tzinfo=timezone.utc)
+    texts = [
+        "Maple City first proposed a tram line along River Road in 2019, after years of traffic "
+        "jams on the road into town.",
+        "The Maple City council approved the River Road tram line on Monday after a long "
+        "debate.\nThe tram line along River Road will cost the city 40 million euros over four "
+        "years.\nCouncillors approved the plan by nine votes to two.",
+        "Maple City councillors approved the River Road tram line on Monday by nine votes to "
+        "two.\n“This tram line gives our families a quicker and cleaner way to get to work,” "
+        "Mayor Ana Silva said after the vote.",
+    ]
+    when = [now - timedelta(days=3), now, now + timedelta(hours=2)]
+    pairs = enumerate(zip(texts, when, strict=True))
+    return [Article(id=i + 1, text=t, published_at=w) for i, (t, w) in pairs]
+
+
+def test_an_empty_section_looks_harder_for_a_reaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    quote = "“This tram line gives our families a quicker and cleaner way to get to work,”"
+    explainer = explain_articles(tram_story())
+    beyond = [s.text for s in explainer.section("beyond_the_headlines").sentences]
+    assert beyond == [f"{quote} Mayor Ana Silva said after the vote."]
+    # without looking harder the reaction is below the floors and the section stays empty
+    from storybrief.explain.builtin import _Plan
+
+    monkeypatch.setattr(_Plan, "_look_harder", lambda self, chosen, taken: None)
+    assert explain_articles(tram_story()).section("beyond_the_headlines").sentences == []
+
+
+def test_statistics_do_not_explain_why_it_matters() -> None:
+    from storybrief.explain.roles import statistics
+
+    assert statistics("About 207 million people have had a first dose, and 175 million two.")
+    assert not statistics("The $2 billion plan and its 40% tax cut are a crucial test.")

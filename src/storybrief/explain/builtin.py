@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -35,7 +36,7 @@ from ..errors import EngineError
 from ..records import Article
 from ..text import normalise
 from . import rank
-from .candidates import Candidate, candidates
+from .candidates import Candidate, attributed, candidates
 from .coherence import split_events
 from .differ import Difference, Statement, find_differences, sentence_text
 from .model import (
@@ -47,7 +48,17 @@ from .model import (
     SourceArticle,
     citation_for,
 )
-from .roles import BEYOND, HAPPENING, ROLES, Role, RoleScores, assign_role
+from .roles import (
+    BEYOND,
+    HAPPENING,
+    IMPORTANT,
+    ROLES,
+    Role,
+    RoleScores,
+    assign_role,
+    quoted_speech,
+    statistics,
+)
 
 
 class BuiltinOptions(BaseModel):
@@ -226,6 +237,8 @@ TOPN = 3  # the story's most central sentences may always open "What's Happening
 _DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
 _STRONG_CUE = 3.0  # a role score this high is several cue words, or a specific heading
 _CLEAR_CUE = 2.0  # e.g. "expected to" or "since 2015": the sentence plainly has that role
+FLOOR_EMPTY = 0.15  # a sentence that plainly belongs in an empty section needs this share
+EARLIER = timedelta(days=1)  # an article this much older than the newest is background
 _SECONDARY_CUE = 0.75  # a role score this high is at least one cue word for the role
 
 # Rejections that stay rejected even when nothing else is left.
@@ -256,6 +269,8 @@ class _Plan:
                 self.conflicts.setdefault(a, set()).add(b)
                 self.conflicts.setdefault(b, set()).add(a)
         self.blocked: set[int] = set()
+        dates = [a.published_at for a in articles if a.published_at is not None]
+        self.earlier = max(dates) - EARLIER if len(dates) > 1 else None
         self.row = {c.idx: i for i, c in enumerate(usable)}
         titles = [a.title for a in articles if a.title and a.title.strip()]
         self.titles = titles
@@ -322,7 +337,47 @@ class _Plan:
                 picks += self._fill(spare, taken, target, role, already=picks)
             chosen[role] = picks
         self._continue(chosen, taken)
+        self._look_harder(chosen, taken)
         return chosen
+
+    def _look_harder(self, chosen: dict[Role, list[Candidate]], taken: list[int]) -> None:
+        """Before a section is left empty with its note: the sentences that plainly belong
+        there, even when less central than the floors ask (but not off the story's subject:
+        :data:`FLOOR_EMPTY`). A scheduled step or plan for "What's Next?"; a reaction — a
+        quotation with its speaker, a statement — or background, such as what an earlier
+        article of the story reported, for "Beyond the Headlines"; a stated consequence, not
+        statistics, for "Why It's Important?". Each with clear cues for that section and for
+        no later one, nothing said twice, one sentence of context at most."""
+        floor = self._floor(FLOOR_EMPTY, len(self.all) <= 2)
+        for role in ROLES[1:]:
+            if chosen[role]:
+                continue
+            pool = [
+                c
+                for c in self.all
+                if self.row[c.idx] not in taken
+                and c.idx not in self.blocked
+                and self.importance[self.row[c.idx]] >= floor
+                and self._plainly(c, role)
+            ]
+            chosen[role] = self._fill(pool, taken, self.options.target_words, role)
+
+    def _plainly(self, c: Candidate, role: Role) -> bool:
+        if c.hint_strength >= _DECISIVE:
+            return c.hint == role
+        scores = self.scores[c.idx].as_dict()
+        later = [scores[r] for r in ROLES[ROLES.index(role) + 1 :]]
+        if any(score > scores[role] for score in later):
+            return False  # kept for a later section
+        if role == BEYOND:
+            when = c.article.published_at
+            if self.earlier is not None and when is not None and when <= self.earlier:
+                return True  # what an earlier article of the story reported
+            if quoted_speech(c.text) and attributed(c.text):
+                return True  # a quotation with its speaker: a reaction
+        if role == IMPORTANT and statistics(c.text):
+            return False  # figures belong with what is happening
+        return scores[role] >= _CLEAR_CUE
 
     def _continue(self, chosen: dict[Role, list[Candidate]], taken: list[int]) -> None:
         """Central sentences that continue a chosen one ("But he said ...") follow it in

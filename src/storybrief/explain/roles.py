@@ -385,3 +385,14 @@ def assign_role(
         values[hint] += hint_strength * 1.5
     scores = RoleScores(values[HAPPENING], values[IMPORTANT], values[NEXT], values[BEYOND])
     return scores.best()[0], scores
+
+
+def quoted_speech(text: str) -> bool:
+    """A quotation of a dozen characters or more (not a scare-quoted word)."""
+    return bool(_QUOTE.search(text))
+
+
+def statistics(text: str) -> bool:
+    """Two figures or more and no word of significance: statistics, which belong with what is
+    happening rather than under "Why It's Important?"."""
+    return len(_FIGURE.findall(text)) >= 2 and not _SIGNIFICANCE[0][1].search(text)
