@@ -239,3 +239,20 @@ def test_checker_reads_facts_in_quotations() -> None:
     mayorkas = "Homeland Security Secretary Alejandro Mayorkas"
     johnson = "Homeland Security Secretary Jeh Johnson"
     assert facts_differ(f"{mayorkas} said", f"{johnson} said") == (mayorkas, johnson)
+
+
+def test_a_later_report_changes_the_account() -> None:
+    articles = _story()
+    start = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    articles = [
+        a.model_copy(update={"published_at": start + timedelta(hours=5 * i)})
+        for i, a in enumerate(articles)
+    ]
+    published, _ = check_explainer(explain_articles(articles), articles)
+    (change,) = published.differences()
+    assert change.kind == "change"
+    assert change.text.startswith(
+        "The account changed between reports: Capital Wire (2 March 2026 09:00 UTC) reported "
+        "“‘This is one of the toughest challenges we face,’ Mayorkas said”"
+    )
+    assert change.verdict == "supported", change.reasons

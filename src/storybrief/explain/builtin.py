@@ -12,13 +12,17 @@ cannot say anything its sources do not.
    relevance (nothing said twice, within or across sections). A sentence that opens with a
    pronoun or connective comes only right after the sentence before it. Sections other than
    "What's Happening?" take only sentences from the more central part of the story, so a
-   section the sources do not support is left empty, with an honest note, not padded.
+   section the sources do not support is left empty, with an honest note, not padded. Before
+   giving up, a section looks harder: a less central sentence that plainly belongs there (a
+   reaction with its speaker, what an earlier article reported, a scheduled step, a stated
+   consequence) may fill it.
 5. Order: within a section, the article holding its most important sentence comes first,
    then the others; each article's sentences in reading order.
 6. Coherence (option ``coherence``, on by default): articles that report another event (years
    or months apart, no names shared) are set aside and the explainer is flagged for
-   re-clustering (:mod:`.coherence`); where two articles give different values for one thing
-   (:mod:`.differ`), only one of the two sentences may be published as a plain statement, and
+   re-clustering (:mod:`.coherence`); where two articles give different values for one thing,
+   or different days, office-holders or speakers (:mod:`.differ`, :mod:`.differ_facts`), only
+   one of the two sentences may be published as a plain statement, and
    "Beyond the Headlines" ends with sentences that name both sources and quote both values.
 """
 

@@ -26,6 +26,9 @@ Precision comes first: a false "sources differ" is a wrong statement, so anythin
 left alone. When both articles are dated and one was published later, the difference is a
 change over time ("the figure changed between reports"), not a disagreement.
 
+Dates, office-holders and the speakers of quotations are compared by :mod:`.differ_facts`;
+:func:`find_differences` returns both kinds, ranked together.
+
 The published sentence quotes each source's clause verbatim and names its outlet (or "source
 N" by its place in the source list), citing both sentences; the checker verifies it
 (:mod:`storybrief.verify.differ`): each quotation is in a cited sentence of the named source,
