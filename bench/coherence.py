@@ -49,7 +49,7 @@ from storybrief.explain.clauses import Statement, clause_span, story_names
 from storybrief.explain.coherence import split_events
 from storybrief.explain.differ import Value, differs, find_differences, find_values
 from storybrief.explain.differ_facts import fact_pairs
-from storybrief.explain.roles import _FIGURE, _SIGNIFICANCE
+from storybrief.explain.roles import statistics
 from storybrief.records import Article
 from storybrief.verify.facts import (
     different_people,
@@ -178,11 +178,7 @@ def audit(explainer: Explainer, articles: Sequence[Article]) -> Counter[str]:
                     == prev.sentence_index
                 ):
                     found["dangling without context"] += 1
-            if (
-                section.key == "why_its_important"
-                and len(_FIGURE.findall(s.text)) >= 2
-                and not _SIGNIFICANCE[0][1].search(s.text)
-            ):
+            if section.key == "why_its_important" and statistics(s.text):
                 found["statistics under Why It's Important?"] += 1
             before = s
     for d in explainer.differences():

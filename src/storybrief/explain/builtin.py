@@ -414,9 +414,11 @@ class _Plan:
         (the lower floor); "What's Happening?" may also take the story's most central
         sentences unless they clearly belong elsewhere; a later section may take a sentence
         left over from an earlier one that has a cue for it and is central (the higher
-        floor)."""
+        floor). Statistics never explain why it matters."""
         if c.hint_strength >= _DECISIVE:
             return c.hint == role
+        if role == IMPORTANT and statistics(c.text):
+            return False  # figures belong with what is happening
         importance = self.importance[self.row[c.idx]]
         if self.role[c.idx] == role:
             clear = role != HAPPENING and self.scores[c.idx].best()[1] >= _CLEAR_CUE

@@ -302,7 +302,7 @@ _EVENT_TIME = _rx(
 _QUOTE = re.compile(r"“[^”]{12,}”|\"[^\"]{12,}\"")  # a quotation, not a scare-quoted word
 # A figure: a count, amount or share ("212,672", "$2 million", "13 percent"), not a year.
 _FIGURE = re.compile(
-    r"[$£€]\s?\d|\d[\d,.]*\s?(?:%|percent|per cent|million|billion|trillion)\b"
+    r"[$£€]\s?\d|\d[\d,.]*\s?(?:%|(?:percent|per cent|million|billion|trillion)\b)"
     r"|\b\d{1,3}(?:,\d{3})+\b"
 )
 _QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
