@@ -486,3 +486,16 @@ def test_a_feeds_pubdate_beats_a_bare_url_date_on_the_same_day() -> None:
     url = "https://news.example/2026/11/28/harbour-plan.html"
     article = extract_html(_dated_page(), url=url, fallback={"published_at": pub})
     assert article.published_at == pub
+
+
+def test_charset_guessing_only_when_nothing_declared_decodes(monkeypatch):
+    import storybrief.extract as extract
+
+    guessed: list[bytes] = []
+    real = extract._guess
+    monkeypatch.setattr(extract, "_guess", lambda data: guessed.append(data) or real(data))
+    decode_bytes(FRENCH.encode("utf-8"))  # valid UTF-8
+    decode_bytes(FRENCH.encode("cp1252"), "windows-1252")  # declared by the server
+    decode_bytes(f'<meta charset="iso-8859-15"><p>{LATIN1}</p>'.encode("iso-8859-15"))  # page
+    assert guessed == []
+    assert decode_bytes(FRENCH.encode("cp1252")) == FRENCH and len(guessed) == 1  # undeclared

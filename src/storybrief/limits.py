@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["DeadlineExceeded", "cap_elements", "cap_tag_attributes", "deadline"]
+__all__ = ["DeadlineExceeded", "cap_elements", "cap_tag_attributes", "count_nodes", "deadline"]
 
 
 class DeadlineExceeded(BaseException):  # noqa: N818 - it is raised into code that catches Exception
@@ -103,11 +103,12 @@ def _thread_cpu_clock(thread: int) -> int | None:
 # the "unrolled loop" form (no nested quantifiers over the same characters): linear time.
 _START_TAG = re.compile(r"""<([A-Za-z][^\s/>"']*)([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)""")
 _ATTRIBUTE = re.compile(r"""[^\s/>="']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?""")
-# A script or style element: its start tag, then its raw text up to its end tag (or the end of
-# the page), which holds no tags.
-_RAW_TEXT = re.compile(
-    r"(<(script|style)\b[^>]*(?:>|\Z)).*?(?:</\2\s*>|\Z)", re.IGNORECASE | re.DOTALL
-)
+# A script or style element's start tag (to the end of the page if it has no ">"), and its end
+# tag: the text between them holds no tags.
+_RAW_TEXT_START = re.compile(r"<(script|style)\b[^>]*(?:>|\Z)", re.IGNORECASE)
+_RAW_TEXT_END = {name: re.compile(rf"</{name}\s*>", re.IGNORECASE) for name in ("script", "style")}
+
+
 #: Tags shorter than this cannot hold enough attributes to matter and are not looked at.
 _LONG_TAG = 2_000
 
@@ -134,11 +135,13 @@ def cap_tag_attributes(html: str, max_attributes: int) -> tuple[str, int]:
     # tag, and reading it as one ran its quotes on across the page and cut the page apart.
     out: list[str] = []
     position = 0
-    for raw in _RAW_TEXT.finditer(html):
+    while raw := _RAW_TEXT_START.search(html, position):
+        end_tag = _RAW_TEXT_END[raw[1].lower()].search(html, raw.end())
+        end = end_tag.end() if end_tag else len(html)
         out.append(_START_TAG.sub(shorten, html[position : raw.start()]))
-        out.append(_START_TAG.sub(shorten, raw[1]))
-        out.append(html[raw.end(1) : raw.end()])
-        position = raw.end()
+        out.append(_START_TAG.sub(shorten, raw[0]))
+        out.append(html[raw.end() : end])
+        position = end
     out.append(_START_TAG.sub(shorten, html[position:]))
     return "".join(out), cut
 
@@ -151,7 +154,7 @@ def cap_elements(tree: Any, max_elements: int) -> int:
     """Drop the elements of an lxml ``tree`` past the first ``max_elements`` (document
     order, each with what follows it); the number dropped. A tree over the cap first loses
     its styles, SVG drawings and scripts (but not JSON-LD metadata), which hold no text."""
-    if sum(1 for _ in tree.iter()) <= max_elements:
+    if count_nodes(tree) <= max_elements:
         return 0
     for element in [*tree.iter(*_NOT_TEXT), *tree.iter("script")]:
         if element.tag == "script" and "ld+json" in (element.get("type") or ""):
@@ -163,6 +166,16 @@ def cap_elements(tree: Any, max_elements: int) -> int:
         if parent is not None:  # (a parent dropped before it took this one along)
             parent.remove(element)
     return len(extra)
+
+
+def count_nodes(tree: Any, *tags: str) -> int:
+    """How many nodes ``tree.iter(*tags)`` would give (elements, comments and processing
+    instructions; or only elements named ``tags``), counted by libxml2 rather than in Python."""
+    if tags:
+        path = "|".join(f"descendant-or-self::{tag}" for tag in tags)
+    else:
+        path = "descendant-or-self::*|descendant::comment()|descendant::processing-instruction()"
+    return int(tree.xpath(f"count({path})"))
 
 
 def _drop_keeping_tail(element: Any) -> None:
