@@ -38,6 +38,7 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/pip install -q -e '.[bench]'
 	$(BIN)/python bench/extraction.py --data $(DATA)
+	$(BIN)/python bench/sentences.py --data $(DATA)
 	$(BIN)/python bench/summarization.py --data $(DATA)
 	$(BIN)/python bench/coherence.py --data $(DATA)
 	$(BIN)/python bench/faithfulness.py --data $(DATA)
