@@ -248,7 +248,7 @@ def test_shared_answers_skip_the_route_and_keep_the_security_headers(library, se
         assert c.get("/", headers={"If-None-Match": first.headers["etag"]}).status_code == 304
 
 
-def test_first_visits_skip_the_route_and_get_a_working_reader_cookie(library, server):
+def test_story_views_skip_the_route_with_a_working_reader_cookie_and_answer(library, server):
     """A reader without a cookie cannot have answered: the fast path answers them with a new
     reader cookie and that reader's CSRF token, which work like the route's."""
     url = f"/stories/{library.example_story}"
@@ -279,6 +279,19 @@ def test_first_visits_skip_the_route_and_get_a_working_reader_cookie(library, se
             assert "set-cookie" not in again.headers
             assert "Your answer: Yes" in text_of(again.text)
             assert form_of(again.text)["csrf"] == fields["csrf"]
+            # nothing changed since: the next view is answered before routing, answer and all
+            fast = cache.fast_answers
+            third = reader.get(url)
+            assert cache.fast_answers == fast + 1 and third.text == again.text
+            # and a returning reader who has not answered sees no answer, with their own token
+            with httpx.Client(base_url=server.url) as other:
+                other.get(url)  # a first visit (the route renders the page without an answer)
+                fast = cache.fast_answers
+                view = other.get(url)
+                assert cache.fast_answers == fast + 1
+                assert "Your answer" not in text_of(view.text)
+                other_reader = signer.reader_of(other.cookies["sb_reader"])
+                assert form_of(view.text)["csrf"] == signer.csrf_token(other_reader)
 
 
 def test_errors_are_not_kept(library, server):

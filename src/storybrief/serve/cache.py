@@ -50,11 +50,12 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]*")
 T = TypeVar("T")
 
 
-#: What a route's ``first_visit`` function gives for a request the fast path may answer: the
-#: personal values to fill in, and headers to add (a new reader's cookie). ``None``: this
-#: request needs the route.
-FastAnswer = tuple[Mapping[str, str], list[tuple[bytes, bytes]]]
-FirstVisit = Callable[[Scope], FastAnswer | None]
+#: What a route's ``fast`` function gives for a request the fast path may answer: the
+#: variant of the kept answer it gets, the personal values to fill in, and headers to add (a
+#: new reader's cookie). ``None``: this request needs the route.
+FastAnswer = tuple[Hashable, Mapping[str, str], list[tuple[bytes, bytes]]]
+#: ``fast(scope, cache, data_version)``
+FastRoute = Callable[[Scope, "ResponseCache", str | None], FastAnswer | None]
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class ResponseCache:
         self._lock = threading.Lock()
         #: the raw requests (path, query, host...) whose answer is the same for every client,
         #: with the key of that answer: what :class:`SharedFastPath` serves
-        self.shared: dict[tuple[object, ...], tuple[Hashable, FirstVisit | None]] = {}
+        self.shared: dict[tuple[object, ...], tuple[Hashable, FastRoute | None]] = {}
         self.hits = 0
         self.misses = 0
         self.fast_answers = 0  # hits answered by SharedFastPath, before routing
@@ -101,9 +102,9 @@ class ResponseCache:
             self.hits += 1
             return entry
 
-    def share(self, raw: tuple[object, ...], found: tuple[Hashable, FirstVisit | None]) -> None:
+    def share(self, raw: tuple[object, ...], found: tuple[Hashable, FastRoute | None]) -> None:
         """Remember that requests that are ``raw`` are answered by the entry of ``found``'s
-        key (when its ``first_visit`` function, if any, accepts them)."""
+        key (when its ``fast`` function, if any, accepts them)."""
         if raw not in self.shared:
             if len(self.shared) >= 4 * self.size:
                 self.shared.clear()  # keeps it bounded; the routes fill it again
@@ -157,35 +158,38 @@ async def cached(
     render: Callable[[], Response],
     *,
     personal: Mapping[str, str] | None = None,
+    variant: Hashable = None,
     shared: bool = False,
-    first_visit: FirstVisit | None = None,
+    fast: FastRoute | None = None,
     max_age: float | None = None,
 ) -> Response:
     """The response ``render`` gives (run in the thread pool, since it reads the database),
-    kept for the next request with the same ``key`` while the data version holds; answered
-    with 304 when the client's ``If-None-Match`` names it. ``personal`` maps placeholders in
-    the rendered body to this request's values.
+    kept for the next request with the same ``key`` and ``variant`` while the data version
+    holds; answered with 304 when the client's ``If-None-Match`` names it. ``personal`` maps
+    placeholders in the rendered body to this request's values; ``variant`` names what about
+    this reader changes the markup (the story page: their feedback answer).
 
-    Two ways to let :class:`SharedFastPath` answer later requests before routing:
+    Two ways to let :class:`SharedFastPath` answer later requests with this path and query
+    before routing:
 
-    - ``shared=True``: the answer is the same for *every* request with this path and query
-      (no cookie, header or token changes it, and no dependency of the route refuses anyone);
-    - ``first_visit``: this request's answer (its key) is the one every request with this
-      path and query gets *when* ``first_visit(scope)`` gives its personal values and headers
-      rather than ``None`` (the story page: a reader without a cookie, who cannot have
-      answered the feedback question, gets a new reader cookie and its CSRF token)."""
+    - ``shared=True``: the answer is the same for *every* such request (no cookie, header or
+      token changes it, and no dependency of the route refuses anyone);
+    - ``fast``: a function that, given the request's scope, the cache and the data version,
+      names the variant, personal values and extra headers of its answer, or ``None`` when
+      the request needs the route (the story page: a new reader gets a reader cookie and its
+      CSRF token; a returning one their kept answer and token)."""
     cache: ResponseCache = request.app.state.response_cache
     version = cache.data_version()  # before rendering: see the module's docstring
     scope = request.scope
-    full_key = (key, scope.get("scheme"), request.headers.get("host"), scope.get("root_path"))
-    entry = cache.get(full_key, version)
+    base = (key, scope.get("scheme"), request.headers.get("host"), scope.get("root_path"))
+    entry = cache.get((*base, variant), version)
     if entry is None:
         response = await run_in_threadpool(render)
         if version is None or response.status_code != 200 or response.body is None:
             return _personalised_response(response, personal)
-        entry = cache.put(full_key, version, response, max_age)
-    if (shared and not personal) or first_visit is not None:
-        cache.share(raw_request(scope), (full_key, first_visit))
+        entry = cache.put((*base, variant), version, response, max_age)
+    if (shared and not personal and variant is None) or fast is not None:
+        cache.share(raw_request(scope), (base, fast))
     body, headers = _answer(entry, personal)
     if _matches(request.headers.get("if-none-match"), headers["etag"]):
         headers.pop("content-type", None)
@@ -244,7 +248,7 @@ def raw_request(scope: Scope) -> tuple[object, ...]:
 
 class SharedFastPath:
     """Pure ASGI middleware: answers a GET or HEAD whose response :func:`cached` kept as
-    ``shared`` (or whose route's ``first_visit`` accepts the request) straight from the cache,
+    ``shared`` (or whose route's ``fast`` function accepts the request) straight from the cache,
     after the same data-version check, without routing, parameter parsing or the thread pool.
     Everything else, and any request whose kept answer is out of date, goes on to the app."""
 
@@ -256,13 +260,12 @@ class SharedFastPath:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and self.cache.shared:
             found = self.cache.shared.get(raw_request(scope))
             if found is not None:
-                key, first_visit = found
-                personal: Mapping[str, str] | None = None
-                extra: list[tuple[bytes, bytes]] = []
-                fast = first_visit(scope) if first_visit is not None else ({}, [])
-                if fast is not None:
-                    personal, extra = fast
-                    entry = self.cache.get(key, self.cache.data_version())
+                base, fast = found
+                version = self.cache.data_version()
+                answer = fast(scope, self.cache, version) if fast is not None else (None, {}, [])
+                if answer is not None:
+                    variant, personal, extra = answer
+                    entry = self.cache.get((*base, variant), version)  # type: ignore[misc]
                     if entry is not None:
                         self.cache.fast_answers += 1
                         await self._send(scope, entry, personal, extra, send)

@@ -3,6 +3,7 @@ search, and the feeds. Route handlers only read and write through the library.""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -15,7 +16,7 @@ from starlette.types import Scope
 from ..store import Store
 from . import feeds, views
 from .api import ArticleId, StoryId, VersionNumber
-from .cache import FastAnswer, cached, kept
+from .cache import FastAnswer, ResponseCache, cached, kept
 from .security import MAX_ID, Signer, client_address
 
 router = APIRouter(include_in_schema=False)
@@ -64,18 +65,31 @@ def _reader_cookie(scope: Scope, cookie: str) -> tuple[bytes, bytes]:
     )
 
 
-def _first_visit(scope: Scope) -> FastAnswer | None:
-    """The story page of a reader without a (valid) reader cookie, who cannot have answered
-    the feedback question: a new reader, its cookie and its CSRF token. For the cache's fast
-    path (cache.py); a reader with a cookie needs the route."""
+def _story_fast(
+    scope: Scope,
+    cache: ResponseCache,
+    data_version: str | None,
+    *,
+    story_id: int,
+    version: int | None,
+) -> FastAnswer | None:
+    """How the cache's fast path (cache.py) answers a story page without the route: a reader
+    without a (valid) reader cookie, who cannot have answered, gets a new reader cookie and
+    its CSRF token; a returning reader their CSRF token and the page with their answer, while
+    the answers to the version shown are kept. Anything else needs the route."""
     signer: Signer = scope["app"].state.signer
     cookies = b"; ".join(value for name, value in scope["headers"] if name == b"cookie")
+    reader = None
     if cookies:
-        current = cookie_parser(cookies.decode("latin-1")).get(READER_COOKIE)
-        if signer.reader_of(current) is not None:
-            return None
-    reader, cookie = signer.new_reader()
-    return {CSRF_PLACEHOLDER: signer.csrf_token(reader)}, [_reader_cookie(scope, cookie)]
+        reader = signer.reader_of(cookie_parser(cookies.decode("latin-1")).get(READER_COOKIE))
+    if reader is None:
+        reader, cookie = signer.new_reader()
+        return None, {CSRF_PLACEHOLDER: signer.csrf_token(reader)}, [_reader_cookie(scope, cookie)]
+    found, answers = cache.value(("answers", story_id, version), data_version)
+    if not found:
+        return None
+    answer = answers.get(reader)  # type: ignore[attr-defined]
+    return (tuple(answer) if answer else None), {CSRF_PLACEHOLDER: signer.csrf_token(reader)}, []
 
 
 Offset = Annotated[int, Query(ge=0, le=100_000, description="stories to skip (paging)")]
@@ -164,13 +178,13 @@ async def story(
         )
 
     csrf = request.app.state.signer.csrf_token(reader)
-    key = ("story", story_id, version, saved, tuple(answer) if answer else None)
     response = await cached(
         request,
-        key,
+        ("story", story_id, version, saved),
         render,
         personal={CSRF_PLACEHOLDER: csrf},
-        first_visit=_first_visit if new_cookie is not None else None,
+        variant=tuple(answer) if answer else None,
+        fast=partial(_story_fast, story_id=story_id, version=version),
     )
     _set_reader(request, response, new_cookie)
     return response
