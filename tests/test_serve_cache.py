@@ -510,3 +510,18 @@ def test_worker_processes_get_a_tcp_socket_so_nagle_is_off(monkeypatch):
     monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
     run_workers("storybrief.serve:worker_app", workers=2, host="127.0.0.1", port=0)
     assert len(given) == 1 and given[0].fileno() == -1  # closed when the supervisor ends
+
+
+def test_an_unreachable_database_has_no_data_version():
+    """The version is read on every request, before anything else: when the database cannot
+    be reached it is unknown (nothing is reused), not an error of its own."""
+    pytest.importorskip("psycopg")
+    from storybrief.store.database import create_db_engine
+    from storybrief.store.version import DataVersion
+
+    port = _free_port()  # nothing listens there
+    engine = create_db_engine(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+    try:
+        assert DataVersion(engine)() is None
+    finally:
+        engine.dispose()

@@ -20,6 +20,7 @@ import sqlite3
 import threading
 
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 
 class DataVersion:
@@ -41,12 +42,18 @@ class DataVersion:
 
     def __call__(self) -> str | None:
         if self._sqlite is not None:
-            with self._lock:
-                row = self._sqlite.execute("PRAGMA data_version").fetchone()
+            try:
+                with self._lock:
+                    row = self._sqlite.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error:
+                return None
             return f"s{row[0]}"
         if self._postgres:
-            with self._engine.connect() as conn:
-                return str(conn.execute(text("SELECT pg_current_snapshot()::text")).scalar())
+            try:
+                with self._engine.connect() as conn:
+                    return str(conn.execute(text("SELECT pg_current_snapshot()::text")).scalar())
+            except SQLAlchemyError:  # unknown: nothing is reused, and reading says what failed
+                return None
         return None
 
     def close(self) -> None:
