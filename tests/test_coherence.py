@@ -340,9 +340,10 @@ def test_an_empty_section_looks_harder_for_a_reaction(monkeypatch: pytest.Monkey
 def test_statistics_do_not_explain_why_it_matters() -> None:
     from storybrief.explain.roles import statistics
 
-    assert statistics("About 207 million people have had a first dose, and 175 million two.")
+    assert statistics("About 207 million people have had one dose, and 175 million two.")
     assert statistics("Some 45,000 drivers, 12% more than in 2019, wait.")
     assert not statistics("The $2 billion plan and its 40% tax cut are a crucial test.")
+    assert not statistics("Prices rose 3% because fuel cost $2 more.")  # a cause
 
 
 def test_statistics_go_with_what_is_happening() -> None:
@@ -350,8 +351,8 @@ def test_statistics_go_with_what_is_happening() -> None:
         Article(
             id=1,
             text="The Maple City council approved the River Road tram line on Monday after a long "
-            "debate.\nBecause of the traffic jams, 45,000 drivers, 12% more than in 2019, lose 30 "
-            "minutes a day, which means the city's economy suffers.\nThe line opens next year.",
+            "debate.\nAnalysts suggest 45,000 drivers, 12% more than in 2019, could lose 30 "
+            "minutes a day on River Road.\nThe line opens next year.",
         )
     ]
     explainer = explain_articles(articles)

@@ -393,6 +393,9 @@ def quoted_speech(text: str) -> bool:
 
 
 def statistics(text: str) -> bool:
-    """Two figures or more and no word of significance: statistics, which belong with what is
-    happening rather than under "Why It's Important?"."""
-    return len(_FIGURE.findall(text)) >= 2 and not _SIGNIFICANCE[0][1].search(text)
+    """Two figures or more and no word of significance or cause ("crucial", "record",
+    "because"): statistics, which belong with what is happening rather than under "Why It's
+    Important?"."""
+    if len(_FIGURE.findall(text)) < 2:
+        return False
+    return not any(pattern.search(text) for _, pattern in _SIGNIFICANCE[:2])
