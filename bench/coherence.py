@@ -1,7 +1,8 @@
 """Coherence benchmark: does an explainer contradict itself, leave sections empty, or publish
 headlines and fragments? And how often is a "sources differ" sentence right?
 
-    python bench/coherence.py [--data ../shared/data] [--candidates N]
+    python bench/coherence.py [--data ../shared/data] [--baseline FILE.jsonl]
+    python bench/coherence.py --candidates N [--kind number|date|official|speaker]
 
 1. Over every NeuS validation story (three articles each), the built-in engine's explainer after
    the checker's gate, with the coherence features off (``coherence=False``) and on:
@@ -17,12 +18,14 @@ headlines and fragments? And how often is a "sources differ" sentence right?
    * "sources differ" sentences published, and how many the checker supports.
 
 2. Precision and recall of the detector on a hand-labelled sample of candidate pairs
-   (``bench/coherence-sample.json``; the labelling rule is ``bench/coherence-rule.md``). The
-   sample stores only where each value is (set, story, article, sentence, character offsets)
-   and the label: the texts are research-only data that may not be copied. A candidate pair is
-   two values of one kind from two articles of a story, not equal, within a factor of two,
-   whose clauses share a content word. ``--candidates N`` prints N new candidate pairs (with
-   their sentences) for labelling.
+   (``bench/coherence-sample.json``; the labelling rule is ``bench/coherence-rule.md``), on
+   the whole sample, its dev and test parts and each kind. The sample stores only where each
+   item is (set, story, kind, article, character offsets in the article's text) and the label:
+   the texts are research-only data that may not be copied. A candidate pair of figures is two
+   values of one kind from two articles of a story, not equal, within a factor of two, whose
+   clauses share a content word; of days, two different days whose clauses share a word; of
+   speakers, one quotation with any two speakers; of offices, one office with two holders.
+   ``--candidates N`` prints N new candidate pairs (with their sentences) for labelling.
 
 Writes bench/results/coherence.json.
 """
