@@ -499,3 +499,13 @@ def test_charset_guessing_only_when_nothing_declared_decodes(monkeypatch):
     decode_bytes(f'<meta charset="iso-8859-15"><p>{LATIN1}</p>'.encode("iso-8859-15"))  # page
     assert guessed == []
     assert decode_bytes(FRENCH.encode("cp1252")) == FRENCH and len(guessed) == 1  # undeclared
+
+
+def test_declared_utf8_with_a_broken_character_stays_utf8():
+    # a real page (Polish news) declares UTF-8 and cuts one string inside a character: it is
+    # UTF-8 all the same, not windows-1251 as a detector guessed (every "ą" became "Д…")
+    body = ("Kolejne organizacje sprzeciwiają się atakom na fundację. " * 40).encode("utf-8")
+    page = b'<html><head><meta charset="UTF-8"></head><body><p>' + body + b"papieros\xc3...</p>"
+    text = decode_bytes(page + b"</body></html>")
+    assert "sprzeciwiają się" in text and text.count("\ufffd") == 1
+    assert decode_bytes(FRENCH.encode("cp1252"), "utf-8") == FRENCH  # mislabelled: still guessed

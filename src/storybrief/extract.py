@@ -44,6 +44,8 @@ _BOILERPLATE_LINES = [
         r"^this (?:article|story) (?:was )?originally (?:appeared|published) (?:on|in) .*$",
     )
 ]
+# A page declared UTF-8 with at most this share of broken sequences is read as UTF-8 anyway.
+MAX_BROKEN_UTF8_SHARE = 0.001
 # Body text with more undecodable/control characters, or fewer letters and digits, is not text.
 MAX_UNREADABLE_SHARE = 0.01
 MIN_ALNUM_SHARE = 0.5
@@ -110,7 +112,8 @@ def decode_bytes(data: bytes, declared_charset: str | None = None) -> str:
        UTF-8 mislabelled as Latin-1 is common and the reverse almost never decodes;
     3. the declared charset (``declared_charset``, e.g. from the HTTP header, then the page's
        own ``<meta charset>`` / XML declaration), read as browsers do: "iso-8859-1" and
-       "us-ascii" mean windows-1252;
+       "us-ascii" mean windows-1252, and declared UTF-8 with a few broken sequences (at most
+       :data:`MAX_BROKEN_UTF8_SHARE`) is UTF-8 with replacement characters;
     4. charset-normalizer's guess, preferring windows-1252 when it is among its candidates.
     """
     for bom, encoding in _BOMS:
@@ -132,9 +135,19 @@ def decode_bytes(data: bytes, declared_charset: str | None = None) -> str:
         decoded = _try_decode(data, name)
         if decoded is None and name == "cp1252":  # five bytes cp1252 leaves undefined
             decoded = _try_decode(data, "latin-1")
+        if decoded is None and name == "utf-8":  # UTF-8 with a few broken sequences
+            decoded = _mostly_utf8(data)
         if decoded is not None:
             return decoded
     return _guess(data)
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """``data`` read as UTF-8 with replacement characters, when they are rare (a string cut in
+    the middle of a character, as browsers show it); None when they are not (text in another
+    encoding labelled UTF-8 breaks at every accented letter)."""
+    decoded = data.decode("utf-8", errors="replace")
+    return decoded if decoded.count("\ufffd") <= len(decoded) * MAX_BROKEN_UTF8_SHARE else None
 
 
 def _codec(label: str) -> str | None:
