@@ -325,3 +325,12 @@ def test_local_opml_may_still_name_local_files(tmp_path, test_settings, store):
     opml.write_text(f'<opml><body><outline xmlUrl="{EXAMPLE}"/></body></opml>')
     report = ingest([opml], settings=test_settings, store=store)
     assert [i.status for i in report.items] == ["new"], report.items
+
+
+def test_attribute_cap_reads_a_stray_quote_as_the_html_tokenizer_does():
+    # a real page (a travel blog) has height="63"" in its logo: the stray quote is a character,
+    # not a string running on through the page, which the cap then cut away with the article
+    logo = '<p><img src=logo.png alt=Blog width=594 height="63""></p>'
+    menu = '<li class="item">A link to one more page</li>' * 100
+    html = f"<html><body>{logo}<ul>{menu}</ul>{PAGE}</body></html>"
+    assert cap_tag_attributes(html, 10) == (html, 0)

@@ -99,9 +99,13 @@ def _thread_cpu_clock(thread: int) -> int | None:
         return None
 
 
-# A start tag: its name, then everything up to the ">" that is outside quotes. The body is
-# the "unrolled loop" form (no nested quantifiers over the same characters): linear time.
-_START_TAG = re.compile(r"""<([A-Za-z][^\s/>"']*)([^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*)""")
+# A start tag: its name, then everything up to the ">" that is outside a quoted value. As in
+# the HTML tokenizer, a quote opens a value only after "=": a stray one (height="63"") is a
+# character like any other, not the start of a string that runs on through the page. The body
+# is the "unrolled loop" form (no nested quantifiers over the same characters): linear time.
+_START_TAG = re.compile(
+    r"""<([A-Za-z][^\s/>"']*)([^>=]*(?:(?:=\s*"[^"]*"|=\s*'[^']*'|=)[^>=]*)*)"""
+)
 _ATTRIBUTE = re.compile(r"""[^\s/>="']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>"']*))?""")
 # A script or style element's start tag (to the end of the page if it has no ">"), and its end
 # tag: the text between them holds no tags.
