@@ -252,13 +252,16 @@ def _same_origin(request: Request) -> bool:
 
 
 @router.api_route("/articles/{article_id}", methods=["GET", "HEAD"])
-def article(request: Request, article_id: ArticleId) -> Response:
-    found = _store(request).get_article(article_id)
-    return _render(
-        request,
-        "article.html",
-        {"article": found, "url": views.web_url(found.canonical_url or found.url)},
-    )
+async def article(request: Request, article_id: ArticleId) -> Response:
+    def render() -> Response:
+        found = _store(request).get_article(article_id)
+        return _render(
+            request,
+            "article.html",
+            {"article": found, "url": views.web_url(found.canonical_url or found.url)},
+        )
+
+    return await cached(request, ("article", article_id), render, shared=True)
 
 
 @router.api_route("/search", methods=["GET", "HEAD"])
@@ -278,23 +281,29 @@ def _base(request: Request) -> str:
 
 
 @router.api_route("/feeds/explainers.rss", methods=["GET", "HEAD"])
-def rss_feed(request: Request) -> Response:
-    body = feeds.rss(
-        _store(request).recent_explainers(limit=50),
-        base=_base(request),
-        title=request.app.state.settings.serve.site_title,
-    )
-    return Response(body, media_type="application/rss+xml; charset=utf-8")
+async def rss_feed(request: Request) -> Response:
+    def render() -> Response:
+        body = feeds.rss(
+            _store(request).recent_explainers(limit=50),
+            base=_base(request),
+            title=request.app.state.settings.serve.site_title,
+        )
+        return Response(body, media_type="application/rss+xml; charset=utf-8")
+
+    return await cached(request, ("explainers.rss",), render, shared=True)
 
 
 @router.api_route("/feeds/explainers.atom", methods=["GET", "HEAD"])
-def atom_feed(request: Request) -> Response:
-    body = feeds.atom(
-        _store(request).recent_explainers(limit=50),
-        base=_base(request),
-        title=request.app.state.settings.serve.site_title,
-    )
-    return Response(body, media_type="application/atom+xml; charset=utf-8")
+async def atom_feed(request: Request) -> Response:
+    def render() -> Response:
+        body = feeds.atom(
+            _store(request).recent_explainers(limit=50),
+            base=_base(request),
+            title=request.app.state.settings.serve.site_title,
+        )
+        return Response(body, media_type="application/atom+xml; charset=utf-8")
+
+    return await cached(request, ("explainers.atom",), render, shared=True)
 
 
 @router.api_route("/stories/{story_id}/feed.atom", methods=["GET", "HEAD"])
