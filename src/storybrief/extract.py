@@ -400,13 +400,15 @@ def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, 
     if doc is not None:
         doc.title, doc.author, doc.url = meta.title, meta.author, meta.url
         doc.date, doc.sitename = meta.date, meta.sitename
+        doc.categories = meta.categories
     return doc, links
 
 
 def _metadata(tree: Any, url: str | None) -> Any:
-    """The metadata storybrief keeps (title, author, canonical URL, date, site name), found the
-    way ``trafilatura.metadata.extract_metadata`` finds them, without the categories, tags and
-    licence it also looks for (a tenth of the extraction's time, and never used)."""
+    """The metadata storybrief keeps (title, author, canonical URL, date, site name, and the
+    categories a story's topic comes from), found the way
+    ``trafilatura.metadata.extract_metadata`` finds them, without the tags and licence it also
+    looks for (never used)."""
     from htmldate import find_date
     from trafilatura import metadata as tm
 
@@ -420,6 +422,8 @@ def _metadata(tree: Any, url: str | None) -> Any:
     meta.url = meta.url or tm.extract_url(tree, url)
     meta.date = find_date(tree, **{**_date_params(), "url": meta.url})
     meta.sitename = meta.sitename or tm.extract_sitename(tree)
+    if not meta.categories:  # category links, else article:section (topics.from_categories)
+        meta.categories = tm.extract_catstags("category", tree)
     if meta.sitename:
         meta.sitename = meta.sitename.lstrip("@")
         if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
