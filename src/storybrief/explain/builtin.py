@@ -23,7 +23,8 @@ cannot say anything its sources do not.
    re-clustering (:mod:`.coherence`); where two articles give different values for one thing,
    or different days, office-holders or speakers (:mod:`.differ`, :mod:`.differ_facts`), only
    one of the two sentences may be published as a plain statement, and
-   "Beyond the Headlines" ends with sentences that name both sources and quote both values.
+   "Beyond the Headlines" ends with sentences that name both sources and quote both values
+   (:func:`.reconcile.differ_sentences`, which the LLM engines' explainers get too).
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ from ..errors import EngineError
 from ..records import Article
 from ..text import normalise
 from . import rank
-from .candidates import Candidate, attributed, candidates
+from .candidates import FATAL, Candidate, attributed, candidates
 from .coherence import split_events
-from .differ import Difference, Statement, find_differences, sentence_text
+from .differ import Difference, Statement, find_differences
 from .model import (
     SECTION_KEYS,
     Explainer,
@@ -52,6 +53,7 @@ from .model import (
     SourceArticle,
     citation_for,
 )
+from .reconcile import differ_sentences
 from .roles import (
     BEYOND,
     HAPPENING,
@@ -144,7 +146,7 @@ class BuiltinEngine:
                 split = None
         usable = [c for c in statements if c.usable]
         if not usable:  # e.g. a one-line article: publish it unless it is boilerplate
-            usable = [c for c in statements if c.rejected not in _FATAL and c.words >= 2]
+            usable = [c for c in statements if c.rejected not in FATAL and c.words >= 2]
             for c in usable:
                 c.rejected = None
         if not usable:
@@ -154,7 +156,7 @@ class BuiltinEngine:
 
         differences: list[Difference] = []
         if self.options.coherence and len(articles) > 1:
-            quotable = [c for c in statements if c.rejected not in _FATAL]
+            quotable = [c for c in statements if c.rejected not in FATAL]
             differences = find_differences(
                 [Statement(c.article_pos, c.sentence.index, c.start, c.text) for c in quotable],
                 articles,
@@ -187,7 +189,7 @@ class BuiltinEngine:
                 )
             )
         beyond = sections[SECTION_KEYS.index(BEYOND)]
-        beyond.sentences += self._differ_sentences(differences, articles)
+        beyond.sentences += differ_sentences(differences, articles, self.options.max_differences)
         if beyond.sentences:
             beyond.note = None
         recluster = None
@@ -203,33 +205,6 @@ class BuiltinEngine:
             recluster=recluster,
         )
 
-    def _differ_sentences(
-        self, differences: list[Difference], articles: Sequence[Article]
-    ) -> list[ExplainerSentence]:
-        """One sentence per difference (the best-evidenced first): both sources named, both
-        clauses quoted, both sentences cited."""
-        out = []
-        for diff in differences[: self.options.max_differences]:
-            citations = []
-            for side in (diff.first, diff.second):
-                st = side.statement
-                article = articles[st.article_pos]
-                citations.append(
-                    citation_for(
-                        article,
-                        st.article_pos,
-                        st.sentence_index,
-                        st.start,
-                        st.start + len(st.text),
-                    )
-                )
-            out.append(
-                ExplainerSentence(
-                    text=sentence_text(diff, articles), citations=citations, kind=diff.kind
-                )
-            )
-        return out
-
 
 def _article_id(article: Article, position: int) -> int:
     return article.id if article.id is not None else position
@@ -244,11 +219,6 @@ _CLEAR_CUE = 2.0  # e.g. "expected to" or "since 2015": the sentence plainly has
 FLOOR_EMPTY = 0.15  # a sentence that plainly belongs in an empty section needs this share
 EARLIER = timedelta(days=1)  # an article this much older than the newest is background
 _SECONDARY_CUE = 0.75  # a role score this high is at least one cue word for the role
-
-# Rejections that stay rejected even when nothing else is left.
-_FATAL = frozenset(
-    {"feed footer", "credit line", "call to action", "site chrome", "caption", "contact", "byline"}
-)
 
 
 class _Plan:

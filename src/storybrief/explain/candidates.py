@@ -192,6 +192,12 @@ _FIRST_WORD = re.compile(r"[“\"‘'(]*([A-Za-z’']+)")
 
 UNATTRIBUTED = "quotation without its speaker"
 
+#: Rejections that stay rejected even when nothing else is left: such a line is not the
+#: article's own statement, so it is never published nor quoted.
+FATAL = frozenset(
+    {"feed footer", "credit line", "call to action", "site chrome", "caption", "contact", "byline"}
+)
+
 
 def attributed(text: str) -> bool:
     """Does the sentence name who is speaking (a speech verb outside its quotation marks)?"""

@@ -303,15 +303,18 @@ def _ordered(
 
 
 def find_differences(
-    statements: Sequence[Statement], articles: Sequence[Article]
+    statements: Sequence[Statement],
+    articles: Sequence[Article],
+    known: frozenset[str] | None = None,
 ) -> list[Difference]:
     """Every pair of statements from different articles with values that disagree, best
     evidence first; one difference per pair of statements (its strongest value pair), and a
     pair of values already covered by a difference is not repeated through another pair of
-    statements."""
+    statements. ``known``: the story's names (default: those of ``statements``)."""
     found: dict[tuple[tuple[int, int], tuple[int, int]], Difference] = {}
     values = [find_values(s.text) for s in statements]
-    known = story_names([s.text for s in statements])
+    if known is None:
+        known = story_names([s.text for s in statements])
     for i, a in enumerate(statements):
         for j in range(i + 1, len(statements)):
             b = statements[j]

@@ -46,7 +46,16 @@ class SentenceView:
     text: str
     verdict: str | None
     cites: list[Cite]
-    kind: str = "statement"  # or "differ" / "change": shown under "Sources differ"
+    kind: str = "statement"  # or "differ" / "change": listed under the differ heading
+
+
+#: What heads a section's differ sentences: sources that disagree, reports that changed over
+#: time, or both.
+DIFFER_HEADINGS = {
+    frozenset({"differ"}): "Sources differ",
+    frozenset({"change"}): "How reports changed",
+    frozenset({"differ", "change"}): "Where reports differ or changed",
+}
 
 
 @dataclass
@@ -55,6 +64,12 @@ class SectionView:
     title: str
     sentences: list[SentenceView]
     note: str | None
+
+    @property
+    def differ_heading(self) -> str:
+        """The heading that fits the section's differ sentences (see :data:`DIFFER_HEADINGS`)."""
+        kinds = frozenset(s.kind for s in self.sentences if s.kind != "statement")
+        return DIFFER_HEADINGS.get(kinds, DIFFER_HEADINGS[frozenset({"differ"})])
 
 
 @dataclass

@@ -2,7 +2,10 @@
 process) is asked for a draft in the prompt's JSON form, the answer is parsed and repaired, and
 every drafted sentence goes through the checker the library hands in (the same one that gates
 publishing). Unsupported sentences are dropped, or with ``rewrite_unsupported=True`` rewritten
-once with the checker's reason and checked again. Explainers are not cached here: the library
+once with the checker's reason and checked again. With the option ``coherence`` (on by
+default) the checked draft is reconciled (:mod:`..reconcile`): "sources differ" sentences end
+"Beyond the Headlines", and of two sentences that give different values for one thing only one
+is published as a plain statement. Explainers are not cached here: the library
 stores them in the database, keyed by the sources and :meth:`LLMEngine.identity`."""
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ...records import Article
 from ...text import content_words
 from ...verify import Checker, Citation, Verdict
 from ..model import SECTION_KEYS, Explainer, ExplainerSentence, Section, SourceArticle
+from ..reconcile import reconcile
 from .parse import Draft, DraftSentence, ParseError, parse_draft, parse_sentence
 from .prompt import (
     PROMPT_VERSION,
@@ -96,10 +100,26 @@ class LLMOptions(BaseModel):
         default=2, ge=0, le=5, description="times an unusable answer is sent back with the error"
     )
     prompt_version: str = Field(default=PROMPT_VERSION)
+    coherence: bool = Field(
+        default=True,
+        description="say where the sources differ, and never publish two sentences that give "
+        "different values for one thing as plain statements (as the builtin engine's option)",
+    )
+    max_differences: int = Field(
+        default=3, ge=0, le=10, description="most 'sources differ' sentences per explainer"
+    )
 
     #: The options that change what is written (subclasses add theirs).
     generation_fields: ClassVar[frozenset[str]] = frozenset(
-        {"max_tokens", "temperature", "seed", "context_tokens", "rewrite_unsupported"}
+        {
+            "max_tokens",
+            "temperature",
+            "seed",
+            "context_tokens",
+            "rewrite_unsupported",
+            "coherence",
+            "max_differences",
+        }
     )
 
     def generation_key(self) -> dict[str, Any]:
@@ -230,15 +250,21 @@ class LLMEngine:
             published = self._publish(run, section, sentence)
             if published is not None:
                 sections[section].append(published)
-        record.seconds = round(time.monotonic() - started, 3)
         explainer = Explainer(
             headline=headline or self._headline(run, draft, sections),
             sections=[Section(key=k, sentences=sections[k]) for k in SECTION_KEYS],
             engine=self.name,
-            engine_options=self._recorded_options(record),
             sources=[SourceArticle.from_article(a, i) for i, a in enumerate(articles)],
         )
-        return explainer
+        if self.options.coherence:
+            explainer, removed = reconcile(
+                explainer, articles, self.checker, max_differences=self.options.max_differences
+            )
+            record.dropped += [
+                Dropped(section=r.section, text=r.text, reason=r.reason) for r in removed
+            ]
+        record.seconds = round(time.monotonic() - started, 3)
+        return explainer.model_copy(update={"engine_options": self._recorded_options(record)})
 
     # --- steps --------------------------------------------------------------------------------
 
