@@ -1,10 +1,11 @@
 """An LLM engine's explainer does not contradict itself and says where the sources differ, as the
 built-in engine's does: the ``openai`` engine against a scripted OpenAI-compatible server on
-127.0.0.1 (tests/servers.py) that plays the model (answers written with tests/llm_server.py)."""
+127.0.0.1 (tests/servers.py) that plays the model (answers written with tests/llm_server.py),
+and an outside engine, which the library reconciles."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,17 @@ from tests.llm_server import chat_reply, draft
 from tests.servers import LocalHTTPServer
 from tests.test_coherence import COURIER, GAZETTE, WIRE, claims_story, plain_sentences
 
+from storybrief.explain.engines import register_engine, unregister_engine
 from storybrief.explain.llm import generation_of
 from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
-from storybrief.explain.model import Explainer
+from storybrief.explain.model import (
+    SECTION_KEYS,
+    Explainer,
+    ExplainerSentence,
+    Section,
+    citation_for,
+)
+from storybrief.records import Article
 from storybrief.settings import Settings
 from storybrief.verify import Checker
 
@@ -135,3 +144,48 @@ def test_sources_that_disagree_give_the_llm_explainer_its_differ_sentence(
         stored = lib.store.latest_explainer(result.story_id)
         assert stored is not None
         assert stored.document["sections"][3]["sentences"][0]["kind"] == "differ"
+
+
+class CopyingEngine:
+    """An outside engine (registered as a plugin) that publishes every article's first two
+    sentences, citing them: the Wire's 6.9 million and the Courier's 6.8 million side by side.
+    It does not reconcile its draft; the library does."""
+
+    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+        sentences = [
+            ExplainerSentence(
+                text=s.text, citations=[citation_for(a, pos, s.index, s.start, s.end)]
+            )
+            for pos, a in enumerate(articles)
+            for s in a.sentences[:2]
+        ]
+        return Explainer(
+            headline=headline or "Jobless claims",
+            sections=[Section(key="whats_happening", sentences=sentences)]
+            + [Section(key=k) for k in SECTION_KEYS[1:]],
+            engine="copying",
+        )
+
+
+def test_an_outside_engine_is_reconciled_by_the_library(
+    tmp_path: Path, test_settings: Settings
+) -> None:
+    from storybrief.library import Library
+
+    files = []
+    for name, text in (("wire", WIRE), ("courier", COURIER), ("gazette", GAZETTE)):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(text, encoding="utf-8")
+        files.append(path)
+    register_engine("copying", lambda **_: CopyingEngine())
+    try:
+        with Library(test_settings) as lib:
+            explainer = lib.explain(files, engine="copying").explainer
+    finally:
+        unregister_engine("copying")
+    plain = " ".join(plain_sentences(explainer))
+    assert "6.9 million" in plain and "6.8 million" not in plain  # the one drafted first stays
+    (differ,) = explainer.differences()
+    assert differ.kind == "differ" and differ.verdict == "supported"
+    assert "6.9 million" in differ.text and "6.8 million" in differ.text
+    assert explainer.section("beyond_the_headlines").sentences == [differ]

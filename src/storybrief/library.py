@@ -24,6 +24,7 @@ from .cluster import ReclusterReport, StoryChange, assign, group_as_story, reclu
 from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
 from .explain import Engine, Explainer, available_engines, get_engine
 from .explain.engines import EngineContext, plugin_failures
+from .explain.reconcile import reconcile
 from .follow import Following
 from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
 from .ingest import ingest as run_ingest
@@ -371,7 +372,10 @@ class Library(Following):
         """Write, check and store the explainer of a story, or of ``sources`` (files, URLs,
         feeds: ingested first, and grouped as one story). Every sentence passes the checker
         before it is stored or returned. ``progress`` is called with the number of tokens
-        generated so far, by engines that stream (the LLM engines).
+        generated so far, by engines that stream (the LLM engines). An engine that does not
+        reconcile its draft itself (capability ``reconciles``) has it reconciled here: "sources
+        differ" sentences added, one of two sentences giving different values for one thing
+        left out (:mod:`storybrief.explain.reconcile`).
 
         The explainer is stored as the next version of its story. When the latest version was
         written from the same articles by the same engine (engine, model, prompt version,
@@ -420,6 +424,8 @@ class Library(Following):
             draft = writer.explain(articles_, headline=headline, progress=progress)  # type: ignore[call-arg]
         else:
             draft = writer.explain(articles_, headline=headline)
+        if not getattr(writer, "reconciles", False):  # an outside engine: made coherent here
+            draft, _ = reconcile(draft, articles_, self.checker)
         published, check = check_explainer(draft, articles_, self.checker)
         stored = store.save_explainer(
             story_id,

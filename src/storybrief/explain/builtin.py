@@ -126,6 +126,7 @@ class BuiltinEngine:
     name = "builtin"
     offline = True
     deterministic = True
+    reconciles = True  # says where sources differ itself, while it selects (option coherence)
 
     def __init__(self, options: BuiltinOptions | None = None) -> None:
         self.options = options or BuiltinOptions()

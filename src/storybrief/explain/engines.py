@@ -41,7 +41,9 @@ ENTRY_POINT_GROUP = "storybrief.engines"
 class Engine(Protocol):
     """Writes an explainer from the articles of one story.
 
-    Engines may also carry capability attributes (``name``, ``offline``, ``deterministic``);
+    Engines may also carry capability attributes (``name``, ``offline``, ``deterministic``,
+    ``reconciles``: it says where sources differ and removes contradictions itself, else the
+    library applies :func:`~storybrief.explain.reconcile.reconcile` to what it writes);
     callers read them with ``getattr(engine, "offline", False)`` rather than testing names.
     """
 

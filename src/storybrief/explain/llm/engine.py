@@ -179,10 +179,12 @@ class _Run:
 class LLMEngine:
     """An explainer engine over a :class:`ChatBackend`. Capabilities: ``offline`` says whether
     the model runs on this machine; ``deterministic`` whether equal requests give equal output
-    (temperature 0 with a fixed seed); ``streams`` that :meth:`explain` takes a ``progress``
+    (temperature 0 with a fixed seed); ``reconciles`` that it reconciles its own draft
+    (:mod:`..reconcile`); ``streams`` that :meth:`explain` takes a ``progress``
     callback, called with the number of tokens generated so far in the current request."""
 
     streams: ClassVar[bool] = True
+    reconciles: ClassVar[bool] = True  # calls reconcile itself (option coherence)
 
     def __init__(
         self,
