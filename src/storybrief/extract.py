@@ -248,7 +248,7 @@ def _extract_html(
     if not re.search(r"<(?:html|head|body)\b", source[:4096], re.IGNORECASE):
         source = f"<html><body>{source}</body></html>"  # a fragment, e.g. a feed item's content
     source, _ = cap_tag_attributes(source, settings.extract.max_tag_attributes)
-    doc, links = _trafilatura(source, url, settings.extract.max_page_elements)
+    doc, links, markup_date = _trafilatura(source, url, settings.extract.max_page_elements)
     text = _body_text(doc)
     if doc is None or not text:
         raise ExtractionError("no article text found in the page")
@@ -271,7 +271,7 @@ def _extract_html(
         text,
         title=doc.title or boiler.get("title"),
         authors=_split_authors(doc.author),
-        published_at=_published(doc.date, source, url),
+        published_at=_published(doc.date, source, url, markup_date),
         site_name=doc.sitename or boiler.get("site_name"),
         url=url,
         canonical_url=canonical or url,
@@ -369,16 +369,20 @@ def _cap_text(text: str, settings: Settings) -> str:
     return "\n".join(kept)
 
 
-def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, set[str]]:
-    """trafilatura's document for ``source`` (None when it finds nothing) and the texts of the
-    page's links. Never ``deduplicate=True``: its cache is global and drops later pages' text."""
+def _trafilatura(
+    source: str, url: str | None, max_elements: int
+) -> tuple[Any, set[str], datetime | None]:
+    """trafilatura's document for ``source`` (None when it finds nothing), the texts of the
+    page's links, and the date its markup alone gives when the date found is a bare day (see
+    :func:`_published`). Never ``deduplicate=True``: its cache is global and drops later pages'
+    text."""
     import trafilatura
     from trafilatura.utils import load_html
 
     try:
         tree = load_html(source)
         if tree is None:
-            return None, set()
+            return None, set(), None
         cap_elements(tree, max_elements)
         # trafilatura's fallbacks (readability, jusText) take time in proportion to the
         # square of a page's blocks (jusText compares each short paragraph with all its
@@ -388,6 +392,9 @@ def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, 
         links = {_link_key("".join(a.itertext())) for a in tree.iter("a")} - {""}
         _collapse_whitespace(tree)
         meta = _metadata(tree, url)
+        date = _parse_date(meta.date)
+        # before trafilatura prunes the tree (htmldate reads a copy of it)
+        markup_date = _markup_date(tree) if url and date and _date_only(date) else None
         doc: Any = trafilatura.bare_extraction(
             tree,
             url=url or meta.url,
@@ -401,7 +408,7 @@ def _trafilatura(source: str, url: str | None, max_elements: int) -> tuple[Any, 
         doc.title, doc.author, doc.url = meta.title, meta.author, meta.url
         doc.date, doc.sitename = meta.date, meta.sitename
         doc.categories = meta.categories
-    return doc, links
+    return doc, links, markup_date
 
 
 def _metadata(tree: Any, url: str | None) -> Any:
@@ -539,14 +546,18 @@ def _split_authors(value: str | None) -> list[str]:
     return list(seen)
 
 
-def _published(value: str | None, source: str, url: str | None) -> datetime | None:
+def _published(
+    value: str | None, source: str, url: str | None, markup_date: datetime | None
+) -> datetime | None:
     """The publication date trafilatura (htmldate) found. htmldate's last resort is a year alone
     -- a copyright notice, a bare "2024" -- given as 1 January, 00:00; such a date is kept only
-    when the page's markup (meta tags, <time>, URL), searched without free text, gives it too."""
+    when the page's markup (meta tags, <time>, URL), searched without free text, gives it too.
+    ``markup_date``: what the markup alone gives (:func:`_markup_date`), looked up when the
+    date found is a bare day."""
     published = _parse_date(value)
     if published is not None and url and _date_only(published):
         # a date-only find is often the URL's /2026/11/28/: the page's own markup may say when
-        published = most_precise(published, _markup_date(source))
+        published = most_precise(published, markup_date)
     if published is None or not re.fullmatch(r"\d{4}-01-01(?:T00:00:00)?", value or ""):
         return published
     from htmldate import find_date
@@ -562,8 +573,9 @@ def _published(value: str | None, source: str, url: str | None) -> datetime | No
     return published if _parse_date(confirmed) == published else None
 
 
-def _markup_date(source: str) -> datetime | None:
-    """The date the page's markup alone gives (meta tags, <time>, JSON-LD; not the URL)."""
+def _markup_date(source: Any) -> datetime | None:
+    """The date the page's markup alone gives (meta tags, <time>, JSON-LD; not the URL), from
+    its text or its parsed tree (which htmldate copies before it prunes)."""
     from htmldate import find_date
 
     try:
