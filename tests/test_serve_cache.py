@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import lxml.html
 import pytest
+from fastapi.responses import Response
 from tests.appserver import EXAMPLE, AppServer, Library, populate
 from tests.conftest import clean_environment
 from tests.dbs import database_url
@@ -25,6 +26,7 @@ from tests.dbs import database_url
 from storybrief.api import explain
 from storybrief.records import Article
 from storybrief.serve import create_app
+from storybrief.serve.cache import ResponseCache
 from storybrief.serve.pages import CSRF_PLACEHOLDER
 from storybrief.serve.security import SharedRateLimiter
 from storybrief.settings import Settings
@@ -214,6 +216,33 @@ def test_conditional_requests(library, server):
         assert changed.status_code == 200 and changed.headers["etag"] != page_tag
         changed = c.get(f"/api/v1/stories/{story}/explainer", headers={"If-None-Match": json_tag})
         assert changed.status_code == 200 and changed.headers["etag"] != json_tag
+
+
+def test_the_same_data_version_in_two_processes_never_gives_two_bodies_one_tag():
+    """Each process counts SQLite's data version on its own connection (from 1 at its start),
+    so two workers, or one before and after a restart, can keep answers with the same key and
+    version for different data: the tag must come from what is sent."""
+    one, two = ResponseCache(lambda: "s1"), ResponseCache(lambda: "s1")
+    a = one.put(("story", 1), "s1", Response(b"version 1", media_type="text/html"))
+    b = two.put(("story", 1), "s1", Response(b"version 2", media_type="text/html"))
+    c = two.put(("story", 2), "s9", Response(b"version 1", media_type="text/html"))
+    assert a.tag != b.tag and a.tag == c.tag
+
+
+def test_a_tag_from_before_a_restart_never_matches_other_data(library):
+    """SQLite's data version counts from the start of each process's connection, so a server
+    started after a write can hold the version an earlier server had for other data: the tag
+    names what was sent, and a browser's old tag gets the new page, not a 304."""
+    story, url = library.example_story, f"/api/v1/stories/{library.example_story}/explainer"
+    with AppServer(create_app(library.settings, library.store)) as first:
+        old = httpx.get(first.url + url)
+    new_version(library, story)
+    with AppServer(create_app(library.settings, library.store)) as second:
+        again = httpx.get(second.url + url, headers={"If-None-Match": old.headers["etag"]})
+        assert again.status_code == 200 and again.json() != old.json()
+        assert again.headers["etag"] != old.headers["etag"]
+        same = httpx.get(second.url + url, headers={"If-None-Match": again.headers["etag"]})
+        assert same.status_code == 304
 
 
 def test_private_reads_are_never_answered_from_the_shared_fast_path(library, tmp_path, monkeypatch):

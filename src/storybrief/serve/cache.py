@@ -64,7 +64,7 @@ class Entry:
     born: float
     body: bytes
     headers: tuple[tuple[str, str], ...]
-    tag: str  # names key and version: the ETag (with the personal values' digest added)
+    tag: str  # a digest of what is sent: the ETag (with the personal values' digest added)
     max_age: float | None = None
 
 
@@ -113,13 +113,19 @@ class ResponseCache:
     def put(
         self, key: Hashable, version: str, response: Response, max_age: float | None = None
     ) -> Entry:
-        digest = hashlib.blake2b(repr((key, version)).encode(), digest_size=12).hexdigest()
         headers = tuple(
             (name, value)
             for name, value in response.headers.items()
             if name.lower() in _KEPT_HEADERS
         )
-        entry = Entry(version, time.monotonic(), bytes(response.body), headers, digest, max_age)
+        # the ETag names what was sent, not (key, version): SQLite's data version is a counter
+        # of this process's connection, so another worker process, or this one after a
+        # restart, can hold the same version for other data (or a newer template)
+        digest = hashlib.blake2b(repr(headers).encode(), digest_size=12)
+        digest.update(response.body)
+        entry = Entry(
+            version, time.monotonic(), bytes(response.body), headers, digest.hexdigest(), max_age
+        )
         with self._lock:
             self._items[key] = entry
             self._items.move_to_end(key)
