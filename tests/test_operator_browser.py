@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from tests.appserver import AppServer, Library, populate
-from tests.browser import CHROMIUM, FLAGS, assert_accessible
+from tests.browser import CHROMIUM, assert_accessible, chromium
 from tests.test_operator import FAILING_REASON, add_operator_data
 from tests.test_serve import TOKEN, make_settings
 
@@ -52,10 +52,8 @@ def server(library: Library) -> Iterator[AppServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def watch_csp(page) -> list[str]:  # type: ignore[no-untyped-def]

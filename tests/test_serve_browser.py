@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.appserver import AppServer, Library, populate
-from tests.browser import CHROMIUM, FLAGS
+from tests.browser import CHROMIUM, chromium
 from tests.test_serve import make_settings
 
 from storybrief.serve import create_app
@@ -43,10 +43,8 @@ def server(library: Library) -> Iterator[AppServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def test_a_reader_reads_a_story_follows_a_citation_and_answers(library, server, browser, tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from tests.appserver import DATA, EXAMPLE, AppServer
-from tests.browser import CHROMIUM, FLAGS, ROOT, assert_accessible, needs_axe
+from tests.browser import CHROMIUM, ROOT, assert_accessible, chromium, needs_axe
 from tests.test_coherence import COURIER, GAZETTE, WIRE
 from tests.test_serve import make_settings
 
@@ -102,10 +102,8 @@ def server(site: Site) -> Iterator[AppServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def pages_of(site: Site) -> dict[str, str]:
