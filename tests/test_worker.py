@@ -7,6 +7,7 @@ with the reason, without it), so storybrief's tables and Procrastinate's start c
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -106,7 +107,7 @@ class Pool:
         self.procs: list[subprocess.Popen[bytes]] = []
         (tmp_path / "none.toml").write_text("")
 
-    def start(self, n: int = 1) -> list[subprocess.Popen[bytes]]:
+    def start(self, n: int = 1, *args: str) -> list[subprocess.Popen[bytes]]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
         env.update(ENV)
         env["STORYBRIEF_DATABASE_URL"] = str(self.settings.database_url)
@@ -117,7 +118,7 @@ class Pool:
         for _ in range(n):
             log = open(self.tmp_path / f"worker-{len(self.procs)}.log", "wb")  # noqa: SIM115
             proc = subprocess.Popen(
-                [sys.executable, "-c", "from storybrief.cli import main; main()", "worker"],
+                [sys.executable, "-c", "from storybrief.cli import main; main()", "worker", *args],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -437,6 +438,27 @@ def test_a_feed_is_never_polled_by_two_workers_at_once(workers, pool, http_serve
     )
     print(f"{asked} polls of one feed by {len(ran_on)} workers; without the lock {unlocked.most}")
     assert store.count_articles() == 2
+
+
+def test_a_worker_logs_json_lines(workers, pool, http_server: LocalHTTPServer):
+    """`--log-format json` (the formatter of `storybrief watch`): every line on stderr is one
+    JSON object, Procrastinate's job lines with their action, job and task; `--quiet` leaves
+    nothing else on stdout."""
+    feed = workers.library.store.add_feed(
+        http_server.route("/feed.xml", Reply(body=rss([BRIDGE]), headers=RSS))
+    )
+    pool.start(1, "--log-format", "json", "--quiet")
+    workers.poll(feed.id)
+    settle(workers.settings, pool)
+    pool.stop()
+    lines = [line for line in pool.logs().splitlines()[1:] if line.strip()]
+    events = [json.loads(line) for line in lines]  # stdout and stderr: JSON lines only
+    polls = [e for e in events if e.get("task") == "storybrief.poll_feed"]
+    assert {e.get("action") for e in polls} >= {"start_job", "job_success"}, lines
+    done = next(e for e in polls if e["action"] == "job_success")
+    assert done["level"] == "info" and done["logger"] == "procrastinate.worker"
+    assert "ok, 1 new" in done["event"] and isinstance(done["job"], int)
+    assert {e["action"] for e in events if "action" in e} >= {"start_worker", "stop_worker"}
 
 
 def test_a_worker_killed_mid_poll_loses_nothing(workers, pool, http_server: LocalHTTPServer):

@@ -3,17 +3,16 @@ and :mod:`storybrief.watch`."""
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
-from datetime import UTC, datetime
 from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
+from .logs import log_format_option, log_to_stderr
 from .output import console, errors, library_of, print_json, when
 
 feeds_app = typer.Typer(
@@ -120,9 +119,7 @@ def watch(
     once: bool = typer.Option(
         False, "--once", help="Poll every feed once, process until nothing is pending, exit."
     ),
-    log_format: str = typer.Option(
-        "plain", "--log-format", help="Log lines on stderr: plain or json."
-    ),
+    log_format: str = log_format_option(),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No status line, only the log."),
 ) -> None:
     """Follow the feeds: poll each when due, store new articles, group them into stories and
@@ -131,7 +128,7 @@ def watch(
     from ..watch import Watcher
 
     lib = library_of(ctx)
-    _log_to_stderr(log_format)
+    log_to_stderr(log_format)
     live = console.is_terminal and not quiet
     status = errors.status("watching…", spinner="dots") if live else None
     counts = {"polls": 0, "new": 0, "explained": 0}
@@ -184,35 +181,6 @@ def watch(
         )
         if any(p.status == "failed" for p in total.polls) or total.failed:
             raise typer.Exit(1)
-
-
-class _JsonLines(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = {
-            "at": datetime.fromtimestamp(record.created, UTC).isoformat(),
-            "level": record.levelname.lower(),
-            "event": record.getMessage(),
-            **getattr(record, "fields", {}),
-        }
-        return json.dumps(entry, default=str, ensure_ascii=False)
-
-
-class _Plain(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        fields = " ".join(f"{k}={v}" for k, v in getattr(record, "fields", {}).items())
-        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        return f"{stamp} {record.levelname.lower()} {record.getMessage()} {fields}".rstrip()
-
-
-def _log_to_stderr(log_format: str) -> None:
-    if log_format not in ("plain", "json"):
-        raise typer.BadParameter("--log-format is plain or json")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonLines() if log_format == "json" else _Plain())
-    logger = logging.getLogger("storybrief")
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
 
 
 def status(

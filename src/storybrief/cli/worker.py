@@ -6,6 +6,7 @@ import logging
 
 import typer
 
+from .logs import log_format_option, log_to_stderr
 from .output import console, settings_of
 
 
@@ -28,11 +29,18 @@ def worker(
         help="Create the job tables in the database (once per database; idempotent), then exit.",
     ),
     log_level: str = typer.Option("info", "--log-level", help="Log level of the job log."),
+    log_format: str = log_format_option(),
+    quiet: bool = typer.Option(
+        False, "--quiet", help="No line on standard output about what it runs, only the log."
+    ),
 ) -> None:
     """Run a worker: poll due feeds, put articles in stories, explain stories — with the
     other workers on any machine that share the PostgreSQL database (needs the worker extra)."""
     from ..worker import Workers
 
+    # every logger (Procrastinate's jobs, storybrief's stages) through one handler
+    log_to_stderr(log_format, level=log_level, loggers=("",))
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the store's migrations
     settings = settings_of(ctx)
     workers = Workers(settings)
     if apply_schema:
@@ -43,16 +51,13 @@ def worker(
             highlight=False,
         )
         return
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # the store's migrations
-    console.print(
-        f"storybrief worker: queues {', '.join(queue) if queue else 'all'}, "
-        f"{concurrency or settings.worker.concurrency} at a time"
-        + (", until none is left" if once else " — Ctrl+C stops"),
-        highlight=False,
-    )
+    if not quiet:
+        console.print(
+            f"storybrief worker: queues {', '.join(queue) if queue else 'all'}, "
+            f"{concurrency or settings.worker.concurrency} at a time"
+            + (", until none is left" if once else " — Ctrl+C stops"),
+            highlight=False,
+        )
     try:
         workers.run(concurrency=concurrency, once=once, queues=queue or None)
     finally:
