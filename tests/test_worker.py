@@ -571,3 +571,58 @@ def test_a_burst_of_growth_costs_one_explainer(workers, pool, tmp_path):
     print(f"{asked} of 30 asks queued, {ran} jobs ran, {len(versions)} versions")
     assert [v.version for v in versions] == [1, 2] or [v.version for v in versions] == [2, 1]
     assert ran >= 1  # the asks that were queued, and any the workers' ticks added
+
+
+def test_finished_jobs_are_deleted_once_older_than_the_setting(
+    workers, pool, http_server: LocalHTTPServer
+):
+    """An hourly periodic job (Procrastinate's builtin remove_old_jobs) deletes the jobs that
+    finished more than worker.keep_jobs_hours ago, succeeded or failed, with their events;
+    recent ones and jobs still waiting stay."""
+    from storybrief.worker import PURGE
+
+    settings = workers.settings
+    assert settings.worker.keep_jobs_hours == 72
+    periodic = workers.app.periodic_registry.periodic_tasks.values()
+    assert [p.cron for p in periodic if p.task.name == PURGE] == ["0 * * * *"]  # hourly
+
+    feed = workers.library.store.add_feed(
+        http_server.route("/feed.xml", Reply(body=rss([BRIDGE]), headers=RSS))
+    )
+    pool.start(1)
+    workers.poll(feed.id)  # succeeds (or a tick asked for it already)
+    workers.poll(feed.id + 1000)  # fails: no such feed
+    workers.defer_now("storybrief.explain_story", "story:5", delay=7200, story_id=5)  # waits
+    settle(settings, pool)
+
+    def jobs_by_status() -> dict[str, set[int]]:
+        found: dict[str, set[int]] = {}
+        for job_id, status in sql(settings, "SELECT id, status FROM procrastinate_jobs"):
+            found.setdefault(status, set()).add(job_id)
+        return found
+
+    old = jobs_by_status()
+    assert old.keys() == {"succeeded", "failed", "todo"}, old
+    # all of that happened 73 hours ago (the waiting job was asked for then, too) …
+    sql(settings, "UPDATE procrastinate_events SET at = at - interval '73 hours'")
+    # … and this feed was polled just now
+    assert workers.poll(feed.id)
+    settle(settings, pool)
+    recent = jobs_by_status()["succeeded"] - old["succeeded"]
+    assert recent
+    events = sql(settings, "SELECT count(*) FROM procrastinate_events")[0][0]
+
+    assert workers.defer_now(PURGE, "remove_old_jobs", timestamp=0)
+    settle(settings, pool)
+    after = jobs_by_status()
+    assert not after["succeeded"] & old["succeeded"]  # gone: finished long ago
+    assert not after.get("failed", set()) & old["failed"]  # failed ones too
+    assert after["succeeded"] >= recent  # kept: finished just now
+    assert after["todo"] >= old["todo"]  # kept: still waiting, however old
+    orphans = sql(
+        settings,
+        "SELECT count(*) FROM procrastinate_events e "
+        "LEFT JOIN procrastinate_jobs j ON j.id = e.job_id WHERE j.id IS NULL",
+    )
+    assert orphans == [(0,)]
+    assert sql(settings, "SELECT count(*) FROM procrastinate_events")[0][0] < events

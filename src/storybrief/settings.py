@@ -302,6 +302,12 @@ class WorkerSettings(_Stage):
         gt=0,
         description="how often an idle worker looks for jobs besides being notified of new ones",
     )
+    keep_jobs_hours: int = Field(
+        default=72,
+        ge=0,
+        description="finished jobs (done, failed or cancelled) stay in the queue this many "
+        "hours, then an hourly job deletes them",
+    )
 
 
 class Settings(BaseSettings):

@@ -22,6 +22,10 @@ one queue kept in the same PostgreSQL database as the articles. Each job is a th
     ``assign_stories`` when an article has no story, for ``explain_story`` for each due
     story, and runs again the jobs of workers that died (silent for
     ``worker.stalled_after_seconds``).
+``remove_old_jobs()``
+    periodic too, every hour: deletes the jobs (and their events) that finished — succeeded,
+    failed, cancelled or aborted — more than ``worker.keep_jobs_hours`` ago, with Procrastinate's
+    builtin ``remove_old_jobs``; without it the job table grows by every poll and tick forever.
 
 Asking for a job that is already waiting (the queueing lock) is not an error: that job will do
 the work. A job that fails on a database or storybrief error is asked for again later, with an
@@ -52,14 +56,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-POLL, ASSIGN, EXPLAIN, TICK = (
+POLL, ASSIGN, EXPLAIN, TICK, PURGE = (
     "storybrief.poll_feed",
     "storybrief.assign_stories",
     "storybrief.explain_story",
     "storybrief.tick",
+    "storybrief.remove_old_jobs",
 )
-# one queue per stage, so that a machine can work on some stages only (--queue)
-QUEUES = {POLL: "feeds", ASSIGN: "stories", EXPLAIN: "explain", TICK: "stories"}
+# one queue per stage, so that a machine can work on some stages only (--queue); the periodic
+# jobs go with forming stories, which some worker always takes
+QUEUES = {POLL: "feeds", ASSIGN: "stories", EXPLAIN: "explain", TICK: "stories", PURGE: "stories"}
 MAX_ATTEMPTS = 5
 BACKOFF_SECONDS = 10.0  # the n-th retry waits BACKOFF_SECONDS * 2 ** (n - 1)
 DUE_LIMIT = 1000  # feeds and stories asked for per tick; the next tick asks for the rest
@@ -201,6 +207,26 @@ class Workers:
         # ask twice for the same jobs, and the queueing locks keep one of each).
         periodic = app.periodic(cron="* * * * *", periodic_id="tick")
         periodic(app.task(name=TICK, queue=QUEUES[TICK], queueing_lock="tick")(tick))
+
+        keep_hours = self.settings.worker.keep_jobs_hours
+
+        async def remove_old_jobs(context: procrastinate.JobContext, timestamp: int) -> str:
+            from procrastinate import builtin_tasks
+
+            await builtin_tasks.remove_old_jobs(
+                context,
+                max_hours=keep_hours,
+                remove_failed=True,
+                remove_cancelled=True,
+                remove_aborted=True,
+            )
+            return f"jobs finished more than {keep_hours} hours ago deleted"
+
+        hourly = app.periodic(cron="0 * * * *", periodic_id="remove_old_jobs")
+        purge = app.task(
+            name=PURGE, queue=QUEUES[PURGE], queueing_lock="remove_old_jobs", pass_context=True
+        )
+        hourly(purge(remove_old_jobs))
 
     async def _retrying(
         self,
