@@ -509,3 +509,53 @@ def test_declared_utf8_with_a_broken_character_stays_utf8():
     text = decode_bytes(page + b"</body></html>")
     assert "sprzeciwiają się" in text and text.count("\ufffd") == 1
     assert decode_bytes(FRENCH.encode("cp1252"), "utf-8") == FRENCH  # mislabelled: still guessed
+
+
+AUTHOR_PAGES = {
+    "a byline": '<div class="byline">By Jane Doe</div>',
+    "a byline in the comments": (
+        '<div id="comments"><span class="author">Commenter Name</span></div>'
+        '<p class="author-name">Sam Writer</p>'
+    ),
+    "a byline holding its date": (
+        '<div class="byline">By Jane Doe <time>2 May</time> and Tom Roe</div>'
+    ),
+    "a byline beside a figure": (
+        '<p><figure>Photo</figure>tail text<span rel="author">Ann Lee</span></p>'
+    ),
+    "a byline with a quote inside": (
+        '<div class="author">Kim Park<span class="pullquote">"Words"</span> reports</div>'
+    ),
+    "only the last resort": '<section data-component="Byline-x">Lee Chan, Seoul</section>',
+    "too long, then right": (
+        f'<span class="author">{"x" * 130}</span><div class="post-author">Ada Byron</div>'
+    ),
+    "no byline": "<p>Nobody signed this.</p>",
+}
+
+
+@pytest.mark.parametrize("name", AUTHOR_PAGES)
+def test_author_is_trafilaturas_without_copying_the_page(name):
+    # storybrief.metadata.author searches the page itself, not a pruned copy: the same author
+    from trafilatura.metadata import extract_author
+    from trafilatura.utils import load_html
+
+    from storybrief.metadata import author
+
+    tree = load_html(page(BODY + AUTHOR_PAGES[name]))
+    assert author(tree) == extract_author(tree)
+    assert (author(tree) is None) == (name == "no byline")
+
+
+def test_category_links_else_the_section_as_trafilatura_finds_them():
+    from trafilatura.metadata import extract_catstags
+    from trafilatura.utils import load_html
+
+    from storybrief.metadata import categories
+
+    links = '<div class="entry-meta"><a href="/category/harbour/">Harbour</a></div>'
+    section = '<meta property="article:section" content="Politics">'
+    for head, body in [("", links), (section, links), (section, ""), ("", "")]:
+        tree = load_html(page(BODY + body, head=head))
+        assert categories(tree) == extract_catstags("category", tree)
+    assert categories(load_html(page(BODY, head=section))) == ["Politics"]

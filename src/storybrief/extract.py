@@ -12,7 +12,6 @@ measured by ``bench/extraction.py``.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import functools
 import re
 import unicodedata
@@ -23,6 +22,7 @@ from typing import Any
 
 from .errors import ExtractionError, reading
 from .limits import DeadlineExceeded, cap_elements, cap_tag_attributes, count_nodes, deadline
+from .metadata import date_params, page_metadata, warm_up
 from .records import Article
 from .settings import Settings
 from .text import looks_like_heading, normalise
@@ -337,6 +337,7 @@ def _load_extractors() -> None:
     # an empty page runs every fallback once: jusText builds its stop lists on first use
     trafilatura.bare_extraction("<html><body><article><p></p></article></body></html>")
 
+    warm_up()
     _detect_language("Warm the language model up.")
     split_sentences("Warm the sentence splitter up. Twice.", "en")
 
@@ -391,7 +392,7 @@ def _trafilatura(
         # trafilatura prunes the tree it is given: read the links first.
         links = {_link_key("".join(a.itertext())) for a in tree.iter("a")} - {""}
         _collapse_whitespace(tree)
-        meta = _metadata(tree, url)
+        meta = page_metadata(tree, url)
         date = _parse_date(meta.date)
         # before trafilatura prunes the tree (htmldate reads a copy of it)
         markup_date = _markup_date(tree) if url and date and _date_only(date) else None
@@ -411,48 +412,6 @@ def _trafilatura(
     return doc, links, markup_date
 
 
-def _metadata(tree: Any, url: str | None) -> Any:
-    """The metadata storybrief keeps (title, author, canonical URL, date, site name, and the
-    categories a story's topic comes from), found the way
-    ``trafilatura.metadata.extract_metadata`` finds them, without the tags and licence it also
-    looks for (never used)."""
-    from htmldate import find_date
-    from trafilatura import metadata as tm
-
-    meta = tm.examine_meta(tree)
-    if meta.author and " " not in meta.author:
-        meta.author = None
-    with contextlib.suppress(Exception):  # trafilatura's JSON-LD reading fails on some pages
-        meta = tm.extract_meta_json(tree, meta)
-    meta.title = meta.title or tm.extract_title(tree)
-    meta.author = meta.author or tm.extract_author(tree)
-    meta.url = meta.url or tm.extract_url(tree, url)
-    meta.date = find_date(tree, **{**_date_params(), "url": meta.url})
-    meta.sitename = meta.sitename or tm.extract_sitename(tree)
-    if not meta.categories:  # category links, else article:section (topics.from_categories)
-        meta.categories = tm.extract_catstags("category", tree)
-    if meta.sitename:
-        meta.sitename = meta.sitename.lstrip("@")
-        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
-            meta.sitename = meta.sitename.title()
-    elif meta.url:
-        match = tm.META_URL.match(meta.url)
-        if match:
-            meta.sitename = match[1]
-    meta.clean_and_trim()
-    return meta
-
-
-def _date_params() -> dict[str, Any]:
-    """htmldate's settings as trafilatura sets them, keeping the time of day when pages give it."""
-    return {
-        "original_date": True,
-        "extensive_search": True,
-        "max_date": datetime.now().astimezone().strftime("%Y-%m-%d"),
-        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
-    }
-
-
 def _body_text(doc: Any) -> str:
     return _tidy(doc.text or "") if doc is not None else ""
 
@@ -461,14 +420,24 @@ def _collapse_whitespace(tree: Any) -> None:
     """Whitespace runs in text become one space, as a browser shows them, so a paragraph
     hard-wrapped in the HTML source stays one line; ``<br>`` and blocks still break lines."""
     keep = {inner for outer in tree.iter(*_KEEP_WHITESPACE) for inner in outer.iter()}
+    if keep:
+        for element in tree.iter():
+            text = element.text
+            collapse = text and _COLLAPSIBLE.search(text) and isinstance(element.tag, str)
+            if collapse and element not in keep:
+                element.text = _SPACES.sub(" ", text)
+            tail = element.tail
+            if tail and _COLLAPSIBLE.search(tail) and element.getparent() not in keep:
+                element.tail = _SPACES.sub(" ", tail)
+        return
+    search, sub = _COLLAPSIBLE.search, _SPACES.sub  # the same, for most pages: nothing to keep
     for element in tree.iter():
         text = element.text
-        collapse = text and _COLLAPSIBLE.search(text) and isinstance(element.tag, str)
-        if collapse and element not in keep:
-            element.text = _SPACES.sub(" ", text)
+        if text and search(text) and isinstance(element.tag, str):
+            element.text = sub(" ", text)
         tail = element.tail
-        if tail and _COLLAPSIBLE.search(tail) and element.getparent() not in keep:
-            element.tail = _SPACES.sub(" ", tail)
+        if tail and search(tail):
+            element.tail = sub(" ", tail)
 
 
 def _check_readable(text: str) -> None:
@@ -490,7 +459,7 @@ def _check_readable(text: str) -> None:
 
 
 def _link_key(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().casefold()
+    return " ".join(text.split()).casefold()  # (str.split's whitespace is re's \s)
 
 
 def _is_link_line(line: str, links: set[str]) -> bool:
@@ -566,7 +535,7 @@ def _published(
         confirmed = find_date(
             source[:_DATE_SEARCH_CHARS],
             url=url,
-            **{**_date_params(), "extensive_search": False},
+            **{**date_params(), "extensive_search": False},
         )
     except Exception:  # htmldate on hostile input; the date is optional
         return None
@@ -579,7 +548,7 @@ def _markup_date(source: Any) -> datetime | None:
     from htmldate import find_date
 
     try:
-        return _parse_date(find_date(source, **{**_date_params(), "extensive_search": False}))
+        return _parse_date(find_date(source, **{**date_params(), "extensive_search": False}))
     except Exception:  # htmldate on hostile input; the date is optional
         return None
 

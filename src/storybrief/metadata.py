@@ -1,0 +1,143 @@
+"""A page's metadata: title, author, canonical URL, date, site name and categories, found the
+way ``trafilatura.metadata.extract_metadata`` finds them, without the tags and licence it also
+looks for (never used), and faster.
+
+What makes it faster (the same metadata on every page of bench/extraction.py):
+
+* the author search runs on the page's tree rather than on a pruned copy of it (see
+  :func:`author`);
+* the search for category links runs only on pages that link to a category;
+* dateparser, which htmldate asks last, loads its languages once per process
+  (:func:`warm_up`), not inside the first page's time limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from datetime import datetime
+from typing import Any
+
+from lxml.etree import XPath
+
+__all__ = ["author", "categories", "date_params", "page_metadata", "warm_up"]
+
+
+@functools.cache
+def _discard_tests() -> tuple[Any, Any] | None:
+    """XPaths that tell, for one element, whether ``extract_author``'s pruning removes it (it or
+    an ancestor matches ``AUTHOR_DISCARD_XPATHS``) and whether it removes something inside it;
+    built from trafilatura's own expressions. None when those no longer have the shape this
+    expects (then :func:`author` leaves it all to trafilatura)."""
+    from trafilatura.xpaths import AUTHOR_DISCARD_XPATHS
+
+    paths = [" ".join(xpath.path.split()) for xpath in AUTHOR_DISCARD_XPATHS]
+    if len(paths) != 2 or not paths[0].startswith(".//*[") or paths[1] != "//time|//figure":
+        return None
+    tests = paths[0][4:]  # the predicates: [self::a or ...][@id='comments' or ...]
+    namespaces = {"re": "http://exslt.org/regular-expressions"}
+    # (.//* does not match the root, and a root cannot be removed anyway: [parent::*])
+    return (
+        XPath(
+            f"ancestor-or-self::*[parent::*]{tests}|ancestor-or-self::time"
+            "|ancestor-or-self::figure",
+            namespaces=namespaces,
+        ),
+        XPath(f"descendant::*{tests}|descendant::time|descendant::figure", namespaces=namespaces),
+    )
+
+
+# The category links trafilatura.metadata.extract_catstags("category", ...) keeps.
+_CATEGORY_LINK = XPath("//a[contains(@href, '/categor')]")
+_SECTION_META = XPath(
+    './/head//meta[@property="article:section" or contains(@name, "subject")][@content]'
+)
+
+
+def date_params() -> dict[str, Any]:
+    """htmldate's settings as trafilatura sets them, keeping the time of day when pages give it."""
+    return {
+        "original_date": True,
+        "extensive_search": True,
+        "max_date": datetime.now().astimezone().strftime("%Y-%m-%d"),
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+    }
+
+
+def warm_up() -> None:
+    """Load what the first page would otherwise load inside its time limit: dateparser builds
+    its patterns for every language (1-2 s) the first time htmldate hands it a date."""
+    from htmldate.extractors import get_external_parser
+
+    get_external_parser().get_date_data("1 storybrief 2000")
+
+
+def page_metadata(tree: Any, url: str | None) -> Any:
+    """The metadata storybrief keeps (title, author, canonical URL, date, site name, and the
+    categories a story's topic comes from) as a trafilatura ``Document``."""
+    from htmldate import find_date
+    from trafilatura import metadata as tm
+
+    meta = tm.examine_meta(tree)
+    if meta.author and " " not in meta.author:
+        meta.author = None
+    with contextlib.suppress(Exception):  # trafilatura's JSON-LD reading fails on some pages
+        meta = tm.extract_meta_json(tree, meta)
+    meta.title = meta.title or tm.extract_title(tree)
+    meta.author = meta.author or author(tree)
+    meta.url = meta.url or tm.extract_url(tree, url)
+    meta.date = find_date(tree, **{**date_params(), "url": meta.url})
+    meta.sitename = meta.sitename or tm.extract_sitename(tree)
+    if not meta.categories:  # category links, else article:section (topics.from_categories)
+        meta.categories = categories(tree)
+    if meta.sitename:
+        meta.sitename = meta.sitename.lstrip("@")
+        if meta.sitename and "." not in meta.sitename and not meta.sitename[0].isupper():
+            meta.sitename = meta.sitename.title()
+    elif meta.url:
+        match = tm.META_URL.match(meta.url)
+        if match:
+            meta.sitename = match[1]
+    meta.clean_and_trim()
+    return meta
+
+
+def author(tree: Any) -> str | None:
+    """``trafilatura.metadata.extract_author(tree)``: the first element marked as an author's
+    (its ``AUTHOR_XPATHS``), left out if it is in comments, a date or a figure (its
+    ``AUTHOR_DISCARD_XPATHS``), whose text is 3-119 characters long.
+
+    trafilatura copies the whole tree and prunes the copy before it searches; here the search
+    runs on the tree itself and each element found is tested for being pruned. An element
+    with something pruned inside it would read differently in the pruned copy: for such a
+    page, trafilatura's own function is asked."""
+    from trafilatura.metadata import extract_author, normalize_authors
+    from trafilatura.utils import trim
+    from trafilatura.xpaths import AUTHOR_XPATHS
+
+    tests = _discard_tests()
+    if tests is None:
+        return extract_author(tree)  # pragma: no cover - another trafilatura's expressions
+    pruned, prunes_inside = tests
+    for expression in AUTHOR_XPATHS:
+        for element in expression(tree):
+            if pruned(element):
+                continue
+            if prunes_inside(element):
+                return extract_author(tree)
+            content = trim(" ".join(element.itertext()))
+            if content and 2 < len(content) < 120:
+                return normalize_authors(None, content)
+    return None
+
+
+def categories(tree: Any) -> list[str]:
+    """``trafilatura.metadata.extract_catstags("category", tree)``, its link search skipped on
+    pages without a link to a category."""
+    from trafilatura.metadata import extract_catstags
+    from trafilatura.utils import line_processing
+
+    if _CATEGORY_LINK(tree):
+        return extract_catstags("category", tree)
+    sections = (element.attrib["content"] for element in _SECTION_META(tree))
+    return [r for r in dict.fromkeys(line_processing(x) for x in sections if x) if r]
