@@ -536,7 +536,13 @@ def test_articles_of_one_new_event_at_the_same_moment_make_one_story(
     stories = store.list_stories()
     assert len(stories) == 1, pool.logs()
     assert len(store.story_article_ids(stories[0].id)) == 2
-    assert len(store.explainer_versions(stories[0].id)) == 1
+    # one explainer — or two when, on a busy machine, the first article was put in its story
+    # (and explained) before the second was stored: explain.interval_seconds is 0 here, so the
+    # grown story is explained again; never twice from the same articles, and the latest is
+    # current
+    versions = [v.sources_key for v in store.explainer_versions(stories[0].id)]
+    assert 1 <= len(versions) <= 2 and len(set(versions)) == len(versions), pool.logs()
+    assert workers.library.due_stories() == []
 
 
 def test_a_burst_of_growth_costs_one_explainer(workers, pool, tmp_path):
