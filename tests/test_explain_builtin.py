@@ -212,6 +212,8 @@ def test_dangling_detection(text: str, expected: bool) -> None:
         "By Jane Doe and John Roe",
         "Kim waves from his train in Dandong. (AP Photo/Ng Han Guan)",
         "Copyright 2025 Example News. All rights reserved.",
+        "| Greens | 12,400 |",  # a table row in an article
+        "Smith | 12 |",  # the end of one the sentence splitter cut after "Mr."
     ],
 )
 def test_boilerplate_is_recognised(line: str) -> None:

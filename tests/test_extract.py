@@ -559,3 +559,21 @@ def test_category_links_else_the_section_as_trafilatura_finds_them():
         tree = load_html(page(BODY + body, head=head))
         assert categories(tree) == extract_catstags("category", tree)
     assert categories(load_html(page(BODY, head=section))) == ["Politics"]
+def test_tables_are_kept_a_row_a_line_and_layout_tables_as_paragraphs(settings):
+    # figures in a table are facts of the story; a one-cell table is layout around a paragraph
+    results = (
+        "<table><thead><tr><th>Party</th><th>Votes</th></tr></thead><tbody>"
+        "<tr><td>Greens | Left</td><td>12,400</td></tr><tr><td>Labour</td><td>9,100</td></tr>"
+        "</tbody></table>"
+    )
+    layout = (
+        "<table><tr><td><p>The council will publish the full count, ward by ward, on its "
+        "website on Tuesday morning.</p></td></tr></table>"
+    )
+    lines = extract_html(page(BODY + results + layout), settings=settings).text.split("\n")
+    assert lines[2:] == [
+        "| Party | Votes |",
+        r"| Greens \| Left | 12,400 |",
+        "| Labour | 9,100 |",
+        "The council will publish the full count, ward by ward, on its website on Tuesday morning.",
+    ]

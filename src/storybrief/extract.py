@@ -70,6 +70,10 @@ MAX_FALLBACK_BLOCKS = 2_000
 # (bench/extraction.py), 1,000 characters name the same language as 5,000 on every one, in a
 # quarter of the time.
 LANGUAGE_SAMPLE_CHARS = 1_000
+# trafilatura's table text: the rule under a header row, and the separator between cells
+# (a "|" inside a cell is written "\|").
+_TABLE_RULE = re.compile(r"\|(?:\s*:?-+:?\s*\|)+")
+_TABLE_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 # A page whose extracted text is mostly whole links (menus, lists of headlines) has no article.
 MAX_LINK_SHARE = 0.5
 
@@ -223,8 +227,11 @@ def extract_html(
     """The article in an HTML page. ``fallback`` (e.g. from a feed item) fills metadata the
     page does not carry. Raises :class:`ExtractionError` when the page has no article text.
 
-    The body is trafilatura's balanced default (no comments, no tables: table rows are not
-    sentences an explainer can cite). There is deliberately no recall-oriented second pass for
+    The body is trafilatura's balanced default without comments. Tables are kept (figures in
+    them are facts of the story a checker can find), one row a line: a row of several cells
+    as trafilatura writes it, ``| Greens | 12,400 |`` (explainers do not publish such a line
+    as a sentence; ``explain.candidates``), a one-cell row -- a table used for layout -- as
+    the paragraph it holds. There is deliberately no recall-oriented second pass for
     pages where it finds nothing: that pass takes footers and asides, so a login page with a
     cookie notice would pass for an article.
 
@@ -400,7 +407,7 @@ def _trafilatura(
             tree,
             url=url or meta.url,
             include_comments=False,
-            include_tables=False,
+            include_tables=True,
             fast=fast,
         )
     except Exception as exc:  # trafilatura/lxml raise many kinds on hostile input
@@ -413,7 +420,26 @@ def _trafilatura(
 
 
 def _body_text(doc: Any) -> str:
-    return _tidy(doc.text or "") if doc is not None else ""
+    return _table_rows(_tidy(doc.text or "")) if doc is not None else ""
+
+
+def _table_rows(text: str) -> str:
+    """trafilatura's table rows (``| a | b |``) without the header rule under the first row
+    (``|---|---|``), and with a one-cell row written as the text it holds."""
+    if "|" not in text:
+        return text
+    lines = []
+    for line in text.split("\n"):
+        if line.startswith("|") and line.endswith("|"):
+            if _TABLE_RULE.fullmatch(line):
+                continue
+            cells = _TABLE_CELL_SEPARATOR.split(line[1:-1].strip())
+            if len(cells) == 1:
+                line = cells[0].replace("\\|", "|").strip()
+                if not line:
+                    continue
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def _collapse_whitespace(tree: Any) -> None:

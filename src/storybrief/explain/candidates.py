@@ -75,6 +75,7 @@ _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
         ),
         ("caption", r"^(?:pictured|caption|photo|photos|image|video|file)\s*:"),
         ("contact", r"https?://|www\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
+        ("table row", r"^\||\|$"),  # (part of) a table row in an article (extract.extract_html)
     ]
 ]
 
