@@ -315,9 +315,7 @@ def head_to_head(results: dict[str, dict]) -> dict[str, int]:
 
 
 def _ratio(results: dict[str, dict], peer: str) -> float:
-    return round(
-        results["storybrief"]["pages_per_second"] / results[peer]["pages_per_second"], 3
-    )
+    return round(results["storybrief"]["pages_per_second"] / results[peer]["pages_per_second"], 3)
 
 
 def _rounded(r: dict) -> dict:

@@ -559,6 +559,8 @@ def test_category_links_else_the_section_as_trafilatura_finds_them():
         tree = load_html(page(BODY + body, head=head))
         assert categories(tree) == extract_catstags("category", tree)
     assert categories(load_html(page(BODY, head=section))) == ["Politics"]
+
+
 def test_tables_are_kept_a_row_a_line_and_layout_tables_as_paragraphs(settings):
     # figures in a table are facts of the story; a one-cell table is layout around a paragraph
     results = (
