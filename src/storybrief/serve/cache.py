@@ -12,11 +12,12 @@ What a response depends on is declared by the two halves of that call:
 - the **key** names everything about the *request* that changes the response (path
   parameters, query parameters, the reader's answer...). The host, scheme and root path are
   added by :func:`cached` itself, since pages carry absolute URLs;
-- everything the render function reads from the **database** is covered by the store's data
-  version (:meth:`storybrief.store.Store.data_version`), which changes whenever any process
-  commits a change: a new explainer version, a new article, new feedback, a story deleted.
-  It is read *before* rendering, so a page is never kept under a newer version than the data
-  it was rendered from.
+- everything the render function reads from the **database's content tables** is covered by
+  the store's content version (:meth:`storybrief.store.Store.data_version`), which changes
+  whenever any process commits a change readers can see: a new explainer version, a new
+  article, new feedback, a story deleted (and not a feed poll or a rate-limit event: see
+  store/version.py). It is read *before* rendering, so a page is never kept under a newer
+  version than the data it was rendered from.
 
 Values that differ per reader but not per page (the CSRF token) are rendered as a
 placeholder and put in per response (``personal``); they must be plain tokens (letters,
@@ -118,9 +119,9 @@ class ResponseCache:
             for name, value in response.headers.items()
             if name.lower() in _KEPT_HEADERS
         )
-        # the ETag names what was sent, not (key, version): SQLite's data version is a counter
-        # of this process's connection, so another worker process, or this one after a
-        # restart, can hold the same version for other data (or a newer template)
+        # the ETag names what was sent, not (key, version): another worker process, or this
+        # one after a restart or an upgrade, can render the same version with other settings
+        # or a newer template
         digest = hashlib.blake2b(repr(headers).encode(), digest_size=12)
         digest.update(response.body)
         entry = Entry(

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -228,6 +229,29 @@ class RateLimitEvent(Base):
     key: Mapped[str] = mapped_column(String(256))
     at: Mapped[float] = mapped_column(Float)
     expires: Mapped[float] = mapped_column(Float)
+
+
+class ContentVersion(Base):
+    """One row whose ``version`` moves whenever a transaction changes what readers see
+    (migration 0007's triggers on the tables in :data:`CONTENT_TABLES`): what the web app's
+    caches check (store/version.py)."""
+
+    __tablename__ = "content_version"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
+
+
+#: The tables whose writes move the content version (migration 0007 puts triggers on them).
+CONTENT_TABLES = frozenset(
+    {"stories", "articles", "article_sentences", "explainers", "explainer_sentences",
+     "citations", "feedback"}
+)  # fmt: skip
+#: The tables whose writes no reader sees, so cached pages stay valid across them: feed
+#: subscriptions and their polls (the operator page shows them, and is never cached), rate
+#: limit events, ingest failures, and the content version itself.
+BOOKKEEPING_TABLES = frozenset(
+    {"sources", "rate_limit_events", "ingest_failures", "content_version"}
+)
 
 
 # -- search indexes (made by migrations 0002 and 0003, not by the models above) -------------

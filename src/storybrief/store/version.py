@@ -1,17 +1,17 @@
-"""The database's data version: a value that changes whenever any connection, in any
-process, commits a change. Caches of what is derived from the database (the web app's
-rendered pages) check it on every request, which is what keeps several server processes
-from serving something stale after another process (a worker, the watcher, another server
-process) wrote.
+"""The content version: a value that changes whenever any connection, in any process, commits
+a change to what readers see (a story, an article, an explainer, feedback: migration 0007's
+triggers move a counter), and not when it commits bookkeeping (a feed poll, a rate-limit
+event, an ingest failure, a job queue's rows). Caches of what is derived from the database
+(the web app's rendered pages) check it on every request, which is what keeps several server
+processes from serving something stale after another process (a worker, the watcher, another
+server process) wrote, while a watcher polling feeds leaves their pages cached.
 
-- SQLite: ``PRAGMA data_version`` on a connection of its own that never writes. SQLite
-  changes it when another connection commits, and reads it from the shared WAL index, so a
-  check costs a few microseconds and no disk read.
-- PostgreSQL: the current snapshot (``pg_current_snapshot()``): it names every transaction
-  that is running or has committed, so it is the same exactly while nothing was committed
-  (anywhere in the cluster: busier clusters invalidate more often, never too rarely).
-- Anything else (an in-memory SQLite database, another dialect): ``None``, which means
-  "unknown": nothing derived may be reused.
+- SQLite: read on a connection of its own that never writes. ``PRAGMA data_version``, which
+  SQLite changes when another connection commits anything and reads from the shared WAL
+  index (a few microseconds, no disk read), says when the counter must be read again.
+- PostgreSQL: the counter, one query.
+- Anything else (an in-memory SQLite database, another dialect), or a database without the
+  counter: ``None``, which means "unknown": nothing derived may be reused.
 """
 
 from __future__ import annotations
@@ -22,14 +22,17 @@ import threading
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+_COUNTER = "SELECT version FROM content_version WHERE id = 1"
+
 
 class DataVersion:
-    """Call it for the current data version (``None``: unknown, do not reuse anything)."""
+    """Call it for the current content version (``None``: unknown, do not reuse anything)."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._lock = threading.Lock()
         self._sqlite: sqlite3.Connection | None = None
+        self._seen: tuple[int, str | None] | None = None  # SQLite: (data_version, content)
         self._postgres = engine.dialect.name == "postgresql"
         database = engine.url.database
         on_disk = database not in (None, "", ":memory:") and not str(database).startswith("file:")
@@ -44,16 +47,22 @@ class DataVersion:
         if self._sqlite is not None:
             try:
                 with self._lock:
-                    row = self._sqlite.execute("PRAGMA data_version").fetchone()
+                    changed = self._sqlite.execute("PRAGMA data_version").fetchone()[0]
+                    if self._seen is None or self._seen[0] != changed:
+                        # (a commit between the two reads shows as a new data_version next
+                        # time, so the counter is read again: never an old counter kept)
+                        row = self._sqlite.execute(_COUNTER).fetchone()
+                        self._seen = (changed, None if row is None else f"c{row[0]}")
+                    return self._seen[1]
             except sqlite3.Error:
                 return None
-            return f"s{row[0]}"
         if self._postgres:
             try:
                 with self._engine.connect() as conn:
-                    return str(conn.execute(text("SELECT pg_current_snapshot()::text")).scalar())
+                    version = conn.execute(text(_COUNTER)).scalar()
             except SQLAlchemyError:  # unknown: nothing is reused, and reading says what failed
                 return None
+            return None if version is None else f"c{version}"
         return None
 
     def close(self) -> None:
