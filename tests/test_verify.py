@@ -404,3 +404,37 @@ def test_the_example_explainer_against_its_article():
         assert verdict.citations
     # speculation is not published as supported
     assert not any(v.supported for _, v in results)
+
+
+def test_semantic_models_cache_of_vectors_is_bounded_in_bytes(monkeypatch):
+    # a watcher embeds every new article's lead: the cache of word-piece vectors must stop
+    # growing at its byte cap (it grew by ~135 KB an article up to 4,096 texts), keep what was
+    # used last, and still answer every text of a call that overflows it
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from storybrief import semantic
+
+    class Tokenizer:
+        def encode(self, text: str) -> SimpleNamespace:
+            n = len(text.split()) + 2
+            return SimpleNamespace(ids=list(range(1, n + 1)), offsets=[(0, 0)] * n)
+
+    class Session:
+        def run(self, _outputs: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            ids = feeds["input_ids"]
+            return [np.ones((*ids.shape, 384), dtype=np.float32)]
+
+    monkeypatch.setattr(semantic, "MAX_CACHE_BYTES", 200 * 1536)  # 200 word pieces
+    model = semantic.SemanticModel(Session(), Tokenizer())
+    often = "a text used again and again"
+    for n in range(100):
+        texts = [often, f"article number {n} has a lead of a few words"]
+        assert [len(v) for v, _ in model.tokens(texts)] == [6, 10]
+        assert model._cache_bytes <= semantic.MAX_CACHE_BYTES
+    assert often in model._cache
+    assert "article number 0 has a lead of a few words" not in model._cache
+    big = [f"word {n} " * 40 for n in range(3)]  # 3 x 80 pieces: more than the cap in one call
+    assert [len(v) for v, _ in model.tokens(big)] == [80, 80, 80]
+    assert model._cache_bytes <= semantic.MAX_CACHE_BYTES

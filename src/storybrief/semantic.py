@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 MAX_TOKENS = 256
+#: The word-piece vectors kept for texts seen before (the checker compares the same evidence
+#: sentences again and again), least recently used dropped first: a text's vectors take 1.5 KB
+#: a word piece, up to 384 KB, so the cap is on bytes. Counted in entries (4,096), it let a
+#: watcher grow by about 135 KB per article until some 500 MB were held.
+MAX_CACHE_BYTES = 64 * 1024 * 1024
 
 
 class SemanticModel:
@@ -27,6 +32,7 @@ class SemanticModel:
         self._session = session
         self._tokenizer = tokenizer
         self._cache: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
+        self._cache_bytes = 0
 
     @classmethod
     def load(cls) -> SemanticModel:
@@ -66,7 +72,10 @@ class SemanticModel:
         and each piece's character span in the text."""
         import numpy as np
 
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        for text in found:
+            self._cache.move_to_end(text)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         for start in range(0, len(missing), 16):
             batch = missing[start : start + 16]
             encodings = [self._tokenizer.encode(t) for t in batch]
@@ -84,10 +93,16 @@ class SemanticModel:
                 n = len(e.ids)
                 vectors = hidden[row, 1 : n - 1]
                 vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-                self._cache[text] = (vectors.astype(np.float32), list(e.offsets[1 : n - 1]))
-                if len(self._cache) > 4096:
-                    self._cache.popitem(last=False)
-        return [self._cache[t] for t in texts]
+                found[text] = (vectors.astype(np.float32), list(e.offsets[1 : n - 1]))
+                self._keep(text, found[text])
+        return [found[t] for t in texts]
+
+    def _keep(self, text: str, entry: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
+        self._cache[text] = entry
+        self._cache_bytes += _size(entry)
+        while self._cache_bytes > MAX_CACHE_BYTES and self._cache:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_bytes -= _size(dropped)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """Sentence vectors: the mean of the word-piece vectors, unit length."""
@@ -130,3 +145,8 @@ class SemanticModel:
             v = v / max(float(np.linalg.norm(v)), 1e-9)
             out.append(float((pool @ v).max()))
         return out
+
+
+def _size(entry: tuple[np.ndarray, list[tuple[int, int]]]) -> int:
+    """Bytes a cached entry holds: its vectors, and about 64 for each span's tuple."""
+    return int(entry[0].nbytes) + 64 * len(entry[1])
