@@ -251,3 +251,22 @@ def test_articles_a_killed_ingest_left_without_a_story_get_one_next_time(setting
     assert again.counts["duplicate"] == 1
     assert sorted(len(change.added) for change in again.stories) == [1, 2]
     assert store.unassigned_article_ids() == []
+
+
+def test_signatures_are_datasketchs_and_kept_for_texts_seen_again():
+    # made with datasketch's own permutations for the default seed, so the same hash values as
+    # a MinHash made from scratch; a text seen again costs no hashing (the recent stories'
+    # articles are met again by every batch of new ones)
+    from datasketch import MinHash
+
+    from storybrief.cluster import dedupe
+    from storybrief.cluster.vectors import words
+
+    text = BRIDGE_A[1]
+    tokens = words(text)
+    fresh = MinHash(num_perm=dedupe.NUM_PERM)
+    fresh.update_batch([" ".join(tokens[i : i + 3]).encode() for i in range(len(tokens) - 2)])
+    first = signature(text)
+    assert (first.hashvalues == fresh.hashvalues).all()
+    assert signature(text) is first
+    assert signature(LIBRARY[1]) is not first

@@ -5,18 +5,50 @@ once in its story but its outlet is listed.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from typing import Any
+
 from datasketch import MinHash, MinHashLSH
 
 from .vectors import words
 
 NUM_PERM = 128
+#: Signatures kept for texts seen before, least recently used dropped first (about 1.2 KB
+#: each): every batch of new articles meets the recent stories' articles again.
+MAX_SIGNATURES = 16_384
+_SIGNATURES: OrderedDict[bytes, MinHash] = OrderedDict()
+_SIGNATURES_LOCK = threading.Lock()
+
+
+@functools.cache
+def _permutations() -> tuple[Any, str]:
+    """datasketch's permutations for ``NUM_PERM`` and its default seed, made once: a MinHash
+    makes its own otherwise, which took most of the time of hashing a short text."""
+    first = MinHash(num_perm=NUM_PERM)
+    return first.permutations, first.scheme
 
 
 def signature(text: str, shingle: int = 3) -> MinHash:
+    """The MinHash of ``text``'s word 3-grams (shared with earlier calls for the same text:
+    do not change it)."""
+    digest = hashlib.blake2b(f"{shingle}:{text}".encode(), digest_size=16).digest()
+    with _SIGNATURES_LOCK:
+        kept = _SIGNATURES.get(digest)
+        if kept is not None:
+            _SIGNATURES.move_to_end(digest)
+            return kept
     tokens = words(text)
     grams = {" ".join(tokens[i : i + shingle]) for i in range(max(1, len(tokens) - shingle + 1))}
-    m = MinHash(num_perm=NUM_PERM)
+    permutations, scheme = _permutations()
+    m = MinHash(num_perm=NUM_PERM, permutations=permutations, scheme=scheme)
     m.update_batch([g.encode() for g in grams if g])
+    with _SIGNATURES_LOCK:
+        _SIGNATURES[digest] = m
+        while len(_SIGNATURES) > MAX_SIGNATURES:
+            _SIGNATURES.popitem(last=False)
     return m
 
 
