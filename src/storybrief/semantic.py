@@ -98,6 +98,9 @@ class SemanticModel:
         return [found[t] for t in texts]
 
     def _keep(self, text: str, entry: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
+        replaced = self._cache.pop(text, None)  # (another thread may have kept it meanwhile)
+        if replaced is not None:
+            self._cache_bytes -= _size(replaced)
         self._cache[text] = entry
         self._cache_bytes += _size(entry)
         while self._cache_bytes > MAX_CACHE_BYTES and self._cache:
