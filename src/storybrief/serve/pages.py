@@ -3,6 +3,7 @@ search, and the feeds. Route handlers only read and write through the library.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -282,28 +283,26 @@ def _base(request: Request) -> str:
 
 @router.api_route("/feeds/explainers.rss", methods=["GET", "HEAD"])
 async def rss_feed(request: Request) -> Response:
-    def render() -> Response:
-        body = feeds.rss(
-            _store(request).recent_explainers(limit=50),
-            base=_base(request),
-            title=request.app.state.settings.serve.site_title,
-        )
-        return Response(body, media_type="application/rss+xml; charset=utf-8")
-
-    return await cached(request, ("explainers.rss",), render, shared=True)
+    return await _explainers_feed(request, feeds.rss, "rss")
 
 
 @router.api_route("/feeds/explainers.atom", methods=["GET", "HEAD"])
 async def atom_feed(request: Request) -> Response:
+    return await _explainers_feed(request, feeds.atom, "atom")
+
+
+async def _explainers_feed(request: Request, write: Callable[..., bytes], kind: str) -> Response:
+    """The 50 newest explainers as an RSS or Atom feed (``kind``), written by ``write``."""
+
     def render() -> Response:
-        body = feeds.atom(
+        body = write(
             _store(request).recent_explainers(limit=50),
             base=_base(request),
             title=request.app.state.settings.serve.site_title,
         )
-        return Response(body, media_type="application/atom+xml; charset=utf-8")
+        return Response(body, media_type=f"application/{kind}+xml; charset=utf-8")
 
-    return await cached(request, ("explainers.atom",), render, shared=True)
+    return await cached(request, (f"explainers.{kind}",), render, shared=True)
 
 
 @router.api_route("/stories/{story_id}/feed.atom", methods=["GET", "HEAD"])
