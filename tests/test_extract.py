@@ -530,6 +530,9 @@ AUTHOR_PAGES = {
     "too long, then right": (
         f'<span class="author">{"x" * 130}</span><div class="post-author">Ada Byron</div>'
     ),
+    "an author element": "<p>Filed from the harbour.</p><author>Mia Stone</author>",
+    "a rel child": "<div><rel>me</rel>Zoe Quinn</div>",
+    "a word inside an id": '<div id="post-writer-block"><p id="the-author-7">Ola Berg</p></div>',
     "no byline": "<p>Nobody signed this.</p>",
 }
 
@@ -545,6 +548,14 @@ def test_author_is_trafilaturas_without_copying_the_page(name):
     tree = load_html(page(BODY + AUTHOR_PAGES[name]))
     assert author(tree) == extract_author(tree)
     assert (author(tree) is None) == (name == "no byline")
+
+
+def test_author_search_tests_only_candidates_for_these_trafilatura_expressions():
+    # the shortcut is valid for the AUTHOR_XPATHS it was read for; another trafilatura's make
+    # it run every expression on the whole tree (correct, slower): read them again then
+    from storybrief.metadata import _author_tests
+
+    assert _author_tests() is not None
 
 
 def test_category_links_else_the_section_as_trafilatura_finds_them():
