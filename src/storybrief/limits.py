@@ -120,34 +120,47 @@ _LONG_TAG = 2_000
 def cap_tag_attributes(html: str, max_attributes: int) -> tuple[str, int]:
     """``html`` with every start tag cut down to its first ``max_attributes`` attributes, and
     how many tags were cut."""
-    cut = 0
-
-    def shorten(match: re.Match[str]) -> str:
-        nonlocal cut
-        body = match[2]
-        if len(body) < _LONG_TAG or len(body) < max_attributes * 2:
-            return match[0]
-        attributes = _ATTRIBUTE.findall(body, 0)
-        if len(attributes) <= max_attributes:
-            return match[0]
-        cut += 1
-        return f"<{match[1]} {' '.join(attributes[:max_attributes])}"
-
     if len(html) < _LONG_TAG:
         return html, 0
     # Script and style contents are not markup: '"<bo" + \'dy onload=…\'' in a script is not a
     # tag, and reading it as one ran its quotes on across the page and cut the page apart.
     out: list[str] = []
+    cut = 0
     position = 0
     while raw := _RAW_TEXT_START.search(html, position):
         end_tag = _RAW_TEXT_END[raw[1].lower()].search(html, raw.end())
         end = end_tag.end() if end_tag else len(html)
-        out.append(_START_TAG.sub(shorten, html[position : raw.start()]))
-        out.append(_START_TAG.sub(shorten, raw[0]))
+        for markup in (html[position : raw.start()], raw[0]):
+            markup, n = _cap_start_tags(markup, max_attributes)
+            out.append(markup)
+            cut += n
         out.append(html[raw.end() : end])
         position = end
-    out.append(_START_TAG.sub(shorten, html[position:]))
-    return "".join(out), cut
+    markup, n = _cap_start_tags(html[position:], max_attributes)
+    out.append(markup)
+    return "".join(out), cut + n
+
+
+def _cap_start_tags(markup: str, max_attributes: int) -> tuple[str, int]:
+    """:func:`cap_tag_attributes` of markup without scripts or styles. Most pages have no long
+    tag: they are only scanned, not rewritten."""
+    pieces: list[str] = []
+    position = cut = 0
+    for match in _START_TAG.finditer(markup):
+        start, end = match.span(2)
+        if end - start < _LONG_TAG or end - start < max_attributes * 2:
+            continue
+        attributes = _ATTRIBUTE.findall(match[2])
+        if len(attributes) <= max_attributes:
+            continue
+        pieces += (markup[position : match.start()], f"<{match[1]} ")
+        pieces.append(" ".join(attributes[:max_attributes]))
+        position = match.end()
+        cut += 1
+    if not cut:
+        return markup, 0
+    pieces.append(markup[position:])
+    return "".join(pieces), cut
 
 
 #: Elements extraction never reads text from; dropped first when a page is over the cap.
