@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import clean_environment
-from tests.dbs import PG_ENV
+from tests.dbs import fresh_postgres
 from tests.servers import LocalHTTPServer, RecordedRequest, Reply
 
 from storybrief.errors import ConfigError, MissingExtraError
@@ -38,29 +38,9 @@ RSS = {"Content-Type": "application/rss+xml"}
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    base = os.environ.get(PG_ENV)
-    if not base:
-        pytest.skip(f"worker tests need PostgreSQL: set {PG_ENV} (e.g. {_EXAMPLE})")
-    try:
-        import psycopg
-    except ImportError:
-        pytest.skip("worker tests need psycopg: pip install 'storybrief[worker]'")
-    plain = base.replace("postgresql+psycopg://", "postgresql://")
-    name = f"sb_worker_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(plain, connect_timeout=3, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL at {PG_ENV} is unreachable: {str(exc).strip().splitlines()[0]}")
-    head, _, _ = base.split("?")[0].rpartition("/")
-    try:
-        yield f"{head}/{name}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres("database", who="worker tests", extra="worker") as url:
+        yield url
 
-
-_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 # every process: 127.0.0.1 allowed, feed content used as is, hashed vectors (no model to load
 # in each worker), explainers as soon as a story grows, and a worker taken for dead after 2 s
