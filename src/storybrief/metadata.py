@@ -18,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -171,7 +172,7 @@ def _digest(paths: list[str]) -> str:
     return hashlib.blake2b("\n".join(paths).encode(), digest_size=8).hexdigest()
 
 
-def _author_elements(tree: Any) -> Any:
+def _author_elements(tree: Any) -> Iterator[Any]:
     """What ``for expression in AUTHOR_XPATHS: yield from expression(tree)`` gives, found by
     testing each expression on the elements that could match it rather than on every element
     of the page (each expression walks the whole tree: a third of the metadata's time)."""
