@@ -382,6 +382,39 @@ def test_a_run_killed_half_way_through_a_feed_leaves_no_validators(site, setting
         assert lib.ingest([site.feed_url]).items[0].status == "unchanged"
 
 
+NOTHING_PUBLISHABLE = (
+    "He said the bridge would reopen in March after the repairs were finished. They agreed "
+    "with him at the meeting on Monday evening in the town hall. It will cost more than the "
+    "council had planned when the work began last year."
+)
+
+
+def test_a_story_with_nothing_publishable_waits_until_its_articles_change(settings, tmp_path):
+    """Every sentence opens with a pronoun: no explainer may be published, and the same
+    articles always say so. The story is not asked for again until an article joins it."""
+    from storybrief.errors import NothingToPublishError
+    from storybrief.records import Article
+
+    page = tmp_path / "pronouns.txt"
+    page.write_text(NOTHING_PUBLISHABLE)
+    with Library(settings) as lib:
+        lib.ingest([page], cluster=False)
+        story = lib.store.create_story(None, lib.store.unassigned_article_ids())
+        assert [sid for sid, _ in lib.due_stories()] == [story]
+        first = Watcher(lib).run(once=True)
+        assert [sid for sid, _ in first.failed] == [story] and not first.explained
+        with pytest.raises(NothingToPublishError):
+            lib.explain(story_id=story)  # asked directly, it still says why
+        assert lib.due_stories() == []
+        assert not Watcher(lib).run(once=True).failed  # not asked again
+        more = lib.store.upsert_article(
+            Article(text="The Harbor Bridge reopened on Tuesday after two years of repairs.")
+        ).article
+        lib.store.add_to_story(story, [more.id])
+        assert [sid for sid, _ in lib.due_stories()] == [story]  # it changed: due again
+        assert Watcher(lib).run(once=True).explained
+
+
 def test_a_story_that_cannot_be_explained_does_not_hold_the_watcher(site, settings):
     """An engine error is reported once per interval for that story, and `watch --once` still
     ends (a story that always fails must not keep it polling for ever)."""

@@ -336,11 +336,17 @@ def test_tick_asks_for_due_feeds_and_runs_a_dead_workers_jobs_again(workers):
 def test_a_failed_job_is_asked_for_again_with_backoff_unless_it_cannot_succeed(
     workers, monkeypatch
 ):
-    from storybrief.errors import NotFoundError, StorageError
+    from storybrief.errors import NotFoundError, NothingToPublishError, StorageError
 
     settings = workers.settings
     explain = workers.app.tasks["storybrief.explain_story"].func
-    failures = iter([StorageError("database went away"), NotFoundError("story 5 is gone")])
+    failures = iter(
+        [
+            StorageError("database went away"),
+            NotFoundError("story 5 is gone"),
+            NothingToPublishError("no sentence of the articles can stand on its own"),
+        ]
+    )
 
     def failing(story_id: int, **_: Any) -> None:
         raise next(failures)
@@ -362,6 +368,14 @@ def test_a_failed_job_is_asked_for_again_with_backoff_unless_it_cannot_succeed(
     sql(settings, "DELETE FROM procrastinate_jobs")
     with pytest.raises(NotFoundError):
         asyncio.run(run(story_id=5))
+    assert sql(settings, "SELECT count(*) FROM procrastinate_jobs") == [(0,)]
+
+    # articles with nothing publishable: not a failure, and asking again changes nothing
+    async def result(**kwargs: Any) -> str:
+        async with workers.app.open_async():
+            return str(await explain(**kwargs))
+
+    assert asyncio.run(result(story_id=5)).startswith("nothing to publish: no sentence")
     assert sql(settings, "SELECT count(*) FROM procrastinate_jobs") == [(0,)]
 
 

@@ -82,6 +82,12 @@ class EngineError(StorybriefError):
     """An explainer engine failed or is misconfigured."""
 
 
+class NothingToPublishError(EngineError):
+    """The articles hold nothing an explainer may publish (no text, or no sentence that is
+    supported and stands on its own). The same articles always give this answer: a story that
+    gets it is not explained again until its articles change."""
+
+
 @contextmanager
 def reading(error: type[SourceError], what: str) -> Iterator[None]:
     """The boundary around a parser of outside input (feeds, OPML, pages): whatever it

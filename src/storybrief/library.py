@@ -23,7 +23,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .cluster import ReclusterReport, StoryChange, assign, group_as_story, recluster
-from .errors import ConfigError, NotFoundError, SourceError, StorybriefError
+from .errors import (
+    ConfigError,
+    NotFoundError,
+    NothingToPublishError,
+    SourceError,
+    StorybriefError,
+)
 from .explain import Engine, Explainer, available_engines, get_engine
 from .explain.engines import EngineContext, close_engines, plugin_failures
 from .explain.reconcile import reconcile
@@ -436,10 +442,14 @@ class Library(Following):
                 )
 
         headline = store.get_story(story_id).title
-        if progress is not None and getattr(writer, "streams", False):
-            draft = writer.explain(articles_, headline=headline, progress=progress)  # type: ignore[call-arg]
-        else:
-            draft = writer.explain(articles_, headline=headline)
+        try:
+            if progress is not None and getattr(writer, "streams", False):
+                draft = writer.explain(articles_, headline=headline, progress=progress)  # type: ignore[call-arg]
+            else:
+                draft = writer.explain(articles_, headline=headline)
+        except NothingToPublishError:
+            store.mark_unexplainable(story_id)  # not due again until its articles change
+            raise
         if not getattr(writer, "reconciles", False):  # an outside engine: made coherent here
             draft, _ = reconcile(draft, articles_, self.checker)
         published, check = check_explainer(draft, articles_, self.checker)

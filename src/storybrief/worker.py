@@ -47,7 +47,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, MissingExtraError, NotFoundError, StorybriefError
+from .errors import (
+    ConfigError,
+    MissingExtraError,
+    NotFoundError,
+    NothingToPublishError,
+    StorybriefError,
+)
 from .library import Library
 from .settings import Settings
 
@@ -81,10 +87,11 @@ def _procrastinate() -> Any:
 
 def _retryable(exc: BaseException) -> bool:
     """Worth running again: storybrief's and the database's errors, but not a feed or story
-    that is gone, nor a setting that is wrong."""
+    that is gone, a setting that is wrong, nor articles with nothing publishable (the same
+    articles give the same answer)."""
     from sqlalchemy.exc import DBAPIError
 
-    if isinstance(exc, NotFoundError | ConfigError):
+    if isinstance(exc, NotFoundError | ConfigError | NothingToPublishError):
         return False
     return isinstance(exc, StorybriefError | DBAPIError)
 
@@ -180,13 +187,17 @@ class Workers:
             return f"{len(changes or [])} stories changed, {asked} explainers asked for"
 
         async def explain_story(story_id: int, attempt: int = 0) -> str:
-            result = await self._retrying(
-                EXPLAIN,
-                f"story:{story_id}",
-                attempt,
-                {"story_id": story_id},
-                lambda: asyncio.to_thread(self.library.explain_if_due, story_id),
-            )
+            try:
+                result = await self._retrying(
+                    EXPLAIN,
+                    f"story:{story_id}",
+                    attempt,
+                    {"story_id": story_id},
+                    lambda: asyncio.to_thread(self.library.explain_if_due, story_id),
+                )
+            except NothingToPublishError as exc:  # a fact about the articles, not a failure
+                logger.warning("story %s: no explainer: %s", story_id, exc)
+                return f"nothing to publish: {exc}"
             return "not due" if result is None else f"version {result.version}"
 
         async def tick(timestamp: int) -> str:

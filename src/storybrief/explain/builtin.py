@@ -37,7 +37,7 @@ from datetime import timedelta
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import EngineError
+from ..errors import EngineError, NothingToPublishError
 from ..records import Article
 from ..text import normalise
 from . import rank
@@ -137,7 +137,7 @@ class BuiltinEngine:
         cands = candidates(articles)
         statements = [c for c in cands if c.text.strip()]
         if not statements:
-            raise EngineError("the articles have no text to explain (no sentences found)")
+            raise NothingToPublishError("the articles have no text to explain (no sentences found)")
         split = split_events(articles) if self.options.coherence else None
         if split is not None:
             kept = [c for c in statements if c.article_pos in split.keep]
@@ -153,7 +153,7 @@ class BuiltinEngine:
         if not usable:
             reasons = Counter(c.rejected for c in statements)
             detail = ", ".join(f"{n} {r}" for r, n in reasons.most_common())
-            raise EngineError(f"no publishable sentence in the articles ({detail})")
+            raise NothingToPublishError(f"no publishable sentence in the articles ({detail})")
 
         differences: list[Difference] = []
         if self.options.coherence and len(articles) > 1:
@@ -165,7 +165,7 @@ class BuiltinEngine:
         plan = _Plan(articles, usable, self.options, differences)
         chosen = plan.select()
         if not any(chosen.values()):
-            raise EngineError(
+            raise NothingToPublishError(
                 "no sentence of the articles can stand on its own (each needs context that "
                 "is not publishable, e.g. it opens with a pronoun)"
             )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFoundError
@@ -286,7 +286,11 @@ def without_explainer(
     query, members, written = _activity_query()
     with db.session() as s:
         rows = s.execute(
-            query.where(written.c.n.is_(None), func.coalesce(members.c.n, 0) >= min_articles)
+            query.where(
+                written.c.n.is_(None),
+                func.coalesce(members.c.n, 0) >= min_articles,
+                _explainable(),
+            )
             .order_by(Story.updated_at.desc(), Story.id.desc())
             .limit(limit)
         ).all()
@@ -299,11 +303,30 @@ def changed_since_explainer(db: Database, *, limit: int = 100) -> list[StoryActi
     query, _, written = _activity_query()
     with db.session() as s:
         rows = s.execute(
-            query.where(written.c.latest.is_not(None), Story.updated_at > written.c.latest)
+            query.where(
+                written.c.latest.is_not(None), Story.updated_at > written.c.latest, _explainable()
+            )
             .order_by(written.c.latest, Story.id)
             .limit(limit)
         ).all()
     return [_activity(tuple(r)) for r in rows]
+
+
+def _explainable() -> ColumnElement[bool]:
+    """Not found unexplainable since it last changed (see :func:`mark_unexplainable`)."""
+    return or_(Story.unexplainable_at.is_(None), Story.updated_at > Story.unexplainable_at)
+
+
+def mark_unexplainable(db: Database, story_id: int) -> None:
+    """Remember that the story's articles, as they are now, hold nothing an explainer may
+    publish: it is not due again until an article joins or leaves (which moves
+    ``updated_at`` past the mark). ``updated_at`` itself is left as it is."""
+    with db.session() as s:
+        s.execute(
+            update(Story)
+            .where(Story.id == story_id)
+            .values(unexplainable_at=Story.updated_at, updated_at=Story.updated_at)
+        )
 
 
 def written_since(db: Database, since: datetime) -> int:

@@ -70,7 +70,9 @@ class Story(Base):
 
     ``topic`` (the label most of its articles carry), its ``topic_slug``, and its
     ``article_count`` and ``outlet_count`` are kept current as articles join and leave
-    (migration 0006): what the front page orders by and the topic pages select on."""
+    (migration 0006): what the front page orders by and the topic pages select on.
+    ``unexplainable_at``: its ``updated_at`` when an engine found nothing publishable in its
+    articles (migration 0008); not due for an explainer until it changes again."""
 
     __tablename__ = "stories"
     __table_args__ = (Index("ix_stories_topic_slug", "topic_slug"),)
@@ -84,6 +86,7 @@ class Story(Base):
     last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    unexplainable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -256,6 +256,11 @@ class Store:
         recently changed first."""
         return explainers.without_explainer(self.db, min_articles=min_articles, limit=limit)
 
+    def mark_unexplainable(self, story_id: int) -> None:
+        """Remember that the story's articles hold nothing publishable: not due for an
+        explainer until they change."""
+        explainers.mark_unexplainable(self.db, story_id)
+
     def stories_changed_since_explainer(self, *, limit: int = 100) -> list[StoryActivity]:
         """Stories whose articles changed after their newest explainer, the longest-waiting
         first."""
