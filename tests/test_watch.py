@@ -407,12 +407,14 @@ def test_a_story_with_nothing_publishable_waits_until_its_articles_change(settin
             lib.explain(story_id=story)  # asked directly, it still says why
         assert lib.due_stories() == []
         assert not Watcher(lib).run(once=True).failed  # not asked again
+        assert lib.pending().stories_unexplainable == 1  # what `storybrief status` shows
         more = lib.store.upsert_article(
             Article(text="The Harbor Bridge reopened on Tuesday after two years of repairs.")
         ).article
         lib.store.add_to_story(story, [more.id])
         assert [sid for sid, _ in lib.due_stories()] == [story]  # it changed: due again
         assert Watcher(lib).run(once=True).explained
+        assert lib.pending().stories_unexplainable == 0
 
 
 def test_a_story_that_cannot_be_explained_does_not_hold_the_watcher(site, settings):

@@ -64,6 +64,8 @@ class Pending:
     articles_without_story: int
     stories_without_explainer: int
     stories_changed: int
+    #: stories whose articles hold nothing publishable, not asked for until they change
+    stories_unexplainable: int
 
 
 class Following:
@@ -239,6 +241,7 @@ class Following:
                 )
             ),
             stories_changed=len(changed),
+            stories_unexplainable=self.store.count_unexplainable(),
         )
 
     def throughput(self, *, hours: float = 1.0) -> dict[str, int]:

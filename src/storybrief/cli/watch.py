@@ -201,7 +201,8 @@ def status(
     console.print(
         f"pending: {pending.feeds_due} feeds due, {pending.articles_without_story} articles "
         f"without a story, {pending.stories_without_explainer} stories waiting for their first "
-        f"explainer, {pending.stories_changed} grown since their latest",
+        f"explainer, {pending.stories_changed} grown since their latest, "
+        f"{pending.stories_unexplainable} with nothing publishable (until an article joins)",
         highlight=False,
     )
     console.print(

@@ -256,6 +256,10 @@ class Store:
         recently changed first."""
         return explainers.without_explainer(self.db, min_articles=min_articles, limit=limit)
 
+    def count_unexplainable(self) -> int:
+        """Stories marked as holding nothing publishable that have not changed since."""
+        return explainers.count_unexplainable(self.db)
+
     def mark_unexplainable(self, story_id: int) -> None:
         """Remember that the story's articles hold nothing publishable: not due for an
         explainer until they change."""
