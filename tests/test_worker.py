@@ -402,6 +402,32 @@ class Counting:
         return Reply(body=self.body, headers=RSS)
 
 
+def test_a_feed_due_within_the_minute_is_polled_when_due_not_at_the_next_tick(
+    workers, pool, http_server: LocalHTTPServer, monkeypatch
+):
+    # every 2 s: five polls within 20 s need each poll to ask for the next at its time; the
+    # ticks (one as the worker starts, then one a minute) would give two or three
+    monkeypatch.setitem(ENV, "STORYBRIEF_WATCH__MIN_POLL_SECONDS", "1")
+    feed_route = Counting(rss([BRIDGE]), 0.0)
+    store = workers.library.store
+    feed = store.add_feed(http_server.route("/often.xml", feed_route), poll_every_seconds=2)
+    pool.start(1)
+    assert workers.poll(feed.id)
+    wait_for(lambda: feed_route.total >= 5, "five polls of a feed due every 2 s", 20)
+    assert feed_route.most == 1  # one at a time
+    # a feed due later than a tick's period is left to the ticks: no job waits for it
+    slow = store.add_feed(http_server.route("/slow.xml", Counting(rss([ORCHESTRA]), 0.0)))
+    assert workers.poll(slow.id)
+    wait_for(lambda: store.get_feed(slow.id).last_success_at is not None, "the slow poll", 20)
+    time.sleep(1)
+    waiting = sql(
+        workers.settings,
+        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo' AND lock = %s",
+        f"feed:{slow.id}",
+    )
+    assert waiting == [(0,)]
+
+
 def test_a_feed_is_never_polled_by_two_workers_at_once(workers, pool, http_server: LocalHTTPServer):
     settings = workers.settings
     locked, unlocked = Counting(rss([BRIDGE]), 0.4), Counting(rss([ORCHESTRA]), 0.4)

@@ -69,6 +69,8 @@ POLL, ASSIGN, EXPLAIN, TICK, PURGE = (
     "storybrief.tick",
     "storybrief.remove_old_jobs",
 )
+#: The period of the tick (its cron is every minute).
+TICK_SECONDS = 60.0
 # one queue per stage, so that a machine can work on some stages only (--queue); the periodic
 # jobs go with forming stories, which some worker always takes
 QUEUES = {POLL: "feeds", ASSIGN: "stories", EXPLAIN: "explain", TICK: "stories", PURGE: "stories"}
@@ -171,6 +173,7 @@ class Workers:
             )
             if report.new:
                 await self.defer(ASSIGN, "stories")
+            await self._poll_when_due(feed_id, report.next_poll_at)
             return f"{report.status}, {report.new} new"
 
         async def assign_stories(attempt: int = 0) -> str:
@@ -262,6 +265,20 @@ class Workers:
                     f"runs again in {delay:g} s" if queued else "the same job is waiting",
                 )
             raise
+
+    async def _poll_when_due(self, feed_id: int, due: datetime) -> None:
+        """Ask for the feed's next poll at the time it is due, when that comes within a tick's
+        period: the minute tick finds a due feed up to a minute late. A later poll is left to
+        the ticks, so that a feed changed meanwhile (`feeds set`) is never held to a job asked
+        for long before (the queueing lock keeps one waiting job per feed)."""
+        if due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        wait = (due - datetime.now(UTC)).total_seconds()
+        if wait < TICK_SECONDS:
+            # (at least a second: a feed due again at once must not make polls run back to back)
+            await self.defer(
+                POLL, f"feed:{feed_id}", delay=max(wait, 1.0), feed_id=feed_id, if_due=True
+            )
 
     def _due(self, feed_id: int) -> bool:
         feed = self.library.store.get_feed(feed_id)
