@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -26,7 +27,7 @@ def database_url(backend: str, tmp_path: Path) -> Iterator[str]:
 
 @contextmanager
 def fresh_postgres(
-    kind: str, who: str = "PostgreSQL tests", extra: str = "postgres"
+    kind: Literal["schema", "database"], who: str = "PostgreSQL tests", extra: str = "postgres"
 ) -> Iterator[str]:
     """The URL of a new, empty schema (``kind="schema"``: the tables of one test) or database
     (``"database"``: for tools that keep tables of their own, such as Procrastinate's) on the

@@ -239,6 +239,9 @@ def test_the_operator_page_shows_feeds_pending_work_failures_and_feedback(librar
     assert figures["Stories waiting for a first explainer"] == str(
         pending.stories_without_explainer
     )
+    assert figures["Stories with nothing publishable (until an article joins)"] == str(
+        pending.stories_unexplainable
+    )
     assert hour["articles"] == 4 and hour["explainers"] == 3  # what populate() stored
     assert figures["Articles stored, last hour / 24 h"] == "4 / 4"
     assert figures["Explainers written, last hour / 24 h"] == "3 / 3"

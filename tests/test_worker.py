@@ -412,12 +412,12 @@ def test_a_feed_due_within_the_minute_is_polled_when_due_not_at_the_next_tick(
     store = workers.library.store
     feed = store.add_feed(http_server.route("/often.xml", feed_route), poll_every_seconds=2)
     pool.start(1)
-    assert workers.poll(feed.id)
+    workers.poll(feed.id)  # (unless the tick, as the worker starts, asked for it first)
     wait_for(lambda: feed_route.total >= 5, "five polls of a feed due every 2 s", 20)
     assert feed_route.most == 1  # one at a time
     # a feed due later than a tick's period is left to the ticks: no job waits for it
     slow = store.add_feed(http_server.route("/slow.xml", Counting(rss([ORCHESTRA]), 0.0)))
-    assert workers.poll(slow.id)
+    workers.poll(slow.id)  # (unless a tick asked for it first)
     wait_for(lambda: store.get_feed(slow.id).last_success_at is not None, "the slow poll", 20)
     time.sleep(1)
     waiting = sql(

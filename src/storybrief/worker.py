@@ -270,9 +270,8 @@ class Workers:
         """Ask for the feed's next poll at the time it is due, when that comes within a tick's
         period: the minute tick finds a due feed up to a minute late. A later poll is left to
         the ticks, so that a feed changed meanwhile (`feeds set`) is never held to a job asked
-        for long before (the queueing lock keeps one waiting job per feed)."""
-        if due.tzinfo is None:
-            due = due.replace(tzinfo=UTC)
+        for long before (the queueing lock keeps one waiting job per feed). ``due``: the poll's
+        report's ``next_poll_at`` (in UTC)."""
         wait = (due - datetime.now(UTC)).total_seconds()
         if wait < TICK_SECONDS:
             # (at least a second: a feed due again at once must not make polls run back to back)

@@ -332,14 +332,7 @@ def mark_unexplainable(db: Database, story_id: int) -> None:
 def count_unexplainable(db: Database) -> int:
     """Stories marked by :func:`mark_unexplainable` that have not changed since."""
     with db.session() as s:
-        return (
-            s.scalar(
-                select(func.count(Story.id)).where(
-                    Story.unexplainable_at.is_not(None), ~_explainable()
-                )
-            )
-            or 0
-        )
+        return s.scalar(select(func.count(Story.id)).where(~_explainable())) or 0
 
 
 def written_since(db: Database, since: datetime) -> int:
