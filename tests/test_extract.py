@@ -489,11 +489,11 @@ def test_a_feeds_pubdate_beats_a_bare_url_date_on_the_same_day() -> None:
 
 
 def test_charset_guessing_only_when_nothing_declared_decodes(monkeypatch):
-    import storybrief.extract as extract
+    from storybrief.extract import charset
 
     guessed: list[bytes] = []
-    real = extract._guess
-    monkeypatch.setattr(extract, "_guess", lambda data: guessed.append(data) or real(data))
+    real = charset._guess
+    monkeypatch.setattr(charset, "_guess", lambda data: guessed.append(data) or real(data))
     decode_bytes(FRENCH.encode("utf-8"))  # valid UTF-8
     decode_bytes(FRENCH.encode("cp1252"), "windows-1252")  # declared by the server
     decode_bytes(f'<meta charset="iso-8859-15"><p>{LATIN1}</p>'.encode("iso-8859-15"))  # page
@@ -539,11 +539,11 @@ AUTHOR_PAGES = {
 
 @pytest.mark.parametrize("name", AUTHOR_PAGES)
 def test_author_is_trafilaturas_without_copying_the_page(name):
-    # storybrief.metadata.author searches the page itself, not a pruned copy: the same author
+    # extract.metadata.author searches the page itself, not a pruned copy: the same author
     from trafilatura.metadata import extract_author
     from trafilatura.utils import load_html
 
-    from storybrief.metadata import author
+    from storybrief.extract.metadata import author
 
     tree = load_html(page(BODY + AUTHOR_PAGES[name]))
     assert author(tree) == extract_author(tree)
@@ -553,7 +553,7 @@ def test_author_is_trafilaturas_without_copying_the_page(name):
 def test_author_search_tests_only_candidates_for_these_trafilatura_expressions():
     # the shortcut is valid for the AUTHOR_XPATHS it was read for; another trafilatura's make
     # it run every expression on the whole tree (correct, slower): read them again then
-    from storybrief.metadata import _author_tests
+    from storybrief.extract.metadata import _author_tests
 
     assert _author_tests() is not None
 
@@ -562,7 +562,7 @@ def test_category_links_else_the_section_as_trafilatura_finds_them():
     from trafilatura.metadata import extract_catstags
     from trafilatura.utils import load_html
 
-    from storybrief.metadata import categories
+    from storybrief.extract.metadata import categories
 
     links = '<div class="entry-meta"><a href="/category/harbour/">Harbour</a></div>'
     section = '<meta property="article:section" content="Politics">'

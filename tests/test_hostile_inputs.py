@@ -12,9 +12,9 @@ import pytest
 
 from storybrief.errors import ExtractionError, FeedError
 from storybrief.extract import extract_html, extract_text
+from storybrief.extract.limits import cap_elements, cap_tag_attributes, deadline
 from storybrief.ingest import ingest
 from storybrief.ingest.feeds import parse_feed, parse_opml
-from storybrief.limits import cap_elements, cap_tag_attributes, deadline
 from storybrief.store import Store
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "storybrief" / "examples" / "article.txt"
@@ -234,7 +234,7 @@ def test_extraction_past_its_deadline_fails_with_the_reason(test_settings):
 
 
 def test_deadline_interrupts_a_python_loop_that_catches_exception():
-    from storybrief.limits import DeadlineExceeded
+    from storybrief.extract.limits import DeadlineExceeded
 
     swallowed = []
 
@@ -252,7 +252,7 @@ def test_deadline_interrupts_a_python_loop_that_catches_exception():
 
 
 def test_a_lost_deadline_exception_is_raised_again():
-    from storybrief.limits import DeadlineExceeded
+    from storybrief.extract.limits import DeadlineExceeded
 
     lost = []
     started = time.monotonic()

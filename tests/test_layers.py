@@ -37,7 +37,7 @@ def broken_contracts(output: str) -> dict[str, str]:
 def test_the_package_keeps_its_layers() -> None:
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 4 kept, 0 broken." in result.stdout, result.stdout
+    assert "Contracts: 5 kept, 0 broken." in result.stdout, result.stdout
 
 
 # (module, bad import, contract, what the report says)
@@ -69,6 +69,13 @@ VIOLATIONS = [
         "from .llm import prompt",
         "Explainer engines are independent",
         "storybrief.explain.builtin -> storybrief.explain.llm.prompt",
+    ),
+    # the page's metadata reaching up into the extract stage's core
+    (
+        "extract/metadata.py",
+        "from . import core",
+        "Extract modules import one way",
+        "storybrief.extract.metadata -> storybrief.extract.core",
     ),
     # a cycle between two modules of one stage
     (

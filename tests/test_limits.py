@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from storybrief.limits import DeadlineExceeded, deadline
+from storybrief.extract.limits import DeadlineExceeded, deadline
 
 
 def _spin_cpu(seconds: float) -> None:
