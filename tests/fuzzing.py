@@ -384,7 +384,7 @@ def offline() -> Iterator[None]:
     def refuse(self: Any, host: str, port: int) -> list[Any]:
         raise httpcore.ConnectError(f"offline: the fuzz run connects to nothing ({host})")
 
-    with patch("storybrief.ingest.fetch.AddressPolicy.resolve", refuse):
+    with patch("storybrief.ingest.guard.AddressPolicy.resolve", refuse):
         yield
 
 

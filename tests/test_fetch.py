@@ -28,7 +28,8 @@ from tests.servers import (
 )
 
 from storybrief.errors import BlockedAddressError, FetchError
-from storybrief.ingest.fetch import Fetcher, FetchResult, blocked_reason
+from storybrief.ingest.fetch import Fetcher, FetchResult
+from storybrief.ingest.guard import blocked_reason
 from storybrief.settings import Settings
 
 # -- the tripwire -----------------------------------------------------------------------------
