@@ -15,11 +15,11 @@ down inside :class:`storybrief.Library`; nothing below it reads a file or the en
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-import tomllib
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
