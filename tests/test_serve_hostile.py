@@ -16,6 +16,9 @@ from tests.appserver import EXAMPLE, AppServer, forget_rate_limits
 from tests.conftest import clean_environment
 
 from storybrief.api import explain
+from storybrief.errors import NothingToPublishError
+from storybrief.library import Library
+from storybrief.records import Article
 from storybrief.serve import create_app
 from storybrief.serve.feeds import atom, rss, xml_text
 from storybrief.settings import Settings
@@ -92,6 +95,30 @@ def test_an_unknown_engine_is_422_naming_the_engines(site):
     assert problem["loc"] == ["body", "engine"]
     assert "no explainer engine named 'nonesuch'; the engines are: " in problem["msg"]
     assert "builtin" in problem["msg"]
+
+
+NOTHING_PUBLISHABLE = (
+    "He said the bridge would reopen in March after the repairs were finished. They agreed "
+    "with him at the meeting on Monday evening in the town hall. It will cost more than the "
+    "council had planned when the work began last year."
+)
+
+
+def test_a_story_with_nothing_publishable_is_422_saying_why(tmp_path, monkeypatch):
+    # every sentence opens with a pronoun: the articles hold nothing an explainer may publish,
+    # a fact about them (422 with the engine's reason), not an engine failing (502)
+    settings = _settings(tmp_path, monkeypatch)
+    with Store.open(settings) as store:
+        article = store.upsert_article(Article(text=NOTHING_PUBLISHABLE)).article
+        story = store.create_story(None, [article.id])
+        with Library(settings, store) as lib, pytest.raises(NothingToPublishError) as raised:
+            lib.explain(story_id=story)
+        with AppServer(create_app(settings, store)) as server:
+            reply = httpx.post(
+                f"{server.url}/api/v1/stories/{story}/explain", json={}, headers=AUTH
+            )
+    assert reply.status_code == 422, reply.text[:300]
+    assert reply.json() == {"detail": str(raised.value)}
 
 
 # -- 6. feeds out ---------------------------------------------------------------------------------

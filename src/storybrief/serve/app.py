@@ -23,6 +23,7 @@ from ..errors import (
     EngineError,
     MissingExtraError,
     NotFoundError,
+    NothingToPublishError,
     SourceError,
     StorageError,
     StorybriefError,
@@ -41,6 +42,7 @@ _STATUS = [
     (NotFoundError, 404),
     (ConfigError, 400),
     (SourceError, 422),
+    (NothingToPublishError, 422),  # a fact about the articles, not an engine failing
     (MissingExtraError, 501),
     (EngineError, 502),
     (StorageError, 503),
