@@ -169,16 +169,6 @@ class HostGate:
                 self._maybe_pause(host, exc)
                 raise
 
-    def check_robots(self, url: str) -> None:
-        """Raise :class:`RobotsDisallowedError` unless robots.txt lets ``url`` be fetched
-        (fetching robots.txt first if it is not known yet)."""
-        key = host_key(url)
-        if key is None or not self.obey_robots:
-            return
-        host = self._host(key)
-        with self._slot(host):
-            self._check_robots(host, url)
-
     def paused_for(self, url: str) -> float:
         """Seconds left of the pause ``url``'s host asked for (0 when it is not paused)."""
         key = host_key(url)
