@@ -1,6 +1,7 @@
-"""The web app on a real uvicorn server on 127.0.0.1 and an ephemeral port, and a populated
-store to serve: the bundled example article and the ingest fixtures, explained through the
-library, plus one article full of markup that must come out escaped."""
+"""The web app on a real uvicorn server on 127.0.0.1 and an ephemeral port, the serve tests'
+settings (with the API token :data:`TOKEN`), and a populated store to serve: the bundled
+example article and the ingest fixtures, explained through the library, plus one article full
+of markup that must come out escaped. The fixtures over them are in tests/serve_fixtures.py."""
 
 from __future__ import annotations
 
@@ -12,9 +13,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import pytest
+from tests.conftest import clean_environment
+
 from storybrief.api import explain
 from storybrief.settings import Settings
 from storybrief.store import Store
+
+TOKEN = "test-token-0123456789"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 DATA = Path(__file__).parent / "data" / "ingest"
 EXAMPLE = Path(str(resources.files("storybrief").joinpath("examples", "article.txt")))
@@ -56,6 +63,25 @@ def populate(settings: Settings, store: Store, scratch: Path) -> Library:
     hostile = explain(hostile_file, settings=settings, store=store)
     assert example.story_id and pair.story_id and hostile.story_id
     return Library(settings, store, example.story_id, pair.story_id, hostile.story_id, hostile_file)
+
+
+def make_settings(tmp: Path, monkeypatch: pytest.MonkeyPatch, **extra: object) -> Settings:
+    """Test settings; ``extra`` are serve settings (``api_token=None``, ``public_read=False``)."""
+    clean_environment(monkeypatch, tmp)
+    return Settings(
+        data_dir=tmp,
+        fetch={"allowed_hosts": ["127.0.0.1"], "timeout": 3, "connect_timeout": 2},
+        serve={"api_token": TOKEN, **extra},
+    )
+
+
+@contextmanager
+def populated_library(tmp: Path) -> Iterator[Library]:
+    """A store in ``tmp`` with :func:`make_settings`' settings, filled by :func:`populate`."""
+    with pytest.MonkeyPatch.context() as mp:
+        settings = make_settings(tmp, mp)
+        with Store.open(settings) as store:
+            yield populate(settings, store, tmp)
 
 
 def forget_rate_limits(store: Store) -> None:

@@ -11,9 +11,17 @@ from datetime import UTC, date, datetime, timedelta
 import httpx
 import lxml.html
 import pytest
-from tests.appserver import AppServer, Library, populate
+from tests.appserver import (
+    AUTH,
+    TOKEN,
+    AppServer,
+    Library,
+    make_settings,
+    populate,
+    populated_library,
+)
 from tests.dbs import database_url
-from tests.test_serve import AUTH, TOKEN, make_settings, page, text_of
+from tests.test_serve import page, text_of
 
 from storybrief.library import Library as StorybriefLibrary
 from storybrief.serve import create_app
@@ -21,6 +29,8 @@ from storybrief.serve.dashboard import chart, relative
 from storybrief.serve.operator import SESSION_COOKIE, new_session, session_ok
 from storybrief.serve.security import Signer
 from storybrief.store import DailyAnswers, Store
+
+pytest_plugins = ["tests.serve_fixtures"]  # server, client (over this module's library)
 
 NOW = datetime.now(UTC)
 FAILING_REASON = "HTTP 503 from 127.0.0.1: Service Unavailable"
@@ -64,25 +74,9 @@ def add_operator_data(library: Library) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    tmp = tmp_path_factory.mktemp("operator")
-    with pytest.MonkeyPatch.context() as mp:
-        settings = make_settings(tmp, mp)
-        with Store.open(settings) as store:
-            populated = populate(settings, store, tmp)
-            populated.extra = add_operator_data(populated)  # type: ignore[attr-defined]
-            yield populated
-
-
-@pytest.fixture(scope="module")
-def server(library: Library) -> Iterator[AppServer]:
-    with AppServer(create_app(library.settings, library.store)) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: AppServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as c:
-        yield c
+    with populated_library(tmp_path_factory.mktemp("operator")) as populated:
+        populated.extra = add_operator_data(populated)  # type: ignore[attr-defined]
+        yield populated
 
 
 def sign_in(client: httpx.Client, token: str = TOKEN) -> httpx.Response:

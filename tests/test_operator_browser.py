@@ -14,13 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.appserver import AppServer, Library, populate
+from tests.appserver import TOKEN, Library, populated_library
 from tests.browser import CHROMIUM, assert_accessible, chromium
 from tests.test_operator import FAILING_REASON, add_operator_data
-from tests.test_serve import TOKEN, make_settings
-
-from storybrief.serve import create_app
-from storybrief.store import Store
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need playwright: pip install playwright"
@@ -28,6 +24,7 @@ sync_api = pytest.importorskip(
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="browser tests need Chromium: apt-get install chromium"
 )
+pytest_plugins = ["tests.serve_fixtures"]  # server (over this module's library)
 WIDTHS = {"desktop": 1280, "phone": 390}
 #: set to a directory to keep each page's screenshot and axe results there
 REPORT = os.environ.get("STORYBRIEF_BROWSER_REPORT")
@@ -35,19 +32,9 @@ REPORT = os.environ.get("STORYBRIEF_BROWSER_REPORT")
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    tmp = tmp_path_factory.mktemp("operator-browser")
-    with pytest.MonkeyPatch.context() as mp:
-        settings = make_settings(tmp, mp)
-        with Store.open(settings) as store:
-            populated = populate(settings, store, tmp)
-            add_operator_data(populated)
-            yield populated
-
-
-@pytest.fixture(scope="module")
-def server(library: Library) -> Iterator[AppServer]:
-    with AppServer(create_app(library.settings, library.store)) as running:
-        yield running
+    with populated_library(tmp_path_factory.mktemp("operator-browser")) as populated:
+        add_operator_data(populated)
+        yield populated
 
 
 @pytest.fixture(scope="module")

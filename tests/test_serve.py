@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
 
@@ -15,8 +14,15 @@ import httpx
 import jsonschema
 import lxml.html
 import pytest
-from tests.appserver import HOSTILE_TITLE, AppServer, Library, forget_rate_limits, populate
-from tests.conftest import clean_environment
+from tests.appserver import (
+    AUTH,
+    HOSTILE_TITLE,
+    AppServer,
+    Library,
+    forget_rate_limits,
+    make_settings,
+    populate,
+)
 from tests.dbs import database_url
 from typer.testing import CliRunner
 
@@ -26,44 +32,11 @@ from storybrief.errors import ConfigError
 from storybrief.explain import published_schema
 from storybrief.serve import create_app
 from storybrief.serve.security import Signer, check_bind
-from storybrief.settings import Settings
 from storybrief.store import Store
 
-TOKEN = "test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+pytest_plugins = ["tests.serve_fixtures"]  # library, server, client
+
 HEADINGS = ["What's Happening?", "Why It's Important?", "What's Next?", "Beyond the Headlines"]
-
-
-def make_settings(tmp: Path, monkeypatch: pytest.MonkeyPatch, **extra: object) -> Settings:
-    """Test settings; ``extra`` are serve settings (``api_token=None``, ``public_read=False``)."""
-    clean_environment(monkeypatch, tmp)
-    return Settings(
-        data_dir=tmp,
-        fetch={"allowed_hosts": ["127.0.0.1"], "timeout": 3, "connect_timeout": 2},
-        serve={"api_token": TOKEN, **extra},
-    )
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    tmp = tmp_path_factory.mktemp("serve")
-    with pytest.MonkeyPatch.context() as mp:
-        settings = make_settings(tmp, mp)
-        with Store.open(settings) as store:
-            yield populate(settings, store, tmp)
-
-
-@pytest.fixture(scope="module")
-def server(library: Library) -> Iterator[AppServer]:
-    with AppServer(create_app(library.settings, library.store)) as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: AppServer) -> Iterator[httpx.Client]:
-    """A browser-like client with its own cookie jar (a new reader)."""
-    with httpx.Client(base_url=server.url, timeout=10) as c:
-        yield c
 
 
 def page(response: httpx.Response) -> lxml.html.HtmlElement:

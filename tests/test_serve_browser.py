@@ -11,12 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from tests.appserver import AppServer, Library, populate
 from tests.browser import CHROMIUM, chromium
-from tests.test_serve import make_settings
-
-from storybrief.serve import create_app
-from storybrief.store import Store
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="browser tests need playwright: pip install playwright"
@@ -24,21 +19,7 @@ sync_api = pytest.importorskip(
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="browser tests need Chromium: apt-get install chromium"
 )
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    tmp = tmp_path_factory.mktemp("browser")
-    with pytest.MonkeyPatch.context() as mp:
-        settings = make_settings(tmp, mp)
-        with Store.open(settings) as store:
-            yield populate(settings, store, tmp)
-
-
-@pytest.fixture(scope="module")
-def server(library: Library) -> Iterator[AppServer]:
-    with AppServer(create_app(library.settings, library.store)) as running:
-        yield running
+pytest_plugins = ["tests.serve_fixtures"]  # library, server
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,7 @@ import lxml.html
 import pytest
 from fastapi.responses import Response
 from sqlalchemy import text
-from tests.appserver import EXAMPLE, AppServer, Library, populate
-from tests.conftest import clean_environment
+from tests.appserver import EXAMPLE, AppServer, Library, make_settings, populated_library
 from tests.dbs import database_url
 
 from storybrief.api import explain
@@ -37,20 +36,12 @@ from storybrief.store import Store
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_settings(tmp: Path, monkeypatch: pytest.MonkeyPatch, **serve: object) -> Settings:
-    clean_environment(monkeypatch, tmp)
-    return Settings(
-        data_dir=tmp,
-        fetch={"allowed_hosts": ["127.0.0.1"], "timeout": 3, "connect_timeout": 2},
-        serve={"api_token": "test-token-0123456789", **serve},
-    )
-
-
+# a fresh store and server for each test (tests.serve_fixtures makes one per module): each
+# test here writes what the caches must notice
 @pytest.fixture
-def library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Library]:
-    settings = make_settings(tmp_path, monkeypatch)
-    with Store.open(settings) as store:
-        yield populate(settings, store, tmp_path)
+def library(tmp_path: Path) -> Iterator[Library]:
+    with populated_library(tmp_path) as populated:
+        yield populated
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import feedparser
 import httpx
 import lxml.html
 import pytest
-from tests.appserver import EXAMPLE, AppServer, forget_rate_limits
+from tests.appserver import AUTH, EXAMPLE, TOKEN, AppServer, forget_rate_limits
 from tests.conftest import clean_environment
 
 from storybrief.api import explain
@@ -24,8 +24,6 @@ from storybrief.serve.feeds import atom, rss, xml_text
 from storybrief.settings import Settings
 from storybrief.store import Store, StoredExplainer
 
-TOKEN = "test-token-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TOO_BIG = 2**63
 
 

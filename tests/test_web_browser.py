@@ -15,10 +15,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.appserver import DATA, EXAMPLE, AppServer
+from tests.appserver import DATA, EXAMPLE, AppServer, make_settings
 from tests.browser import CHROMIUM, ROOT, assert_accessible, chromium, needs_axe
 from tests.test_coherence import COURIER, GAZETTE, WIRE
-from tests.test_serve import make_settings
 
 from storybrief import Library
 from storybrief.records import Article

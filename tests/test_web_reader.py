@@ -17,9 +17,8 @@ import httpx
 import lxml.html
 import pytest
 from sqlalchemy import inspect, text
-from tests.appserver import AppServer
+from tests.appserver import AppServer, make_settings
 from tests.dbs import database_url
-from tests.test_serve import make_settings
 from tests.test_store import alembic_config
 
 from storybrief import Library
