@@ -330,10 +330,11 @@ def test_an_empty_section_looks_harder_for_a_reaction(monkeypatch: pytest.Monkey
     explainer = explain_articles(tram_story())
     beyond = [s.text for s in explainer.section("beyond_the_headlines").sentences]
     assert beyond == [f"{quote} Mayor Ana Silva said after the vote."]
-    # without looking harder the reaction is below the floors and the section stays empty
-    from storybrief.explain.builtin import _Plan
+    # a section takes any sentence that answers it on the story's subject: with the floor of
+    # central sentences instead, the reaction is left out and the section stays empty
+    from storybrief.explain import builtin
 
-    monkeypatch.setattr(_Plan, "_look_harder", lambda self, chosen, taken: None)
+    monkeypatch.setattr(builtin, "FLOOR_EMPTY", builtin.FLOOR_SECONDARY)
     assert explain_articles(tram_story()).section("beyond_the_headlines").sentences == []
 
 

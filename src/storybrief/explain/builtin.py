@@ -33,6 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -41,7 +42,7 @@ from ..errors import EngineError, NothingToPublishError
 from ..records import Article
 from ..text import normalise
 from . import rank
-from .candidates import FATAL, Candidate, attributed, candidates
+from .candidates import FATAL, Candidate, candidates
 from .coherence import split_events
 from .differ import Difference, Statement, find_differences
 from .model import (
@@ -54,15 +55,16 @@ from .model import (
     citation_for,
 )
 from .reconcile import differ_sentences
+
+if TYPE_CHECKING:
+    from .engines import EngineContext
+from .role_model import RoleInput, RoleModel, shipped_model
 from .roles import (
     BEYOND,
     HAPPENING,
     IMPORTANT,
     ROLES,
     Role,
-    RoleScores,
-    assign_role,
-    quoted_speech,
     statistics,
 )
 
@@ -74,7 +76,7 @@ class BuiltinOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     min_sentences: int = Field(default=2, ge=1, le=10, description="a section aims for this many")
-    max_sentences: int = Field(default=5, ge=1, le=20, description="most sentences per section")
+    max_sentences: int = Field(default=8, ge=1, le=20, description="most sentences per section")
     target_words: int = Field(
         default=70, ge=10, le=1000, description="a section stops growing at this many words"
     )
@@ -120,16 +122,28 @@ class BuiltinOptions(BaseModel):
         return self
 
 
+class Embedder(Protocol):
+    """What the role model needs of the semantic model: sentence vectors."""
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
 class BuiltinEngine:
-    """Extractive explainer engine (offline, deterministic, fast)."""
+    """Extractive explainer engine (offline, deterministic, fast). With the library's
+    checker running the MiniLM model (``checker-model`` extra), sentence roles are decided
+    with its vectors too."""
 
     name = "builtin"
     offline = True
     deterministic = True
     reconciles = True  # says where sources differ itself, while it selects (option coherence)
 
-    def __init__(self, options: BuiltinOptions | None = None) -> None:
+    def __init__(
+        self, options: BuiltinOptions | None = None, context: EngineContext | None = None
+    ) -> None:
         self.options = options or BuiltinOptions()
+        checker = context.checker if context is not None else None
+        self.semantic: Embedder | None = checker.semantic if checker is not None else None
 
     def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
         if not articles:
@@ -162,7 +176,7 @@ class BuiltinEngine:
                 [Statement(c.article_pos, c.sentence.index, c.start, c.text) for c in quotable],
                 articles,
             )
-        plan = _Plan(articles, usable, self.options, differences)
+        plan = _Plan(articles, usable, self.options, differences, semantic=self.semantic)
         chosen = plan.select()
         if not any(chosen.values()):
             raise NothingToPublishError(
@@ -172,7 +186,9 @@ class BuiltinEngine:
         title = headline.strip() if headline and headline.strip() else plan.headline(chosen)
         sections = []
         for key in SECTION_KEYS:
-            picked = plan.arrange(chosen.get(key, []))
+            picks = chosen.get(key, [])
+            more = [c for c in picks if c.idx in plan.more]
+            picked = plan.arrange([c for c in picks if c.idx not in plan.more]) + plan.arrange(more)
             sections.append(
                 Section(
                     key=key,
@@ -215,11 +231,8 @@ FLOOR_PRIMARY = 0.3
 FLOOR_SECONDARY = 0.5
 TOPN = 3  # the story's most central sentences may always open "What's Happening?"
 _DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
-_STRONG_CUE = 3.0  # a role score this high is several cue words, or a specific heading
-_CLEAR_CUE = 2.0  # e.g. "expected to" or "since 2015": the sentence plainly has that role
-FLOOR_EMPTY = 0.15  # a sentence that plainly belongs in an empty section needs this share
+FLOOR_EMPTY = 0.15  # a sentence answering a section's question needs this share: on the subject
 EARLIER = timedelta(days=1)  # an article this much older than the newest is background
-_SECONDARY_CUE = 0.75  # a role score this high is at least one cue word for the role
 
 
 class _Plan:
@@ -231,6 +244,9 @@ class _Plan:
         usable: list[Candidate],
         options: BuiltinOptions,
         differences: Sequence[Difference] = (),
+        model: RoleModel | None = None,
+        classify: bool = True,
+        semantic: Embedder | None = None,
     ) -> None:
         self.options = options
         self.all = usable
@@ -244,6 +260,7 @@ class _Plan:
                 self.conflicts.setdefault(a, set()).add(b)
                 self.conflicts.setdefault(b, set()).add(a)
         self.blocked: set[int] = set()
+        self.more: set[int] = set()  # sentences "What's Happening?" adds by _tell_more
         dates = [a.published_at for a in articles if a.published_at is not None]
         self.earlier = max(dates) - EARLIER if len(dates) > 1 else None
         self.row = {c.idx: i for i, c in enumerate(usable)}
@@ -273,17 +290,41 @@ class _Plan:
         few = len(usable) <= 2
         self.floor_primary = self._floor(FLOOR_PRIMARY, few)
         self.floor = self._floor(FLOOR_SECONDARY, few)
+        self.floor_empty = self._floor(FLOOR_EMPTY, few)
         self.top = set(np.argsort(-self.importance, kind="stable")[:TOPN].tolist())
-        self.role: dict[int, Role] = {}
-        self.scores: dict[int, RoleScores] = {}
         low, high = float(self.importance.min()), float(self.importance.max())
         spread = (self.importance - low) / (high - low) if high > low else np.ones(len(usable))
-        for c in usable:
-            role, scores = assign_role(
-                c.text, c.position, c.hint, c.hint_strength, float(spread[self.row[c.idx]])
-            )
-            self.role[c.idx] = role
-            self.scores[c.idx] = scores
+        self.inputs = role_inputs(articles, usable, spread, agree)
+        if not classify:  # the role model's inputs only (training it)
+            return
+        self.model = model or shipped_model(vectors=semantic is not None)
+        vectors = semantic.embed(texts) if self.model.vectors and semantic is not None else None
+        self.probs = self.model.probabilities(self.inputs, vectors)
+        self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
+        self.role: dict[int, Role] = {c.idx: self._role(c) for c in usable}
+
+    def p(self, c: Candidate, role: Role) -> float:
+        """The model's probability that ``c`` answers ``role``'s question."""
+        return float(self.probs[self.row[c.idx], ROLES.index(role)])
+
+    def _role(self, c: Candidate) -> Role:
+        """The section ``c`` serves: the one a specific heading above it names; else, of the
+        sections whose question the model says it answers, the likeliest; else what is
+        happening (a central sentence there, a leftover never published elsewhere)."""
+        if c.hint is not None and c.hint_strength >= _DECISIVE:
+            return c.hint
+        row = self.row[c.idx]
+        answered = [r for r in ROLES[1:] if self.answers[r][row]]
+        if IMPORTANT in answered and statistics(c.text):
+            answered.remove(IMPORTANT)  # figures belong with what is happening
+        if not answered:
+            return HAPPENING
+        return max(answered, key=lambda r: (self.p(c, r), -ROLES.index(r)))
+
+    def _surely(self, c: Candidate, role: Role) -> bool:
+        """The model is sure ``c`` answers ``role``: its probability is at least halfway
+        from the role's threshold to 1."""
+        return self.p(c, role) >= (1.0 + self.model.thresholds[role]) / 2
 
     def _floor(self, share: float, few: bool) -> float:
         """Importance a sentence needs: ``share`` of the story's most important sentence's."""
@@ -301,62 +342,41 @@ class _Plan:
             target = self.options.max_words if role == HAPPENING else self.options.target_words
             picks = self._fill(pool, taken, target, role)
             if role == HAPPENING and len(picks) < self.options.min_sentences:
-                spare = [  # the best of the rest that does not clearly belong elsewhere
+                spare = [  # the best of the rest that answers no other section's question
                     c
                     for c in self.all
                     if self.row[c.idx] not in taken
                     and self.importance[self.row[c.idx]] >= self.floor_primary
-                    and c.hint_strength < _DECISIVE
-                    and self.scores[c.idx].best()[1] < _STRONG_CUE
+                    and self.role[c.idx] == HAPPENING
                 ]
                 picks += self._fill(spare, taken, target, role, already=picks)
             chosen[role] = picks
         self._continue(chosen, taken)
-        self._look_harder(chosen, taken)
+        self._tell_more(chosen, taken)
         return chosen
 
-    def _look_harder(self, chosen: dict[Role, list[Candidate]], taken: list[int]) -> None:
-        """Before a section is left empty with its note: the sentences that plainly belong
-        there, even when less central than the floors ask (but not off the story's subject:
-        :data:`FLOOR_EMPTY`). A scheduled step or plan for "What's Next?"; a reaction — a
-        quotation with its speaker, a statement — or background, such as what an earlier
-        article of the story reported, for "Beyond the Headlines"; a stated consequence, not
-        statistics, for "Why It's Important?". Each with clear cues for that section and for
-        no later one, nothing said twice, one sentence of context at most."""
-        floor = self._floor(FLOOR_EMPTY, len(self.all) <= 2)
-        for role in ROLES[1:]:
-            if chosen[role]:
-                continue
-            pool = [
-                c
-                for c in self.all
-                if self.row[c.idx] not in taken
-                and c.idx not in self.blocked
-                and self.importance[self.row[c.idx]] >= floor
-                and self._plainly(c, role)
-            ]
-            chosen[role] = self._fill(pool, taken, self.options.target_words, role)
-
-    def _plainly(self, c: Candidate, role: Role) -> bool:
-        if c.hint_strength >= _DECISIVE:
-            return c.hint == role
-        scores = self.scores[c.idx].as_dict()
-        later = [scores[r] for r in ROLES[ROLES.index(role) + 1 :]]
-        if any(score > scores[role] for score in later):
-            return False  # kept for a later section
-        if role == BEYOND:
-            when = c.article.published_at
-            if self.earlier is not None and when is not None and when <= self.earlier:
-                return True  # what an earlier article of the story reported
-            if quoted_speech(c.text) and attributed(c.text):
-                return True  # a quotation with its speaker: a reaction
-        if role == IMPORTANT and statistics(c.text):
-            return False  # figures belong with what is happening
-        return scores[role] >= _CLEAR_CUE
+    def _tell_more(self, chosen: dict[Role, list[Candidate]], taken: list[int]) -> None:
+        """When the other sections find little that answers them, "What's Happening?" tells
+        more of the story (up to twice its usual length) instead: an explainer keeps about
+        the length of one whose four sections are full, without padding a section with
+        sentences that do not answer its question."""
+        opts = self.options
+        budget = opts.max_words + 3 * opts.target_words
+        used = sum(c.words for picks in chosen.values() for c in picks)
+        target = opts.max_words + max(0, budget - used)
+        if target <= opts.max_words:
+            return
+        picks = chosen[HAPPENING]
+        pool = [c for c in self.all if self._eligible(c, HAPPENING)]
+        target = min(target, 2 * opts.max_words)
+        added = self._fill(pool, taken, target, HAPPENING, already=picks, longer=True)
+        picks += added
+        self.more = {c.idx for c in added}  # told after the section's first account
 
     def _continue(self, chosen: dict[Role, list[Candidate]], taken: list[int]) -> None:
         """Central sentences that continue a chosen one ("But he said ...") follow it in
-        its section, when there is room: they read as one passage."""
+        its section, when there is room and they serve that section too: they read as one
+        passage."""
         opts = self.options
         section_of = {c.idx: role for role, picks in chosen.items() for c in picks}
         waiting = sorted(
@@ -367,6 +387,8 @@ class _Plan:
             role = section_of.get(c.prev) if c.prev is not None else None
             if role is None or self.importance[self.row[c.idx]] < self.floor:
                 continue
+            if self.role[c.idx] != role:
+                continue  # it answers another question (or none) than its section's
             picks = chosen[role]
             words = sum(p.words for p in picks)
             if len(picks) >= opts.max_sentences or words + c.words > opts.max_words:
@@ -380,26 +402,24 @@ class _Plan:
             section_of[c.idx] = role
 
     def _eligible(self, c: Candidate, role: Role) -> bool:
-        """May ``c`` go in the section of ``role``? A specific heading above it decides.
-        Otherwise its best role does, when its cues for it are clear or it is central enough
-        (the lower floor); "What's Happening?" may also take the story's most central
-        sentences unless they clearly belong elsewhere; a later section may take a sentence
-        left over from an earlier one that has a cue for it and is central (the higher
-        floor). Statistics never explain why it matters."""
-        if c.hint_strength >= _DECISIVE:
-            return c.hint == role
-        if role == IMPORTANT and statistics(c.text):
-            return False  # figures belong with what is happening
+        """May ``c`` go in the section of ``role``? Only a sentence that serves it
+        (:meth:`_role`): for "Why It's Important?", "What's Next?" and "Beyond the Headlines"
+        one that answers the section's question, on the story's subject
+        (:data:`FLOOR_EMPTY` of the top importance); for "What's Happening?" the story's
+        most central sentences (unless a heading puts them elsewhere), and those that answer
+        no other question and are central enough (the lower floor)."""
         importance = self.importance[self.row[c.idx]]
-        if self.role[c.idx] == role:
-            clear = role != HAPPENING and self.scores[c.idx].best()[1] >= _CLEAR_CUE
-            return clear or bool(importance >= self.floor_primary)
-        if role == HAPPENING:  # a central sentence without a strong cue for elsewhere
-            return self.row[c.idx] in self.top and self.scores[c.idx].best()[1] < _STRONG_CUE
-        if ROLES.index(self.role[c.idx]) > ROLES.index(role):
-            return False  # kept for its own section, which comes later
-        cue = self.scores[c.idx].as_dict()[role]
-        return bool(importance >= self.floor) and cue >= _SECONDARY_CUE
+        if role == HAPPENING and self.row[c.idx] in self.top:
+            # the story's most central sentences tell what happens, unless a heading or the
+            # model surely puts them elsewhere
+            if c.hint_strength >= _DECISIVE:
+                return c.hint == HAPPENING
+            return self.role[c.idx] == HAPPENING or not self._surely(c, self.role[c.idx])
+        if self.role[c.idx] != role:
+            return False
+        if role == HAPPENING:
+            return bool(importance >= self.floor_primary)
+        return c.hint_strength >= _DECISIVE or bool(importance >= self.floor_empty)
 
     def _fill(
         self,
@@ -408,17 +428,19 @@ class _Plan:
         target: int,
         role: Role,
         already: list[Candidate] | None = None,
+        longer: bool = False,
     ) -> list[Candidate]:
         """Greedy maximal marginal relevance: the best sentence (or dangling sentence with
         the one before it) that is not redundant and fits, until the section is long
         enough. A sentence whose heading puts it here, then one whose best role this is,
-        go before one that merely has a cue for it."""
+        go before one that merely has a cue for it. ``longer``: up to twice the words."""
         opts = self.options
+        max_sentences, max_words = opts.max_sentences, opts.max_words * (2 if longer else 1)
         picks: list[Candidate] = list(already or [])
         new: list[Candidate] = []
         words = sum(c.words for c in picks)
         remaining = sorted(pool, key=lambda c: (-self.importance[self.row[c.idx]], c.key))
-        while remaining and len(picks) < opts.max_sentences:
+        while remaining and len(picks) < max_sentences:
             if len(picks) >= opts.min_sentences and words >= target:
                 break
             best, best_score, best_unit = None, -np.inf, None
@@ -433,8 +455,8 @@ class _Plan:
                     remaining.remove(c)
                     continue
                 unit_words = sum(u.words for u in unit)
-                limit = opts.max_words if len(picks) >= opts.min_sentences else opts.max_words * 1.5
-                if words + unit_words > limit or len(picks) + len(unit) > opts.max_sentences:
+                limit = max_words if len(picks) >= opts.min_sentences else max_words * 1.5
+                if words + unit_words > limit or len(picks) + len(unit) > max_sentences:
                     continue
                 score = float(np.mean([self.importance[r] for r in rows]))
                 score += self._fit(c, role) - opts.diversity * overlap
@@ -454,10 +476,11 @@ class _Plan:
         return new if already is not None else picks
 
     def _fit(self, c: Candidate, role: Role) -> float:
-        """Priority within a section: its heading put it here, or this is its best role."""
+        """Priority within a section: its heading put it here, or how surely it answers the
+        section's question (for "What's Happening?" every sentence there serves it)."""
         if c.hint == role and c.hint_strength >= _DECISIVE:
             return 1.0
-        return 0.2 if self.role[c.idx] == role else 0.0
+        return 0.0 if role == HAPPENING else self.p(c, role)
 
     def _unit(
         self, c: Candidate, picks: list[Candidate], taken: list[int]
@@ -515,6 +538,72 @@ class _Plan:
         lead = chosen.get(HAPPENING) or self.all
         first = min(lead, key=lambda c: (-self.importance[self.row[c.idx]], c.key))
         return shorten(first.text)
+
+
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+
+def role_inputs(
+    articles: Sequence[Article],
+    usable: Sequence[Candidate],
+    centrality: np.ndarray,
+    agreement: np.ndarray,
+) -> list[RoleInput]:
+    """What :mod:`.role_model` is told about each candidate: its text, place in its article,
+    heading, centrality and agreement in the story, whether its article is a day or more older
+    than the newest, and the story's year (the newest article's, else the latest year the
+    sentences name)."""
+    dates = [a.published_at for a in articles if a.published_at is not None]
+    newest = max(dates) if dates else None
+    if newest is not None:
+        year: int | None = newest.year
+    else:
+        named = [int(y) for c in usable for y in _YEAR.findall(c.text)]
+        year = max(named) if named else None
+    counts = {
+        pos: sum(1 for s in a.sentences if not s.is_heading) for pos, a in enumerate(articles)
+    }
+    out = []
+    for i, c in enumerate(usable):
+        when = c.article.published_at
+        out.append(
+            RoleInput(
+                text=c.text,
+                position=c.position,
+                statements=counts[c.article_pos],
+                hint=c.hint,
+                hint_strength=c.hint_strength,
+                centrality=float(centrality[i]),
+                agreement=float(agreement[i]),
+                earlier=bool(newest and when and when <= newest - EARLIER),
+                story_year=year,
+            )
+        )
+    return out
+
+
+def story_role_inputs(articles: Sequence[Article]) -> dict[tuple[int, int], RoleInput]:
+    """The role model's input for each sentence the engine may publish, by (article
+    position, sentence index), as the engine builds them (to train the model)."""
+    usable = [c for c in candidates(articles) if c.usable and c.text.strip()]
+    if not usable:
+        return {}
+    plan = _Plan(articles, usable, BuiltinOptions(), classify=False)
+    return {(c.article_pos, c.sentence.index): x for c, x in zip(usable, plan.inputs, strict=True)}
+
+
+def sentence_roles(
+    articles: Sequence[Article],
+    model: RoleModel | None = None,
+    semantic: Embedder | None = None,
+) -> dict[tuple[int, int], Role]:
+    """For each sentence the engine may publish (article position, sentence index): the
+    section it serves, as the engine decides it (for benches and tests)."""
+    usable = [c for c in candidates(articles) if c.usable and c.text.strip()]
+    if not usable:
+        return {}
+    plan = _Plan(articles, usable, BuiltinOptions(), model=model, semantic=semantic)
+    return {(c.article_pos, c.sentence.index): plan.role[c.idx] for c in usable}
 
 
 def shorten(sentence: str, max_words: int = 14) -> str:

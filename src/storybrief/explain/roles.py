@@ -338,6 +338,28 @@ def _score(text: str, weighted: list[tuple[float, re.Pattern[str]]], cap: float)
     return min(total, cap)
 
 
+def cue_parts(text: str, position: int) -> dict[str, float]:
+    """Each cue group's score on its own (outside and inside quotations apart): the features
+    :mod:`.role_model` weighs, and what :func:`cue_scores` adds up."""
+    plain = _QUOTED.sub(" ", text)
+    quoted = " ".join(_QUOTED.findall(text))
+    del position  # the cue words do not depend on it; kept for one signature with cue_scores
+    parts: dict[str, float] = {}
+    for name, groups in (
+        ("future", _FUTURE),
+        ("significance", _SIGNIFICANCE),
+        ("background", _BACKGROUND),
+        ("reaction", _REACTION),
+    ):
+        for i, (weight, pattern) in enumerate(groups):
+            parts[f"{name}_{i}"] = weight * len(pattern.findall(plain))
+            if name in ("future", "significance"):
+                parts[f"{name}_{i}_quoted"] = weight * len(pattern.findall(quoted))
+    parts["event_time"] = float(bool(_EVENT_TIME.search(plain)))
+    parts["statistics"] = float(statistics(text))
+    return parts
+
+
 def cue_scores(text: str, position: int) -> RoleScores:
     """Scores from the sentence's own words and its position among the article's statements.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..records import Article
 from ..text import Sentence, split_sentences
@@ -23,6 +24,9 @@ from .claims import numbers_match
 from .differ import check_difference, is_difference
 from .models import CheckerOptions, Citation, Label, Verdict
 from .sources import Analysed, SourceIndex, SourceSentence, analyse, content_keys
+
+if TYPE_CHECKING:
+    from ..semantic import SemanticModel
 
 # Lines of an explainer page that are labels, not statements.
 PAGE_LABELS = frozenset(
@@ -54,6 +58,11 @@ class Checker:
             from ..semantic import SemanticModel
 
             self._semantic = SemanticModel.load()
+
+    @property
+    def semantic(self) -> SemanticModel | None:
+        """The MiniLM model the checker runs (option ``use_model``), for others to share."""
+        return self._semantic
 
     # --- public API ----------------------------------------------------------------------
 
