@@ -106,6 +106,7 @@ def run(data: Path, name: str, engine: str, limit: int | None, dump: Path | None
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
     rouge: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     texts = []
+    published: list[dict] = []  # every published statement, for --dump
     textrank = sumy_system("textrank")
     for story_id, articles in track(story_list, description=f"{name} ({engine})"):
         started = time.perf_counter()
@@ -132,7 +133,18 @@ def run(data: Path, name: str, engine: str, limit: int | None, dump: Path | None
                     false_notes[label] += bool(answering[label])
                 for s in statements:
                     c = s.citations[0]
-                    roles = labels.get((position[c.article_id], c.sentence_index))
+                    pos = position[c.article_id]
+                    published.append(
+                        {
+                            "set": name,
+                            "story": story_id,
+                            "article": pos,
+                            "sentence": c.sentence_index,
+                            "section": label,
+                            "text": s.text,
+                        }
+                    )
+                    roles = labels.get((pos, c.sentence_index))
                     if roles is not None:
                         labelled[label] += 1
                         answered[label] += label in roles
@@ -160,6 +172,8 @@ def run(data: Path, name: str, engine: str, limit: int | None, dump: Path | None
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
         (dump / f"{name}-{engine}.md").write_text("\n".join(texts), encoding="utf-8")
+        with (dump / f"{name}-{engine}-published.jsonl").open("w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(row) + "\n" for row in published)
     n = len(story_list)
     return {
         "stories": n,

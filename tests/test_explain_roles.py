@@ -1,0 +1,159 @@
+"""Sentence roles: the shipped role model on sentences written for the tests, and the built-in
+engine writing each section only from sentences that answer its question."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from storybrief.explain import builtin, explain_articles
+from storybrief.explain.builtin import BuiltinEngine, sentence_roles
+from storybrief.explain.engines import EngineContext
+from storybrief.explain.role_model import (
+    MODEL_FILE,
+    RoleInput,
+    RoleModel,
+    feature_matrix,
+    shipped_model,
+)
+from storybrief.explain.roles import BEYOND, HAPPENING, IMPORTANT, NEXT
+from storybrief.records import Article
+
+CLEAR = [
+    ("The trial is scheduled to begin in March, and prosecutors plan to call 40 witnesses.", NEXT),
+    ("The council will vote on the budget next Tuesday.", NEXT),
+    (
+        "The decision matters because it could raise fuel prices for millions of households.",
+        IMPORTANT,
+    ),
+    (
+        "The ruling is a major setback for the company, which could lose billions of dollars as "
+        "a result.",
+        IMPORTANT,
+    ),
+    ("The dispute dates back to 1998, when the two countries first signed the treaty.", BEYOND),
+    (
+        "The city has struggled with floods for decades, and a similar storm in 2011 killed 40 "
+        "people.",
+        BEYOND,
+    ),
+    ("“This is a disgrace,” said Maria Lopez, a local shopkeeper.", BEYOND),
+]
+
+
+def role_of(text: str) -> str:
+    """The section the shipped model says a mid-article sentence answers (or what happens)."""
+    model = shipped_model()
+    x = RoleInput(text, position=4, statements=12, centrality=0.4, story_year=2024)
+    probs = model.probabilities([x])
+    answered = [r for r in (IMPORTANT, NEXT, BEYOND) if model.answers(probs, r)[0]]
+    if not answered:
+        return HAPPENING
+    return max(answered, key=lambda r: probs[0, (HAPPENING, IMPORTANT, NEXT, BEYOND).index(r)])
+
+
+@pytest.mark.parametrize(("text", "role"), CLEAR)
+def test_the_shipped_model_knows_clear_roles(text: str, role: str) -> None:
+    assert role_of(text) == role
+
+
+def test_a_plain_report_of_the_event_answers_no_other_section() -> None:
+    assert role_of("Police arrested two men on Tuesday in the city centre.") == HAPPENING
+
+
+def test_a_model_for_other_features_is_refused_with_the_reason() -> None:
+    text = resources.files("storybrief.explain").joinpath(MODEL_FILE).read_text("utf-8")
+    data = json.loads(text)
+    data["features_version"] = 999
+    with pytest.raises(ValueError, match="features version 999"):
+        RoleModel.from_json(data)
+    data = json.loads(text)
+    data["dense_names"] = data["dense_names"][:-1]
+    with pytest.raises(ValueError, match="other features"):
+        RoleModel.from_json(data)
+
+
+def test_the_features_are_numbers_of_one_row_per_sentence() -> None:
+    rows = feature_matrix(
+        [RoleInput("A short one.", 0, 1), RoleInput("Another, longer one.", 1, 2)]
+    )
+    assert rows.shape[0] == 2 and np.isfinite(rows).all()
+
+
+# --- the engine ----------------------------------------------------------------------------------
+
+HARBOUR = [
+    "The Port Ellis harbour bridge reopened to traffic on Monday after a six-month repair that "
+    "cost the city $40 million.",
+    "Crews replaced the bridge's corroded cables and resurfaced its deck.",
+    "Drivers crowded onto the bridge within minutes of the reopening.",
+    "The reopening matters because it could cut freight costs for hundreds of local businesses.",
+    "The council will vote next month on a plan to add a bus lane to the bridge.",
+    "The bridge was built in 1962 and has been repaired twice since, most recently in 1998.",
+]
+
+
+def harbour_story() -> list[Article]:
+    return [Article(id=1, text="\n".join(HARBOUR), title="Harbour bridge reopens")]
+
+
+def sections(articles: list[Article]) -> dict[str, list[str]]:
+    explainer = explain_articles(articles)
+    return {s.key: [x.text for x in s.sentences] for s in explainer.sections}
+
+
+def test_each_section_takes_the_sentences_that_answer_it() -> None:
+    got = sections(harbour_story())
+    assert got["whats_happening"][0].startswith("The Port Ellis harbour bridge reopened")
+    assert got["why_its_important"] == [HARBOUR[3]]
+    assert got["whats_next"] == [HARBOUR[4]]
+    assert got["beyond_the_headlines"] == [HARBOUR[5]]
+
+
+def test_a_section_says_the_sources_are_silent_only_when_no_sentence_answers() -> None:
+    text = "\n".join(HARBOUR[:3] + HARBOUR[5:])  # nothing on what comes next or why
+    explainer = explain_articles([Article(id=1, text=text, title="Harbour bridge reopens")])
+    nxt = explainer.section("whats_next")
+    assert nxt.sentences == [] and nxt.note
+    beyond = explainer.section("beyond_the_headlines")
+    assert [s.text for s in beyond.sentences] == [HARBOUR[5]] and beyond.note is None
+    roles = sentence_roles([Article(id=1, text=text)])
+    assert NEXT not in roles.values()  # the note is true: no sentence answers the section
+
+
+def test_without_answers_the_sections_stay_empty_and_what_happens_is_told(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = shipped_model()
+    never = RoleModel(model.weights, model.bias, dict.fromkeys(model.thresholds, 1.01), False, {})
+    monkeypatch.setattr(builtin, "shipped_model", lambda vectors=False: never)
+    got = sections(harbour_story())
+    assert got["why_its_important"] == got["whats_next"] == got["beyond_the_headlines"] == []
+    # with nothing for the other sections, What's Happening tells more of the story
+    assert len(got["whats_happening"]) >= 4
+
+
+class Embedder:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += 1
+        return np.zeros((len(texts), 384))
+
+
+class Checker:
+    def __init__(self, semantic: Embedder) -> None:
+        self.semantic = semantic
+
+
+def test_the_checkers_sentence_vectors_are_used_when_it_has_them() -> None:
+    embedder = Embedder()
+    engine = BuiltinEngine(context=EngineContext(checker=Checker(embedder)))  # type: ignore[arg-type]
+    explainer = engine.explain(harbour_story())
+    assert embedder.calls == 1 and explainer.section("whats_happening").sentences
+    assert shipped_model(vectors=True).vectors
+    assert BuiltinEngine().semantic is None
