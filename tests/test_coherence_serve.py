@@ -12,7 +12,7 @@ from tests.appserver import serving
 from tests.test_coherence import COURIER, GAZETTE, WIRE
 
 from storybrief.api import explain
-from storybrief.serve.views import SectionView, SentenceView
+from storybrief.readers import SectionView, SentenceView
 from storybrief.settings import Settings
 from storybrief.store import Store
 

@@ -340,16 +340,16 @@ def test_answers_per_day_on_both_databases(backend, tmp_path, monkeypatch):
             )
         library = StorybriefLibrary(settings, store)
         today, earlier = NOW.date(), (NOW - timedelta(days=3)).date()
-        assert library.feedback_by_day(days=30, now=NOW) == [
+        assert library.readers.feedback_by_day(days=30, now=NOW) == [
             DailyAnswers(ids[0], earlier, 1, 0),
             DailyAnswers(ids[0], today, 0, 1),
             DailyAnswers(ids[1], today, 1, 0),
         ]
-        assert library.feedback_by_day([ids[1]], days=30, now=NOW) == [
+        assert library.readers.feedback_by_day([ids[1]], days=30, now=NOW) == [
             DailyAnswers(ids[1], today, 1, 0)
         ]
-        assert library.feedback_by_day([], now=NOW) == []
-        assert len(library.feedback_by_day(days=60, now=NOW)) == 4
+        assert library.readers.feedback_by_day([], now=NOW) == []
+        assert len(library.readers.feedback_by_day(days=60, now=NOW)) == 4
 
 
 # -- API docs -----------------------------------------------------------------------------------

@@ -387,6 +387,45 @@ def test_private_reads_need_the_token(library, tmp_path, monkeypatch):
         assert httpx.get(f"{running.url}/api/v1/stories", headers=AUTH).status_code == 200
 
 
+def test_api_submits_urls_through_the_apps_host_gate(library, http_server, tmp_path, monkeypatch):
+    """Submitted URLs are fetched through the library's one host gate, as the watcher's are:
+    robots.txt is asked for once per host for the app's lifetime (a gate per request, as
+    before, asked for it again on every request, and knew no pacing or pause of the others)."""
+    data = Path(__file__).parent / "data" / "ingest"
+    robots = b"User-agent: *\nAllow: /\n"
+    http_server.route("/robots.txt", body=robots, headers={"Content-Type": "text/plain"})
+    feeds = []
+    for n in (1, 2):
+        page = http_server.route(
+            f"/gate/page-{n}.html",
+            body=(data / f"article-{n}.html").read_bytes(),
+            headers={"Content-Type": "text/html"},
+        )
+        rss = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Gate {n}</title>'
+            f"<link>{http_server.url()}</link><description>Feed {n}</description>"
+            f"<item><title>Item {n}</title><link>{page}</link></item></channel></rss>"
+        )
+        feeds.append(
+            http_server.route(
+                f"/gate/feed-{n}.xml",
+                body=rss.encode(),
+                headers={"Content-Type": "application/rss+xml"},
+            )
+        )
+    settings = make_settings(tmp_path, monkeypatch)
+    forget_rate_limits(library.store)  # what the other tests sent
+    with (
+        AppServer(create_app(settings, library.store)) as running,
+        httpx.Client(base_url=running.url, timeout=20) as c,
+    ):
+        for feed in feeds:
+            reply = c.post("/api/v1/articles", json={"urls": [feed]}, headers=AUTH)
+            assert reply.status_code == 200, reply.text
+    assert [len(http_server.requests_to(f"/gate/page-{n}.html")) for n in (1, 2)] == [1, 1]
+    assert len(http_server.requests_to("/robots.txt")) == 1
+
+
 def test_api_submits_articles_and_urls_then_explains(library, client, http_server):
     html = (Path(__file__).parent / "data" / "ingest" / "article-2.html").read_bytes()
     url = http_server.route("/library.html", body=html, headers={"Content-Type": "text/html"})

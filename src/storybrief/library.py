@@ -17,7 +17,7 @@ import threading
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,9 +37,11 @@ from .follow import Following
 from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
 from .ingest import ingest as run_ingest
 from .ingest.fetch import Fetcher
+from .ingest.submit import submit as run_submit
+from .readers import Readers
 from .records import Article
 from .settings import Settings, load_settings
-from .store import ArticleSummary, DailyAnswers, Store
+from .store import ArticleSummary, Store
 from .store.store import StoredSentence
 from .verify import Checker, CheckerOptions, Verdict
 from .verify.publish import CheckReport, check_explainer
@@ -67,18 +69,6 @@ class StoryDetail:
     summary: Any
     articles: list[Article]
     duplicates: dict[int, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class FeedbackSummary:
-    """Readers' Yes / No answers to one explainer version."""
-
-    explainer_id: int
-    story_id: int
-    version: int
-    yes: int
-    no: int
-    reasons: list[str]
 
 
 @dataclass(frozen=True)
@@ -152,6 +142,7 @@ class Library(Following):
         self._store = store
         self._owns_store = store is None
         self._checker: Checker | None = None
+        self._readers: Readers | None = None
         self._gate = gate
         self._owns_gate = gate is None
         with _OPEN_LOCK:
@@ -169,6 +160,34 @@ class Library(Following):
         if self._store is None:
             self._store = Store.open(self.settings)
         return self._store
+
+    def open(self) -> Library:
+        """Open (and migrate) the database now rather than on first use."""
+        _ = self.store
+        return self
+
+    def data_version(self) -> str | None:
+        """A value that changes whenever any process commits a change to what readers see
+        (:meth:`Store.data_version`): what the web app's caches check on every request."""
+        return self.store.data_version()
+
+    def rate_limit_hit(self, key: str, limit: int, window: float, now: float) -> float:
+        """Count an event under ``key`` in the database (every process on it counts the
+        same): 0 when at most ``limit`` fell in the last ``window`` seconds, else the seconds
+        until one more would be allowed."""
+        return self.store.rate_limit_hit(key, limit, window, now)
+
+    def rate_limit_wait(self, key: str, limit: int, window: float, now: float) -> float:
+        """Like :meth:`rate_limit_hit`, without counting."""
+        return self.store.rate_limit_wait(key, limit, window, now)
+
+    @property
+    def readers(self) -> Readers:
+        """What readers see and say: the front page, stories and their explainer versions,
+        topics, search, and readers' answers (:mod:`storybrief.readers`)."""
+        if self._readers is None:
+            self._readers = Readers(self.store)
+        return self._readers
 
     @property
     def checker(self) -> Checker:
@@ -189,6 +208,7 @@ class Library(Following):
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
+            self._readers = None
         if self._gate is not None and self._owns_gate:
             self._gate.fetcher.close()
             self._gate = None
@@ -252,6 +272,21 @@ class Library(Following):
         feed, an OPML list or plain text). Over ``fetch.max_bytes``, empty, or a URL list
         with a line that is not a URL: :class:`SourceError` naming the line."""
         return input_sources(data, max_bytes=self.settings.fetch.max_bytes, location=name)
+
+    def submit(
+        self, urls: list[str], articles: list[dict[str, Any]], *, cluster: bool = True
+    ) -> IngestReport:
+        """What the web API is sent: http(s) ``urls`` of pages, feeds and OPML lists, fetched
+        through this library's host gate, and ``articles`` given as text or HTML (dicts with
+        ``text`` or ``html``, and optionally ``url``, ``title``, ``site_name``,
+        ``published_at``), stored after the same extraction; then, as :meth:`ingest`, put
+        into stories."""
+        report = run_submit(
+            urls, articles, settings=self.settings, store=self.store, gate=self.gate
+        )
+        if cluster:
+            self.assign_stories(report)
+        return report
 
     def assign_stories(
         self, report: IngestReport | None = None, *, explain_grown: bool = True
@@ -360,23 +395,6 @@ class Library(Following):
     def recluster(self) -> ReclusterReport:
         """Rebuild every story from the stored articles."""
         return recluster(self.store, self.settings)
-
-    def feedback(self, *, limit: int = 100, reasons: int = 5) -> list[FeedbackSummary]:
-        """Readers' answers per explainer version (newest first), with the latest reasons
-        given with a No."""
-        return [
-            FeedbackSummary(e, s, v, y, n, self.store.feedback_reasons(e, limit=reasons))
-            for e, s, v, y, n in self.store.feedback_stats(limit=limit)
-        ]
-
-    def feedback_by_day(
-        self, explainer_ids: list[int] | None = None, *, days: int = 30, now: datetime | None = None
-    ) -> list[DailyAnswers]:
-        """Yes and No answers to these explainer versions (default: all) per day (UTC), over
-        the last ``days`` days, oldest first: what the operator page charts."""
-        now = now or datetime.now(UTC)
-        start = datetime.combine(now.date() - timedelta(days=days - 1), time(), tzinfo=UTC)
-        return self.store.feedback_daily(explainer_ids, since=start)
 
     # -- explain -------------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ def feedback(
     """Readers' answers to "Do you find this article useful?" per explainer version, with the
     latest reasons given with a No."""
     rows: list[dict[str, Any]] = [
-        dataclasses.asdict(row) for row in library_of(ctx).feedback(limit=limit)
+        dataclasses.asdict(row) for row in library_of(ctx).readers.feedback(limit=limit)
     ]
     if as_json:
         print_json(rows)

@@ -78,9 +78,10 @@ def run(
         return
     # before the workers start: migrate once, and make the signing key once, so that every
     # worker signs reader and CSRF tokens with the same key
-    from ..store import Store
+    from ..library import Library
 
-    Store.open(settings).close()
+    with Library(settings) as library:
+        library.open()
     secret_key(settings)
     os.environ[WORKER_SETTINGS_ENV] = dump_settings(settings)
     run_workers(f"{__name__}:worker_app", workers=workers, host=host, port=port, **uvicorn)

@@ -6,7 +6,7 @@ story. Writes and feedback statistics need the API token; reads are public unles
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
@@ -16,12 +16,14 @@ from starlette.concurrency import run_in_threadpool
 
 from ..explain import Explainer, render
 from ..library import Library
+from ..readers import Readers, StoryItem
 from ..records import Article
 from ..settings import Settings
-from ..store import Store, StoredExplainer
-from . import views
 from .cache import cached
 from .security import MAX_ID, client_address, token_ok
+
+if TYPE_CHECKING:
+    from ..store import StoredExplainer
 
 _bearer = HTTPBearer(auto_error=False, description="the api_token from settings")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
@@ -44,8 +46,8 @@ def _settings(request: Request) -> Settings:
     return _library(request).settings
 
 
-def _store(request: Request) -> Store:
-    return _library(request).store
+def _readers(request: Request) -> Readers:
+    return _library(request).readers
 
 
 def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
@@ -284,7 +286,7 @@ class ExplainOut(BaseModel):
 # -- helpers -------------------------------------------------------------------------------
 
 
-def _story_out(request: Request, item: views.StoryItem, first_seen: datetime | None) -> StoryOut:
+def _story_out(request: Request, item: StoryItem, first_seen: datetime | None) -> StoryOut:
     return StoryOut(
         id=item.id,
         title=item.title,
@@ -299,7 +301,7 @@ def _story_out(request: Request, item: views.StoryItem, first_seen: datetime | N
 
 
 def _stories_out(request: Request, stories: list[Any]) -> list[StoryOut]:
-    items = views.story_items(_store(request), stories)
+    items = _readers(request).story_items(stories)
     return [_story_out(request, i, s.first_seen) for i, s in zip(items, stories, strict=True)]
 
 
@@ -327,7 +329,7 @@ def _article_out(a: Any) -> ArticleOut:
     )
 
 
-def _render_explainer(store: Store, stored: StoredExplainer, fmt: ExplainerFormat) -> Response:
+def _render_explainer(readers: Readers, stored: StoredExplainer, fmt: ExplainerFormat) -> Response:
     explainer = Explainer.model_validate(stored.document)
     if fmt == "json":
         return Response(render(explainer, "json"), media_type="application/json")
@@ -335,7 +337,7 @@ def _render_explainer(store: Store, stored: StoredExplainer, fmt: ExplainerForma
         return PlainTextResponse(render(explainer, "markdown"), media_type="text/markdown")
     if fmt == "html":
         ids = [s.id for s in explainer.sources]
-        articles = list(views.stored_articles(store, ids).values())
+        articles = list(readers.stored_articles(ids).values())
         return PlainTextResponse(
             render(explainer, "html", articles=articles), media_type="text/html"
         )
@@ -362,19 +364,19 @@ def list_stories(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[StoryOut]:
-    return _stories_out(request, _store(request).list_stories(limit=limit, offset=offset))
+    return _stories_out(request, _library(request).stories(limit=limit, offset=offset))
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, summary="One story")
 def get_story(request: Request, story_id: StoryId) -> StoryDetail:
-    store = _store(request)
-    story = store.get_story(story_id)
+    readers = _readers(request)
+    story = readers.story(story_id)
     (out,) = _stories_out(request, [story])
     coverage = _library(request).coverage(story_id)
     return StoryDetail(
         **out.model_dump(),
-        article_ids=store.story_article_ids(story_id),
-        versions=[_version_out(request, v) for v in store.explainer_versions(story_id)],
+        article_ids=readers.article_ids(story_id),
+        versions=[_version_out(request, v) for v in readers.versions(story_id)],
         topic=story.topic,
         coverage=CoverageOut(
             articles=coverage.articles,
@@ -405,9 +407,9 @@ def get_story(request: Request, story_id: StoryId) -> StoryDetail:
     summary="Every version of a story's explainer, newest first",
 )
 def story_versions(request: Request, story_id: StoryId) -> list[VersionOut]:
-    store = _store(request)
-    store.get_story(story_id)  # 404 for an unknown story
-    return [_version_out(request, v) for v in store.explainer_versions(story_id)]
+    readers = _readers(request)
+    readers.story(story_id)  # 404 for an unknown story
+    return [_version_out(request, v) for v in readers.versions(story_id)]
 
 
 @router.get(
@@ -423,14 +425,14 @@ async def story_explainer(
     format: ExplainerFormat = "json",
 ) -> Response:
     def render() -> Response:
-        store = _store(request)
-        versions = store.explainer_versions(story_id)
+        readers = _readers(request)
+        versions = readers.versions(story_id)
         chosen = next((v for v in versions if version is None or v.version == version), None)
         if chosen is None:
-            store.get_story(story_id)
+            readers.story(story_id)
             what = f"version {version}" if version else "an explainer yet"
             raise HTTPException(404, f"story {story_id} has no {what}")
-        return _render_explainer(store, chosen, format)
+        return _render_explainer(readers, chosen, format)
 
     key = ("story-explainer", story_id, version, format)
     return await cached(request, key, render, shared=_settings(request).serve.public_read)
@@ -446,8 +448,8 @@ async def get_explainer(
     request: Request, explainer_id: ExplainerId, format: ExplainerFormat = "json"
 ) -> Response:
     def render() -> Response:
-        store = _store(request)
-        return _render_explainer(store, store.get_explainer(explainer_id), format)
+        readers = _readers(request)
+        return _render_explainer(readers, readers.explainer(explainer_id), format)
 
     key = ("explainer", explainer_id, format)
     return await cached(request, key, render, shared=_settings(request).serve.public_read)
@@ -482,12 +484,12 @@ def list_articles(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[ArticleOut]:
-    return [_article_out(a) for a in _store(request).list_articles(limit=limit, offset=offset)]
+    return [_article_out(a) for a in _library(request).articles(limit=limit, offset=offset)]
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
 def get_article(request: Request, article_id: ArticleId) -> ArticleDetail:
-    a: Article = _store(request).get_article(article_id)
+    a: Article = _library(request).article(article_id)
     return ArticleDetail(
         id=a.id or article_id,
         title=a.title,
@@ -516,18 +518,11 @@ def get_article(request: Request, article_id: ArticleId) -> ArticleDetail:
     dependencies=[Depends(require_write)],
 )
 def submit(request: Request, body: SubmitIn) -> SubmitOut:
-    from .submit import submit as run_submit
-
     if not body.urls and not body.articles:
         raise HTTPException(422, "nothing to ingest: give urls or articles")
-    lib = _library(request)
-    report = run_submit(
-        [str(u) for u in body.urls],
-        [a.model_dump() for a in body.articles],
-        settings=lib.settings,
-        store=lib.store,
+    report = _library(request).submit(
+        [str(u) for u in body.urls], [a.model_dump() for a in body.articles]
     )
-    lib.assign_stories(report)
     return SubmitOut(
         ok=report.ok,
         counts=report.counts,
@@ -550,7 +545,7 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=200)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
-    results = _store(request).search(q, limit=limit)
+    results = _readers(request).search(q, limit=limit)
     return SearchOut(
         query=q,
         stories=_stories_out(request, results.stories),
@@ -568,10 +563,10 @@ def search(
     dependencies=[Depends(require_write)],
 )
 def post_feedback(request: Request, explainer_id: ExplainerId, body: FeedbackIn) -> FeedbackCounts:
-    store = _store(request)
+    readers = _readers(request)
     reason = " ".join((body.reason or "").split()) if not body.useful else ""
-    store.record_feedback(explainer_id, body.reader_id, body.useful, reason or None)
-    return _counts(store, explainer_id)
+    readers.record_answer(explainer_id, body.reader_id, body.useful, reason or None)
+    return _counts(readers, explainer_id)
 
 
 @router.get(
@@ -581,7 +576,7 @@ def post_feedback(request: Request, explainer_id: ExplainerId, body: FeedbackIn)
     dependencies=[Depends(require_token)],
 )
 def get_feedback(request: Request, explainer_id: ExplainerId) -> FeedbackCounts:
-    return _counts(_store(request), explainer_id)
+    return _counts(_readers(request), explainer_id)
 
 
 @router.get(
@@ -594,19 +589,20 @@ def feedback_stats(
     request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[FeedbackCounts]:
     return [
-        FeedbackCounts(explainer_id=e, story_id=s, version=v, yes=y, no=n)
-        for e, s, v, y, n in _store(request).feedback_stats(limit=limit)
+        FeedbackCounts(
+            explainer_id=f.explainer_id, story_id=f.story_id, version=f.version, yes=f.yes, no=f.no
+        )
+        for f in _readers(request).feedback(limit=limit, reasons=0)
     ]
 
 
-def _counts(store: Store, explainer_id: int) -> FeedbackCounts:
-    stored = store.get_explainer(explainer_id)
-    counts = store.feedback_counts(explainer_id)
+def _counts(readers: Readers, explainer_id: int) -> FeedbackCounts:
+    answers = readers.answers_to(explainer_id)
     return FeedbackCounts(
         explainer_id=explainer_id,
-        story_id=stored.story_id,
-        version=stored.version,
-        yes=counts["yes"],
-        no=counts["no"],
-        reasons=store.feedback_reasons(explainer_id),
+        story_id=answers.story_id,
+        version=answers.version,
+        yes=answers.yes,
+        no=answers.no,
+        reasons=answers.reasons,
     )

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -30,10 +30,11 @@ from ..errors import (
 )
 from ..library import Library
 from ..settings import Settings
-from ..store import Store
 from .cache import ResponseCache, SharedFastPath
 from .security import GuardMiddleware, SharedRateLimiter, Signer, secret_key
-from .views import PageCache
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 HERE = Path(__file__).parent
 API_PREFIX = "/api/v1"
@@ -84,8 +85,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     """The web pages, the JSON API (``/api/v1``, OpenAPI at ``/api/v1/openapi.json``) and the
     feeds, over one :class:`~storybrief.library.Library` of ``settings`` and ``store`` (the
     settings' database, opened here and closed on shutdown, when no store is given)."""
-    library = Library(settings, store)
-    _ = library.store  # open (and migrate) now, not on the first request
+    library = Library(settings, store).open()  # open (and migrate) now, not on first request
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,18 +109,16 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.templates = templates()
     app.state.signer = Signer(secret_key(settings))
-    app.state.page_cache = PageCache()
-    app.state.response_cache = ResponseCache(library.store.data_version)
+    app.state.response_cache = ResponseCache(library.data_version)
     # kept in the database: every process serving it counts the same events
-    shared = library.store
     app.state.feedback_limiter = SharedRateLimiter(
-        shared, "feedback", settings.serve.feedback_rate_per_minute
+        library, "feedback", settings.serve.feedback_rate_per_minute
     )
     app.state.write_limiter = SharedRateLimiter(
-        shared, "write", settings.serve.write_rate_per_minute
+        library, "write", settings.serve.write_rate_per_minute
     )
     app.state.token_failure_limiter = SharedRateLimiter(
-        shared, "token-failure", settings.serve.token_failures_per_minute
+        library, "token-failure", settings.serve.token_failures_per_minute
     )
     # the fast path inside the guard, so that what it sends gets the security headers too
     app.add_middleware(SharedFastPath, cache=app.state.response_cache)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..library import Library
-from ..store import DailyAnswers, FeedRecord
+
+if TYPE_CHECKING:
+    from ..store import DailyAnswers, FeedRecord
 
 #: how many feeds, failures and explainer versions one page lists
 MAX_FEEDS = 500
@@ -166,10 +168,11 @@ def overview(library: Library, *, now: datetime | None = None) -> Overview:
     rows = [feed_row(f, now) for f in feeds]
     order = {"failing": 0, "new": 1, "ok": 2, "paused": 3}
     rows.sort(key=lambda r: (order[r.health], -r.feed.consecutive_failures, r.feed.id))
-    feedback = library.feedback(limit=MAX_VERSIONS, reasons=3)
+    readers = library.readers
+    feedback = readers.feedback(limit=MAX_VERSIONS, reasons=3)
     ids = [f.explainer_id for f in feedback]
-    daily = library.feedback_by_day(ids, days=CHART_DAYS, now=now)
-    latest = library.store.latest_explainers(sorted({f.story_id for f in feedback}))
+    daily = readers.feedback_by_day(ids, days=CHART_DAYS, now=now)
+    latest = readers.latest_explainers(sorted({f.story_id for f in feedback}))
     versions = []
     for f in feedback:
         stored = latest.get(f.story_id)
@@ -198,5 +201,5 @@ def overview(library: Library, *, now: datetime | None = None) -> Overview:
         last_day=library.throughput(hours=24),
         failures=library.failures(limit=MAX_FAILURES),
         versions=versions,
-        chart=chart(library.feedback_by_day(days=CHART_DAYS, now=now), last=now.date()),
+        chart=chart(readers.feedback_by_day(days=CHART_DAYS, now=now), last=now.date()),
     )

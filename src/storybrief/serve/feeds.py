@@ -13,10 +13,13 @@ import html
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 
-from ..store import StoredExplainer
+from ..readers import first_line
 from ..text import xml_text
-from .views import first_line
+
+if TYPE_CHECKING:
+    from ..store import StoredExplainer
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 

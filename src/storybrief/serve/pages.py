@@ -3,6 +3,7 @@ search, and the feeds. Route handlers only read and write through the library.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -14,8 +15,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.requests import cookie_parser
 from starlette.types import Scope
 
-from ..store import Store
-from . import feeds, views
+from ..explain.render import web_url
+from ..readers import Readers, StoryItem, StoryPage, first_line
+from . import feeds
 from .api import ArticleId, StoryId, VersionNumber
 from .cache import FastAnswer, ResponseCache, cached, kept
 from .security import MAX_ID, Signer, client_address
@@ -29,8 +31,8 @@ REASON_MAX = 300
 CSRF_PLACEHOLDER = "sb-csrf-placeholder-7c1d9e"
 
 
-def _store(request: Request) -> Store:
-    return request.app.state.library.store  # type: ignore[no-any-return]
+def _readers(request: Request) -> Readers:
+    return request.app.state.library.readers  # type: ignore[no-any-return]
 
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
@@ -101,7 +103,7 @@ PAGE_SIZE = 30
 @router.api_route("/", methods=["GET", "HEAD"])
 async def front_page(request: Request, offset: Offset = 0) -> Response:
     def render() -> Response:
-        front = views.front_page(_store(request), limit=PAGE_SIZE, offset=offset)
+        front = _readers(request).front_page(limit=PAGE_SIZE, offset=offset)
         return _render(request, "index.html", {"front": front})
 
     return await cached(request, ("front", offset, PAGE_SIZE), render, shared=True)
@@ -110,10 +112,11 @@ async def front_page(request: Request, offset: Offset = 0) -> Response:
 @router.api_route("/topics/{slug}", methods=["GET", "HEAD"])
 async def topic_page(request: Request, slug: TopicSlug, offset: Offset = 0) -> Response:
     def render() -> Response:
-        label = _store(request).topic_label(slug)
+        readers = _readers(request)
+        label = readers.topic_label(slug)
         if label is None:
             raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
-        front = views.front_page(_store(request), limit=PAGE_SIZE, offset=offset, topic_slug=slug)
+        front = readers.front_page(limit=PAGE_SIZE, offset=offset, topic_slug=slug)
         front.topic = label
         return _render(request, "index.html", {"front": front})
 
@@ -123,17 +126,11 @@ async def topic_page(request: Request, slug: TopicSlug, offset: Offset = 0) -> R
 @router.api_route("/waiting", methods=["GET", "HEAD"])
 async def waiting_page(request: Request, offset: Offset = 0) -> Response:
     def render() -> Response:
-        store = _store(request)
-        found = store.front_stories(explained=False, limit=PAGE_SIZE + 1, offset=offset)
+        items, more = _readers(request).waiting(limit=PAGE_SIZE, offset=offset)
         return _render(
             request,
             "waiting.html",
-            {
-                "items": views.story_items(store, found[:PAGE_SIZE]),
-                "offset": offset,
-                "page_size": PAGE_SIZE,
-                "more": len(found) > PAGE_SIZE,
-            },
+            {"items": items, "offset": offset, "page_size": PAGE_SIZE, "more": more},
         )
 
     return await cached(request, ("waiting", offset, PAGE_SIZE), render, shared=True)
@@ -145,20 +142,20 @@ async def story(
     story_id: StoryId,
     version: VersionNumber = None,
 ) -> Response:
-    store = _store(request)
+    readers = _readers(request)
     reader, new_cookie = _reader(request)
     answer = None
     if new_cookie is None:  # a returning reader: their answer to the version shown
         answers = await kept(
             request,
             ("answers", story_id, version),
-            lambda: store.feedback_answers_on_story(story_id, version),
+            lambda: readers.answers(story_id, version),
         )
         answer = answers.get(reader)
     saved = request.query_params.get("saved") == "1"
 
     def render() -> Response:
-        page = views.story_page(store, story_id, version, request.app.state.page_cache)
+        page = readers.story_page(story_id, version)
         url = str(request.url_for("story", story_id=story_id))
         canonical = f"{url}?version={page.stored.version}" if page.stored and version else url
         return _render(
@@ -169,9 +166,7 @@ async def story(
                 "coverage": request.app.state.library.coverage(story_id),
                 "answer": answer,
                 "csrf": CSRF_PLACEHOLDER,
-                "json_ld": views.json_ld(
-                    page, canonical, request.app.state.settings.serve.site_title
-                ),
+                "json_ld": json_ld(page, canonical, request.app.state.settings.serve.site_title),
                 "canonical": canonical,
                 "reason_max": REASON_MAX,
                 "saved": saved,
@@ -223,17 +218,17 @@ def feedback(
             "too many answers in a short time; try again in a minute",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    store = _store(request)
-    stored = store.get_explainer(explainer_id)
+    readers = _readers(request)
+    stored = readers.explainer(explainer_id)
     if stored.story_id != story_id:
         raise HTTPException(404, f"explainer {explainer_id} is not one of story {story_id}")
     text = " ".join(reason.split())[:REASON_MAX] if useful == "no" else ""
-    store.record_feedback(explainer_id, reader, useful == "yes", text or None)
+    readers.record_answer(explainer_id, reader, useful == "yes", text or None)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(
             {"explainer_id": explainer_id, "useful": useful == "yes", "reason": text or None}
         )
-    latest = store.latest_explainer(story_id)
+    latest = readers.latest_explainer(story_id)
     query = (
         "saved=1" if latest and latest.id == explainer_id else f"version={stored.version}&saved=1"
     )
@@ -255,11 +250,11 @@ def _same_origin(request: Request) -> bool:
 @router.api_route("/articles/{article_id}", methods=["GET", "HEAD"])
 async def article(request: Request, article_id: ArticleId) -> Response:
     def render() -> Response:
-        found = _store(request).get_article(article_id)
+        found = request.app.state.library.article(article_id)
         return _render(
             request,
             "article.html",
-            {"article": found, "url": views.web_url(found.canonical_url or found.url)},
+            {"article": found, "url": web_url(found.canonical_url or found.url)},
         )
 
     return await cached(request, ("article", article_id), render, shared=True)
@@ -268,11 +263,11 @@ async def article(request: Request, article_id: ArticleId) -> Response:
 @router.api_route("/search", methods=["GET", "HEAD"])
 def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
     query = " ".join(q.split())
-    stories: list[views.StoryItem] = []
+    stories: list[StoryItem] = []
     articles: list[Any] = []
     if query:
-        results = _store(request).search(query, limit=20)
-        stories = views.story_items(_store(request), results.stories)
+        results = _readers(request).search(query, limit=20)
+        stories = _readers(request).story_items(results.stories)
         articles = results.articles
     return _render(request, "search.html", {"q": query, "stories": stories, "articles": articles})
 
@@ -296,7 +291,7 @@ async def _explainers_feed(request: Request, write: Callable[..., bytes], kind: 
 
     def render() -> Response:
         body = write(
-            _store(request).recent_explainers(limit=50),
+            _readers(request).recent_explainers(limit=50),
             base=_base(request),
             title=request.app.state.settings.serve.site_title,
         )
@@ -310,10 +305,10 @@ async def story_feed(request: Request, story_id: StoryId) -> Response:
     """One entry per explainer version of the story, newest first."""
 
     def render() -> Response:
-        store = _store(request)
-        story = store.get_story(story_id)
+        readers = _readers(request)
+        story = readers.story(story_id)
         body = feeds.atom(
-            store.explainer_versions(story_id)[:50],
+            readers.versions(story_id)[:50],
             base=_base(request),
             title=request.app.state.settings.serve.site_title,
             path=f"/stories/{story_id}/feed.atom",
@@ -330,12 +325,12 @@ async def topic_feed(request: Request, slug: TopicSlug) -> Response:
     """New and updated explainers of the topic's stories, newest first."""
 
     def render() -> Response:
-        store = _store(request)
-        label = store.topic_label(slug)
+        readers = _readers(request)
+        label = readers.topic_label(slug)
         if label is None:
             raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
         body = feeds.atom(
-            store.recent_explainers(limit=50, topic_slug=slug),
+            readers.recent_explainers(limit=50, topic_slug=slug),
             base=_base(request),
             title=request.app.state.settings.serve.site_title,
             path=f"/topics/{slug}/feed.atom",
@@ -345,3 +340,42 @@ async def topic_feed(request: Request, slug: TopicSlug) -> Response:
         return Response(body, media_type="application/atom+xml; charset=utf-8")
 
     return await cached(request, ("topic-feed", slug), render, shared=True)
+
+
+def json_ld(page: StoryPage, url: str, publisher: str) -> str | None:
+    """schema.org NewsArticle for the story page, safe to place inside a <script> element."""
+    if page.explainer is None or page.stored is None:
+        return None
+    explainer = page.explainer
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": explainer.headline[:110],
+        "url": url,
+        "mainEntityOfPage": url,
+        "datePublished": (page.versions[-1].created_at).isoformat(),
+        "dateModified": page.stored.created_at.isoformat(),
+        "description": first_line(page.stored.document),
+        "articleBody": "\n\n".join(
+            f"{s.title}\n{' '.join(x.text for x in s.sentences) or (s.note or '')}"
+            for s in explainer.sections
+        ),
+        "articleSection": [s.title for s in explainer.sections],
+        "publisher": {"@type": "Organization", "name": publisher},
+        "author": {"@type": "Organization", "name": publisher},
+        "creativeWorkStatus": "AI Generated Content",
+        "version": str(page.stored.version),
+        "isBasedOn": [
+            {
+                "@type": "NewsArticle",
+                "headline": s.title,
+                **({"url": s.url} if s.url else {}),
+                **({"publisher": {"@type": "Organization", "name": s.outlet}} if s.outlet else {}),
+                **({"datePublished": s.published_at.isoformat()} if s.published_at else {}),
+            }
+            for s in page.sources
+        ],
+    }
+    text = json.dumps(data, ensure_ascii=False)
+    # Nothing inside may end the script element or open a comment.
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -11,11 +11,10 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import ConfigError
 from ..settings import Settings
-from ..store import Store
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -129,15 +128,23 @@ def token_ok(settings: Settings, authorization: str | None) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), expected)
 
 
+class EventCounts(Protocol):
+    """Where a :class:`SharedRateLimiter` counts its events: the library (or its store)."""
+
+    def rate_limit_hit(self, key: str, limit: int, window: float, now: float) -> float: ...
+
+    def rate_limit_wait(self, key: str, limit: int, window: float, now: float) -> float: ...
+
+
 class SharedRateLimiter:
     """At most ``limit`` events per key in any ``window`` seconds (a sliding window), counted
-    in the database, so that it holds across every process serving it (``storybrief serve
-    --workers N``, several servers on one PostgreSQL). ``name`` keeps this limit's keys apart
-    from other limits'. Its methods run a short transaction: call them from sync code (the
-    thread pool), not the event loop."""
+    in the database (``counts``: the library), so that it holds across every process serving
+    it (``storybrief serve --workers N``, several servers on one PostgreSQL). ``name`` keeps
+    this limit's keys apart from other limits'. Its methods run a short transaction: call them
+    from sync code (the thread pool), not the event loop."""
 
-    def __init__(self, store: Store, name: str, limit: int, window: float = 60.0) -> None:
-        self.store = store
+    def __init__(self, counts: EventCounts, name: str, limit: int, window: float = 60.0) -> None:
+        self.counts = counts
         self.name = name
         self.limit = limit
         self.window = window
@@ -147,11 +154,11 @@ class SharedRateLimiter:
 
     def hit(self, key: str) -> float:
         """Count an event; 0 when allowed, else the seconds until one more would be."""
-        return self.store.rate_limit_hit(self._key(key), self.limit, self.window, time.time())
+        return self.counts.rate_limit_hit(self._key(key), self.limit, self.window, time.time())
 
     def wait(self, key: str) -> float:
         """Like :meth:`hit` without counting: 0 when one more event would be allowed."""
-        return self.store.rate_limit_wait(self._key(key), self.limit, self.window, time.time())
+        return self.counts.rate_limit_wait(self._key(key), self.limit, self.window, time.time())
 
 
 #: The largest id a stored row can have (SQL BIGINT); larger ones cannot exist.

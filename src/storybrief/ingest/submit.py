@@ -1,6 +1,7 @@
-"""What the API's submit endpoint does: ingest URLs through the normal pipeline (with its
-fetch safety: no private addresses unless settings allow them) and store articles given as
-text or HTML after the same extraction. Never a server-side file path."""
+"""What the web API's submit endpoint stores (:meth:`storybrief.library.Library.submit`):
+URLs ingested through the normal pipeline (with its fetch safety: no private addresses unless
+settings allow them; and through the caller's host gate), and articles given as text or HTML,
+stored after the same extraction. Never a server-side file path."""
 
 from __future__ import annotations
 
@@ -8,18 +9,26 @@ from typing import Any
 
 from ..errors import SourceError
 from ..extract import extract_html, extract_text
-from ..ingest import IngestReport, ItemResult
-from ..ingest import ingest as run_ingest
 from ..settings import Settings
 from ..store import Store
+from .pipeline import IngestReport, ItemResult, ingest
+from .polite import HostGate
 
 
 def submit(
-    urls: list[str], articles: list[dict[str, Any]], *, settings: Settings, store: Store
+    urls: list[str],
+    articles: list[dict[str, Any]],
+    *,
+    settings: Settings,
+    store: Store,
+    gate: HostGate | None = None,
 ) -> IngestReport:
+    """Ingest ``urls`` (through ``gate``: a long-lived one keeps its robots.txt cache, host
+    pacing and pauses) and store ``articles`` (dicts with ``text`` or ``html``, and optionally
+    ``url``, ``title``, ``site_name``, ``published_at``)."""
     if any(not u.startswith(("http://", "https://")) for u in urls):
         raise SourceError("only http and https URLs can be submitted")
-    report = run_ingest(urls, settings=settings, store=store) if urls else IngestReport()
+    report = ingest(urls, settings=settings, store=store, gate=gate) if urls else IngestReport()
     for n, given in enumerate(articles, 1):
         report.items.append(_store_one(given, n, settings, store))
     return report

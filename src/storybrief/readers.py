@@ -1,0 +1,430 @@
+"""The readers' side of the library (``lib.readers``): what the web pages and the JSON API
+show — the front page, the stories waiting for an explainer, a story with one version of its
+explainer (citations resolved to the cited source sentences), its versions, topics, search —
+and readers' answers to "Do you find this article useful?". Plain data for the templates
+(which escape everything) and for the API; no HTML is built here."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+from .errors import NotFoundError
+from .explain import Explainer
+from .explain.render import AI_LABEL, FEEDBACK_PROMPT, INTRO, web_url
+from .records import Article
+from .store import (
+    DailyAnswers,
+    ReaderAnswer,
+    SearchResults,
+    Store,
+    StoredExplainer,
+    StorySummary,
+)
+
+
+@dataclass
+class StoryItem:
+    """A story on the front page or in search results."""
+
+    id: int
+    title: str
+    outlets: list[str]
+    last_seen: datetime | None
+    size: int
+    versions: int
+    first_line: str | None
+    updated: datetime | None
+    topic: str | None = None
+    topic_slug: str | None = None
+
+
+@dataclass
+class Cite:
+    number: int | None  # the source's number in the source list
+    article_id: int
+    sentence_index: int
+    quote: str | None  # the cited source sentence
+    outlet: str | None
+    anchor: str  # unique id of this citation's tooltip
+
+
+@dataclass
+class SentenceView:
+    text: str
+    verdict: str | None
+    cites: list[Cite]
+    kind: str = "statement"  # or "differ" / "change": listed under the differ heading
+
+
+#: What heads a section's differ sentences: sources that disagree, reports that changed over
+#: time, or both.
+DIFFER_HEADINGS = {
+    frozenset({"differ"}): "Sources differ",
+    frozenset({"change"}): "How reports changed",
+    frozenset({"differ", "change"}): "Where reports differ or changed",
+}
+
+
+@dataclass
+class SectionView:
+    key: str
+    title: str
+    sentences: list[SentenceView]
+    note: str | None
+
+    @property
+    def differ_heading(self) -> str:
+        """The heading that fits the section's differ sentences (see :data:`DIFFER_HEADINGS`)."""
+        kinds = frozenset(s.kind for s in self.sentences if s.kind != "statement")
+        return DIFFER_HEADINGS.get(kinds, DIFFER_HEADINGS[frozenset({"differ"})])
+
+
+@dataclass
+class SourceView:
+    number: int
+    article_id: int
+    title: str
+    outlet: str | None
+    url: str | None
+    published_at: datetime | None
+    retrieved_at: datetime | None  # when the source gives no publication time
+    stored: bool  # whether a copy is in the store (linkable as /articles/ID)
+
+
+@dataclass
+class StoryPage:
+    story: StorySummary
+    explainer: Explainer | None
+    stored: StoredExplainer | None
+    versions: list[StoredExplainer]
+    sections: list[SectionView] = field(default_factory=list)
+    sources: list[SourceView] = field(default_factory=list)
+    intro: str = INTRO
+    ai_label: str = AI_LABEL
+    feedback_prompt: str = FEEDBACK_PROMPT
+
+    @property
+    def latest(self) -> StoredExplainer | None:
+        return self.versions[0] if self.versions else None
+
+    @property
+    def is_latest(self) -> bool:
+        return (
+            self.stored is not None
+            and self.latest is not None
+            and (self.stored.id == self.latest.id)
+        )
+
+    @property
+    def title(self) -> str:
+        if self.explainer is not None:
+            return self.explainer.headline
+        return self.story.title or f"Story {self.story.id}"
+
+
+def first_line(document: dict | None) -> str | None:
+    """The first sentence of What's Happening (or its note when empty)."""
+    if not document:
+        return None
+    try:
+        section = document["sections"][0]
+        if section.get("sentences"):
+            return str(section["sentences"][0]["text"])
+        return section.get("note")
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@dataclass
+class FrontPage:
+    """Explained stories (one page of them), the stories still waiting for an explainer, and
+    the topics to browse."""
+
+    items: list[StoryItem]
+    waiting: list[StoryItem]
+    offset: int
+    page_size: int
+    more: bool  # another page of explained stories follows
+    more_waiting: bool
+    topics: list[tuple[str, str, int]]
+    topic: str | None = None  # a topic page: its label
+    topic_slug: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackSummary:
+    """Readers' Yes / No answers to one explainer version."""
+
+    explainer_id: int
+    story_id: int
+    version: int
+    yes: int
+    no: int
+    reasons: list[str]
+
+
+class PageCache:
+    """Explainer versions never change once stored, so what a page derives from one (its
+    sections with resolved citations, its source list) is kept, for the newest ``size``."""
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._items: OrderedDict[int, tuple[Explainer, list[SectionView], list[SourceView]]] = (
+            OrderedDict()
+        )
+        self._lock = threading.Lock()
+
+    def get(
+        self, readers: Readers, stored: StoredExplainer
+    ) -> tuple[Explainer, list[SectionView], list[SourceView]]:
+        with self._lock:
+            if stored.id in self._items:
+                self._items.move_to_end(stored.id)
+                return self._items[stored.id]
+        derived = readers.derive(stored)
+        with self._lock:
+            self._items[stored.id] = derived
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return derived
+
+
+class Readers:
+    """What readers see and say, read from (and written to) the library's store. Built by
+    :attr:`storybrief.library.Library.readers`; it keeps what a story page derives from an
+    explainer version (:class:`PageCache`) for the library's lifetime."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pages = PageCache()
+
+    # -- stories -------------------------------------------------------------------------------
+
+    def story_items(self, stories: list[StorySummary]) -> list[StoryItem]:
+        """The stories as the front page and search list them: headline and first line of
+        each one's latest explainer."""
+        latest = self.store.latest_explainers([s.id for s in stories])
+        items = []
+        for s in stories:
+            stored = latest.get(s.id)
+            headline = stored.document.get("headline") if stored else None
+            items.append(
+                StoryItem(
+                    id=s.id,
+                    title=headline or s.title or f"Story {s.id}",
+                    outlets=s.outlets,
+                    last_seen=s.last_seen,
+                    size=s.size,
+                    versions=s.explainer_versions,
+                    first_line=first_line(stored.document if stored else None),
+                    updated=stored.created_at if stored else s.last_seen,
+                    topic=s.topic,
+                    topic_slug=s.topic_slug,
+                )
+            )
+        return items
+
+    def front_page(
+        self,
+        *,
+        limit: int = 30,
+        offset: int = 0,
+        topic_slug: str | None = None,
+        waiting: int = 10,
+    ) -> FrontPage:
+        """Stories with an explainer first (newest reports, most outlets, most articles),
+        then up to ``waiting`` of those still waiting for one; only one topic's with
+        ``topic_slug``."""
+        store = self.store
+        explained = store.front_stories(
+            explained=True, topic_slug=topic_slug, limit=limit + 1, offset=offset
+        )
+        pending = store.front_stories(explained=False, topic_slug=topic_slug, limit=waiting + 1)
+        return FrontPage(
+            items=self.story_items(explained[:limit]),
+            waiting=self.story_items(pending[:waiting]),
+            offset=offset,
+            page_size=limit,
+            more=len(explained) > limit,
+            more_waiting=len(pending) > waiting,
+            topics=store.topics(limit=12),
+            topic=next((s.topic for s in explained + pending if s.topic), None),
+            topic_slug=topic_slug,
+        )
+
+    def waiting(self, *, limit: int = 30, offset: int = 0) -> tuple[list[StoryItem], bool]:
+        """One page of the stories still waiting for an explainer, and whether more follow."""
+        found = self.store.front_stories(explained=False, limit=limit + 1, offset=offset)
+        return self.story_items(found[:limit]), len(found) > limit
+
+    def topic_label(self, slug: str) -> str | None:
+        """The name of the topic ``slug`` (None: no story is filed under it)."""
+        return self.store.topic_label(slug)
+
+    def story(self, story_id: int) -> StorySummary:
+        """One story's summary (:class:`NotFoundError` when there is none)."""
+        return self.store.get_story(story_id)
+
+    def article_ids(self, story_id: int) -> list[int]:
+        """The ids of the story's articles."""
+        return self.store.story_article_ids(story_id)
+
+    def search(self, query: str, *, limit: int = 20) -> SearchResults:
+        """Stories (by title and explainer text) and articles matching every word of
+        ``query``, best first."""
+        return self.store.search(query, limit=limit)
+
+    # -- explainers ----------------------------------------------------------------------------
+
+    def versions(self, story_id: int) -> list[StoredExplainer]:
+        """Every version of the story's explainer, newest first."""
+        return self.store.explainer_versions(story_id)
+
+    def explainer(self, explainer_id: int) -> StoredExplainer:
+        """One explainer version by id."""
+        return self.store.get_explainer(explainer_id)
+
+    def latest_explainer(self, story_id: int) -> StoredExplainer | None:
+        return self.store.latest_explainer(story_id)
+
+    def latest_explainers(self, story_ids: list[int]) -> dict[int, StoredExplainer]:
+        """The latest explainer version of each of these stories that has one."""
+        return self.store.latest_explainers(story_ids)
+
+    def recent_explainers(
+        self, *, limit: int = 50, topic_slug: str | None = None
+    ) -> list[StoredExplainer]:
+        """The newest explainer versions (of one topic's stories with ``topic_slug``)."""
+        return self.store.recent_explainers(limit=limit, topic_slug=topic_slug)
+
+    def story_page(self, story_id: int, version: int | None = None) -> StoryPage:
+        """A story with one version of its explainer (the newest unless ``version``), its
+        citations resolved to the cited source sentences, and its source list."""
+        story = self.store.get_story(story_id)
+        versions = self.store.explainer_versions(story_id)
+        if version is None:
+            stored = versions[0] if versions else None
+        else:
+            stored = next((v for v in versions if v.version == version), None)
+            if stored is None:
+                raise NotFoundError(f"story {story_id} has no explainer version {version}")
+        page = StoryPage(story=story, explainer=None, stored=stored, versions=versions)
+        if stored is None:
+            return page
+        page.explainer, page.sections, page.sources = self.pages.get(self, stored)
+        return page
+
+    def derive(
+        self, stored: StoredExplainer
+    ) -> tuple[Explainer, list[SectionView], list[SourceView]]:
+        """What the story page shows of one explainer version (see :class:`PageCache`)."""
+        explainer = Explainer.model_validate(stored.document)
+        cited_ids = {c.article_id for _, _, s in explainer.sentences() for c in s.citations}
+        wanted = sorted(cited_ids | {s.id for s in explainer.sources})
+        articles = self.stored_articles(wanted)
+        outlets = {s.id: s.outlet for s in explainer.sources}
+        counter = 0
+        sections = []
+        for section in explainer.sections:
+            views = []
+            for sentence in section.sentences:
+                cites = []
+                for c in sentence.citations:
+                    counter += 1
+                    cites.append(
+                        Cite(
+                            number=explainer.source_number(c.article_id),
+                            article_id=c.article_id,
+                            sentence_index=c.sentence_index,
+                            quote=_quote(articles.get(c.article_id), c.start, c.end),
+                            outlet=outlets.get(c.article_id),
+                            anchor=f"cite-{counter}",
+                        )
+                    )
+                views.append(SentenceView(sentence.text, sentence.verdict, cites, sentence.kind))
+            sections.append(SectionView(section.key, section.title, views, section.note))
+        sources = []
+        for n, source in enumerate(explainer.sources, 1):
+            article = articles.get(source.id)
+            sources.append(
+                SourceView(
+                    number=n,
+                    article_id=source.id,
+                    title=source.title or source.url or f"Article {source.id}",
+                    outlet=source.outlet,
+                    url=web_url(source.url),
+                    published_at=source.published_at or (article.published_at if article else None),
+                    retrieved_at=article.fetched_at if article else None,
+                    stored=article is not None,
+                )
+            )
+        return explainer, sections, sources
+
+    def stored_articles(self, ids: list[int]) -> dict[int, Article]:
+        """The articles of ``ids`` that are stored, by id (a source deleted since is left out)."""
+        store = self.store
+        try:
+            return {a.id: a for a in store.get_articles(ids) if a.id is not None}
+        except NotFoundError:  # a source was deleted since: show what is left
+            found = {}
+            for i in ids:
+                try:
+                    found[i] = store.get_article(i)
+                except NotFoundError:
+                    continue
+            return found
+
+    # -- readers' answers ----------------------------------------------------------------------
+
+    def answers(self, story_id: int, version: int | None = None) -> dict[str, ReaderAnswer]:
+        """Every reader's answer to the story's explainer version the story page shows (the
+        newest unless ``version``), by reader id."""
+        return self.store.feedback_answers_on_story(story_id, version)
+
+    def record_answer(
+        self, explainer_id: int, reader_id: str, useful: bool, reason: str | None = None
+    ) -> None:
+        """One answer per reader and explainer version; answering again changes it."""
+        self.store.record_feedback(explainer_id, reader_id, useful, reason)
+
+    def answers_to(self, explainer_id: int) -> FeedbackSummary:
+        """The Yes and No answers to one explainer version, with every reason given."""
+        stored = self.store.get_explainer(explainer_id)
+        counts = self.store.feedback_counts(explainer_id)
+        return FeedbackSummary(
+            explainer_id,
+            stored.story_id,
+            stored.version,
+            counts["yes"],
+            counts["no"],
+            self.store.feedback_reasons(explainer_id),
+        )
+
+    def feedback(self, *, limit: int = 100, reasons: int = 5) -> list[FeedbackSummary]:
+        """Readers' answers per explainer version (newest first), with the latest ``reasons``
+        given with a No (none asked for with 0)."""
+        store = self.store
+        return [
+            FeedbackSummary(
+                e, s, v, y, n, store.feedback_reasons(e, limit=reasons) if reasons else []
+            )
+            for e, s, v, y, n in store.feedback_stats(limit=limit)
+        ]
+
+    def feedback_by_day(
+        self, explainer_ids: list[int] | None = None, *, days: int = 30, now: datetime | None = None
+    ) -> list[DailyAnswers]:
+        """Yes and No answers to these explainer versions (default: all) per day (UTC), over
+        the last ``days`` days, oldest first: what the operator page charts."""
+        now = now or datetime.now(UTC)
+        start = datetime.combine(now.date() - timedelta(days=days - 1), time(), tzinfo=UTC)
+        return self.store.feedback_daily(explainer_ids, since=start)
+
+
+def _quote(article: Article | None, start: int, end: int) -> str | None:
+    if article is None or not 0 <= start < end <= len(article.text):
+        return None
+    return article.text[start:end]
