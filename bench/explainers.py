@@ -8,10 +8,12 @@ Multi-News: 133 stories; NeuS validation: 307 stories of 3 articles), the engine
 after the checker's gate (as published), then per set:
 
 * **sections**: per section, how often it is filled; of its published sentences that carry a
-  gold label (``bench/roles-gold.json``, labelled under ``bench/roles-rule.md``; only a sample
-  of each story's sentences is labelled), the share that answer the section's question (gold
-  label or ``also``); and of the sections left empty with the note "the sources do not say",
-  how many stories have a labelled sentence that answers that section (the note was false);
+  label (``bench/roles-gold.json``, a sample of each story's sentences, and
+  ``bench/roles-published.json``, the sentences published under Why/Next/Beyond by this and
+  the previous engine, labelled blind; both under ``bench/roles-rule.md``), the share that
+  answer the section's question (label or ``also``); and of the sections left empty with the
+  note "the sources do not say", how many stories have a labelled sentence that answers that
+  section (the note was false);
 * **ROUGE**: DUC 2004, recall at 100 words (rouge-score, Porter stemming, the mean over the four
   assessors' references), beside the 13 published systems whose summaries the data holds,
   scored the same way; Multi-News, F1 beside Lead and sumy's TextRank, every system cut to the
@@ -40,11 +42,14 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from coherence import stories  # noqa: E402
-from roles_data import GOLD  # noqa: E402
+from roles_data import GOLD, PUBLISHED  # noqa: E402
 from storybrief.errors import NothingToPublishError  # noqa: E402
 from storybrief.explain import SECTION_KEYS, explain_articles  # noqa: E402
+from storybrief.explain.engines import EngineContext, get_engine  # noqa: E402
 from storybrief.explain.render import to_text  # noqa: E402
 from storybrief.records import Article  # noqa: E402
+from storybrief.verify import Checker  # noqa: E402
+from storybrief.verify.models import CheckerOptions  # noqa: E402
 from storybrief.verify.publish import check_explainer  # noqa: E402
 from summarization import Story, default_data, sumy_system  # noqa: E402
 
@@ -57,9 +62,13 @@ SETS = ("duc2004", "multinews", "neus-val")
 def load_gold() -> dict[tuple[str, str], dict[tuple[int, int], set[str]]]:
     """(set, story) -> (article position, sentence index) -> the sections it answers."""
     out: dict[tuple[str, str], dict[tuple[int, int], set[str]]] = defaultdict(dict)
-    if not GOLD.exists():
-        return out
-    for item in json.loads(GOLD.read_text(encoding="utf-8"))["items"]:
+    items = [
+        item
+        for path in (GOLD, PUBLISHED)
+        if path.exists()
+        for item in json.loads(path.read_text(encoding="utf-8"))["items"]
+    ]
+    for item in items:
         roles = {item["label"], *([item["also"]] if item.get("also") else [])}
         out[(item["set"], item["story"])][(item["article"], item["sentence"])] = roles
     return out
@@ -89,7 +98,9 @@ def lead(articles: Sequence[Article]) -> str:
     return " ".join(out)
 
 
-def run(data: Path, name: str, engine: str, limit: int | None, dump: Path | None) -> dict:
+def run(
+    data: Path, name: str, engine_name: str, limit: int | None, dump: Path | None, vectors: bool
+) -> dict:
     from rouge_score import rouge_scorer
 
     gold = load_gold()
@@ -108,11 +119,14 @@ def run(data: Path, name: str, engine: str, limit: int | None, dump: Path | None
     texts = []
     published: list[dict] = []  # every published statement, for --dump
     textrank = sumy_system("textrank")
-    for story_id, articles in track(story_list, description=f"{name} ({engine})"):
+    checker = Checker(CheckerOptions(use_model=vectors))
+    engine = get_engine(engine_name, context=EngineContext(checker=checker))
+    label = engine_name + (" + MiniLM" if vectors else "")
+    for story_id, articles in track(story_list, description=f"{name} ({label})"):
         started = time.perf_counter()
         try:
             draft = explain_articles(articles, engine)
-            explainer, _ = check_explainer(draft, articles)
+            explainer, _ = check_explainer(draft, articles, checker)
         except NothingToPublishError:
             explainer = None
             failed += 1
@@ -171,8 +185,8 @@ def run(data: Path, name: str, engine: str, limit: int | None, dump: Path | None
                 rouge[system]["rouge2"].append(s["rouge2"].fmeasure)
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
-        (dump / f"{name}-{engine}.md").write_text("\n".join(texts), encoding="utf-8")
-        with (dump / f"{name}-{engine}-published.jsonl").open("w", encoding="utf-8") as fh:
+        (dump / f"{name}-{label}.md").write_text("\n".join(texts), encoding="utf-8")
+        with (dump / f"{name}-{label}-published.jsonl").open("w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(row) + "\n" for row in published)
     n = len(story_list)
     return {
@@ -240,15 +254,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most N stories per set")
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--dump", type=Path, default=None)
+    parser.add_argument(
+        "--vectors",
+        action="store_true",
+        help="the checker runs MiniLM (check.use_model), and the engine's roles use its vectors",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     console = Console(width=150)
     report = {}
     for name in args.sets.split(","):
-        report[name] = run(args.data, name, args.engine, args.limit, args.dump)
+        report[name] = run(args.data, name, args.engine, args.limit, args.dump, args.vectors)
         show(name, report[name], console)
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
-    previous[args.engine] = report
+    previous[args.engine + (" + MiniLM" if args.vectors else "")] = report
     args.out.write_text(json.dumps(previous, indent=1) + "\n", encoding="utf-8")
     return 0
 

@@ -152,6 +152,40 @@ def cue_answers(rows: list[RoleInput | None]) -> list[set[str]]:
     return out
 
 
+def ranking_auc(
+    models: dict[str, RoleModel], rows: list[RoleInput | None], gold: list[set[str]]
+) -> dict[str, dict[str, float]]:
+    """ROC AUC of each system's score for each section over the publishable sentences: how
+    well it ranks the sentences that answer the section above the others (what the engine
+    relies on when it picks a section's best sentences)."""
+    from sklearn.metrics import roc_auc_score
+
+    present = [(x, g) for x, g in zip(rows, gold, strict=True) if x is not None]
+    inputs = [x for x, _ in present]
+    columns: dict[str, np.ndarray] = {}
+    for name, model in models.items():
+        columns[f"role model ({name})"] = model.probabilities(
+            inputs, embed(inputs) if model.vectors else None
+        )
+    columns["cue words (before)"] = np.array(
+        [
+            list(
+                assign_role(x.text, x.position, x.hint, x.hint_strength, x.centrality)[1]
+                .as_dict()
+                .values()
+            )
+            for x in inputs
+        ]
+    )
+    out: dict[str, dict[str, float]] = {}
+    for name, values in columns.items():
+        out[name] = {}
+        for k, lab in enumerate(SECTIONS):
+            y = np.array([lab in g for _, g in present])
+            out[name][lab] = round(float(roc_auc_score(y, values[:, k + 1])), 3)
+    return out
+
+
 # --- training --------------------------------------------------------------------------------
 
 
@@ -197,7 +231,11 @@ def train(data: Path, target: float, vectors: bool) -> RoleModel:
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import GroupKFold
 
-    rows = [(item, x) for item, x in load(data) if item["part"] == "dev" and x is not None]
+    rows = [
+        (item, x)
+        for item, x in load(data)
+        if item["part"] == "dev" and item["stratum"] != "published" and x is not None
+    ]
     inputs = [x for _, x in rows]
     groups = [f"{item['set']}/{item['story']}" for item, _ in rows]
     x = feature_matrix(inputs, embed(inputs) if vectors else None)
@@ -260,6 +298,7 @@ def evaluate(data: Path, models: dict[str, RoleModel]) -> dict:
                     for name, m in models.items()
                 },
                 "cue words (before)": scores(cue_answers(rows), gold),
+                "ranking AUC": ranking_auc(models, rows, gold),
                 "pass A vs gold": scores([{i["a"]} for i, _ in chosen], gold),
                 "pass B vs gold": scores([{i["b"]} for i, _ in chosen], gold),
             }
@@ -287,7 +326,7 @@ def show(result: dict, console: Console) -> None:
             table.add_column(f"{lab} P")
             table.add_column(f"{lab} R")
         for name, by_role in systems.items():
-            if name == "sentences":
+            if name in ("sentences", "ranking AUC"):
                 continue
             cells = []
             for lab in SECTIONS:
@@ -295,6 +334,13 @@ def show(result: dict, console: Console) -> None:
                 cells += [f"{s['precision']:.2f}", f"{s['recall']:.2f} ({s['gold']})"]
             table.add_row(name, *cells)
         console.print(table)
+        auc = Table(title=f"{part}: ranking AUC (publishable sentences)")
+        auc.add_column("system")
+        for lab in SECTIONS:
+            auc.add_column(lab)
+        for name, by_role in systems["ranking AUC"].items():
+            auc.add_row(name, *(f"{by_role[lab]:.2f}" for lab in SECTIONS))
+        console.print(auc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ from summarization import default_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "bench" / "roles-gold.json"
+PUBLISHED = ROOT / "bench" / "roles-published.json"  # published sentences, one blind pass
 LABELS = ("happening", "why", "next", "beyond", "none")
 SETS = ("duc2004", "multinews", "neus-val")
 PER_SET = 300  # sentences drawn from each set: half uniform, half enriched
@@ -248,7 +249,36 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--a", type=Path, required=True)
     g.add_argument("--b", type=Path, required=True)
     g.add_argument("--adjudicated", type=Path)
+    p = sub.add_parser("published")
+    p.add_argument("--positions", type=Path, required=True)
+    p.add_argument("--labels", type=Path, required=True)
     args = parser.parse_args(argv)
+    if args.command == "published":
+        labels = _read_labels(args.labels)
+        items = []
+        for item in json.loads(args.positions.read_text(encoding="utf-8")):
+            key = f"{item['set']}/{item['story']}/{item['article']}/{item['start']}"
+            if key in labels:
+                row = dict(item, label=labels[key]["label"])
+                if labels[key]["also"]:
+                    row["also"] = labels[key]["also"]
+                items.append(row)
+        note = (
+            "Sentences published under Why/Next/Beyond by the built-in engine before (948b75f) "
+            "or after the role model, not in roles-gold.json, labelled in one pass under "
+            "bench/roles-rule.md by readers who saw neither the section nor the version "
+            "(NeuS val and DUC 2004: every story; Multi-News: half the stories, by a hash). "
+            "Positions only. Used to measure answer rates (bench/explainers.py), never to train."
+        )
+        PUBLISHED.write_text(
+            json.dumps({"rule": "bench/roles-rule.md", "note": note, "items": items}).replace(
+                '{"set"', '\n{"set"'
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"{len(items)} labelled published sentences -> {PUBLISHED}")
+        return 0
     if args.command == "sample":
         exclude: set[tuple[str, str, int, int]] = set()
         if args.round == 2:

@@ -68,3 +68,24 @@ def test_the_readme_python_example_runs_and_prints_what_it_shows(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     assert run.stdout == expected
+
+
+def test_the_readme_multi_article_explainer_is_what_the_command_prints(tmp_path, monkeypatch):
+    """The README's multi-article example: three reports of one story, explained by the
+    built-in engine, print exactly the explainer shown."""
+    import glob
+    import re
+
+    expected = re.search(
+        r"\$ storybrief explain src/storybrief/examples/europa/\*\.txt\n(.*?)```", README, re.S
+    ).group(1)
+    for key in [k for k in __import__("os").environ if k.startswith("STORYBRIEF_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("STORYBRIEF_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    root = Path(__file__).parents[1]
+    files = sorted(glob.glob(str(root / "src/storybrief/examples/europa/*.txt")))
+    assert len(files) == 3
+    result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "explain", *files])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith(expected), result.output
