@@ -36,7 +36,6 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from roles_data import GOLD, LABELS, locate, sentence_of, text_hash  # noqa: E402
-from storybrief.explain.builtin import story_role_inputs  # noqa: E402
 from storybrief.explain.role_model import (  # noqa: E402
     DENSE_NAMES,
     MODEL_FILE,
@@ -49,6 +48,7 @@ from storybrief.explain.role_model import (  # noqa: E402
     shipped_model,
 )
 from storybrief.explain.roles import assign_role  # noqa: E402
+from storybrief.explain.selection import story_role_inputs  # noqa: E402
 from summarization import default_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

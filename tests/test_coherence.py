@@ -332,7 +332,7 @@ def test_an_empty_section_looks_harder_for_a_reaction(monkeypatch: pytest.Monkey
     assert beyond == [f"{quote} Mayor Ana Silva said after the vote."]
     # a section takes any sentence that answers it on the story's subject: with the floor of
     # central sentences instead, the reaction is left out and the section stays empty
-    from storybrief.explain import builtin
+    from storybrief.explain import selection as builtin
 
     monkeypatch.setattr(builtin, "FLOOR_EMPTY", builtin.FLOOR_SECONDARY)
     assert explain_articles(tram_story()).section("beyond_the_headlines").sentences == []

@@ -9,8 +9,8 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from storybrief.explain import builtin, explain_articles
-from storybrief.explain.builtin import BuiltinEngine, sentence_roles
+from storybrief.explain import explain_articles, selection
+from storybrief.explain.builtin import BuiltinEngine
 from storybrief.explain.engines import EngineContext
 from storybrief.explain.role_model import (
     MODEL_FILE,
@@ -20,6 +20,7 @@ from storybrief.explain.role_model import (
     shipped_model,
 )
 from storybrief.explain.roles import BEYOND, HAPPENING, IMPORTANT, NEXT
+from storybrief.explain.selection import sentence_roles
 from storybrief.records import Article
 
 CLEAR = [
@@ -129,7 +130,7 @@ def test_without_answers_the_sections_stay_empty_and_what_happens_is_told(
 ) -> None:
     model = shipped_model()
     never = RoleModel(model.weights, model.bias, dict.fromkeys(model.thresholds, 1.01), False, {})
-    monkeypatch.setattr(builtin, "shipped_model", lambda vectors=False: never)
+    monkeypatch.setattr(selection, "shipped_model", lambda vectors=False: never)
     got = sections(harbour_story())
     assert got["why_its_important"] == got["whats_next"] == got["beyond_the_headlines"] == []
     # with nothing for the other sections, What's Happening tells more of the story

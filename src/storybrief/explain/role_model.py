@@ -29,11 +29,14 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 
+from ..records import Article
+from .candidates import Candidate
 from .roles import ROLES, Role, cue_parts, cue_scores
 
 LABELS: tuple[str, ...] = ("happening", "why", "next", "beyond", "none")
@@ -62,6 +65,7 @@ class RoleInput:
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+_STORY_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")  # a year named as such, not "1990s"
 _WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 _MONTH = re.compile(
     r"\b(?:jan(?:uary)?|feb(?:ruary)?|march|april|june|july|aug(?:ust)?|sept?(?:ember)?|"
@@ -245,3 +249,42 @@ def shipped_model(vectors: bool = False) -> RoleModel:
     name = VECTORS_MODEL_FILE if vectors else MODEL_FILE
     text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     return RoleModel.from_json(json.loads(text))
+
+
+def role_inputs(
+    articles: Sequence[Article],
+    usable: Sequence[Candidate],
+    centrality: np.ndarray,
+    agreement: np.ndarray,
+) -> list[RoleInput]:
+    """What :mod:`.role_model` is told about each candidate: its text, place in its article,
+    heading, centrality and agreement in the story, whether its article is a day or more older
+    than the newest, and the story's year (the newest article's, else the latest year the
+    sentences name)."""
+    dates = [a.published_at for a in articles if a.published_at is not None]
+    newest = max(dates) if dates else None
+    if newest is not None:
+        year: int | None = newest.year
+    else:
+        named = [int(y) for c in usable for y in _STORY_YEAR.findall(c.text)]
+        year = max(named) if named else None
+    counts = {
+        pos: sum(1 for s in a.sentences if not s.is_heading) for pos, a in enumerate(articles)
+    }
+    out = []
+    for i, c in enumerate(usable):
+        when = c.article.published_at
+        out.append(
+            RoleInput(
+                text=c.text,
+                position=c.position,
+                statements=counts[c.article_pos],
+                hint=c.hint,
+                hint_strength=c.hint_strength,
+                centrality=float(centrality[i]),
+                agreement=float(agreement[i]),
+                earlier=bool(newest and when and when <= newest - timedelta(days=1)),
+                story_year=year,
+            )
+        )
+    return out
