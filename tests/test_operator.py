@@ -273,7 +273,7 @@ def test_scripts_use_the_bearer_token_and_export_opml(library, client):
     assert opml.status_code == 200 and opml.headers["content-type"].startswith("text/x-opml")
     assert opml.headers["cache-control"] == "no-store"
     assert "attachment" in opml.headers["content-disposition"]
-    assert opml.text == StorybriefLibrary(library.settings, library.store).export_opml()
+    assert opml.text == StorybriefLibrary(library.settings, library.store).feeds.export_opml()
     outlines = ET.fromstring(opml.content).findall("./body/outline")
     assert [o.get("xmlUrl") for o in outlines] == [
         "https://news.example/world.rss",

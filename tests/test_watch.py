@@ -92,14 +92,14 @@ def test_a_feed_read_by_ingest_is_a_subscription(site, settings):
     site.publish("bridge")
     with Library(settings) as lib:
         lib.ingest([site.feed_url])
-        assert [f.url for f in lib.feeds()] == [site.feed_url]
+        assert [f.url for f in lib.feeds.all()] == [site.feed_url]
 
 
 def test_watch_once_explains_every_story_and_new_versions_follow_growth(site, settings):
     site.publish("bridge", 2)
     site.publish("library", 2)
     with Library(settings) as lib:
-        lib.add_feeds(site.feed_url)
+        lib.feeds.add(site.feed_url)
         first = Watcher(lib).run(once=True)
         assert first.new_articles == 4
         stories = {s.id: s for s in lib.stories()}
@@ -108,7 +108,7 @@ def test_watch_once_explains_every_story_and_new_versions_follow_growth(site, se
         # the feed grows: the grown story gets version 2, the new one its first
         site.publish("bridge")
         site.publish("storm")
-        lib.set_feed(site.feed_url, next_poll_at=datetime.now(UTC))
+        lib.feeds.update(site.feed_url, next_poll_at=datetime.now(UTC))
         second = Watcher(lib).run(once=True)
         assert second.new_articles == 2
         versions = sorted((s.size, s.explainer_versions) for s in lib.stories())
@@ -125,10 +125,10 @@ def test_the_watcher_reads_robots_once_across_polls_and_threads(site, settings):
     settings = settings.changed(**{"fetch.obey_robots": True})
     site.publish("bridge", 2)
     with Library(settings) as lib:
-        lib.add_feeds(site.feed_url)
+        lib.feeds.add(site.feed_url)
         Watcher(lib).run(once=True)
         site.publish("bridge", 2)
-        lib.set_feed(site.feed_url, next_poll_at=datetime.now(UTC))
+        lib.feeds.update(site.feed_url, next_poll_at=datetime.now(UTC))
         Watcher(lib).run(once=True)
         assert len(site.server.requests_to("/robots.txt")) == 1
         assert lib.stories()[0].size == 4
@@ -138,13 +138,13 @@ def test_a_burst_of_growth_costs_one_explainer_per_interval(site, settings):
     settings = settings.changed(**{"explain.interval_seconds": 3600.0})
     site.publish("bridge", 2)
     with Library(settings) as lib:
-        lib.add_feeds(site.feed_url)
+        lib.feeds.add(site.feed_url)
         Watcher(lib).run(once=True)
         (story,) = lib.stories()
         assert story.explainer_versions == 1
         for _ in range(3):  # three bursts within the interval
             site.publish("bridge", 3)
-            lib.set_feed(site.feed_url, next_poll_at=datetime.now(UTC))
+            lib.feeds.update(site.feed_url, next_poll_at=datetime.now(UTC))
             Watcher(lib).run(once=True)
         (story,) = lib.stories()
         assert story.size == 11 and story.explainer_versions == 1  # debounced
@@ -174,11 +174,11 @@ def test_a_failing_feed_backs_off_and_keeps_its_reason(settings):
     with LocalHTTPServer() as server:
         url = server.route("/feed.xml", Reply(500, b"oops", {"Content-Type": "text/plain"}))
         with Library(settings) as lib:
-            lib.add_feeds(url)
+            lib.feeds.add(url)
             now = datetime.now(UTC)
-            first = lib.poll_feed(lib.feeds()[0].id, now=now)
-            second = lib.poll_feed(lib.feeds()[0].id, now=now)
-            feed = lib.feeds()[0]
+            first = lib.feeds.poll(lib.feeds.all()[0].id, now=now)
+            second = lib.feeds.poll(lib.feeds.all()[0].id, now=now)
+            feed = lib.feeds.all()[0]
         assert first.status == "failed" and "500" in (first.error or "")
         assert feed.consecutive_failures == 2 and "500" in (feed.last_error or "")
         gap_1 = (first.next_poll_at - now).total_seconds()
@@ -190,7 +190,7 @@ def test_status_reports_feeds_pending_work_and_throughput(site, settings, monkey
     site.publish("bridge", 2)
     monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(settings.data_dir))
     with Library(settings) as lib:
-        lib.add_feeds(site.feed_url)
+        lib.feeds.add(site.feed_url)
         lib.ingest([site.feed_url])
     shown = CliRunner().invoke(app, ["status", "--json"])
     assert shown.exit_code == 0, shown.output
@@ -431,7 +431,7 @@ def test_a_story_that_cannot_be_explained_does_not_hold_the_watcher(site, settin
     try:
         site.publish("bridge", 2)
         with Library(settings.changed(**{"explain.engine": "broken"})) as lib:
-            lib.add_feeds(site.feed_url)
+            lib.feeds.add(site.feed_url)
             done = Watcher(lib).run(once=True)
         assert len(done.failed) == 1 and "stand on its own" in done.failed[0][1]
         assert not done.explained

@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 
 _API = {
     "Library": "library",
-    "ExplainResult": "library",
+    "ExplainResult": "results",
     "Settings": "settings",
     "load_settings": "settings",
     "Article": "records",

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .ingest import IngestReport, ItemResult
-from .library import ExplainResult, Library, checker_options
+from .library import Library, checker_options
 from .records import Article
+from .results import ExplainResult
 from .settings import Settings
 from .store import ArticleSummary, Store
 from .verify import Verdict

@@ -1,13 +1,14 @@
-"""Following feeds: subscriptions, one poll of a feed, and what is waiting — the steps that
-``storybrief watch`` (one process) and ``storybrief worker`` (many) both run, as methods of
-:class:`storybrief.Library` (mixed in from here to keep each module readable in one sitting).
+"""Following feeds (``lib.feeds``): subscriptions, and one poll of a feed — the step that
+``storybrief watch`` (one process) and ``storybrief worker`` (many) both run. The library
+builds its :class:`Feeds` with its settings, store and host gate.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
@@ -22,7 +23,6 @@ from .text import xml_text
 
 if TYPE_CHECKING:
     from .ingest import HostGate
-    from .library import ExplainResult
     from .settings import Settings
     from .store import Store
 
@@ -56,41 +56,25 @@ class PollReport:
     ingest: IngestReport
 
 
-@dataclass(frozen=True)
-class Pending:
-    """Work waiting, for `storybrief status`."""
+class Feeds:
+    """The feeds a library follows: subscribe, list, change, drop, export as OPML, and poll
+    one. ``gate`` gives the library's polite fetcher (made when first needed); ``assign``
+    puts a poll's new articles into stories (the library's ``assign_stories``)."""
 
-    feeds_due: int
-    articles_without_story: int
-    stories_without_explainer: int
-    stories_changed: int
-    #: stories whose articles hold nothing publishable, not asked for until they change
-    stories_unexplainable: int
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        *,
+        gate: Callable[[], HostGate],
+        assign: Callable[[IngestReport], object],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self._gate = gate
+        self._assign = assign
 
-
-class Following:
-    """The feed-following verbs of :class:`~storybrief.library.Library`."""
-
-    if TYPE_CHECKING:  # what Library provides
-        settings: Settings
-
-        @property
-        def store(self) -> Store: ...
-
-        @property
-        def gate(self) -> HostGate: ...
-
-        def assign_stories(
-            self, report: IngestReport | None = None, *, explain_grown: bool = True
-        ) -> Any: ...
-
-        def explain(self, *args: Any, **kwargs: Any) -> ExplainResult: ...
-
-        def due_stories(
-            self, *, now: datetime | None = None, limit: int | None = None
-        ) -> list[tuple[int, str | None]]: ...
-
-    def add_feeds(
+    def add(
         self,
         source: str,
         *,
@@ -123,15 +107,19 @@ class Following:
         )
         return [u for u in urls if is_web_url(u)]
 
-    def feeds(self) -> list[FeedRecord]:
+    def all(self) -> list[FeedRecord]:
         """Every followed feed, in the order they were added."""
         return self.store.list_feeds()
 
-    def remove_feed(self, id_or_url: int | str) -> None:
+    def get(self, id_or_url: int | str) -> FeedRecord:
+        """One followed feed, by id or URL."""
+        return self.store.get_feed(id_or_url)
+
+    def remove(self, id_or_url: int | str) -> None:
         """Stop following a feed (its articles stay)."""
         self.store.remove_feed(id_or_url)
 
-    def set_feed(self, id_or_url: int | str, **fields: Any) -> FeedRecord:
+    def update(self, id_or_url: int | str, **fields: Any) -> FeedRecord:
         """Change a feed's own settings: ``enabled``, ``poll_every_seconds``, ``fetch_pages``."""
         feed = self.store.get_feed(id_or_url)
         return self.store.update_feed(feed.id, **fields)
@@ -145,7 +133,7 @@ class Following:
             f"  <head><title>{escape(xml_text(title))} feeds</title></head>",
             "  <body>",
         ]
-        for feed in self.feeds():
+        for feed in self.all():
             name = feed.title or feed.url
             lines.append(
                 f'    <outline type="rss" text={quoteattr(xml_text(name))} '
@@ -156,7 +144,7 @@ class Following:
 
     # -- one poll --------------------------------------------------------------------------
 
-    def poll_feed(
+    def poll(
         self,
         feed_id: int,
         *,
@@ -172,7 +160,7 @@ class Following:
         settings = self.settings
         if feed.fetch_pages is not None and feed.fetch_pages != settings.fetch.feed_pages:
             settings = settings.changed(**{"fetch.feed_pages": feed.fetch_pages})
-        report = run_ingest([feed.url], settings=settings, store=self.store, gate=self.gate)
+        report = run_ingest([feed.url], settings=settings, store=self.store, gate=self._gate())
         now = now or datetime.now(UTC)
         poll = report.polls.get(feed.url)
         failed = [i for i in report.items if i.status == "failed" and i.location == feed.url]
@@ -209,45 +197,10 @@ class Following:
             at=now,
         )
         if cluster:
-            self.assign_stories(report, explain_grown=False)
+            self._assign(report)
         return PollReport(
             feed.id, feed.url, "unchanged" if unchanged else "ok", new, None, due, report
         )
-
-    # -- what is waiting -------------------------------------------------------------------
-
-    def explain_if_due(self, story_id: int, *, now: datetime | None = None) -> ExplainResult | None:
-        """Explain the story if it is due (see :meth:`due_stories`); otherwise None."""
-        for due_id, engine in self.due_stories(now=now):
-            if due_id == story_id:
-                return self.explain(story_id=story_id, engine=engine)
-        return None
-
-    def pending(self, *, now: datetime | None = None) -> Pending:
-        """How much work is waiting."""
-        now = now or datetime.now(UTC)
-        explain = self.settings.explain
-        changed = [
-            s
-            for s in self.store.stories_changed_since_explainer(limit=10_000)
-            if s.latest_explainer_at is not None
-        ]
-        return Pending(
-            feeds_due=len(self.store.due_feeds(now, limit=10_000)),
-            articles_without_story=len(self.store.unassigned_article_ids(limit=100_000)),
-            stories_without_explainer=len(
-                self.store.stories_without_explainer(
-                    min_articles=explain.min_articles, limit=100_000
-                )
-            ),
-            stories_changed=len(changed),
-            stories_unexplainable=self.store.count_unexplainable(),
-        )
-
-    def throughput(self, *, hours: float = 1.0) -> dict[str, int]:
-        """Articles stored and explainer versions written in the last ``hours``."""
-        since = datetime.now(UTC) - timedelta(hours=hours)
-        return self.store.counts_since(since)
 
 
 def feed_summary(feed: FeedRecord) -> dict[str, Any]:

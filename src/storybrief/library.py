@@ -16,11 +16,9 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .cluster import ReclusterReport, StoryChange, assign, group_as_story, recluster
 from .errors import (
@@ -33,78 +31,21 @@ from .errors import (
 from .explain import Engine, Explainer, available_engines, get_engine
 from .explain.engines import EngineContext, close_engines, plugin_failures
 from .explain.reconcile import reconcile
-from .follow import Following
+from .follow import Feeds
 from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
 from .ingest import ingest as run_ingest
 from .ingest.fetch import Fetcher
 from .ingest.submit import submit as run_submit
 from .readers import Readers
 from .records import Article
+from .results import ExplainResult, Pending, StoryDetail
 from .settings import Settings, load_settings
-from .store import ArticleSummary, Store
+from .store import ArticleSummary, Coverage, Store
 from .store.store import StoredSentence
 from .verify import Checker, CheckerOptions, Verdict
-from .verify.publish import CheckReport, check_explainer
+from .verify.publish import check_explainer
 
 Progress = Callable[[int], None]
-
-
-@dataclass
-class ExplainResult:
-    """An explainer as published (checked), where it is stored, and how it came about."""
-
-    explainer: Explainer
-    check: CheckReport | None  # None when the stored version was reused
-    story_id: int
-    version: int
-    explainer_id: int
-    reused: bool = False  # the latest stored version was written from the same sources
-    ingest: IngestReport | None = None
-
-
-@dataclass
-class StoryDetail:
-    """One story with its articles and which of them copy another."""
-
-    summary: Any
-    articles: list[Article]
-    duplicates: dict[int, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class OutletCoverage:
-    """One outlet's share of a story."""
-
-    outlet: str
-    articles: int
-
-
-@dataclass(frozen=True)
-class CoverageEvent:
-    """One step in how a story grew: an article arrived (``kind="article"``), or an
-    explainer version was written (``kind="explainer"``)."""
-
-    kind: str  # "article" | "explainer"
-    at: datetime | None  # when it was stored here
-    article_id: int | None = None
-    title: str | None = None
-    outlet: str | None = None
-    published_at: datetime | None = None  # an article's own publication time
-    version: int | None = None  # the explainer version written (or first to use the article)
-    added: tuple[int, ...] = ()  # an explainer's articles that the version before lacked
-
-
-@dataclass(frozen=True)
-class Coverage:
-    """Coverage at a glance: who reported a story, how much, when, and how it grew."""
-
-    story_id: int
-    articles: int
-    outlets: list[OutletCoverage]
-    first_report: datetime | None  # the earliest publication (else arrival) time
-    latest_report: datetime | None
-    explainer_versions: int
-    timeline: list[CoverageEvent]
 
 
 def checker_options(settings: Settings) -> CheckerOptions:
@@ -121,7 +62,7 @@ _OPEN: weakref.WeakSet[Library] = weakref.WeakSet()
 _OPEN_LOCK = threading.Lock()
 
 
-class Library(Following):
+class Library:
     """Settings, store, checker and engine registry, built once and passed down.
 
     ``Library()`` reads the settings layers (defaults → config file → environment);
@@ -143,6 +84,7 @@ class Library(Following):
         self._owns_store = store is None
         self._checker: Checker | None = None
         self._readers: Readers | None = None
+        self._feeds: Feeds | None = None
         self._gate = gate
         self._owns_gate = gate is None
         with _OPEN_LOCK:
@@ -190,6 +132,19 @@ class Library(Following):
         return self._readers
 
     @property
+    def feeds(self) -> Feeds:
+        """The feeds this library follows: subscribe, list, change, drop, poll one
+        (:class:`storybrief.follow.Feeds`); a poll fetches through :attr:`gate`."""
+        if self._feeds is None:
+            self._feeds = Feeds(
+                self.settings,
+                self.store,
+                gate=lambda: self.gate,
+                assign=lambda report: self.assign_stories(report, explain_grown=False),
+            )
+        return self._feeds
+
+    @property
     def checker(self) -> Checker:
         """The one checker: it checks LLM drafts and gates every explainer that is published."""
         if self._checker is None:
@@ -208,7 +163,7 @@ class Library(Following):
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
-            self._readers = None
+        self._readers = self._feeds = None  # built over the store; the feeds hold this library
         if self._gate is not None and self._owns_gate:
             self._gate.fetcher.close()
             self._gate = None
@@ -342,55 +297,7 @@ class Library(Following):
         """How many outlets and articles report the story, its first and latest report, and a
         timeline: each article as it arrived, with the explainer version that first used it,
         and each explainer version with the articles it added."""
-        store = self.store
-        members = store.list_articles_by_id(store.story_article_ids(story_id))
-        versions = sorted(store.explainer_versions(story_id), key=lambda v: v.version)
-        first_use: dict[int, int] = {}
-        events: list[CoverageEvent] = []
-        seen: set[int] = set()
-        for v in versions:
-            ids = [
-                int(s["id"])
-                for s in v.document.get("sources") or []
-                if isinstance(s, dict) and isinstance(s.get("id"), int)
-            ]
-            for i in ids:
-                first_use.setdefault(i, v.version)
-            added = tuple(i for i in ids if i not in seen)
-            seen.update(ids)
-            events.append(CoverageEvent("explainer", v.created_at, version=v.version, added=added))
-        outlets: dict[str, int] = {}
-        for a in members:
-            outlet = a.site_name or (urlsplit(a.url).hostname if a.url else None)
-            if outlet:
-                outlets[outlet] = outlets.get(outlet, 0) + 1
-            events.append(
-                CoverageEvent(
-                    "article",
-                    a.stored_at,
-                    article_id=a.id,
-                    title=a.title,
-                    outlet=outlet,
-                    published_at=a.published_at,
-                    version=first_use.get(a.id),
-                )
-            )
-        far = datetime.max.replace(tzinfo=UTC)
-        # in time order; an article before the version written from it at the same moment
-        events.sort(key=lambda e: (e.at or far, e.kind != "article", e.article_id or 0))
-        reported = [t for a in members if (t := a.published_at or a.stored_at)]
-        return Coverage(
-            story_id=story_id,
-            articles=len(members),
-            outlets=[
-                OutletCoverage(name, n)
-                for name, n in sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0].lower()))
-            ],
-            first_report=min(reported, default=None),
-            latest_report=max(reported, default=None),
-            explainer_versions=len(versions),
-            timeline=events,
-        )
+        return self.store.coverage(story_id)
 
     def recluster(self) -> ReclusterReport:
         """Rebuild every story from the stored articles."""
@@ -562,6 +469,39 @@ class Library(Following):
                 latest = self.store.latest_explainer(s.story_id)
                 due.append((s.story_id, latest.engine if latest else None))
         return due[:wanted]
+
+    def explain_if_due(self, story_id: int, *, now: datetime | None = None) -> ExplainResult | None:
+        """Explain the story if it is due (see :meth:`due_stories`); otherwise None."""
+        for due_id, engine in self.due_stories(now=now):
+            if due_id == story_id:
+                return self.explain(story_id=story_id, engine=engine)
+        return None
+
+    def pending(self, *, now: datetime | None = None) -> Pending:
+        """How much work is waiting."""
+        now = now or datetime.now(UTC)
+        explain = self.settings.explain
+        changed = [
+            s
+            for s in self.store.stories_changed_since_explainer(limit=10_000)
+            if s.latest_explainer_at is not None
+        ]
+        return Pending(
+            feeds_due=len(self.store.due_feeds(now, limit=10_000)),
+            articles_without_story=len(self.store.unassigned_article_ids(limit=100_000)),
+            stories_without_explainer=len(
+                self.store.stories_without_explainer(
+                    min_articles=explain.min_articles, limit=100_000
+                )
+            ),
+            stories_changed=len(changed),
+            stories_unexplainable=self.store.count_unexplainable(),
+        )
+
+    def throughput(self, *, hours: float = 1.0) -> dict[str, int]:
+        """Articles stored and explainer versions written in the last ``hours``."""
+        since = datetime.now(UTC) - timedelta(hours=hours)
+        return self.store.counts_since(since)
 
     # -- check ---------------------------------------------------------------------------------
 

@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 
 from .errors import StorybriefError
 from .follow import PollReport
-from .library import ExplainResult, Library
+from .library import Library
+from .results import ExplainResult
 
 log = logging.getLogger("storybrief.watch")
 
@@ -103,7 +104,7 @@ class Watcher:
         if self.stop.is_set():
             return None  # stopping: leave the feed due for next time
         try:
-            report = self._thread_library().poll_feed(feed_id, cluster=False)
+            report = self._thread_library().feeds.poll(feed_id, cluster=False)
         except StorybriefError as exc:  # e.g. the feed was removed meanwhile
             log.warning("feed %s: %s", feed_id, exc)
             return None

@@ -169,7 +169,7 @@ class Workers:
                 f"feed:{feed_id}",
                 attempt,
                 {"feed_id": feed_id, "if_due": if_due},
-                lambda: asyncio.to_thread(self.library.poll_feed, feed_id, cluster=False),
+                lambda: asyncio.to_thread(self.library.feeds.poll, feed_id, cluster=False),
             )
             if report.new:
                 await self.defer(ASSIGN, "stories")

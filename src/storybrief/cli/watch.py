@@ -37,7 +37,7 @@ def feeds_add(
     from ..follow import feed_summary, parse_duration
 
     seconds = parse_duration(every) if every else None
-    added = library_of(ctx).add_feeds(source, every=seconds, fetch_pages=pages)
+    added = library_of(ctx).feeds.add(source, every=seconds, fetch_pages=pages)
     if as_json:
         print_json([feed_summary(f) for f in added])
         return
@@ -52,7 +52,7 @@ def feeds_list(
     """The followed feeds: interval, last success and error, next poll, items seen."""
     from ..follow import feed_summary
 
-    rows = [feed_summary(f) for f in library_of(ctx).feeds()]
+    rows = [feed_summary(f) for f in library_of(ctx).feeds.all()]
     if as_json:
         print_json(rows)
         return
@@ -82,7 +82,7 @@ def feeds_remove(
     ctx: typer.Context, feed: str = typer.Argument(..., help="Feed id or URL.")
 ) -> None:
     """Stop following a feed (its articles stay)."""
-    library_of(ctx).remove_feed(int(feed) if feed.isdigit() else feed)
+    library_of(ctx).feeds.remove(int(feed) if feed.isdigit() else feed)
     console.print(f"no longer following {escape(feed)}", highlight=False)
 
 
@@ -104,14 +104,14 @@ def feeds_set(
         fields["fetch_pages"] = pages
     if enabled is not None:
         fields["enabled"] = enabled
-    updated = library_of(ctx).set_feed(int(feed) if feed.isdigit() else feed, **fields)
+    updated = library_of(ctx).feeds.update(int(feed) if feed.isdigit() else feed, **fields)
     console.print(f"feed {updated.id}: {escape(updated.url)} updated", highlight=False)
 
 
 @feeds_app.command("export")
 def feeds_export(ctx: typer.Context) -> None:
     """The followed feeds as OPML, on standard output."""
-    sys.stdout.write(library_of(ctx).export_opml())
+    sys.stdout.write(library_of(ctx).feeds.export_opml())
 
 
 def watch(
@@ -150,7 +150,7 @@ def watch(
             logger.info("stories", extra={"fields": fields})
         if status is not None:
             status.update(
-                f"watching {len(lib.feeds())} feeds: {counts['polls']} polls, "
+                f"watching {len(lib.feeds.all())} feeds: {counts['polls']} polls, "
                 f"{counts['new']} new articles, {counts['explained']} explainers"
                 + (" — idle" if kind == "idle" else "")
             )
@@ -158,7 +158,7 @@ def watch(
     watcher = Watcher(lib, on_event=on_event)
     previous = signal.signal(signal.SIGTERM, lambda *_: watcher.stop.set())
     logger = logging.getLogger("storybrief.watch")
-    logger.info("watching", extra={"fields": {"feeds": len(lib.feeds()), "once": once}})
+    logger.info("watching", extra={"fields": {"feeds": len(lib.feeds.all()), "once": once}})
     try:
         if status is not None:
             status.start()
@@ -191,7 +191,7 @@ def status(
     from ..follow import feed_summary
 
     lib = library_of(ctx)
-    feeds = [feed_summary(f) for f in lib.feeds()]
+    feeds = [feed_summary(f) for f in lib.feeds.all()]
     pending = lib.pending()
     hour = lib.throughput(hours=1)
     if as_json:

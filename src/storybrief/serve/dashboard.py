@@ -83,7 +83,7 @@ class Overview:
     feeds: list[FeedRow]
     feeds_total: int
     failing: int
-    pending: Any  # storybrief.follow.Pending
+    pending: Any  # storybrief.results.Pending
     last_hour: dict[str, int]
     last_day: dict[str, int]
     failures: list[Any]
@@ -164,7 +164,7 @@ def chart(days: list[DailyAnswers], *, last: date, count: int = CHART_DAYS) -> C
 def overview(library: Library, *, now: datetime | None = None) -> Overview:
     """Everything the operator page shows, in one pass over the library."""
     now = now or datetime.now(UTC)
-    feeds = library.feeds()
+    feeds = library.feeds.all()
     rows = [feed_row(f, now) for f in feeds]
     order = {"failing": 0, "new": 1, "ok": 2, "paused": 3}
     rows.sort(key=lambda r: (order[r.health], -r.feed.consecutive_failures, r.feed.id))

@@ -129,7 +129,7 @@ def feeds_opml(request: Request) -> Response:
             headers={"WWW-Authenticate": "Bearer", **NO_STORE},
         )
     return Response(
-        _library(request).export_opml(),
+        _library(request).feeds.export_opml(),
         media_type="text/x-opml; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="feeds.opml"', **NO_STORE},
     )

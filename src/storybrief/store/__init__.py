@@ -1,6 +1,7 @@
 """Storage: one layer over SQLite (default) and PostgreSQL (by URL), behind :class:`Store`."""
 
 from .articles import ArticleRef, ArticleSummary, UpsertResult
+from .coverage import Coverage, CoverageEvent, OutletCoverage
 from .database import create_db_engine, migrate
 from .explainers import CitedSpan, StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
@@ -14,10 +15,13 @@ __all__ = [
     "ArticleRef",
     "ArticleSummary",
     "CitedSpan",
+    "Coverage",
+    "CoverageEvent",
     "DailyAnswers",
     "Failure",
     "FeedRecord",
     "FeedbackStats",
+    "OutletCoverage",
     "ReaderAnswer",
     "SearchResults",
     "Store",

@@ -1,9 +1,11 @@
 """The storage layer the rest of storybrief talks to: one :class:`Store` over the concern
-modules (articles, stories, explainers, feedback, feeds, failures, search). Each write is one
-transaction, so a failed write never leaves half an article (or half a story) behind.
+modules (articles, stories, explainers, feedback, feeds, failures, search, coverage). Each
+write is one transaction, so a failed write never leaves half an article (or half a story)
+behind.
 
 Layers, each importing only those before it: models <- database <- the concern modules
-(search reads articles and stories) <- this facade."""
+(search reads articles and stories, coverage articles, stories and explainers) <- this
+facade."""
 
 from __future__ import annotations
 
@@ -18,8 +20,19 @@ from sqlalchemy.orm import Session
 
 from ..records import Article
 from ..settings import Settings
-from . import articles, explainers, failures, feedback, feeds, ratelimits, search, stories
+from . import (
+    articles,
+    coverage,
+    explainers,
+    failures,
+    feedback,
+    feeds,
+    ratelimits,
+    search,
+    stories,
+)
 from .articles import ArticleRef, ArticleSummary, UpsertResult
+from .coverage import Coverage
 from .database import Database, create_db_engine, migrate
 from .explainers import StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
@@ -179,6 +192,10 @@ class Store:
         return stories.front(
             self.db, explained=explained, topic_slug=topic_slug, limit=limit, offset=offset
         )
+
+    def coverage(self, story_id: int) -> Coverage:
+        """Who reported the story, how much, when, and how it grew (its timeline)."""
+        return coverage.coverage(self.db, story_id)
 
     def topic_label(self, topic_slug: str) -> str | None:
         """The label of the topic with this slug (None: no story carries it)."""

@@ -1,0 +1,48 @@
+"""What the library's verbs hand back (:class:`storybrief.library.Library`): an explainer as
+published, a story with its articles, and the work waiting. Plain data; what a poll of a feed
+did is :class:`storybrief.follow.PollReport`, what an ingest did
+:class:`storybrief.ingest.IngestReport`, how a story grew :class:`storybrief.store.Coverage`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .explain import Explainer
+from .ingest import IngestReport
+from .records import Article
+from .verify.publish import CheckReport
+
+
+@dataclass
+class ExplainResult:
+    """An explainer as published (checked), where it is stored, and how it came about."""
+
+    explainer: Explainer
+    check: CheckReport | None  # None when the stored version was reused
+    story_id: int
+    version: int
+    explainer_id: int
+    reused: bool = False  # the latest stored version was written from the same sources
+    ingest: IngestReport | None = None
+
+
+@dataclass
+class StoryDetail:
+    """One story with its articles and which of them copy another."""
+
+    summary: Any
+    articles: list[Article]
+    duplicates: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Work waiting, for `storybrief status`."""
+
+    feeds_due: int
+    articles_without_story: int
+    stories_without_explainer: int
+    stories_changed: int
+    #: stories whose articles hold nothing publishable, not asked for until they change
+    stories_unexplainable: int
