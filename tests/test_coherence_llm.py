@@ -50,7 +50,13 @@ def server() -> Iterator[LocalHTTPServer]:
 
 def engine(server: LocalHTTPServer, **options: object) -> OpenAIEngine:
     return OpenAIEngine(
-        OpenAIOptions(base_url=server.url("/v1"), model="scripted", retries=0, **options)  # type: ignore[arg-type]
+        OpenAIOptions(
+            base_url=server.url("/v1"),
+            model="scripted",
+            retries=0,
+            prompt_version="explainer-v1",  # shown every sentence (the draft below cites them)
+            **options,  # type: ignore[arg-type]
+        )
     )
 
 

@@ -24,6 +24,7 @@ from ...text import content_words
 from ...verify import Checker, Citation, Verdict
 from ..model import SECTION_KEYS, Explainer, ExplainerSentence, Section, SourceArticle
 from ..reconcile import reconcile
+from ..selection import BuiltinOptions, select_explainer
 from .parse import Draft, DraftSentence, ParseError, parse_draft, parse_sentence
 from .prompt import (
     PROMPT_VERSION,
@@ -37,6 +38,11 @@ from .prompt import (
     render_sources,
     sentence_schema,
 )
+
+
+class UnusableAnswer(EngineError):
+    """The model answered, but never with a usable explainer (after the repairs)."""
+
 
 #: Called with the number of tokens generated so far in the current request.
 Progress = Callable[[int], None]
@@ -153,6 +159,8 @@ class Generation(BaseModel):
     sources_total: int = 0
     drafted: int = 0
     dropped: list[Dropped] = Field(default_factory=list)
+    planned: int = 0  # sentences the selection chose for the model to rewrite (prompt v2)
+    fallbacks: int = 0  # chosen sentences published as they are, in place of failed drafts
 
     @property
     def tokens_per_second(self) -> float:
@@ -233,6 +241,8 @@ class LLMEngine:
         version = self.options.prompt_version
         started = time.monotonic()
         template = PromptTemplate.load(version)
+        if template.planned:
+            return self._explain_planned(articles, sources, template, headline, progress, started)
         shown = self._condense(template, sources)
         record = Generation(
             engine=self.name,
@@ -258,6 +268,117 @@ class LLMEngine:
             engine=self.name,
             sources=[SourceArticle.from_article(a, i) for i, a in enumerate(articles)],
         )
+        return self._finish(articles, explainer, record, started)
+
+    # --- prompt v2: rewrite the sentences chosen for each section --------------------------
+
+    def _explain_planned(
+        self,
+        articles: Sequence[Article],
+        sources: list[SourceSentence],
+        template: PromptTemplate,
+        headline: str | None,
+        progress: Progress | None,
+        started: float,
+    ) -> Explainer:
+        """Start from the built-in selection's explainer (the plan): each section's chosen
+        source sentences are shown under the section, the model rewrites them, and every
+        drafted sentence is checked. One the checker refuses is replaced by the chosen
+        sentences it rests on; a section left without a sentence gets its chosen sentences;
+        an answer that never parses gives the plan itself. So a model's failure never empties a
+        section or the explainer, and the prompt holds a dozen sentences, not whole articles."""
+        options = BuiltinOptions(
+            coherence=self.options.coherence, max_differences=self.options.max_differences
+        )
+        plan = select_explainer(articles, options, semantic=self.checker.semantic)
+        by_key = {(s.citation.article_id, s.sentence.index): s for s in sources}
+        chosen: dict[str, list[tuple[SourceSentence, ExplainerSentence]]] = {}
+        for part in plan.sections:
+            chosen[part.key] = []
+            for item in part.sentences:
+                c = item.citations[0] if item.citations else None
+                source = by_key.get((c.article_id, c.sentence_index)) if c else None
+                if item.kind == "statement" and source is not None:
+                    chosen[part.key].append((source, item))
+        shown = [source for picks in chosen.values() for source, _ in picks]
+        record = Generation(
+            engine=self.name,
+            model=self.backend.model,
+            prompt_version=template.version,
+            sources_shown=len(shown),
+            sources_total=len(sources),
+            planned=len(shown),
+        )
+        run = _Run(
+            articles, template, shown, {s.id: s for s in sources}, record,
+            progress or self.progress,
+        )  # fmt: skip
+        rendered = "\n\n".join(
+            f"{key}:\n" + ("\n".join(f"[{s.id}] {p.text}" for s, p in picks) or "(none)")
+            for key, picks in chosen.items()
+        )
+        chat: list[Message] = [
+            {"role": "system", "content": template.render("system")},
+            {"role": "user", "content": template.render("user", sections=rendered)},
+        ]
+        try:
+            draft: Draft | None = self._draft(run, chat)
+        except UnusableAnswer as exc:  # the model failed, not the server: publish the plan
+            draft = None
+            record.dropped.append(Dropped(section="*", text="", reason=str(exc)))
+        sections: dict[str, list[ExplainerSentence]] = {k: [] for k in SECTION_KEYS}
+        used: set[str] = set()
+        for section, sentence in draft.sentences() if draft is not None else []:
+            record.drafted += 1
+            published = self._publish(run, section, sentence)
+            if published is not None:
+                sections[section].append(published)
+                used |= set(sentence.sources)
+                continue
+            own = [(s, p) for s, p in chosen.get(section, []) if s.id in sentence.sources]
+            for source, picked in own:
+                if source.id not in used:
+                    sections[section].append(self._fallback(run, source, picked))
+                    used.add(source.id)
+        for key, picks in chosen.items():
+            if not sections[key]:
+                for source, picked in picks:
+                    if source.id not in used:
+                        sections[key].append(self._fallback(run, source, picked))
+                        used.add(source.id)
+        title = headline
+        if not title:
+            title = self._headline(run, draft, sections) if draft is not None else plan.headline
+        explainer = Explainer(
+            headline=title,
+            sections=[Section(key=k, sentences=sections[k]) for k in SECTION_KEYS],
+            engine=self.name,
+            sources=[SourceArticle.from_article(a, i) for i, a in enumerate(articles)],
+            recluster=plan.recluster,
+        )
+        return self._finish(articles, explainer, record, started)
+
+    def _fallback(
+        self, run: _Run, source: SourceSentence, picked: ExplainerSentence
+    ) -> ExplainerSentence:
+        """A chosen source sentence published as it is (checked like any other)."""
+        run.record.fallbacks += 1
+        run.published.append(picked.text)
+        verdict = self.checker.check_sentence(picked.text, run.articles, picked.citations)
+        return ExplainerSentence(
+            text=picked.text,
+            citations=verdict.citations or picked.citations,
+            verdict=verdict.label,
+            reasons=verdict.reasons,
+        )
+
+    def _finish(
+        self,
+        articles: Sequence[Article],
+        explainer: Explainer,
+        record: Generation,
+        started: float,
+    ) -> Explainer:
         if self.options.coherence:
             explainer, removed = reconcile(
                 explainer, articles, self.checker, max_differences=self.options.max_differences
@@ -299,9 +420,9 @@ class LLMEngine:
         run.record.generation_seconds = round(run.record.generation_seconds + completion.seconds, 3)
         return completion
 
-    def _draft(self, run: _Run) -> Draft:
+    def _draft(self, run: _Run, chat: list[Message] | None = None) -> Draft:
         """Ask for the explainer; an answer that does not parse is sent back with the error."""
-        chat = messages(run.template, run.shown)
+        chat = chat or messages(run.template, run.shown)
         schema = answer_schema(run.template, [s.id for s in run.shown])
         error = ""
         for attempt in range(self.options.repair_attempts + 1):
@@ -319,7 +440,7 @@ class LLMEngine:
                     {"role": "assistant", "content": completion.text[:4000]},
                     {"role": "user", "content": run.template.render("repair", error=error)},
                 ]
-        raise EngineError(
+        raise UnusableAnswer(
             f"{self.name} engine: the model's answer was not a usable explainer after "
             f"{self.options.repair_attempts + 1} tries: {error}"
         )

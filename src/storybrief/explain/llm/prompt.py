@@ -20,7 +20,7 @@ from ...text import Sentence
 from ..candidates import boilerplate
 from . import condense
 
-PROMPT_VERSION = "explainer-v1"
+PROMPT_VERSION = "explainer-v2"
 
 _ID = re.compile(r"^\s*\[?A(\d+)\s*[.:]\s*S(\d+)\]?\s*$", re.IGNORECASE)
 _HEADING = re.compile(r"^##\s+(\w+)\s*$", re.MULTILINE)
@@ -40,6 +40,12 @@ class PromptTemplate:
     @classmethod
     def load(cls, version: str = PROMPT_VERSION) -> PromptTemplate:
         return _load(version)
+
+    @property
+    def planned(self) -> bool:
+        """The prompt rewrites the sentences chosen for each section (``$sections``), rather
+        than being shown the story's sentences (``$sources``)."""
+        return "$sections" in self.templates.get("user", "")
 
     def render(self, name: str, **values: object) -> str:
         try:
