@@ -46,6 +46,7 @@ from roles_data import GOLD, PUBLISHED  # noqa: E402
 from storybrief.errors import NothingToPublishError  # noqa: E402
 from storybrief.explain import SECTION_KEYS, explain_articles  # noqa: E402
 from storybrief.explain.engines import EngineContext, get_engine  # noqa: E402
+from storybrief.explain.llm import generation_of  # noqa: E402
 from storybrief.explain.render import to_text  # noqa: E402
 from storybrief.records import Article  # noqa: E402
 from storybrief.verify import Checker  # noqa: E402
@@ -118,6 +119,7 @@ def run(
     rouge: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     texts = []
     published: list[dict] = []  # every published statement, for --dump
+    drafts: Counter[str] = Counter()
     textrank = sumy_system("textrank")
     checker = Checker(CheckerOptions(use_model=vectors))
     engine = get_engine(engine_name, context=EngineContext(checker=checker))
@@ -126,6 +128,12 @@ def run(
         started = time.perf_counter()
         try:
             draft = explain_articles(articles, engine)
+            record = generation_of(draft)
+            if record is not None:  # an LLM engine: what it drafted and what the checker kept
+                drafts["drafted"] += record.drafted
+                drafts["dropped"] += sum(1 for d in record.dropped if d.section != "*")
+                drafts["fallbacks"] += record.fallbacks
+                drafts["unusable answers"] += sum(1 for d in record.dropped if d.section == "*")
             explainer, _ = check_explainer(draft, articles, checker)
         except NothingToPublishError:
             explainer = None
@@ -209,6 +217,7 @@ def run(
             for system, scores in rouge.items()
         },
         "mean words": round(statistics.fmean(lengths), 1),
+        **({"drafts": dict(drafts)} if drafts else {}),
         "seconds per explainer": {
             "median": round(statistics.median(seconds), 3),
             "max": round(max(seconds), 3),
@@ -234,6 +243,14 @@ def show(name: str, result: dict, console: Console) -> None:
             str(s["empty though a labelled sentence answers"]),
         )
     console.print(table)
+    if "drafts" in result:
+        d = result["drafts"]
+        share = d.get("dropped", 0) / d["drafted"] if d.get("drafted") else 0.0
+        console.print(
+            f"drafted {d.get('drafted', 0)} sentences, {d.get('dropped', 0)} dropped by the "
+            f"checker ({share:.0%}), {d.get('fallbacks', 0)} chosen sentences published in "
+            f"their place, {d.get('unusable answers', 0)} answers never usable"
+        )
     if result["rouge"]:
         kind = "recall at 100 words" if name == "duc2004" else "F1 at the reference's length"
         rt = Table(title=f"{name}: ROUGE {kind}")

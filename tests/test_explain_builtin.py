@@ -385,3 +385,44 @@ def test_engine_options() -> None:
     assert explainer.engine_options["max_sentences"] == 2
     with pytest.raises(EngineError, match="min_sentences must not exceed max_sentences"):
         get_engine("builtin", min_sentences=4, max_sentences=3)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Hide Caption 3 of 23 Photos: Rescue workers search the rubble on Monday.", "gallery"),
+        ("Show caption The mayor speaks at the opening.", "gallery"),
+        (
+            "Starting in 1996, Alexa Internet has been donating their crawl data to the Internet "
+            "Archive.",
+            "archive notice",
+        ),
+        (
+            "Flowing in every day, these data are added to the Wayback Machine after an embargo "
+            "period.",
+            "archive notice",
+        ),
+        ("When you tweet with a location, Twitter stores that location.", "social embed"),
+        ("CLOSE Actor Jane Roe is accused of fraud, police say.", "video player"),
+        ("You can buy the digital edition of the magazine for your tablet.", "call to action"),
+    ],
+)
+def test_page_furniture_is_never_a_candidate(text: str, reason: str) -> None:
+    from storybrief.explain.candidates import boilerplate
+
+    assert boilerplate(text) == reason
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Close ties between the two countries have grown since 2010.",
+        "The Internet Archive said on Monday it would appeal the ruling.",
+        "Police recovered 3 of 12 photos stolen from the museum.",
+        "Users who tweet with a hashtag reach more readers, the study found.",
+    ],
+)
+def test_news_that_looks_like_furniture_is_kept(text: str) -> None:
+    from storybrief.explain.candidates import boilerplate
+
+    assert boilerplate(text) is None

@@ -74,6 +74,17 @@ _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
             r"\b|\b(?:getty images|ap photo|afp via getty|shutterstock|file photo)\b",
         ),
         ("caption", r"^(?:pictured|caption|photo|photos|image|video|file)\s*:"),
+        # a gallery's counter and caption toggle: "Hide Caption 3 of 23 Photos: ..."
+        ("gallery", r"^(?:hide|show|expand|collapse) caption\b|\b\d+ of \d+ (?:photos|images):"),
+        # a web archive's crawl notice saved with the page
+        (
+            "archive notice",
+            r"\b(?:internet archive|wayback machine)\b.*\b(?:crawl|embargo|donat)\w*"
+            r"|\bcrawl data\b.*\b(?:internet archive|wayback machine)\b",
+        ),
+        # a social network's notice in an embedded post
+        ("social embed", r"\bwhen you tweet with a location\b|\btweet with a location\b"),
+        ("call to action", r"\b(?:buy|download|get) the digital edition\b"),
         ("contact", r"https?://|www\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
         ("table row", r"^\||\|$"),  # (part of) a table row in an article (extract.extract_html)
     ]
@@ -86,12 +97,18 @@ _BYLINE = re.compile(
 )
 
 
+# A video player's "CLOSE" button saved before the clip's description ("CLOSE Actor ... is").
+_PLAYER = re.compile(r"^CLOSE\s+[A-Z]")
+
+
 def boilerplate(text: str) -> str | None:
     """Why ``text`` is page or feed furniture rather than a statement, or None."""
     for name, pattern in _BOILERPLATE:
         if pattern.search(text):
             return name
     stripped = text.strip()
+    if _PLAYER.match(stripped):
+        return "video player"
     if (
         len(stripped.split()) <= 8
         and (stripped.lower().startswith("by ") or "|" in stripped)
