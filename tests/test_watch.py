@@ -95,6 +95,27 @@ def test_a_feed_read_by_ingest_is_a_subscription(site, settings):
         assert [f.url for f in lib.feeds.all()] == [site.feed_url]
 
 
+def test_due_is_what_the_watcher_and_the_workers_tick_start_from(site, settings):
+    """Library.due: the feeds whose next poll has come, whether an article waits for a
+    story, the stories whose explainer is due; each leaves it once done."""
+    site.publish("bridge", 2)
+    with Library(settings) as lib:
+        (feed,) = lib.feeds.add(site.feed_url)
+        due = lib.due()
+        assert [f.id for f in due.feeds] == [feed.id]  # never polled
+        assert not due.articles_waiting and due.stories == []
+        lib.feeds.poll(feed.id, cluster=False)
+        due = lib.due()
+        assert due.feeds == [] and due.articles_waiting and due.stories == []
+        assert lib.feeds.is_due(feed.id, datetime.now(UTC) + timedelta(days=2))
+        lib.assign_stories(explain_grown=False)
+        (story,) = lib.stories()
+        due = lib.due()
+        assert not due.articles_waiting and due.stories == [(story.id, None)]
+        lib.explain(story_id=story.id)
+        assert lib.due().stories == [] and not lib.feeds.is_due(feed.id)
+
+
 def test_watch_once_explains_every_story_and_new_versions_follow_growth(site, settings):
     site.publish("bridge", 2)
     site.publish("library", 2)

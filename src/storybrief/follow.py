@@ -115,6 +115,18 @@ class Feeds:
         """One followed feed, by id or URL."""
         return self.store.get_feed(id_or_url)
 
+    def due(self, now: datetime, *, limit: int = 100) -> list[FeedRecord]:
+        """The enabled feeds whose next poll has come at ``now``, the longest waiting first."""
+        return self.store.due_feeds(now, limit=limit)
+
+    def is_due(self, feed_id: int, now: datetime | None = None) -> bool:
+        """Whether the feed is enabled and its next poll has come (a feed never polled has)."""
+        feed = self.store.get_feed(feed_id)
+        due = feed.next_poll_at
+        if due is not None and due.tzinfo is None:
+            due = due.replace(tzinfo=UTC)
+        return feed.enabled and (due is None or due <= (now or datetime.now(UTC)))
+
     def remove(self, id_or_url: int | str) -> None:
         """Stop following a feed (its articles stay)."""
         self.store.remove_feed(id_or_url)

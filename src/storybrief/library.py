@@ -38,7 +38,7 @@ from .ingest.fetch import Fetcher
 from .ingest.submit import submit as run_submit
 from .readers import Readers
 from .records import Article
-from .results import ExplainResult, Pending, StoryDetail
+from .results import Due, ExplainResult, Pending, StoryDetail
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Coverage, Store
 from .store.store import StoredSentence
@@ -469,6 +469,18 @@ class Library:
                 latest = self.store.latest_explainer(s.story_id)
                 due.append((s.story_id, latest.engine if latest else None))
         return due[:wanted]
+
+    def due(self, now: datetime | None = None, *, limit: int = 1000) -> Due:
+        """What is due at ``now``: the feeds whose next poll has come, whether an article is
+        in no story yet, and the stories whose explainer is due (:meth:`due_stories`); at most
+        ``limit`` feeds and stories. The watcher starts each round from it, the workers' tick
+        asks for a job for each."""
+        now = now or datetime.now(UTC)
+        return Due(
+            feeds=self.feeds.due(now, limit=limit),
+            articles_waiting=bool(self.store.unassigned_article_ids(limit=1)),
+            stories=self.due_stories(now=now, limit=limit),
+        )
 
     def explain_if_due(self, story_id: int, *, now: datetime | None = None) -> ExplainResult | None:
         """Explain the story if it is due (see :meth:`due_stories`); otherwise None."""

@@ -1,6 +1,6 @@
 """What the library's verbs hand back (:class:`storybrief.library.Library`): an explainer as
-published, a story with its articles, and the work waiting. Plain data; what a poll of a feed
-did is :class:`storybrief.follow.PollReport`, what an ingest did
+published, a story with its articles, what is due, and the work waiting. Plain data; what a
+poll of a feed did is :class:`storybrief.follow.PollReport`, what an ingest did
 :class:`storybrief.ingest.IngestReport`, how a story grew :class:`storybrief.store.Coverage`."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 from .explain import Explainer
 from .ingest import IngestReport
 from .records import Article
+from .store import FeedRecord
 from .verify.publish import CheckReport
 
 
@@ -34,6 +35,16 @@ class StoryDetail:
     summary: Any
     articles: list[Article]
     duplicates: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What is due at one moment (:meth:`storybrief.library.Library.due`): the feeds to poll,
+    whether articles wait for a story, and the stories to explain with the engine to use."""
+
+    feeds: list[FeedRecord]
+    articles_waiting: bool  # some article is in no story yet
+    stories: list[tuple[int, str | None]]
 
 
 @dataclass(frozen=True)

@@ -72,27 +72,25 @@ class Watcher:
     # -- one round ---------------------------------------------------------------------------
 
     def step(self, *, poll_all: bool = False, now: datetime | None = None) -> StepReport:
-        """Poll the due feeds (every enabled feed with ``poll_all``), assign stories, explain
-        what is due."""
+        """One round from what is due at its start (:meth:`Library.due`): poll the due feeds
+        (every enabled feed with ``poll_all``), put the new articles and any waiting into
+        stories, explain the stories that were due. A story that the round made or grew is
+        explained in the next round, which follows at once (a round that did something does
+        not sleep)."""
         report = StepReport()
-        now = now or datetime.now(UTC)
-        store = self.library.store
-        feeds = (
-            [f for f in store.list_feeds() if f.enabled]
-            if poll_all
-            else store.due_feeds(now, limit=10_000)
-        )
+        due = self.library.due(now)
+        feeds = [f for f in self.library.feeds.all() if f.enabled] if poll_all else due.feeds
         if feeds:
             report.polls = self._poll(f.id for f in feeds)
         if self.stop.is_set():
             return report
-        if report.new_articles or store.unassigned_article_ids(limit=1):
+        if report.new_articles or due.articles_waiting:
             changes = self.library.assign_stories(explain_grown=False)
             report.stories = len(changes)
             if changes:
                 self.on_event("stories", {"changed": len(changes)})
         if self.settings.explain.auto_explain:
-            self._explain_due(report)
+            self._explain(due.stories, report)
         return report
 
     def _poll(self, feed_ids: Iterable[int]) -> list[PollReport]:
@@ -128,10 +126,10 @@ class Watcher:
                 self._opened.append(own)
         return own
 
-    def _explain_due(self, report: StepReport) -> None:
+    def _explain(self, stories: list[tuple[int, str | None]], report: StepReport) -> None:
         now = datetime.now(UTC)
         wait = self.settings.explain.interval_seconds
-        for story_id, engine in self.library.due_stories(now=now):
+        for story_id, engine in stories:
             if self.stop.is_set():
                 return
             failed_at = self._failed.get(story_id)
@@ -175,7 +173,7 @@ class Watcher:
     def _sleep_seconds(self) -> float:
         """Until the next feed is due, at most ``watch.idle_sleep_seconds``."""
         idle = self.settings.watch.idle_sleep_seconds
-        upcoming = [f.next_poll_at for f in self.library.store.list_feeds() if f.enabled]
+        upcoming = [f.next_poll_at for f in self.library.feeds.all() if f.enabled]
         soonest = min((t for t in upcoming if t is not None), default=None)
         if soonest is None:
             return idle

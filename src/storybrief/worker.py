@@ -162,7 +162,7 @@ class Workers:
 
     def _register(self, app: procrastinate.App) -> None:
         async def poll_feed(feed_id: int, attempt: int = 0, if_due: bool = False) -> str:
-            if if_due and not await asyncio.to_thread(self._due, feed_id):
+            if if_due and not await asyncio.to_thread(self.library.feeds.is_due, feed_id):
                 return "not due"  # polled meanwhile, by the job this one waited behind
             report = await self._retrying(
                 POLL,
@@ -279,19 +279,19 @@ class Workers:
                 POLL, f"feed:{feed_id}", delay=max(wait, 1.0), feed_id=feed_id, if_due=True
             )
 
-    def _due(self, feed_id: int) -> bool:
-        feed = self.library.store.get_feed(feed_id)
-        due = feed.next_poll_at
-        if due is not None and due.tzinfo is None:
-            due = due.replace(tzinfo=UTC)
-        return feed.enabled and (due is None or due <= datetime.now(UTC))
-
-    async def _explain_due(self, report: TickReport | None = None) -> int:
+    async def _explain_due(
+        self,
+        report: TickReport | None = None,
+        stories: list[tuple[int, str | None]] | None = None,
+    ) -> int:
+        """Ask for an explain job for each story that is due (``stories``: what the tick found
+        due; otherwise asked for now)."""
         if not self.settings.explain.auto_explain:
             return 0
-        due = await asyncio.to_thread(self.library.due_stories, limit=DUE_LIMIT)
+        if stories is None:
+            stories = await asyncio.to_thread(self.library.due_stories, limit=DUE_LIMIT)
         asked = 0
-        for story_id, _engine in due:
+        for story_id, _engine in stories:
             queued = await self.defer(EXPLAIN, f"story:{story_id}", story_id=story_id)
             asked += queued
             if report is not None:
@@ -300,19 +300,19 @@ class Workers:
         return asked
 
     async def tick(self, *, now: datetime | None = None) -> TickReport:
-        """Ask for what is due, and run again the jobs of workers that died."""
+        """Ask for a job for what is due (:meth:`Library.due`), and run again the jobs of
+        workers that died."""
         report = TickReport()
         await self._recover_stalled(report)
-        store = self.library.store
-        feeds = await asyncio.to_thread(store.due_feeds, now or datetime.now(UTC), limit=DUE_LIMIT)
-        for feed in feeds:
+        due = await asyncio.to_thread(self.library.due, now, limit=DUE_LIMIT)
+        for feed in due.feeds:
             queued = await self.defer(POLL, f"feed:{feed.id}", feed_id=feed.id, if_due=True)
             report.polls.append(feed.id)
             report.already_waiting += not queued
-        if await asyncio.to_thread(store.unassigned_article_ids, limit=1):
+        if due.articles_waiting:
             report.assign = True
             report.already_waiting += not await self.defer(ASSIGN, "stories")
-        await self._explain_due(report)
+        await self._explain_due(report, due.stories)
         return report
 
     async def _recover_stalled(self, report: TickReport) -> None:
@@ -425,7 +425,7 @@ class Workers:
                 f"unknown queue(s) {', '.join(sorted(set(queues) - set(known)))}: "
                 f"the queues are {', '.join(known)}"
             )
-        self.library.store  # noqa: B018  (open and migrate the database before the first job)
+        self.library.open()  # open and migrate the database before the first job
         asyncio.run(
             self._run(concurrency=concurrency, once=once, queues=queues or known, name=name)
         )
