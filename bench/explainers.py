@@ -171,6 +171,12 @@ def run(
                         labelled[label] += 1
                         answered[label] += label in roles
             texts.append(f"## {name} {story_id}\n\n{to_text(explainer, headline=True)}\n")
+        if engine_name != "builtin":  # slow engines: say how each story went as it goes
+            print(
+                f"{name} {story_id}: {seconds[-1]:.1f} s, {lengths[-1]} words, {dict(drafts)}",
+                file=sys.stderr,
+                flush=True,
+            )
         row = refs.get(story_id)
         if name == "duc2004" and row is not None:
             systems = {"storybrief": body, **row["peer_summaries"]}
