@@ -244,17 +244,8 @@ class LLMEngine:
         if template.planned:
             return self._explain_planned(articles, sources, template, headline, progress, started)
         shown = self._condense(template, sources)
-        record = Generation(
-            engine=self.name,
-            model=self.backend.model,
-            prompt_version=version,
-            sources_shown=len(shown),
-            sources_total=len(sources),
-        )
-        run = _Run(
-            articles, template, shown, {s.id: s for s in sources}, record,
-            progress or self.progress,
-        )  # fmt: skip
+        run = self._run(articles, template, shown, sources, progress)
+        record = run.record
         draft = self._draft(run)
         sections: dict[str, list[ExplainerSentence]] = {k: [] for k in SECTION_KEYS}
         for section, sentence in draft.sentences():
@@ -301,18 +292,9 @@ class LLMEngine:
                 if item.kind == "statement" and source is not None:
                     chosen[part.key].append((source, item))
         shown = [source for picks in chosen.values() for source, _ in picks]
-        record = Generation(
-            engine=self.name,
-            model=self.backend.model,
-            prompt_version=template.version,
-            sources_shown=len(shown),
-            sources_total=len(sources),
-            planned=len(shown),
-        )
-        run = _Run(
-            articles, template, shown, {s.id: s for s in sources}, record,
-            progress or self.progress,
-        )  # fmt: skip
+        run = self._run(articles, template, shown, sources, progress)
+        record = run.record
+        record.planned = len(shown)
         rendered = "\n\n".join(
             f"{key}:\n" + ("\n".join(f"[{s.id}] {p.text}" for s, p in picks) or "(none)")
             for key, picks in chosen.items()
@@ -357,6 +339,25 @@ class LLMEngine:
             recluster=plan.recluster,
         )
         return self._finish(articles, explainer, record, started)
+
+    def _run(
+        self,
+        articles: Sequence[Article],
+        template: PromptTemplate,
+        shown: list[SourceSentence],
+        sources: list[SourceSentence],
+        progress: Progress | None,
+    ) -> _Run:
+        """One explain call's state, with its generation record started."""
+        record = Generation(
+            engine=self.name,
+            model=self.backend.model,
+            prompt_version=template.version,
+            sources_shown=len(shown),
+            sources_total=len(sources),
+        )
+        by_id = {s.id: s for s in sources}
+        return _Run(articles, template, shown, by_id, record, progress or self.progress)
 
     def _fallback(
         self, run: _Run, source: SourceSentence, picked: ExplainerSentence
