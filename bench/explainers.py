@@ -123,8 +123,8 @@ def run(
     textrank = sumy_system("textrank")
     checker = Checker(CheckerOptions(use_model=vectors))
     engine = get_engine(engine_name, context=EngineContext(checker=checker))
-    label = engine_name + (" + MiniLM" if vectors else "")
-    for story_id, articles in track(story_list, description=f"{name} ({label})"):
+    engine_label = engine_name + (" + MiniLM" if vectors else "")
+    for story_id, articles in track(story_list, description=f"{name} ({engine_label})"):
         started = time.perf_counter()
         try:
             draft = explain_articles(articles, engine)
@@ -199,8 +199,8 @@ def run(
                 rouge[system]["rouge2"].append(s["rouge2"].fmeasure)
     if dump is not None:
         dump.mkdir(parents=True, exist_ok=True)
-        (dump / f"{name}-{label}.md").write_text("\n".join(texts), encoding="utf-8")
-        with (dump / f"{name}-{label}-published.jsonl").open("w", encoding="utf-8") as fh:
+        (dump / f"{name}-{engine_label}.md").write_text("\n".join(texts), encoding="utf-8")
+        with (dump / f"{name}-{engine_label}-published.jsonl").open("w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(row) + "\n" for row in published)
     n = len(story_list)
     return {

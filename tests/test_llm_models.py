@@ -59,7 +59,9 @@ def assert_held_to_the_sources(explainer: Explainer, articles: list[Article]) ->
     assert record is not None
     assert record.prompt_version == PROMPT_VERSION
     assert record.prompt_tokens > 0 and record.completion_tokens > 0
-    assert record.drafted == len(published) + len(record.dropped)
+    # every drafted sentence is published or dropped; chosen sentences stand in for dropped ones
+    dropped = [d for d in record.dropped if d.section != "*"]
+    assert record.drafted + record.fallbacks == len(published) + len(dropped)
 
 
 def test_openai_engine_against_a_real_server(server_url: str, tmp_path: Path) -> None:
@@ -84,7 +86,8 @@ def test_malformed_json_from_the_model_is_sent_back_then_reported(
     server_url: str, tmp_path: Path
 ) -> None:
     """No grammar and a reply cut off after a few tokens: the model's JSON is broken, the
-    engine sends it back with the error once, then gives up with a clear message."""
+    engine sends it back with the error once, then gives up with a clear message — and, with
+    the default prompt, publishes the sentences chosen for each section instead."""
     from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
 
     options = OpenAIOptions(
@@ -95,11 +98,18 @@ def test_malformed_json_from_the_model_is_sent_back_then_reported(
         repair_attempts=1,
         timeout=240,
     )
-    with pytest.raises(EngineError) as caught:
-        OpenAIEngine(options).explain([Article(text=LEAD)])
-    message = str(caught.value)
+    explainer = OpenAIEngine(options).explain([Article(text=LEAD)])
+    record = generation_of(explainer)
+    assert record is not None and record.requests == 2 and record.repairs == 1
+    message = record.dropped[0].reason
     assert message.startswith("openai engine: the model's answer was not a usable explainer")
     assert "after 2 tries" in message and "cut off at the token limit" in message
+    assert record.fallbacks == record.planned == len(list(explainer.sentences())) > 0
+    # asked the first way (every sentence, no selection to fall back on), it is an error
+    with pytest.raises(EngineError, match="not a usable explainer after 2 tries"):
+        OpenAIEngine(options.model_copy(update={"prompt_version": "explainer-v1"})).explain(
+            [Article(text=LEAD)]
+        )
 
 
 def test_a_slow_answer_times_out(server_url: str) -> None:

@@ -115,3 +115,21 @@ def test_a_server_that_is_down_is_still_an_error(article: Article) -> None:
     options = OpenAIOptions(base_url=base, model="m", retries=0)
     with pytest.raises(EngineError, match="cannot reach the OpenAI-compatible server"):
         OpenAIEngine(options).explain([article])
+
+
+def test_a_sentence_written_from_another_sections_sentences_is_not_published_there(
+    server: LocalHTTPServer, article: Article
+) -> None:
+    chosen = plan(article)
+    why = chosen["why_its_important"][0]  # A1.S4, chosen for "Why It's Important?"
+    answer = draft("", whats_happening=[(why, ["A1.S4"])], why_its_important=[(why, ["A1.S4"])])
+    server.route("/v1/chat/completions", body=chat_reply(answer))
+    explainer = engine(server).explain([article])
+    got = texts(explainer)
+    assert got["whats_happening"] == chosen["whats_happening"]
+    assert got["why_its_important"][0] == why
+    published = [s.text for _, _, s in explainer.sentences()]
+    assert len(published) == len(set(published))  # nothing said twice
+    record = generation_of(explainer)
+    assert record is not None
+    assert record.dropped[0].reason == "rests on no sentence chosen for this section"

@@ -312,22 +312,31 @@ class LLMEngine:
         used: set[str] = set()
         for section, sentence in draft.sentences() if draft is not None else []:
             record.drafted += 1
+            own = [(s, p) for s, p in chosen.get(section, []) if s.id in sentence.sources]
+            if not own:  # it rewrites another section's sentences, or none that was chosen
+                record.dropped.append(
+                    Dropped(
+                        section=section,
+                        text=sentence.text,
+                        reason="rests on no sentence chosen for this section",
+                    )
+                )
+                continue
             published = self._publish(run, section, sentence)
             if published is not None:
                 sections[section].append(published)
                 used |= set(sentence.sources)
                 continue
-            own = [(s, p) for s, p in chosen.get(section, []) if s.id in sentence.sources]
             for source, picked in own:
-                if source.id not in used:
-                    sections[section].append(self._fallback(run, source, picked))
-                    used.add(source.id)
+                fallback = self._fallback(run, source, picked, used)
+                if fallback is not None:
+                    sections[section].append(fallback)
         for key, picks in chosen.items():
             if not sections[key]:
                 for source, picked in picks:
-                    if source.id not in used:
-                        sections[key].append(self._fallback(run, source, picked))
-                        used.add(source.id)
+                    fallback = self._fallback(run, source, picked, used)
+                    if fallback is not None:
+                        sections[key].append(fallback)
         title = headline
         if not title:
             title = self._headline(run, draft, sections) if draft is not None else plan.headline
@@ -360,9 +369,13 @@ class LLMEngine:
         return _Run(articles, template, shown, by_id, record, progress or self.progress)
 
     def _fallback(
-        self, run: _Run, source: SourceSentence, picked: ExplainerSentence
-    ) -> ExplainerSentence:
-        """A chosen source sentence published as it is (checked like any other)."""
+        self, run: _Run, source: SourceSentence, picked: ExplainerSentence, used: set[str]
+    ) -> ExplainerSentence | None:
+        """A chosen source sentence published as it is (checked like any other), unless it
+        was published already or says what a published sentence says."""
+        if source.id in used or _refusal(picked.text, run.published) is not None:
+            return None
+        used.add(source.id)
         run.record.fallbacks += 1
         run.published.append(picked.text)
         verdict = self.checker.check_sentence(picked.text, run.articles, picked.citations)
