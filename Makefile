@@ -40,6 +40,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/extraction.py --data $(DATA)
 	$(BIN)/python bench/sentences.py --data $(DATA)
 	$(BIN)/python bench/summarization.py --data $(DATA)
+	$(BIN)/python bench/roles.py --data $(DATA)
+	$(BIN)/python bench/explainers.py --data $(DATA)
 	$(BIN)/python bench/coherence.py --data $(DATA)
 	$(BIN)/python bench/faithfulness.py --data $(DATA)
 	$(BIN)/python bench/clustering.py --data $(DATA)

@@ -6,7 +6,9 @@ Panels (a panel is left out when its results file is missing): extraction F1 (st
 trafilatura), explainer ROUGE-1 on BBC and NeuS (builtin vs Lead-3, LexRank, TextRank), the
 checker's balanced accuracy on SummEdits (vs the baselines), story clustering B³ F1 on both sets
 (vs TF-IDF + agglomerative), and the engines' ROUGE-1 with the share of drafted sentences the
-checker let through. storybrief's bars are dark, the peers' light, shares of sentences gold.
+checker let through, and the share of sentences under Why / Next / Beyond that answer the
+section's question (before the role model, and now). storybrief's bars are dark, the peers'
+light, shares of sentences gold.
 """
 
 from __future__ import annotations
@@ -78,12 +80,27 @@ def engines(d: dict[str, Any]) -> tuple[str, Bars]:
     return f"Engines on {len(d['stories'])} NeuS stories", bars
 
 
+def explainers(d: dict[str, Any]) -> tuple[str, Bars]:
+    """Per set, the share of the sentences under Why / Next / Beyond that a reader says answer
+    the section's question: the engine before the role model (light) and now (dark)."""
+    bars: Bars = []
+    before = next((v for k, v in d.items() if k.startswith("builtin before")), {})
+    for set_name in d.get("builtin", {}):
+        for section in ("why", "next", "beyond"):
+            for label, run, ours in (("before", before, False), ("now", d["builtin"], True)):
+                rate = run.get(set_name, {}).get("sections", {}).get(section, {}).get("answer rate")
+                if rate is not None:
+                    bars.append((f"{set_name} {section}: {label}", rate, ours))
+    return "Sections: share of published sentences that answer the section's question", bars
+
+
 PANELS: list[tuple[str, Callable[[dict[str, Any]], tuple[str, Bars]]]] = [
     ("extraction", extraction),
     ("summarization", summarization),
     ("faithfulness", faithfulness),
     ("clustering", clustering),
     ("engines", engines),
+    ("explainers", explainers),
 ]
 
 
