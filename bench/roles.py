@@ -12,13 +12,16 @@ A sentence *answers* Why / Next / Beyond when the model's probability for it rea
 threshold; it is right when the gold label (or the gold's second section, ``also``) is that
 role. A sentence the engine may not publish at all (boilerplate, a fragment, too long) answers
 nothing. Reported per role: precision and recall of "answers" on the test part, for the shipped
-model, for the old cue words (the role :func:`storybrief.explain.roles.assign_role` gives, with
-the same centrality), and for the two passes against each other; agreement of the passes.
+models, for the old cue words (the role the engine's cue-word rule gave before the model,
+:func:`cue_role`, with the same centrality), and for each reading pass against the gold; each
+system's ranking AUC; the agreement of the passes.
 
-``train`` fits a multinomial logistic regression (scikit-learn) on the dev part, picks its
-regularisation by 5-fold cross-validation grouped by story, and sets each role's threshold at
-the lowest probability whose out-of-fold precision on dev is at least ``--target`` (0.87: a
-margin over the issue's 0.85). Writes ``src/storybrief/explain/role_model.json`` (numbers only).
+``train`` fits, per section, a logistic regression (scikit-learn) on the dev part: the feature
+set (cue groups only, every named feature, those and the MiniLM vectors) and regularisation with
+the best ranking in 5-fold cross-validation grouped by story; each section's threshold is the
+lowest probability whose out-of-fold precision on dev is at least ``--target`` (0.87: a margin
+over the issue's 0.85), else the best F0.5. Writes ``src/storybrief/explain/role_model.json``
+and ``role_model_vectors.json`` (numbers only).
 Writes bench/results/roles.json.
 """
 
@@ -47,7 +50,7 @@ from storybrief.explain.role_model import (  # noqa: E402
     feature_matrix,
     shipped_model,
 )
-from storybrief.explain.roles import assign_role  # noqa: E402
+from storybrief.explain.roles import cue_scores  # noqa: E402
 from storybrief.explain.selection import story_role_inputs  # noqa: E402
 from summarization import default_data  # noqa: E402
 
@@ -140,6 +143,25 @@ def model_answers(model: RoleModel, rows: list[RoleInput | None]) -> list[set[st
     return out
 
 
+CENTRALITY_WEIGHT = 2.0  # the engine's cue-word rule before the role model (948b75f)
+
+
+def cue_role_scores(x: RoleInput) -> dict[str, float]:
+    """The engine's cue-word scores before the role model, by section: cue words and
+    position, the heading's hint, and centrality towards "What's Happening?"."""
+    values = cue_scores(x.text, x.position).as_dict()
+    values["whats_happening"] += CENTRALITY_WEIGHT * x.centrality
+    if x.hint is not None:
+        values[x.hint] += x.hint_strength * 1.5
+    return values
+
+
+def cue_role(x: RoleInput) -> str:
+    """The section the cue-word rule placed a sentence in (ties to the earlier section)."""
+    values = cue_role_scores(x)
+    return max(values, key=lambda r: (values[r], -list(values).index(r)))
+
+
 def cue_answers(rows: list[RoleInput | None]) -> list[set[str]]:
     label_of = {role: lab for lab, role in ROLE_OF_LABEL.items()}
     out: list[set[str]] = []
@@ -147,8 +169,7 @@ def cue_answers(rows: list[RoleInput | None]) -> list[set[str]]:
         if x is None:
             out.append(set())
             continue
-        role, _ = assign_role(x.text, x.position, x.hint, x.hint_strength, x.centrality)
-        out.append({label_of[role]} & set(SECTIONS))
+        out.append({label_of[cue_role(x)]} & set(SECTIONS))
     return out
 
 
@@ -167,16 +188,7 @@ def ranking_auc(
         columns[f"role model ({name})"] = model.probabilities(
             inputs, embed(inputs) if model.vectors else None
         )
-    columns["cue words (before)"] = np.array(
-        [
-            list(
-                assign_role(x.text, x.position, x.hint, x.hint_strength, x.centrality)[1]
-                .as_dict()
-                .values()
-            )
-            for x in inputs
-        ]
-    )
+    columns["cue words (before)"] = np.array([list(cue_role_scores(x).values()) for x in inputs])
     out: dict[str, dict[str, float]] = {}
     for name, values in columns.items():
         out[name] = {}

@@ -77,7 +77,7 @@ def cued(text: str, position: int, round_: int = 1) -> bool:
     scores = cue_scores(text, position)
     if round_ == 1:
         return max(scores.important, scores.next, scores.beyond) > 0
-    parts = cue_parts(text, position)
+    parts = cue_parts(text)
     return any(
         v > 0 for k, v in parts.items() if k.startswith(("future", "significance", "background"))
     )

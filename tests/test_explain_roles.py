@@ -137,6 +137,41 @@ def test_without_answers_the_sections_stay_empty_and_what_happens_is_told(
     assert len(got["whats_happening"]) >= 4
 
 
+LONG_REPORT = [
+    "The Port Ellis harbour bridge reopened to traffic on Monday after a six-month repair that "
+    "cost the city $40 million.",
+    "Crews replaced the corroded steel cables of the harbour bridge and resurfaced its whole deck "
+    "with new asphalt.",
+    "Drivers crowded onto the harbour bridge within minutes of the reopening, and queues "
+    "stretched back to the ferry terminal.",
+    "The harbour bridge repair used 1,200 tonnes of steel supplied by a foundry in the northern "
+    "town of Greyhaven.",
+    "Port Ellis police closed two lanes of the harbour bridge for an hour on Monday afternoon "
+    "after a minor collision.",
+    "Cyclists were given a separate lane on the harbour bridge for the first weekend, marked with "
+    "orange cones.",
+    "Buses returned to the harbour bridge route on Monday evening, ending the detour through the "
+    "old industrial district.",
+    "Engineers inspected the harbour bridge joints again at noon on Monday and signed the final "
+    "safety certificate.",
+]
+
+
+def test_what_is_happening_grows_past_its_usual_length_only_when_the_rest_is_empty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = shipped_model()
+    never = RoleModel(model.weights, model.bias, dict.fromkeys(model.thresholds, 1.01), False, {})
+    monkeypatch.setattr(selection, "shipped_model", lambda vectors=False: never)
+    story = [Article(id=1, text="\n".join(LONG_REPORT), title="Harbour bridge reopens")]
+    happening = sections(story)["whats_happening"]
+    words = sum(len(s.split()) for s in happening)
+    max_words = selection.BuiltinOptions().max_words
+    assert max_words < words <= 2 * max_words  # 149 words; 96 without telling more
+    # the first account comes first, what it adds after it
+    assert happening[0] == LONG_REPORT[0]
+
+
 class Embedder:
     def __init__(self) -> None:
         self.calls = 0

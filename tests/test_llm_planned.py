@@ -133,3 +133,20 @@ def test_a_sentence_written_from_another_sections_sentences_is_not_published_the
     record = generation_of(explainer)
     assert record is not None
     assert record.dropped[0].reason == "rests on no sentence chosen for this section"
+
+
+def test_a_chosen_sentence_never_stands_in_for_what_is_already_published(
+    server: LocalHTTPServer, article: Article
+) -> None:
+    chosen = plan(article)
+    why = chosen["why_its_important"][0]  # A1.S4
+    # the model puts Why's first sentence under What's Happening (citing a happening sentence:
+    # the checker corrects the citation and accepts it), then again under Why
+    answer = draft("", whats_happening=[(why, ["A1.S1"])], why_its_important=[(why, ["A1.S4"])])
+    server.route("/v1/chat/completions", body=chat_reply(answer))
+    explainer = engine(server).explain([article])
+    got = texts(explainer)
+    assert got["whats_happening"] == [why]
+    assert got["why_its_important"] == chosen["why_its_important"][1:]  # not A1.S4 again
+    published = [s.text for _, _, s in explainer.sentences()]
+    assert len(published) == len(set(published))

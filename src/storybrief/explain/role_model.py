@@ -65,6 +65,7 @@ class RoleInput:
 
 
 _YEAR = re.compile(r"\b(1[89]\d\d|20\d\d)s?\b")
+EARLIER = timedelta(days=1)  # an article this much older than the story's newest is earlier
 _STORY_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")  # a year named as such, not "1990s"
 _WEEKDAY = re.compile(r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 _MONTH = re.compile(
@@ -117,7 +118,7 @@ DENSE_NAMES: tuple[str, ...] = (
     "speech_verb",
     "first_person",
     "question",
-    *(f"cue_{name}" for name in cue_parts("", 0)),
+    *(f"cue_{name}" for name in cue_parts("")),
     "cues_happening",
     "cues_why",
     "cues_next",
@@ -138,6 +139,7 @@ def dense_features(x: RoleInput) -> list[float]:
     hint = {role: (x.hint_strength if x.hint == role else 0.0) for role in ROLES}
     quoted = bool(_QUOTE.search(text))
     outside = re.sub(r"“[^”]*”|\"[^\"]*\"", " ", text)
+    parts = cue_parts(text)
     values = [
         float(x.position == 0),
         float(x.position == 1),
@@ -166,8 +168,8 @@ def dense_features(x: RoleInput) -> list[float]:
         float(bool(_SPEECH.search(outside))),
         float(bool(_FIRST_PERSON.search(text))),
         float(bool(_QUESTION.search(text))),
-        *(min(v, 4.0) / 4.0 for v in cue_parts(text, x.position).values()),
-        *(v / 4.0 for v in cue_scores(text, x.position).as_dict().values()),
+        *(min(v, 4.0) / 4.0 for v in parts.values()),
+        *(v / 4.0 for v in cue_scores(text, x.position, parts).as_dict().values()),
     ]
     return values
 
@@ -283,7 +285,7 @@ def role_inputs(
                 hint_strength=c.hint_strength,
                 centrality=float(centrality[i]),
                 agreement=float(agreement[i]),
-                earlier=bool(newest and when and when <= newest - timedelta(days=1)),
+                earlier=bool(newest and when and when <= newest - EARLIER),
                 story_year=year,
             )
         )

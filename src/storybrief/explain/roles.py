@@ -291,7 +291,6 @@ _REACTION = [
     ),
 ]
 
-CENTRALITY_WEIGHT = 2.0
 _LEAD_BONUS = {0: 2.5, 1: 1.5, 2: 1.0, 3: 0.5}
 
 _EVENT_TIME = _rx(
@@ -325,32 +324,22 @@ class RoleScores:
             BEYOND: self.beyond,
         }
 
-    def best(self) -> tuple[Role, float]:
-        scores = self.as_dict()
-        role = max(ROLES, key=lambda r: (scores[r], -ROLES.index(r)))
-        return role, scores[role]
+
+_GROUPS = (
+    ("future", _FUTURE),
+    ("significance", _SIGNIFICANCE),
+    ("background", _BACKGROUND),
+    ("reaction", _REACTION),
+)
 
 
-def _score(text: str, weighted: list[tuple[float, re.Pattern[str]]], cap: float) -> float:
-    total = 0.0
-    for weight, pattern in weighted:
-        total += weight * len(pattern.findall(text))
-    return min(total, cap)
-
-
-def cue_parts(text: str, position: int) -> dict[str, float]:
+def cue_parts(text: str) -> dict[str, float]:
     """Each cue group's score on its own (outside and inside quotations apart): the features
     :mod:`.role_model` weighs, and what :func:`cue_scores` adds up."""
     plain = _QUOTED.sub(" ", text)
     quoted = " ".join(_QUOTED.findall(text))
-    del position  # the cue words do not depend on it; kept for one signature with cue_scores
     parts: dict[str, float] = {}
-    for name, groups in (
-        ("future", _FUTURE),
-        ("significance", _SIGNIFICANCE),
-        ("background", _BACKGROUND),
-        ("reaction", _REACTION),
-    ):
+    for name, groups in _GROUPS:
         for i, (weight, pattern) in enumerate(groups):
             parts[f"{name}_{i}"] = weight * len(pattern.findall(plain))
             if name in ("future", "significance"):
@@ -360,58 +349,36 @@ def cue_parts(text: str, position: int) -> dict[str, float]:
     return parts
 
 
-def cue_scores(text: str, position: int) -> RoleScores:
-    """Scores from the sentence's own words and its position among the article's statements.
+def _total(parts: dict[str, float], name: str, cap: float, suffix: str = "") -> float:
+    groups = dict(_GROUPS)[name]
+    return min(sum(parts[f"{name}_{i}{suffix}"] for i in range(len(groups))), cap)
+
+
+def cue_scores(text: str, position: int, parts: dict[str, float] | None = None) -> RoleScores:
+    """Scores from the sentence's own words and its position among the article's statements
+    (``parts``: its :func:`cue_parts`, when already at hand).
 
     Quoted words count at half weight: what someone said is a reaction first. (Weights are
-    on one scale with the happening score: a lead sentence scores 3, and centrality adds up
-    to 2.)
+    on one scale with the happening score: a lead sentence scores 3.)
     """
-    plain = _QUOTED.sub(" ", text)
-    quoted = " ".join(_QUOTED.findall(text))
-    future = 1.5 * _score(plain, _FUTURE, 4.0) + 0.75 * _score(quoted, _FUTURE, 2.0)
-    significance = 1.5 * _score(plain, _SIGNIFICANCE, 4.0) + 0.75 * _score(
-        quoted, _SIGNIFICANCE, 2.0
+    if parts is None:
+        parts = cue_parts(text)
+    future = 1.5 * _total(parts, "future", 4.0) + 0.75 * _total(parts, "future", 2.0, "_quoted")
+    significance = 1.5 * _total(parts, "significance", 4.0) + 0.75 * _total(
+        parts, "significance", 2.0, "_quoted"
     )
-    background = _score(plain, _BACKGROUND, 4.0)
-    reaction = _score(plain, _REACTION, 2.0)
+    background = _total(parts, "background", 4.0)
+    reaction = _total(parts, "reaction", 2.0)
     if _QUOTE.search(text):
         reaction += 1.0
     # News puts what happened first; a sentence dated to the days of the story is news too.
-    happening = 0.5 + _LEAD_BONUS.get(position, 0.0)
-    if _EVENT_TIME.search(plain):
-        happening += 1.25
+    happening = 0.5 + _LEAD_BONUS.get(position, 0.0) + 1.25 * parts["event_time"]
     return RoleScores(
         happening=happening,
         important=significance,
         next=future,
         beyond=background + reaction,
     )
-
-
-def assign_role(
-    text: str,
-    position: int,
-    hint: Role | None = None,
-    hint_strength: float = 0.0,
-    centrality: float = 0.0,
-) -> tuple[Role, RoleScores]:
-    """The section a sentence is best placed in, and the scores that decided it.
-
-    ``centrality`` in [0, 1] says how central the sentence is to the story: the facts the
-    sources dwell on are what is happening, so it weighs towards "What's Happening?".
-    """
-    values = cue_scores(text, position).as_dict()
-    values[HAPPENING] += CENTRALITY_WEIGHT * centrality
-    if hint is not None:
-        values[hint] += hint_strength * 1.5
-    scores = RoleScores(values[HAPPENING], values[IMPORTANT], values[NEXT], values[BEYOND])
-    return scores.best()[0], scores
-
-
-def quoted_speech(text: str) -> bool:
-    """A quotation of a dozen characters or more (not a scare-quoted word)."""
-    return bool(_QUOTE.search(text))
 
 
 def statistics(text: str) -> bool:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Protocol
 
 import numpy as np
@@ -221,7 +220,6 @@ FLOOR_SECONDARY = 0.5
 TOPN = 3  # the story's most central sentences may always open "What's Happening?"
 _DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
 FLOOR_EMPTY = 0.15  # a sentence answering a section's question needs this share: on the subject
-EARLIER = timedelta(days=1)  # an article this much older than the newest is background
 
 
 class _Plan:
@@ -250,8 +248,6 @@ class _Plan:
                 self.conflicts.setdefault(b, set()).add(a)
         self.blocked: set[int] = set()
         self.more: set[int] = set()  # sentences "What's Happening?" adds by _tell_more
-        dates = [a.published_at for a in articles if a.published_at is not None]
-        self.earlier = max(dates) - EARLIER if len(dates) > 1 else None
         self.row = {c.idx: i for i, c in enumerate(usable)}
         titles = [a.title for a in articles if a.title and a.title.strip()]
         self.titles = titles

@@ -278,9 +278,9 @@ class LLMEngine:
         sentences it rests on; a section left without a sentence gets its chosen sentences;
         an answer that never parses gives the plan itself. So a model's failure never empties a
         section or the explainer, and the prompt holds a dozen sentences, not whole articles."""
-        options = BuiltinOptions(
-            coherence=self.options.coherence, max_differences=self.options.max_differences
-        )
+        # max_differences=0: the plan blocks conflicting sentences, and _finish's reconcile
+        # writes the "sources differ" sentences of the published explainer
+        options = BuiltinOptions(coherence=self.options.coherence, max_differences=0)
         plan = select_explainer(articles, options, semantic=self.checker.semantic)
         by_key = {(s.citation.article_id, s.sentence.index): s for s in sources}
         chosen: dict[str, list[tuple[SourceSentence, ExplainerSentence]]] = {}
