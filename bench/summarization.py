@@ -34,6 +34,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from storybrief.errors import NothingToPublishError
 from storybrief.explain import explain_articles
 from storybrief.records import Article
 from storybrief.text import split_sentences
@@ -124,7 +125,12 @@ def statements(articles: Sequence[Article]) -> list[str]:
 
 
 def storybrief_system(story: Story) -> str:
-    return explain_articles(story.articles).body
+    """The explainer's sentences; none (an empty summary, scored as such and counted) when
+    the engine finds nothing publishable in the articles."""
+    try:
+        return explain_articles(story.articles).body
+    except NothingToPublishError:
+        return ""
 
 
 def lead3(story: Story) -> str:
@@ -187,12 +193,14 @@ def evaluate(
     for name, system in systems.items():
         scores: dict[str, list[float]] = {"rouge1": [], "rouge2": [], "rougeL": []}
         lengths = []
+        empty = 0
         elapsed = 0.0
         for story in stories:
             started = time.perf_counter()
             output = system(story)
             elapsed += time.perf_counter() - started
             summary = truncate(output, story.budget)
+            empty += not summary.strip()
             lengths.append(len(summary.split()))
             for key, value in scorer.score(story.reference, summary).items():
                 scores[key].append(value.fmeasure)
@@ -200,6 +208,7 @@ def evaluate(
             **{k: round(100 * statistics.fmean(v), 2) for k, v in scores.items()},
             "mean_words": round(statistics.fmean(lengths), 1),
             "per_second": round(len(stories) / elapsed, 1) if elapsed else None,
+            "empty": empty,
         }
         console.print(f"  {name}: done in {elapsed:.1f}s", style="dim")
     return results
@@ -252,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             f"budget = reference length (mean {entry['mean_budget_words']} words)"
         )
         table.add_column("system")
-        for column in ("ROUGE-1 F1", "ROUGE-2 F1", "ROUGE-L F1", "mean words", "stories/s"):
+        columns = ("ROUGE-1 F1", "ROUGE-2 F1", "ROUGE-L F1", "mean words", "stories/s", "empty")
+        for column in columns:
             table.add_column(column, justify="right")
         for name, row in entry["systems"].items():
             table.add_row(
@@ -262,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{row['rougeL']:.2f}",
                 f"{row['mean_words']:.1f}",
                 "-" if row["per_second"] is None else f"{row['per_second']:.1f}",
+                str(row["empty"]),
             )
         console.print(table)
     sample_note = (
@@ -273,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         sample_note += f"; --limit {args.limit}: only the first {args.limit} stories per set"
     console.print(
         f"{sample_note}. Every system cut to the reference's length in words. "
-        "stories/s = explainers (or summaries) per second on one core, ROUGE excluded."
+        "stories/s = explainers (or summaries) per second on one core, ROUGE excluded. "
+        "empty = stories the system wrote nothing for (scored as an empty summary)."
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -53,12 +53,14 @@ def published(explainer: Explainer) -> list[str]:
 
 
 def assert_verbatim(explainer: Explainer, articles: list[Article]) -> None:
-    """Every sentence is the exact text its citation points at."""
+    """Every sentence is the exact text its first citation points at; the others are other
+    articles' sentences that state the same fact."""
     by_id = {a.id: a for a in articles}
     for _, _, sentence in explainer.sentences():
-        assert len(sentence.citations) == 1
         c = sentence.citations[0]
         assert by_id[c.article_id].text[c.start : c.end] == sentence.text
+        others = [x.article_id for x in sentence.citations[1:]]
+        assert c.article_id not in others and len(set(others)) == len(others)
 
 
 # --- sections ---------------------------------------------------------------------------------

@@ -28,12 +28,19 @@ class BuiltinEngine:
         self, options: BuiltinOptions | None = None, context: EngineContext | None = None
     ) -> None:
         self.options = options or BuiltinOptions()
-        checker = context.checker if context is not None else None
-        self.semantic: Embedder | None = checker.semantic if checker is not None else None
+        self.checker = context.checker if context is not None else None
+        self.semantic: Embedder | None = (
+            self.checker.semantic if self.checker is not None else None
+        )
 
     def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
         return select_explainer(
-            articles, self.options, headline=headline, semantic=self.semantic, engine=self.name
+            articles,
+            self.options,
+            headline=headline,
+            semantic=self.semantic,
+            checker=self.checker,
+            engine=self.name,
         )
 
 

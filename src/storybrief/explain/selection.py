@@ -40,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..errors import EngineError, NothingToPublishError
 from ..records import Article
 from ..text import normalise
+from ..verify.checker import Checker
+from ..verify.repeats import restates
 from . import rank
 from .candidates import FATAL, Candidate, candidates
 from .coherence import split_events
@@ -130,12 +132,15 @@ def select_explainer(
     *,
     headline: str | None = None,
     semantic: Embedder | None = None,
+    checker: Checker | None = None,
     engine: str = "builtin",
 ) -> Explainer:
     """The extractive explainer of ``articles``: each section's chosen source sentences, in
-    order, each citing its sentence (the built-in engine's explainer, and the plan the LLM
-    engines start from). Raises :class:`NothingToPublishError` when no sentence can stand on
-    its own."""
+    order, each citing its sentence and the other articles' sentences that state the same
+    fact (the built-in engine's explainer, and the plan the LLM engines start from). Raises
+    :class:`NothingToPublishError` when no sentence can stand on its own. ``checker`` decides
+    which sentences restate others (:func:`storybrief.verify.repeats.restates`; a lexical
+    checker when not given)."""
     if not articles:
         raise EngineError("no articles given: an explainer needs at least one article")
     cands = candidates(articles)
@@ -166,7 +171,7 @@ def select_explainer(
             [Statement(c.article_pos, c.sentence.index, c.start, c.text) for c in quotable],
             articles,
         )
-    plan = _Plan(articles, usable, options, differences, semantic=semantic)
+    plan = _Plan(articles, usable, options, differences, semantic=semantic, checker=checker)
     chosen = plan.select()
     if not any(chosen.values()):
         raise NothingToPublishError(
@@ -186,7 +191,8 @@ def select_explainer(
                     ExplainerSentence(
                         text=c.text,
                         citations=[
-                            citation_for(c.article, c.article_pos, c.sentence.index, c.start, c.end)
+                            citation_for(s.article, s.article_pos, s.sentence.index, s.start, s.end)
+                            for s in [c, *plan.also_stated(c)]
                         ],
                     )
                     for c in picked
@@ -220,6 +226,7 @@ FLOOR_SECONDARY = 0.5
 TOPN = 3  # the story's most central sentences may always open "What's Happening?"
 _DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
 FLOOR_EMPTY = 0.15  # a sentence answering a section's question needs this share: on the subject
+SAME_FACT_SIM = 0.25  # sentences this similar (TF-IDF cosine) are checked for stating one fact
 
 
 class _Plan:
@@ -234,8 +241,10 @@ class _Plan:
         model: RoleModel | None = None,
         classify: bool = True,
         semantic: Embedder | None = None,
+        checker: Checker | None = None,
     ) -> None:
         self.options = options
+        self.checker = checker or Checker()
         self.all = usable
         self.by_idx = {c.idx: c for c in usable}
         # Sentences that give another value for the same thing as a chosen one are blocked.
@@ -450,6 +459,8 @@ class _Plan:
             if best is None or best_unit is None:
                 break
             remaining.remove(best)
+            if any(self._restates_taken(u, taken) for u in best_unit):
+                continue  # the same fact in other words: one fact once
             for u in best_unit:
                 picks.append(u)
                 new.append(u)
@@ -489,6 +500,35 @@ class _Plan:
             chain.insert(0, prev)
             current = prev
         return chain
+
+    def _restates_taken(self, c: Candidate, taken: list[int]) -> bool:
+        """Does ``c`` state the same fact as a chosen sentence (either says nothing the other
+        does not), in other words than the similarity cut-off catches?"""
+        row = self.row[c.idx]
+        for t in taken:
+            if self.sim[row, t] < SAME_FACT_SIM:
+                continue
+            other = self.all[t].text
+            if restates(c.text, other, self.checker) or restates(other, c.text, self.checker):
+                return True
+        return False
+
+    def also_stated(self, c: Candidate) -> list[Candidate]:
+        """Sentences of the other articles that state ``c``'s fact (or a part of it, or it
+        with more), the most similar of each article: cited with it, as more support."""
+        row = self.row[c.idx]
+        best: dict[int, Candidate] = {}
+        for d in self.all:
+            if d.article_pos == c.article_pos or self.sim[row, self.row[d.idx]] < SAME_FACT_SIM:
+                continue
+            have = best.get(d.article_pos)
+            if have is None or self.sim[row, self.row[d.idx]] > self.sim[row, self.row[have.idx]]:
+                best[d.article_pos] = d
+        return [
+            d
+            for _, d in sorted(best.items())
+            if restates(d.text, c.text, self.checker) or restates(c.text, d.text, self.checker)
+        ]
 
     def _max_sim(self, rows: list[int], taken: list[int]) -> float:
         if not taken:

@@ -39,6 +39,10 @@ PAGE_LABELS = frozenset(
 
 _RANK: dict[Label, int] = {"unsupported": 0, "partly_supported": 1, "supported": 2}
 
+# The share of a sentence's weighted content, names and figures a source sentence must hold to
+# be cited for it (chosen as evidence by the checker, or kept as a citation an engine gave).
+CITATION_SHARE = 0.12
+
 
 class Checker:
     """Checks sentences against source articles.
@@ -97,7 +101,7 @@ class Checker:
             if evidence:
                 first = self._evaluate(claim, evidence, index)
                 if first.label == "supported":
-                    return first
+                    return self._earned(claim, first, evidence, index)
             else:
                 first = None
             second = self._evaluate(claim, self._select(claim, index), index)
@@ -177,11 +181,45 @@ class Checker:
             self._indexes.move_to_end(key)
         return index
 
+    def _earned(
+        self,
+        claim: Analysed,
+        verdict: Verdict,
+        evidence: Sequence[SourceSentence],
+        index: SourceIndex,
+    ) -> Verdict:
+        """The verdict on the cited sentences, without the citations that support none of the
+        sentence's claims: a cited sentence must hold at least :data:`CITATION_SHARE` of the
+        sentence's content, names and figures (as the greedy search asks of every sentence it
+        adds), and the rest must still support the sentence. Removed citations are named in
+        the reasons."""
+        if len(evidence) < 2:
+            return verdict
+        weights, satisfied = self._requirements(claim, index, evidence)
+        total = sum(weights.values()) or 1.0
+        shares = [sum(weights[k] for k in got) / total for got in satisfied]
+        kept = [s for s, share in zip(evidence, shares, strict=True) if share >= CITATION_SHARE]
+        if len(kept) == len(evidence) or not kept:
+            return verdict
+        again = self._evaluate(claim, kept, index)
+        if again.label != "supported":
+            return verdict
+        removed = [s for s in evidence if s not in kept]
+        notes = [
+            f"citation of article {s.article_id} sentence {s.index} removed: it supports none "
+            "of the sentence's claims"
+            for s in removed
+        ]
+        return again.model_copy(update={"reasons": notes + again.reasons, "corrected": True})
+
     def _requirements(
-        self, claim: Analysed, index: SourceIndex
+        self,
+        claim: Analysed,
+        index: SourceIndex,
+        sentences: Sequence[SourceSentence] | None = None,
     ) -> tuple[dict[str, float], list[set[str]]]:
-        """What evidence should contain, with weights; and per source sentence, which of it
-        that sentence contains."""
+        """What evidence should contain, with weights; and per source sentence (of the index,
+        or ``sentences``), which of it that sentence contains."""
         weights = {k: index.weight(k) for k in content_keys(claim)}
         top = max(weights.values(), default=1.0)
         for i, _ in enumerate(claim.numbers):
@@ -189,7 +227,7 @@ class Checker:
         for i, _ in enumerate(claim.names):
             weights[f"#name{i}"] = top
         satisfied: list[set[str]] = []
-        for s in index.sentences:
+        for s in index.sentences if sentences is None else sentences:
             got = {k for k in s.data.stems if k in weights}
             for i, n in enumerate(claim.numbers):
                 if any(numbers_match(n, m) for m in s.data.numbers):
@@ -223,7 +261,7 @@ class Checker:
                 )
                 if gain > best_gain + 1e-9:
                     best, best_gain = i, gain
-            if best < 0 or (chosen and best_gain < 0.12 * total):
+            if best < 0 or (chosen and best_gain < CITATION_SHARE * total):
                 break
             chosen.append(best)
             covered |= satisfied[best]

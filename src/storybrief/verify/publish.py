@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..records import EMPTY_NOTES, Article, Explainer, Section
+from ..records import EMPTY_NOTES, Article, Explainer, ExplainerSentence, Section
 from .checker import Checker
+from .differ import is_difference
 from .models import CheckerOptions, Verdict
+from .repeats import restates
 
 
 @dataclass
@@ -22,10 +24,12 @@ class CheckReport:
 
     checked: list[tuple[str, str, Verdict]] = field(default_factory=list)  # section, text, verdict
     dropped: list[tuple[str, str, Verdict]] = field(default_factory=list)
+    # section, text, and the published sentence that already says it (left out: one fact once)
+    repeated: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def published(self) -> int:
-        return len(self.checked) - len(self.dropped)
+        return len(self.checked) - len(self.dropped) - len(self.repeated)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -64,6 +68,55 @@ def check_explainer(
                 kept.append(checked)
             else:
                 report.dropped.append((section.key, sentence.text, verdict))
-        note = section.note if kept or section.note else EMPTY_NOTES[section.key]
-        sections.append(section.model_copy(update={"sentences": kept, "note": note}))
+        sections.append(section.model_copy(update={"sentences": kept}))
+    if checker.options.policy == "drop":
+        sections = _once(sections, checker, report)
+    sections = [
+        s.model_copy(update={"note": s.note if s.sentences or s.note else EMPTY_NOTES[s.key]})
+        for s in sections
+    ]
     return explainer.model_copy(update={"sections": sections}), report
+
+
+def _once(sections: list[Section], checker: Checker, report: CheckReport) -> list[Section]:
+    """One fact once: a sentence that restates one published before it (:func:`.restates`)
+    is left out and its citations join that sentence's; when an earlier sentence restates a
+    later, more informative one, the earlier one goes. "Sources differ" sentences stay."""
+    kept: list[tuple[int, ExplainerSentence]] = []  # (section index, sentence), in order
+    for si, section in enumerate(sections):
+        for sentence in section.sentences:
+            if is_difference(sentence.text):
+                kept.append((si, sentence))
+                continue
+            for k, (sk, other) in enumerate(kept):
+                if is_difference(other.text):
+                    continue
+                if restates(sentence.text, other.text, checker):
+                    kept[k] = (sk, _joined(other, sentence))
+                    report.repeated.append((section.key, sentence.text, other.text))
+                    break
+                if restates(other.text, sentence.text, checker):
+                    report.repeated.append((sections[sk].key, other.text, sentence.text))
+                    del kept[k]
+                    kept.append((si, _joined(sentence, other)))
+                    break
+            else:
+                kept.append((si, sentence))
+    return [
+        s.model_copy(update={"sentences": [x for sk, x in kept if sk == si]})
+        for si, s in enumerate(sections)
+    ]
+
+
+def _joined(keep: ExplainerSentence, gone: ExplainerSentence) -> ExplainerSentence:
+    """``keep`` citing also what ``gone`` cited (the sources that state the fact too)."""
+    have = {(c.article_id, c.sentence_index) for c in keep.citations}
+    extra = [c for c in gone.citations if (c.article_id, c.sentence_index) not in have]
+    if not extra:
+        return keep
+    line = "also stated by " + ", ".join(
+        f"article {c.article_id} sentence {c.sentence_index}" for c in extra
+    )
+    return keep.model_copy(
+        update={"citations": keep.citations + extra, "reasons": keep.reasons + [line]}
+    )

@@ -20,7 +20,9 @@ from .claims import (
     find_quotes,
     quote_words,
 )
-from .lexicon import UNCHECKABLE, aliases, demonyms, place_key
+from .lexicon import TENS_WORDS, UNCHECKABLE, UNITS_WORDS, aliases, demonyms, place_key
+
+_NUMBER_WORDS = frozenset(UNITS_WORDS) | frozenset(TENS_WORDS)
 
 
 def _token_keys(tok: Token) -> list[str]:
@@ -34,8 +36,8 @@ def _token_keys(tok: Token) -> list[str]:
         if not part:
             continue
         low = part.lower()
-        if is_negation(low):
-            continue
+        if is_negation(low) or low in _NUMBER_WORDS:
+            continue  # negations and spelled numbers are checked as such
         if "'" in low:
             base, _, suffix = low.partition("'")
             if suffix in ("s", "re", "ve", "ll", "d", "m") and base in STOPWORDS:

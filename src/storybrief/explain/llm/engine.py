@@ -281,7 +281,9 @@ class LLMEngine:
         # max_differences=0: the plan blocks conflicting sentences, and _finish's reconcile
         # writes the "sources differ" sentences of the published explainer
         options = BuiltinOptions(coherence=self.options.coherence, max_differences=0)
-        plan = select_explainer(articles, options, semantic=self.checker.semantic)
+        plan = select_explainer(
+            articles, options, semantic=self.checker.semantic, checker=self.checker
+        )
         by_key = {(s.citation.article_id, s.sentence.index): s for s in sources}
         chosen: dict[str, list[tuple[SourceSentence, ExplainerSentence]]] = {}
         for part in plan.sections:

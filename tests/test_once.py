@@ -1,0 +1,135 @@
+"""Every sentence worth printing: one fact once (in the gate, for every engine, and in the
+built-in engine's choice), and every citation earns its place. Texts made for the tests."""
+
+from __future__ import annotations
+
+from storybrief.explain import explain_articles
+from storybrief.records import SECTION_KEYS, Article, Explainer, ExplainerSentence, Section, SourceArticle
+from storybrief.verify import Checker, Citation
+from storybrief.verify.publish import check_explainer
+from storybrief.verify.repeats import restates
+
+A = Article(
+    id=1,
+    title="Storm hits coast",
+    text=(
+        "A powerful storm killed 12 people in the coastal town of Marlow on Monday. "
+        "Officials said the harbour wall collapsed under the waves. "
+        "The town council will meet on Friday to plan repairs."
+    ),
+)
+B = Article(
+    id=2,
+    title="Deadly storm in Marlow",
+    text=(
+        "The storm killed twelve people in Marlow on Monday. "
+        "Rescue teams searched the flooded streets through the night. "
+        "Marlow was last hit by a storm of this strength in 1953."
+    ),
+)
+
+
+def _cite(article: Article, index: int) -> Citation:
+    sentence = article.sentences[index]
+    return Citation(
+        article_id=article.id, sentence_index=index, start=sentence.start, end=sentence.end
+    )
+
+
+def _explainer(sentences: list[tuple[str, str, list[Citation]]]) -> Explainer:
+    keys = list(SECTION_KEYS)
+    return Explainer(
+        headline="Storm",
+        engine="test",
+        sections=[
+            Section(
+                key=key,
+                sentences=[
+                    ExplainerSentence(text=t, citations=c) for k, t, c in sentences if k == key
+                ],
+            )
+            for key in keys
+        ],
+        sources=[SourceArticle.from_article(a, i) for i, a in enumerate([A, B])],
+    )
+
+
+def test_restates_is_one_way() -> None:
+    checker = Checker()
+    long = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
+    assert restates("The storm killed 12 people in Marlow.", long, checker)
+    assert not restates(long, "The storm killed 12 people in Marlow.", checker)
+    # another figure, another place: not the same fact
+    assert not restates("The storm killed 14 people in Marlow.", long, checker)
+    assert not restates("The storm killed 12 people in Dover.", long, checker)
+    assert not restates("Rescue teams searched the streets.", long, checker)
+
+
+def test_gate_publishes_a_fact_once_and_keeps_its_sources() -> None:
+    lead_a = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
+    short = B.sentences[0].text
+    explainer = _explainer(
+        [
+            ("whats_happening", lead_a, [_cite(A, 0)]),
+            ("whats_happening", "Officials said the harbour wall collapsed under the waves.", [_cite(A, 1)]),
+            ("beyond_the_headlines", short, [_cite(B, 0)]),
+        ]
+    )
+    published, report = check_explainer(explainer, [A, B])
+    texts = [s.text for sec in published.sections for s in sec.sentences]
+    assert texts.count(short) == 0 and lead_a in texts
+    assert report.repeated == [("beyond_the_headlines", short, lead_a)]
+    kept = published.sections[0].sentences[0]
+    assert {(c.article_id, c.sentence_index) for c in kept.citations} == {(1, 0), (2, 0)}
+    assert any("also stated by article 2 sentence 0" in r for r in kept.reasons)
+    assert published.sections[3].sentences == [] and published.sections[3].note
+    assert report.published == 2
+
+
+def test_gate_keeps_the_more_informative_wording() -> None:
+    short = B.sentences[0].text
+    lead_a = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
+    explainer = _explainer([("whats_happening", short, [_cite(B, 0)]), ("whats_next", lead_a, [_cite(A, 0)])])
+    published, report = check_explainer(explainer, [A, B])
+    assert [s.text for s in published.sections[0].sentences] == []
+    assert [s.text for s in published.sections[2].sentences] == [lead_a]
+    assert report.repeated == [("whats_happening", short, lead_a)]
+
+
+def test_gate_keeps_different_facts() -> None:
+    explainer = _explainer(
+        [
+            ("whats_happening", A.sentences[0].text, [_cite(A, 0)]),
+            ("whats_happening", B.sentences[1].text, [_cite(B, 1)]),
+            ("whats_next", A.sentences[2].text, [_cite(A, 2)]),
+            ("beyond_the_headlines", B.sentences[2].text, [_cite(B, 2)]),
+        ]
+    )
+    published, report = check_explainer(explainer, [A, B])
+    assert report.repeated == []
+    assert sum(len(s.sentences) for s in published.sections) == 4
+
+
+def test_a_citation_that_supports_nothing_is_removed() -> None:
+    checker = Checker()
+    text = "A powerful storm killed 12 people in Marlow on Monday."
+    unrelated = _cite(B, 2)  # the storm of 1953: shares "storm" and "Marlow" at most
+    verdict = checker.check_sentence(text, [A, B], [_cite(A, 0), _cite(B, 1)])
+    assert verdict.supported
+    assert [(c.article_id, c.sentence_index) for c in verdict.citations] == [(1, 0)]
+    assert verdict.corrected
+    assert any("article 2 sentence 1 removed" in r for r in verdict.reasons)
+    # a second source that states the fact too is kept: it supports the claims
+    both = checker.check_sentence(text, [A, B], [_cite(A, 0), _cite(B, 0)])
+    assert both.supported and len(both.citations) == 2 and not both.corrected
+    assert unrelated.article_id == 2
+
+
+def test_builtin_engine_cites_every_article_that_states_the_fact() -> None:
+    explainer = explain_articles([A, B])
+    texts = [s.text for sec in explainer.sections for s in sec.sentences]
+    # the two leads say the same: one is published, citing both articles
+    leads = [t for t in texts if "Marlow on Monday" in t]
+    assert len(leads) == 1, texts
+    lead = next(s for sec in explainer.sections for s in sec.sentences if s.text == leads[0])
+    assert {c.article_id for c in lead.citations} == {1, 2}
