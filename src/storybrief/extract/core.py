@@ -187,7 +187,7 @@ def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Ar
     text, boiler = strip_feed_boilerplate(_cap_text(_tidy(text), settings))
     title = None
     first, _, rest = text.partition("\n")
-    if rest.strip() and looks_like_heading(first) and not first.rstrip().endswith("?"):
+    if rest.strip() and _title_like(first):
         title, text = first.strip(), rest.strip()
     if len(text) < settings.extract.min_text_chars:
         raise ExtractionError(
@@ -395,9 +395,48 @@ def _article(text: str, *, fallback: dict[str, Any], **fields: Any) -> Article:
         if not fields.get(key) and key in Article.model_fields:
             fields[key] = value
     fields["published_at"] = most_precise(fields.get("published_at"), fallback.get("published_at"))
+    text = _without_title_line(text, fields.get("title"))
     if not fields.get("language"):
         fields["language"] = _detect_language(text)
     return Article(text=text, fetched_at=datetime.now(timezone.utc), **fields)
+
+
+_NOT_A_TITLE = re.compile(
+    r"^(?:by|from|posted|published|updated|photo|image|video|advertisement|share|"
+    r"filed under|listen)\b|^\W*$|^[\d\W]+$|\b(?:am|pm|gmt|utc|edt|est|bst)\b|\d:\d\d|"
+    r"^(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b",
+    re.IGNORECASE,
+)
+
+
+def _title_like(line: str) -> bool:
+    """Does a plain text's first line look like its title? A short line without closing
+    punctuation (not a question) of at least two words, not a byline, a date or time, a
+    share or photo line, nor a kicker in capitals ("WORLD NEWS")."""
+    line = line.strip()
+    words = line.split()
+    if not looks_like_heading(line) or line.endswith("?") or len(words) < 2:
+        return False
+    if _NOT_A_TITLE.search(line):
+        return False
+    letters = [c for c in line if c.isalpha()]
+    return not (letters and all(c.isupper() for c in letters))
+
+
+def _without_title_line(text: str, title: str | None) -> str:
+    """The text without its first line when that line is the title (a page's ``<h1>`` kept
+    in the body): the headline is the article's title, not a sentence of its prose."""
+    if not title:
+        return text
+    first, _, rest = text.partition("\n")
+    if rest.strip() and _flat(first) == _flat(title):
+        return rest.lstrip("\n")
+    return text
+
+
+def _flat(line: str) -> str:
+    return normalise(line).rstrip(" .!…:;")
 
 
 def _tidy(text: str) -> str:
