@@ -36,6 +36,12 @@ def test_story_page_and_api_show_sources_differ(tmp_path: Path, test_settings: S
             (item,) = box.xpath(".//span[@data-kind='differ']")
             assert "6.9 million" in item.text and "6.8 million" in item.text
             assert len(item.find_class("cite")) == 2
+            # the heading says it once: the sentence is printed without its own lead
+            assert item.text.startswith("Source ") and differ.text.startswith("Sources differ:")
+            main = lxml.html.fromstring(html.text).get_element_by_id("main")
+            for script in main.xpath(".//script"):
+                script.drop_tree()
+            assert main.text_content().count("Sources differ") == 1
             document = c.get(f"/api/v1/stories/{result.story_id}/explainer").json()
             sentences = document["sections"][3]["sentences"]
             assert sentences[-1]["kind"] == "differ"

@@ -23,6 +23,7 @@ from .store import (
     StoredExplainer,
     StorySummary,
 )
+from .verify.differ import DIFFER_LEAD
 
 
 @dataclass
@@ -57,6 +58,11 @@ class SentenceView:
     verdict: str | None
     cites: list[Cite]
     kind: str = "statement"  # or "differ" / "change": listed under the differ heading
+    shown: str | None = None  # what the page prints, when not ``text`` (see SectionView)
+
+    @property
+    def display(self) -> str:
+        return self.shown if self.shown is not None else self.text
 
 
 #: What heads a section's differ sentences: sources that disagree, reports that changed over
@@ -74,6 +80,20 @@ class SectionView:
     title: str
     sentences: list[SentenceView]
     note: str | None
+
+    def __post_init__(self) -> None:
+        # Under the heading "Sources differ" a sentence's own lead ("Sources differ: source 2
+        # reports ...") would say it a second time: the page prints the sentence without it.
+        # The leads that say more than the heading ("The figure changed between reports"
+        # under "Where reports differ or changed") stay.
+        if self.differ_heading != DIFFER_HEADINGS[frozenset({"differ"})]:
+            return
+        lead = f"{DIFFER_LEAD}:"
+        for s in self.sentences:
+            if s.kind == "differ" and s.text.startswith(lead):
+                rest = s.text[len(lead) :].strip()
+                if rest:
+                    s.shown = rest[0].upper() + rest[1:]
 
     @property
     def differ_heading(self) -> str:
@@ -407,12 +427,9 @@ class Readers:
         """Readers' answers per explainer version (newest first), with the latest ``reasons``
         given with a No (none asked for with 0)."""
         store = self.store
-        return [
-            FeedbackSummary(
-                e, s, v, y, n, store.feedback_reasons(e, limit=reasons) if reasons else []
-            )
-            for e, s, v, y, n in store.feedback_stats(limit=limit)
-        ]
+        stats = store.feedback_stats(limit=limit)
+        given = store.feedback_reasons_of([e for e, *_ in stats], limit=reasons)
+        return [FeedbackSummary(e, s, v, y, n, given.get(e, [])) for e, s, v, y, n in stats]
 
     def feedback_by_day(
         self, explainer_ids: list[int] | None = None, *, days: int = 30, now: datetime | None = None
