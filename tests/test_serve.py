@@ -480,8 +480,10 @@ def test_api_feedback_and_operator_statistics(library, client):
         "version": stored.version,
         "yes": 0,
         "no": 2,
-        "reasons": [],
+        "reasons": ["Too short"],  # as the per-version endpoint gives them
     } in stats
+    bare = client.get("/api/v1/feedback?reasons=0", headers=AUTH).json()
+    assert all(row["reasons"] == [] for row in bare)
     too_long = client.post(
         url, json={"reader_id": "r3", "useful": False, "reason": "x" * 301}, headers=AUTH
     )

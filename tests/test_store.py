@@ -187,6 +187,15 @@ def test_story_explainer_versions_and_feedback(store):
     store.record_feedback(v2.id, "reader-1", True)  # changing the answer keeps one row
     store.record_feedback(v2.id, "reader-2", False)
     assert store.feedback_counts(v2.id) == {"yes": 1, "no": 1}
+    # the latest reasons of several versions in one query, newest first, at most `limit` each
+    for n in range(3):
+        store.record_feedback(v1.id, f"reader-{n}", False, f"reason {n}")
+    store.record_feedback(v1.id, "reader-9", True)
+    store.record_feedback(v2.id, "reader-3", False, "only one")
+    given = store.feedback_reasons_of([v1.id, v2.id], limit=2)
+    assert given == {v1.id: ["reason 2", "reason 1"], v2.id: ["only one"]}
+    assert given[v1.id] == store.feedback_reasons(v1.id, limit=2)
+    assert store.feedback_reasons_of([v1.id], limit=0) == {}
     store.delete_stories()
     assert store.list_stories() == [] and store.get_article(a.id).story_id is None
 

@@ -586,13 +586,22 @@ def get_feedback(request: Request, explainer_id: ExplainerId) -> FeedbackCounts:
     dependencies=[Depends(require_token)],
 )
 def feedback_stats(
-    request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    reasons: Annotated[
+        int, Query(ge=0, le=50, description="latest reasons given with a No, per version")
+    ] = 5,
 ) -> list[FeedbackCounts]:
     return [
         FeedbackCounts(
-            explainer_id=f.explainer_id, story_id=f.story_id, version=f.version, yes=f.yes, no=f.no
+            explainer_id=f.explainer_id,
+            story_id=f.story_id,
+            version=f.version,
+            yes=f.yes,
+            no=f.no,
+            reasons=f.reasons,
         )
-        for f in _readers(request).feedback(limit=limit, reasons=0)
+        for f in _readers(request).feedback(limit=limit, reasons=reasons)
     ]
 
 

@@ -125,6 +125,39 @@ def reasons(db: Database, explainer_id: int, *, limit: int = 50) -> list[str]:
         )
 
 
+def reasons_of(db: Database, explainer_ids: list[int], *, limit: int = 5) -> dict[int, list[str]]:
+    """The latest ``limit`` reasons given with a "No" to each of these explainer versions,
+    newest first, in one query (a version without any is left out)."""
+    if not explainer_ids or limit <= 0:
+        return {}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=FeedbackRow.explainer_id,
+            order_by=(FeedbackRow.updated_at.desc(), FeedbackRow.id.desc()),
+        )
+        .label("rank")
+    )
+    latest = (
+        select(FeedbackRow.explainer_id, FeedbackRow.reason, rank)
+        .where(
+            FeedbackRow.explainer_id.in_(explainer_ids),
+            FeedbackRow.useful.is_(False),
+            FeedbackRow.reason.is_not(None),
+        )
+        .subquery()
+    )
+    out: dict[int, list[str]] = {}
+    with db.session() as s:
+        for explainer_id, reason, _ in s.execute(
+            select(latest.c.explainer_id, latest.c.reason, latest.c.rank)
+            .where(latest.c.rank <= limit)
+            .order_by(latest.c.explainer_id, latest.c.rank)
+        ):
+            out.setdefault(explainer_id, []).append(reason)
+    return out
+
+
 def record(
     db: Database, explainer_id: int, reader_id: str, useful: bool, reason: str | None = None
 ) -> None:

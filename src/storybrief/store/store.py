@@ -315,6 +315,13 @@ class Store:
         """The reasons readers gave with a "No", newest first."""
         return feedback.reasons(self.db, explainer_id, limit=limit)
 
+    def feedback_reasons_of(
+        self, explainer_ids: list[int], *, limit: int = 5
+    ) -> dict[int, list[str]]:
+        """The latest ``limit`` reasons given with a "No" to each of these explainer versions,
+        newest first (one query)."""
+        return feedback.reasons_of(self.db, explainer_ids, limit=limit)
+
     def record_feedback(
         self, explainer_id: int, reader_id: str, useful: bool, reason: str | None = None
     ) -> None:
