@@ -26,7 +26,7 @@ from storybrief.ingest.feeds import parse_feed
 from storybrief.records import Article
 from storybrief.serve import create_app
 from storybrief.store import Store
-from storybrief.topics import dominant, from_categories, from_url, slug, topic_of
+from storybrief.topics import dominant, from_categories, from_url, section, slug, topic_of
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -47,7 +47,7 @@ def body(topic: str, n: int, outlet: str) -> str:
 @pytest.mark.parametrize(
     ("url", "label"),
     [
-        ("https://www.bbc.co.uk/news/world-europe-68123456", "World Europe"),
+        ("https://www.bbc.co.uk/news/world-europe-68123456", "World"),
         ("https://paper.example/world/europe/2024/05/talks-resume", "World"),
         ("https://paper.example/us-news/2024/may/01/budget-vote", "US News"),
         ("https://paper.example/en/politics/vote.html", "Politics"),
@@ -63,8 +63,9 @@ def test_a_topic_comes_from_the_url_section(url, label):
 
 
 def test_a_topic_comes_from_feed_categories_first():
-    assert from_categories(["News", "Science & Environment"]) == "Science & Environment"
-    assert from_categories(["News/World/Europe"]) == "Europe"
+    assert from_categories(["News", "Science & Environment"]) == "Science"
+    assert from_categories(["News/World/Europe"]) == "World"
+    assert from_categories(["Harbour news"]) == "Harbour news"
     assert from_categories(["123456", "2024-05-01", "uncategorized"]) is None
     assert from_categories(["POLITICS"]) == "Politics"
     assert topic_of(["Health"], "https://paper.example/world/x/y") == "Health"
@@ -76,6 +77,43 @@ def test_a_topic_comes_from_feed_categories_first():
     assert dominant([None, None]) is None
 
 
+@pytest.mark.parametrize(
+    ("published", "reader"),
+    [
+        ("Nation", "National"),
+        ("Globe", "World"),
+        ("Money", "Business"),
+        ("Economy", "Business"),
+        ("World News", "World"),
+        ("International", "World"),
+        ("US Politics", "Politics"),
+        ("Science & Environment", "Science"),
+        ("Arts and Culture", "Entertainment"),
+        ("Op-Ed", "Opinion"),
+        ("Formula 1", "Sports"),
+        ("Tech", "Technology"),
+        ("Business Live", "Business"),
+        # names that are no reader section's stay as written
+        ("Harbour news", "Harbour news"),
+        ("US News", "US News"),
+        ("Weather", "Weather"),
+        ("World Cup", "World Cup"),
+    ],
+)
+def test_publisher_sections_are_filed_under_reader_sections(published, reader):
+    assert section(published) == reader
+
+
+def test_seven_publisher_sections_make_five_topics():
+    """Issue 30: three outlets' "Nation", "Globe", "Money" beside "Politics", "World",
+    "Economy" and "Science" gave 7 topic pills for 5 real sections."""
+    published = ["Nation", "Globe", "Money", "Politics", "World", "Economy", "Science"]
+    filed = {dominant([label]) for label in published}
+    assert filed == {"National", "World", "Business", "Politics", "Science"}
+    # a story whose outlets call it "Globe", "World" and "International" is one topic
+    assert dominant(["Globe", "International", "Politics"]) == "World"
+
+
 def test_feed_categories_reach_the_stored_article(tmp_path, test_settings):
     rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Ledger</title>
     <item><title>Budget passes</title><link>https://ledger.example/2026/budget</link>
@@ -84,16 +122,16 @@ def test_feed_categories_reach_the_stored_article(tmp_path, test_settings):
     feed = parse_feed(rss, location="https://ledger.example/rss")
     (item,) = feed.items
     assert item.categories == ["Local Politics"]
-    assert item.metadata("Ledger", None)["topic"] == "Local Politics"
+    assert item.metadata("Ledger", None)["topic"] == "Politics"
     with Store.open(test_settings) as store:
         stored = store.upsert_article(
             Article(text=body("budget", 1, "Ledger"), topic="Local Politics")
         ).article
-        assert stored.topic == "Local Politics"
+        assert stored.topic == "Local Politics"  # stored as given; stories file it (dominant)
         by_url = store.upsert_article(
             Article(text=body("sport", 2, "Ledger"), url="https://l.example/sport/2026/x")
         ).article
-        assert by_url.topic == "Sport"
+        assert by_url.topic == "Sports"
 
 
 def test_ingested_pages_and_feed_items_carry_their_topic(tmp_path, test_settings):
@@ -116,7 +154,7 @@ def test_ingested_pages_and_feed_items_carry_their_topic(tmp_path, test_settings
     with Library(test_settings) as library:
         report = library.ingest([page_file, feed_file])
         topics = {library.article(i).topic for i in report.article_ids}
-    assert topics == {"Harbour news", "Environment"}
+    assert topics == {"Harbour news", "Science"}
 
 
 # -- a site to read ------------------------------------------------------------------------------
