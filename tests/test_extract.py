@@ -488,6 +488,38 @@ def test_a_feeds_pubdate_beats_a_bare_url_date_on_the_same_day() -> None:
     assert article.published_at == pub
 
 
+def test_the_pages_meta_time_beats_a_url_date_on_another_day() -> None:
+    """Issue 30: the URL says 26 November, article:published_time 28 November 14:05; the
+    page's own time wins (the URL's day at 00:00 won before, two days early)."""
+    meta = '<meta property="article:published_time" content="2026-11-28T14:05:00+00:00">'
+    url = "https://news.example/2026/11/26/harbour-plan.html"
+    article = extract_html(_dated_page(meta), url=url)
+    assert article.published_at == datetime(2026, 11, 28, 14, 5, tzinfo=timezone.utc)
+
+
+def test_a_feeds_pubdate_beats_a_url_date_a_day_or_two_off() -> None:
+    url = "https://news.example/2026/11/26/harbour-plan.html"
+    pub = datetime(2026, 11, 28, 9, 15, tzinfo=timezone.utc)
+    article = extract_html(_dated_page(), url=url, fallback={"published_at": pub})
+    assert article.published_at == pub
+    # a pubDate weeks away is a re-published item, not the article's time: the URL's day stays
+    late = datetime(2026, 12, 20, 9, 15, tzinfo=timezone.utc)
+    article = extract_html(_dated_page(), url=url, fallback={"published_at": late})
+    assert article.published_at == datetime(2026, 11, 26, tzinfo=timezone.utc)
+
+
+def test_a_time_element_beats_a_url_date_a_day_off() -> None:
+    """A byline's <time> (no meta tag) with a full time, the day after the URL's."""
+    url = "https://news.example/2026/11/27/harbour-plan.html"
+    html = _dated_page().replace(
+        "<h1>Harbour plan</h1>",
+        '<h1>Harbour plan</h1><p class="byline">By Ann Lee, '
+        '<time datetime="2026-11-28T07:40:00+00:00">28 November 2026, 07:40</time></p>',
+    )
+    article = extract_html(html, url=url)
+    assert article.published_at == datetime(2026, 11, 28, 7, 40, tzinfo=timezone.utc)
+
+
 def test_charset_guessing_only_when_nothing_declared_decodes(monkeypatch):
     from storybrief.extract import charset
 

@@ -26,7 +26,14 @@ from ..text import looks_like_heading, normalise
 from ..topics import from_categories
 from .charset import decode_bytes
 from .limits import DeadlineExceeded, cap_elements, cap_tag_attributes, count_nodes, deadline
-from .metadata import date_params, page_metadata, warm_up
+from .metadata import (
+    date_only,
+    date_params,
+    markup_time,
+    most_precise,
+    page_metadata,
+    warm_up,
+)
 
 __all__ = ["extract_html", "extract_text", "most_precise", "strip_feed_boilerplate"]
 
@@ -280,7 +287,9 @@ def _trafilatura(
         meta = page_metadata(tree, url)
         date = _parse_date(meta.date)
         # before trafilatura prunes the tree (htmldate reads a copy of it)
-        markup_date = _markup_date(tree) if url and date and _date_only(date) else None
+        markup_date = None
+        if url and date and date_only(date):
+            markup_date = markup_time(tree) or _markup_date(tree)
         doc: Any = trafilatura.bare_extraction(
             tree,
             url=url or meta.url,
@@ -467,7 +476,7 @@ def _published(
     ``markup_date``: what the markup alone gives (:func:`_markup_date`), looked up when the
     date found is a bare day."""
     published = _parse_date(value)
-    if published is not None and url and _date_only(published):
+    if published is not None and url and date_only(published):
         # a date-only find is often the URL's /2026/11/28/: the page's own markup may say when
         published = most_precise(published, markup_date)
     if published is None or not re.fullmatch(r"\d{4}-01-01(?:T00:00:00)?", value or ""):
@@ -494,19 +503,6 @@ def _markup_date(source: Any) -> datetime | None:
         return _parse_date(find_date(source, **{**date_params(), "extensive_search": False}))
     except Exception:  # htmldate on hostile input; the date is optional
         return None
-
-
-def _date_only(value: datetime) -> bool:
-    return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
-
-
-def most_precise(page: datetime | None, other: datetime | None) -> datetime | None:
-    """The publication time to keep: the page's, unless it is a bare date (00:00, as a date in
-    the URL gives) and the other source (the feed's pubDate) names a time on that same day."""
-    if page is None or other is None or not isinstance(other, datetime):
-        return page or (other if isinstance(other, datetime) else None)
-    same_day = abs((other - page).total_seconds()) < 36 * 3600  # a day, and time zones
-    return other if _date_only(page) and not _date_only(other) and same_day else page
 
 
 def _parse_date(value: str | None) -> datetime | None:

@@ -17,14 +17,24 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import itertools
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from lxml.etree import XPath
 
-__all__ = ["author", "categories", "date_params", "page_metadata", "warm_up"]
+__all__ = [
+    "author",
+    "categories",
+    "date_only",
+    "date_params",
+    "markup_time",
+    "most_precise",
+    "page_metadata",
+    "warm_up",
+]
 
 
 @functools.cache
@@ -59,13 +69,74 @@ _SECTION_META = XPath(
 
 
 def date_params() -> dict[str, Any]:
-    """htmldate's settings as trafilatura sets them, keeping the time of day when pages give it."""
+    """htmldate's settings as trafilatura sets them, keeping the time of day when pages give it,
+    with one change: the page's own meta tags and JSON-LD are read before its URL's date.
+
+    htmldate otherwise returns a date in the URL (``/2026/11/26/``) before reading anything
+    else, and a URL's date is the day its address was made, at 00:00, which is not always the
+    day the article came out: in issue 30's three-outlet site 12 of 121 articles were dated a
+    day or two early by their URL while ``article:published_time``, the feed's ``pubDate`` and
+    the byline agreed on a later time. The URL's date stays the answer when the page's meta
+    tags and JSON-LD give none."""
     return {
         "original_date": True,
         "extensive_search": True,
+        "deferred_url_extractor": True,
         "max_date": datetime.now().astimezone().strftime("%Y-%m-%d"),
         "outputformat": "%Y-%m-%dT%H:%M:%S%z",
     }
+
+
+#: How far a full time (the feed's ``pubDate``, a ``<time>`` of the page) may be from a bare
+#: day (a URL's date) and still replace it: the two days before and after, with time zones.
+CLOSE_ENOUGH = timedelta(days=4)
+
+
+def most_precise(page: datetime | None, other: datetime | None) -> datetime | None:
+    """The publication time to keep: the page's, unless it is a bare day (00:00, as a date in
+    the URL gives) and the other source (the feed's ``pubDate``, the time the page's markup
+    gives) names a full time within :data:`CLOSE_ENOUGH` of it. A full time says more than a
+    day, and a URL's day can be off by a day or two (see :func:`date_params`); one weeks away
+    is more likely a re-published feed item than the article's time."""
+    if page is None or other is None or not isinstance(other, datetime):
+        return page or (other if isinstance(other, datetime) else None)
+    close = abs(other - page) <= CLOSE_ENOUGH
+    return other if date_only(page) and not date_only(other) and close else page
+
+
+_TIMES = XPath("//time[@datetime]")
+_PUBLISHED = re.compile(r"publish|pubdate|posted|created", re.IGNORECASE)
+_UPDATED = re.compile(r"updat|modif|edited", re.IGNORECASE)
+
+
+def markup_time(tree: Any) -> datetime | None:
+    """The full publication time a byline's ``<time datetime="...">`` gives (htmldate reads
+    such an element as a day alone): the first marked as the publication's (by its own or its
+    parents' attributes: "published", "pubdate", "posted"), else the first not marked as an
+    update; None when no element gives a time of day."""
+    found: list[tuple[int, datetime]] = []
+    for element in _TIMES(tree)[:20]:
+        value = element.get("datetime", "").strip()
+        if len(value) < 16 or value[10] not in "T ":  # a day alone says nothing new
+            continue
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        if date_only(when):
+            continue
+        near = (element, *itertools.islice(element.iterancestors(), 4))
+        marks = " ".join(" ".join(e.attrib.values())[:500] for e in near)
+        rank = 0 if _PUBLISHED.search(marks) else 2 if _UPDATED.search(marks) else 1
+        found.append((rank, when))
+    best = min(found, key=lambda r: r[0], default=None)
+    return best[1] if best is not None and best[0] < 2 else None
+
+
+def date_only(value: datetime) -> bool:
+    """Whether ``value`` is a bare day (00:00:00), as a date without a time is read."""
+    return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
 
 
 def warm_up() -> None:
