@@ -133,3 +133,66 @@ def test_builtin_engine_cites_every_article_that_states_the_fact() -> None:
     assert len(leads) == 1, texts
     lead = next(s for sec in explainer.sections for s in sec.sentences if s.text == leads[0])
     assert {c.article_id for c in lead.citations} == {1, 2}
+
+
+# --- sentences that stand alone ---------------------------------------------------------------
+
+HARBOUR = Article(
+    id=3,
+    title="Harbour wall to be repaired",
+    text=(
+        "Jane Marsh, the harbour master, said the wall was built in 1953. "
+        "Marsh said repairs would take a year and cost the town about 2 million pounds. "
+        "Tom Reed and Ann Reed run the cafe on the quay. "
+        "Reed said the cafe would reopen on Friday."
+    ),
+)
+
+
+def _one(sentences: list[tuple[str, int]]) -> Explainer:
+    keys = list(SECTION_KEYS)
+    return Explainer(
+        headline="Harbour",
+        engine="test",
+        sections=[
+            Section(
+                key=key,
+                sentences=[
+                    ExplainerSentence(text=HARBOUR.sentences[i].text, citations=[_cite(HARBOUR, i)])
+                    for k, i in sentences
+                    if k == key
+                ],
+            )
+            for key in keys
+        ],
+        sources=[SourceArticle.from_article(HARBOUR, 0)],
+    )
+
+
+def test_a_bare_surname_is_written_in_full_at_its_first_mention() -> None:
+    explainer = _one([("whats_happening", 1), ("whats_next", 0)])
+    published, report = check_explainer(explainer, [HARBOUR])
+    first = published.sections[0].sentences[0]
+    assert first.text.startswith("Jane Marsh said repairs would take a year")
+    assert first.verdict == "supported" and first.citations[0].sentence_index == 1
+    assert report.introduced == [("whats_happening", HARBOUR.sentences[1].text, first.text)]
+    # the later sentence already names her in full: untouched
+    assert published.sections[2].sentences[0].text == HARBOUR.sentences[0].text
+
+
+def test_a_surname_already_introduced_stays_as_written() -> None:
+    explainer = _one([("whats_happening", 0), ("whats_happening", 1)])
+    published, report = check_explainer(explainer, [HARBOUR])
+    assert [s.text for s in published.sections[0].sentences] == [
+        HARBOUR.sentences[0].text,
+        HARBOUR.sentences[1].text,
+    ]
+    assert report.introduced == []
+
+
+def test_an_ambiguous_surname_leaves_the_sentence_out() -> None:
+    explainer = _one([("whats_happening", 0), ("whats_next", 3)])
+    published, report = check_explainer(explainer, [HARBOUR])
+    assert published.sections[2].sentences == []
+    assert report.introduced == [("whats_next", HARBOUR.sentences[3].text, None)]
+    assert report.published == 1

@@ -15,6 +15,7 @@ from .checker import Checker
 from .differ import is_difference
 from .models import CheckerOptions, Verdict
 from .repeats import restates
+from .standalone import introduce, story_people
 
 
 @dataclass
@@ -26,10 +27,13 @@ class CheckReport:
     dropped: list[tuple[str, str, Verdict]] = field(default_factory=list)
     # section, text, and the published sentence that already says it (left out: one fact once)
     repeated: list[tuple[str, str, str]] = field(default_factory=list)
+    # section, text, and what it was written as (a person named in full) or None (left out)
+    introduced: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def published(self) -> int:
-        return len(self.checked) - len(self.dropped) - len(self.repeated)
+        left_out = sum(1 for _, _, written in self.introduced if written is None)
+        return len(self.checked) - len(self.dropped) - len(self.repeated) - left_out
 
     @property
     def counts(self) -> dict[str, int]:
@@ -71,6 +75,7 @@ def check_explainer(
         sections.append(section.model_copy(update={"sentences": kept}))
     if checker.options.policy == "drop":
         sections = _once(sections, checker, report)
+        sections = _standing_alone(sections, articles, checker, report)
     sections = [
         s.model_copy(update={"note": s.note if s.sentences or s.note else EMPTY_NOTES[s.key]})
         for s in sections
@@ -106,6 +111,45 @@ def _once(sections: list[Section], checker: Checker, report: CheckReport) -> lis
         s.model_copy(update={"sentences": [x for sk, x in kept if sk == si]})
         for si, s in enumerate(sections)
     ]
+
+
+def _standing_alone(
+    sections: list[Section], articles: Sequence[Article], checker: Checker, report: CheckReport
+) -> list[Section]:
+    """A person named by surname alone is named in full first (:mod:`.standalone`): the
+    first mention written in full when the articles give one full name and the checker
+    supports the rewrite, else the sentence is left out."""
+    people = story_people(s.text for a in articles for s in a.sentences)
+    if not people:
+        return sections
+    said = ""
+    out = []
+    for section in sections:
+        kept = []
+        for sentence in section.sentences:
+            text = sentence.text
+            written = text if is_difference(text) else introduce(text, people, said)
+            if written is not None and written != text:
+                verdict = checker.check_sentence(written, articles, sentence.citations)
+                if verdict.label != "supported":
+                    written = None
+                else:
+                    sentence = sentence.model_copy(
+                        update={
+                            "text": written,
+                            "reasons": [f"written with the person's full name: {text!r}"]
+                            + sentence.reasons,
+                        }
+                    )
+            if written is None:
+                report.introduced.append((section.key, text, None))
+                continue
+            if written != text:
+                report.introduced.append((section.key, text, written))
+            kept.append(sentence)
+            said += " " + written
+        out.append(section.model_copy(update={"sentences": kept}))
+    return out
 
 
 def _joined(keep: ExplainerSentence, gone: ExplainerSentence) -> ExplainerSentence:

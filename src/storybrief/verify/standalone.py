@@ -1,0 +1,127 @@
+"""Sentences that stand alone: a person is named in full before a bare surname leans on it.
+
+Reporters name a person in full once ("Jane Marsh, the harbour master, said ...") and by
+surname after ("Marsh said ..."). An explainer takes sentences from anywhere in its articles,
+so a published "Marsh said the wall was old." may come with no Jane Marsh before it. The gate
+(:func:`storybrief.verify.publish.check_explainer`) then, for every engine:
+
+* leaves the sentence as it is when the explainer has already named the person in full;
+* else, when the articles give one full name for that surname, writes it in at the first
+  mention ("Marsh said" becomes "Jane Marsh said", "Ms. Marsh" too) — a rewrite the checker
+  verifies against the sources before it is published;
+* else (two people of that surname in the articles, or the rewrite not supported) leaves the
+  sentence out.
+
+A surname counts as a person's when the articles also write it after a title ("Mr.", "Sen.",
+"President") or before a speech verb ("Marsh said"), and in full as a given name and the
+surname. Names the articles never write in full are left as they are.
+
+>>> people = story_people(["Jane Marsh, the harbour master, said the wall was old.",
+...                        "Marsh said repairs would take a year."])
+>>> people["Marsh"]
+{'Jane Marsh'}
+>>> introduce("Marsh said repairs would take a year.", people, said="")
+'Jane Marsh said repairs would take a year.'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+_TITLE_WORDS = (
+    "Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Col|Capt|Lt|Sgt|Rev|Judge|Justice|President|"
+    "Senator|Representative|Governor|Mayor|Minister|Secretary|Chancellor|Chairman|Chairwoman|"
+    "Director|Commissioner|Sheriff|Chief|Coach|Pope|King|Queen|Prince|Princess|Speaker"
+)
+_HONORIFIC = rf"(?:{_TITLE_WORDS})\.?"
+_WORD = r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?"
+# "Jane Marsh", "Jane A. Marsh"; the given name is not a title or a word that opens names of
+# places, bodies or days
+_FULL = re.compile(rf"\b(?P<given>{_WORD})(?:\s[A-Z]\.)?\s(?P<surname>{_WORD})\b")
+_NOT_GIVEN = frozenset(
+    (
+        _TITLE_WORDS.replace("|", " ")
+        + " The A An This That These Those North South East West New Old United Federal National"
+        " Supreme White Prime Vice Deputy Former Fort Saint St Lake Mount San Los Las Santa El"
+        " Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April"
+        " May June July August September October November December In On At For And But Of By"
+        " As If When While After Before Under Over From To With Without His Her Their Our Its"
+        " Mr Mrs Ms Dr Sen Rep Gov Gen Democratic Republican Democrat Labour Conservative"
+        " American British Chinese Russian European African Asian Israeli Palestinian Iranian"
+        " Ukrainian Korean Japanese Indian French German Mexican Canadian Australian"
+    ).split()
+)
+_SPEECH = r"(?:said|says|told|added|wrote|asked|argued|noted|explained|insisted|warned)"
+
+
+def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
+    """Surname -> the full names the sentences write for it, for the surnames written as a
+    person's (after a title or before a speech verb)."""
+    texts = list(sentences)
+    full: dict[str, set[str]] = {}
+    for text in texts:
+        for m in _FULL.finditer(text):
+            given, surname = m.group("given"), m.group("surname")
+            if given in _NOT_GIVEN or surname in _NOT_GIVEN:
+                continue
+            full.setdefault(surname, set()).add(f"{given} {surname}")
+    joined = "\n".join(texts)
+    people = {}
+    for surname, names in full.items():
+        s = re.escape(surname)
+        if re.search(rf"\b{_HONORIFIC}\s(?:{_WORD}\s)?{s}\b|\b{s}\s{_SPEECH}\b", joined):
+            people[surname] = names
+    return people
+
+
+def bare_mentions(text: str, people: dict[str, set[str]]) -> list[re.Match[str]]:
+    """Mentions of a known person's surname not written with a given name ("Marsh",
+    "Ms. Marsh"), in order."""
+    out = []
+    for surname in people:
+        s = re.escape(surname)
+        for m in re.finditer(rf"(?:\b{_HONORIFIC}\s)?\b{s}\b", text):
+            before = text[: m.start()].rstrip()
+            given = re.search(rf"({_WORD})(?:\s[A-Z]\.)?$", before)
+            if given and text[m.start() - 1 : m.start()] == " " and given.group(1) not in _NOT_GIVEN:
+                continue  # "Jane Marsh": written in full
+            out.append(m)
+    return sorted(out, key=lambda m: m.start())
+
+
+def named(text: str, people: dict[str, set[str]]) -> set[str]:
+    """The surnames of known people that ``text`` writes in full."""
+    return {
+        surname
+        for surname, names in people.items()
+        if any(re.search(rf"\b{re.escape(n)}\b", text) for n in names)
+    }
+
+
+def introduce(text: str, people: dict[str, set[str]], said: str) -> str | None:
+    """``text`` with each person it names by surname alone, and whom ``said`` (what the
+    explainer has published before it) has not named in full, written in full at their first
+    mention; None when a surname is ambiguous (two full names in the articles). ``text``
+    itself when nothing needs writing in."""
+    known = named(said, people)
+    out = text
+    mentions = bare_mentions(text, people)
+    for m in reversed(mentions):  # from the end: offsets stay valid
+        surname = m.group(0).split()[-1]
+        if surname in known or surname in named(text[: m.start()], people):
+            continue
+        if any(b.start() < m.start() and b.group(0).split()[-1] == surname for b in mentions):
+            continue  # not its first mention in the sentence: the first is written in
+        names = people[surname]
+        if len(names) != 1:
+            return None
+        full = next(iter(names))
+        title = m.group(0)[: -len(surname)].strip()
+        if title and title.rstrip(".") not in _PLAIN_HONORIFICS:
+            full = f"{title} {full}"  # "President Trump": "President Donald Trump"
+        out = out[: m.start()] + full + out[m.end() :]
+    return out
+
+
+_PLAIN_HONORIFICS = frozenset({"Mr", "Mrs", "Ms", "Miss", "Dr"})
