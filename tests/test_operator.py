@@ -371,3 +371,28 @@ def test_api_docs_are_served_from_the_app_without_inline_script(client):
     assert "javascript" in bundle.headers["content-type"] and b"SwaggerUIBundle" in bundle.content
     assert doc.xpath("//main/@data-openapi") == ["/api/v1/openapi.json"]
     assert not [u for u in urls if "//" in u]  # nothing from another host
+
+
+def test_the_items_column_is_the_feeds_item_count_not_a_sum_over_polls(test_settings):
+    """Issue 30: a 40-item feed showed 343 items after some polls. A feed of 2 items polled,
+    grown to 3 and polled, then polled unchanged (304): the operator page says 3."""
+    from tests.newssite import NewsSite
+    from tests.servers import LocalHTTPServer
+
+    from storybrief.serve.dashboard import overview
+
+    settings = test_settings.changed(
+        **{"cluster.vectors": "hashing", "fetch.per_host_delay": 0.0, "fetch.obey_robots": False}
+    )
+    with LocalHTTPServer() as server, StorybriefLibrary(settings) as lib:
+        site = NewsSite(server)
+        site.publish("bridge", 2)
+        (feed,) = lib.feeds.add(site.feed_url)
+        counts = []
+        for grow in (0, 1, 0):
+            if grow:
+                site.publish("library", grow)
+            report = lib.feeds.poll(feed.id, cluster=False)
+            (row,) = overview(lib).feeds
+            counts.append((report.status, row.feed.items_seen))
+    assert counts == [("ok", 2), ("ok", 3), ("unchanged", 3)]

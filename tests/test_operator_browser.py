@@ -106,6 +106,34 @@ def test_an_operator_signs_in_and_reads_the_page(server, browser, width):
     context.close()
 
 
+def test_operator_tables_scroll_within_their_region_on_a_phone(server, browser):
+    """Issue 30: on a 390 px phone the tables were cut at the screen's edge, their rows'
+    names scrolling away with the rest. Each table scrolls inside its region (the page does
+    not), every column can be brought fully into view, and the row's name stays in view."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 900},
+        extra_http_headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    page = context.new_page()
+    page.goto(server.url + "/operator")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    regions = page.locator(".scroll")
+    assert regions.count() == 3  # feeds, failures, readers' answers
+    for i in range(regions.count()):
+        region = regions.nth(i)
+        sizes = region.evaluate("r => [r.scrollWidth, r.clientWidth]")
+        assert sizes[0] > sizes[1], "the table fits: nothing to scroll"
+        region.evaluate("r => { r.scrollLeft = r.scrollWidth; }")
+        box = region.bounding_box()
+        last = region.locator("thead th").last.bounding_box()
+        name = region.locator("tbody tr").first.locator("th, td").first.bounding_box()
+        head = region.locator("thead th").first.bounding_box()
+        assert box and last and name and head
+        assert last["x"] + last["width"] <= box["x"] + box["width"] + 1  # the last column, whole
+        assert name["x"] >= box["x"] - 1 and head["x"] >= box["x"] - 1  # the name, still shown
+    context.close()
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_api_docs_render_under_the_csp(server, browser, width):
     context = browser.new_context(viewport={"width": WIDTHS[width], "height": 900})

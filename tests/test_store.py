@@ -351,6 +351,11 @@ def test_feed_subscriptions(store):
         at=T0,
     )
     assert (polled.etag, polled.items_seen, polled.last_success_at) == ('"v2"', 7, T0)
+    # the items the feed holds now, not a sum over polls; a 304 (None) keeps the count
+    again = dict(next_poll_at=T0 + timedelta(minutes=10), etag='"v2"', last_modified=None, at=T0)
+    assert store.record_poll_success(feed.id, items=5, **again).items_seen == 5
+    assert store.record_poll_success(feed.id, items=None, status="304", **again).items_seen == 5
+    polled = store.record_poll_success(feed.id, items=7, **{**again, "etag": '"v2"'})
     assert polled.next_poll_at == T0 + timedelta(minutes=10)
     assert [f.id for f in store.due_feeds(T0)] == [wire.id]
     # times in any zone compare as the instants they are

@@ -204,7 +204,7 @@ class Feeds:
             next_poll_at=due,
             etag=poll.fetched.etag or feed.etag,
             last_modified=poll.fetched.last_modified or feed.last_modified,
-            items=len(report.items) if not unchanged else 0,
+            items=None if unchanged else len(report.items),
             status="304" if unchanged else str(poll.fetched.status),
             at=now,
         )

@@ -259,27 +259,27 @@ def record_poll_success(
     next_poll_at: datetime,
     etag: str | None,
     last_modified: str | None,
-    items: int = 0,
+    items: int | None = None,
     status: str = "200",
     at: datetime | None = None,
 ) -> FeedRecord:
     """A poll that read the feed (``status`` "304": it had not changed): keep its new cache
-    validators, count the ``items`` it held, reset the failure count, and set the next poll."""
+    validators, the number of ``items`` the feed holds now (None: unchanged, as after a 304;
+    ``items_seen`` is that count, not a sum over polls), reset the failure count, and set
+    the next poll."""
     at = utc(at or datetime.now(UTC))
-    return _record_poll(
-        db,
-        feed_id,
-        {
-            "etag": etag,
-            "last_modified": last_modified,
-            "last_status": status,
-            "last_fetched_at": at,
-            "last_success_at": at,
-            "next_poll_at": utc(next_poll_at),
-            "consecutive_failures": 0,
-            "items_seen": Source.items_seen + max(items, 0),
-        },
-    )
+    fields: dict[str, object] = {
+        "etag": etag,
+        "last_modified": last_modified,
+        "last_status": status,
+        "last_fetched_at": at,
+        "last_success_at": at,
+        "next_poll_at": utc(next_poll_at),
+        "consecutive_failures": 0,
+    }
+    if items is not None:
+        fields["items_seen"] = max(items, 0)
+    return _record_poll(db, feed_id, fields)
 
 
 def record_poll_failure(

@@ -62,6 +62,7 @@ class Source(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # the items the feed held when last read (not a sum over polls)
     items_seen: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 

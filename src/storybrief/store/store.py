@@ -386,11 +386,12 @@ class Store:
         next_poll_at: datetime,
         etag: str | None,
         last_modified: str | None,
-        items: int = 0,
+        items: int | None = None,
         status: str = "200",
         at: datetime | None = None,
     ) -> FeedRecord:
-        """A poll read the feed (or found it unchanged: ``status="304"``)."""
+        """A poll read the feed (or found it unchanged: ``status="304"``, ``items=None``);
+        ``items``: how many items the feed holds now."""
         return feeds.record_poll_success(
             self.db,
             feed_id,
