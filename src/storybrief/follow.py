@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .errors import ConfigError, FetchError, SourceError
-from .ingest import IngestReport
+from .errors import ConfigError, FetchError, SourceError, StorageError
+from .ingest import IngestReport, ItemResult
 from .ingest import ingest as run_ingest
 from .ingest.feeds import is_web_url, parse_opml
+from .ingest.pipeline import unexpected
 from .ingest.schedule import next_poll, poll_hints
 from .store import FeedRecord
 from .text import xml_text
@@ -172,7 +173,13 @@ class Feeds:
         settings = self.settings
         if feed.fetch_pages is not None and feed.fetch_pages != settings.fetch.feed_pages:
             settings = settings.changed(**{"fetch.feed_pages": feed.fetch_pages})
-        report = run_ingest([feed.url], settings=settings, store=self.store, gate=self._gate())
+        try:
+            report = run_ingest([feed.url], settings=settings, store=self.store, gate=self._gate())
+        except StorageError:
+            raise  # the database, not the feed: the caller retries
+        except Exception as exc:  # anything else is this feed's failure, with backoff
+            failure = ItemResult(feed.url, "failed", reason=unexpected(feed.url, exc))
+            report = IngestReport(items=[failure])
         now = now or datetime.now(UTC)
         poll = report.polls.get(feed.url)
         failed = [i for i in report.items if i.status == "failed" and i.location == feed.url]

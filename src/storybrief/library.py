@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import tempfile
 import threading
 import weakref
@@ -26,6 +27,7 @@ from .errors import (
     NotFoundError,
     NothingToPublishError,
     SourceError,
+    StorageError,
     StorybriefError,
 )
 from .explain import Engine, Explainer, available_engines, get_engine
@@ -35,6 +37,7 @@ from .follow import Feeds
 from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
 from .ingest import ingest as run_ingest
 from .ingest.fetch import Fetcher
+from .ingest.pipeline import unexpected
 from .ingest.submit import submit as run_submit
 from .readers import Readers
 from .records import Article
@@ -46,6 +49,7 @@ from .verify import Checker, CheckerOptions, Verdict
 from .verify.publish import check_explainer
 
 Progress = Callable[[int], None]
+log = logging.getLogger("storybrief.library")
 
 
 def checker_options(settings: Settings) -> CheckerOptions:
@@ -255,7 +259,7 @@ class Library:
         fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
         # and any an interrupted run stored but did not get to put in a story
         fresh = sorted({*fresh, *self.store.unassigned_article_ids()})
-        report.stories = assign(self.store, fresh, self.settings)
+        report.stories = self._assign(fresh)
         if not (explain_grown and self.settings.explain.auto_explain):
             return report.stories
         for change in report.stories:
@@ -268,6 +272,31 @@ class Library:
             except StorybriefError as exc:  # the articles are stored; say what failed
                 report.explained.append((change.story_id, str(exc)))
         return report.stories
+
+    def _assign(self, article_ids: list[int]) -> list[StoryChange]:
+        """Clustering, with one article's failure its own: when a batch fails on something
+        unexpected, its articles are put into stories one at a time, and an article that
+        fails alone gets a story of its own (so that it is not tried again every round),
+        with the reason recorded as an ingest failure."""
+        try:
+            return assign(self.store, article_ids, self.settings)
+        except StorageError:
+            raise
+        except Exception as exc:
+            log.warning("clustering %d articles failed (%s): one at a time", len(article_ids), exc)
+        changes: list[StoryChange] = []
+        for article_id in article_ids:
+            try:
+                changes += assign(self.store, [article_id], self.settings)
+            except StorageError:
+                raise
+            except Exception as exc:
+                article = self.store.get_article(article_id)
+                location = article.url or article.source or f"article {article_id}"
+                self.store.record_failure(location, unexpected(location, exc))
+                story_id = self.store.create_story(article.title, [article_id])
+                changes.append(StoryChange(story_id, True, [article_id]))
+        return changes
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -125,6 +125,31 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
 
 
+# What no database stores: NUL (PostgreSQL's text refuses it) and lone surrogates (no UTF-8
+# encoder writes them; JSON's "\ud800" escape and undecodable command-line bytes make them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by U+FFFD, one character for one (so
+    every offset into it still holds): text that SQLite, PostgreSQL, UTF-8 and JSON all take."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def storable_value(value: object) -> object:
+    """:func:`storable` applied to every string in ``value`` (dicts, their keys, lists and
+    tuples walked); anything else is returned as it is."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, dict):
+        return {storable_value(k): storable_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable_value(v) for v in value]
+    if type(value) is tuple:
+        return tuple(storable_value(v) for v in value)
+    return value
+
+
 # Everything outside XML 1.0's Char production.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 

@@ -24,6 +24,7 @@ import feedparser
 from lxml import etree
 
 from ..errors import FeedError, reading
+from ..text import storable, storable_value
 from ..topics import from_categories
 
 #: Items read from one feed unless the caller says otherwise (settings.fetch.max_feed_items).
@@ -74,6 +75,7 @@ def parse_feed(
     A feed with a recoverable XML error but readable items is accepted (feedparser's bozo).
     Only the first ``max_items`` items are read."""
     with reading(FeedError, f"the feed {location}"):
+        data = _utf8(data)  # UTF-16 and UTF-32 documents read as UTF-8
         if _looks_like_json(data, content_type):
             return _parse_json_feed(data, location, max_items)
         return _parse_xml_feed(data, location, content_type, max_items)
@@ -180,9 +182,9 @@ def _utf8(data: bytes) -> bytes:
 
 
 def _text(value: Any) -> str | None:
-    """A non-empty string, or None for anything else (feeds put numbers, lists, objects in
-    text fields)."""
-    return value if isinstance(value, str) and value.strip() else None
+    """A non-empty string, made storable (:func:`storable`), or None for anything else (feeds
+    put numbers, lists, objects in text fields)."""
+    return storable(value) if isinstance(value, str) and value.strip() else None
 
 
 def _absolute(base: str, link: Any) -> str | None:
@@ -216,10 +218,14 @@ def _item(entry: Any, base: str) -> FeedItem:
     if not content:
         content = _text(entry.get("summary")) or _text(entry.get("description"))
     authors = [
-        a["name"] for a in entry.get("authors", []) if isinstance(a, dict) and _text(a.get("name"))
+        name
+        for a in entry.get("authors", [])
+        if isinstance(a, dict)
+        for name in [_text(a.get("name"))]
+        if name
     ]
     if not authors and _text(entry.get("author")):
-        authors = [entry.author]
+        authors = [_text(entry.get("author")) or ""]
     return FeedItem(
         link=_absolute(base, entry.get("link") or entry.get("id")),
         title=_text(entry.get("title")),
@@ -252,6 +258,10 @@ def _struct_time(value: Any) -> datetime | None:
         return None
 
 
+# a JSON escape of a surrogate or of NUL
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+
+
 def _looks_like_json(data: bytes, content_type: str | None) -> bool:
     if content_type and "json" in content_type:
         return True
@@ -263,6 +273,8 @@ def _parse_json_feed(data: bytes, location: str, max_items: int) -> Feed:
         doc = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FeedError(f"malformed JSON feed {location}: {exc}") from exc
+    if _UNSTORABLE_ESCAPE.search(data):  # "\ud800" is a lone surrogate, "\u0000" a NUL:
+        doc = storable_value(doc)  # every string of the document made storable
     version = doc.get("version") if isinstance(doc, dict) else None
     if not isinstance(version, str) or "jsonfeed.org/version/" not in version:
         raise FeedError(f"{location} is JSON but not a JSON Feed (no jsonfeed.org version)")
@@ -289,7 +301,7 @@ def _json_item(raw: dict[str, Any], location: str) -> FeedItem:
     return FeedItem(
         link=_absolute(location, link),
         title=_text(raw.get("title")),
-        authors=[a["name"] for a in authors if isinstance(a, dict) and _text(a.get("name"))],
+        authors=[n for a in authors if isinstance(a, dict) for n in [_text(a.get("name"))] if n],
         published_at=_iso(raw.get("date_published")),
         updated_at=_iso(raw.get("date_modified")),
         content_html=_text(raw.get("content_html"))

@@ -187,7 +187,14 @@ class Fetcher:
                 f"refusing to fetch {where}: the URL scheme {parsed.scheme!r} is not "
                 "supported, only http and https"
             )
-        if not parsed.host:
+        try:
+            host = parsed.host  # decodes an IDNA name ("xn--..."), which may be malformed
+        except ValueError as exc:
+            raise FetchError(
+                f"invalid URL {where}: its host name is not a valid internationalised domain "
+                f"name ({_one_line(exc)})"
+            ) from exc
+        if not host:
             raise FetchError(f"invalid URL {where}: it has no host")
 
     def _timeout(self, hops: _Hops, exc: httpx.TimeoutException) -> FetchError:
@@ -207,7 +214,13 @@ class Fetcher:
         self, request: httpx.Request, hops: _Hops, *, etag: str | None, last_modified: str | None
     ) -> FetchResult:
         while True:
-            response = self._client.send(request, stream=True)
+            try:
+                response = self._client.send(request, stream=True)
+            except ValueError as exc:  # httpx reads a redirect's Location as it answers
+                raise FetchError(
+                    f"{hops} answered with a redirect to an invalid URL (a malformed host "
+                    f"name?): {_one_line(exc)}"
+                ) from exc
             try:
                 next_request = response.next_request
                 if next_request is None:

@@ -5,7 +5,9 @@ One bad page or feed is recorded as a failure with a one-line reason and the run
 
 from __future__ import annotations
 
+import codecs
 import contextlib
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -18,9 +20,12 @@ from ..extract import decode_bytes, extract_html, extract_text
 from ..records import Article
 from ..settings import Settings
 from ..store import Store
+from ..text import storable, storable_value
 from .feeds import Feed, FeedItem, is_web_url, parse_feed, parse_opml
 from .fetch import Fetcher, FetchResult
 from .polite import HostGate
+
+log = logging.getLogger("storybrief.ingest")
 
 Status = Literal["new", "updated", "duplicate", "unchanged", "failed"]
 Kind = Literal["feed", "opml", "html", "text"]
@@ -43,6 +48,13 @@ class ItemResult:
     title: str | None = None
     reason: str | None = None
     source: str | None = None  # the SOURCE argument this item came from
+
+    def __post_init__(self) -> None:
+        # what a report says is printed, stored and sent as JSON: every string storable
+        for name in ("location", "title", "reason", "source"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, storable(value))
 
 
 @dataclass
@@ -140,7 +152,15 @@ class Ingestor:
         for source in sources:
             given = source if isinstance(source, Document) else None
             name = given.location if given is not None else str(source)
-            for item in self._source(name, on_expand or (lambda n: None), given=given):
+            items = self._source(name, on_expand or (lambda n: None), given=given)
+            while True:
+                try:
+                    item = next(items, None)
+                except Exception as exc:  # a bug or a surprise in one source: that source
+                    item = ItemResult(name, "failed", reason=unexpected(name, exc))  # fails
+                    items = iter(())
+                if item is None:
+                    break
                 item = replace(item, source=name)
                 if item.status == "failed":
                     self._record_failure(item)
@@ -343,17 +363,44 @@ class Ingestor:
 
     def _save(self, article: Article, location: str) -> ItemResult:
         try:
-            result = self.store.upsert_article(article)
+            result = self.store.upsert_article(storable_article(article))
         except StorageError as exc:
             return ItemResult(location, "failed", title=article.title, reason=str(exc))
+        except Exception as exc:  # one article that cannot be stored fails alone
+            return ItemResult(
+                location, "failed", title=article.title, reason=unexpected(location, exc)
+            )
         return ItemResult(
             location, result.status, article_id=result.article.id, title=result.article.title
         )
 
     def _record_failure(self, item: ItemResult) -> None:
         # the report still carries the failure; storage trouble shows elsewhere
-        with contextlib.suppress(StorageError):
+        with contextlib.suppress(Exception):
             self.store.record_failure(item.location, item.reason or "unknown error")
+
+
+def unexpected(location: str, exc: Exception) -> str:
+    """The one-line reason for an exception nothing expected (a bug, or a library's surprise
+    at a hostile input); logged with its traceback at INFO for whoever runs with -v."""
+    log.info("%s: unexpected %s", location, type(exc).__name__, exc_info=exc)
+    if isinstance(exc, StorybriefError):
+        return str(exc)
+    detail = " ".join(str(exc).split())[:300] or "no details"
+    return f"{location}: unexpected {type(exc).__name__}: {detail}"
+
+
+def storable_article(article: Article) -> Article:
+    """The article with every text field storable (:func:`storable`): NUL and lone
+    surrogates, which a posted article or a page may carry, become U+FFFD. Offsets into the
+    text hold: one character is replaced by one."""
+    for name in type(article).model_fields:
+        value = getattr(article, name)
+        if isinstance(value, str | list):
+            clean = storable_value(value)
+            if clean != value:
+                setattr(article, name, clean)
+    return article
 
 
 def _both(page_error: StorybriefError | None, content_error: StorybriefError) -> str:
@@ -379,9 +426,29 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
         raise SourceError(f"{path}: cannot read ({exc.strerror})") from exc
 
 
+# UTF-32 before UTF-16: their little-endian marks start alike
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def _head(data: bytes, size: int) -> bytes:
+    """The first ``size`` bytes of ``data`` as UTF-8: a UTF-16 or UTF-32 document with a
+    byte-order mark (whose NUL bytes would pass for binary data) is decoded first."""
+    for bom, codec in _WIDE_BOMS:
+        if data.startswith(bom):
+            width = 4 if "32" in codec else 2
+            wide = data[len(bom) : len(bom) + size * width]
+            return wide.decode(codec, errors="replace").encode()[:size]
+    return data[:size]
+
+
 def _looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters in the first 8 KB: not a text document."""
-    head = data[:8192]
+    head = _head(data, 8192)
     if b"\x00" in head:
         return True
     controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
@@ -390,9 +457,10 @@ def _looks_binary(data: bytes) -> bool:
 
 def sniff(doc: Document) -> Kind:
     """What a document is, from its declared type, its first bytes and its name."""
-    head = doc.data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    start = _head(doc.data, 4096)
+    head = start[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     ctype = doc.content_type or ""
-    if ctype in _FEED_TYPES or (head[:1] == b"{" and b"jsonfeed.org" in doc.data[:4096]):
+    if ctype in _FEED_TYPES or (head[:1] == b"{" and b"jsonfeed.org" in start):
         return "feed"
     if b"<opml" in head or ctype == "text/x-opml":
         return "opml"

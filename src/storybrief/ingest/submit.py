@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import SourceError
+from ..errors import SourceError, StorageError
 from ..extract import extract_html, extract_text
 from ..settings import Settings
 from ..store import Store
-from .pipeline import IngestReport, ItemResult, ingest
+from ..text import storable_value
+from .pipeline import IngestReport, ItemResult, ingest, storable_article, unexpected
 from .polite import HostGate
 
 
@@ -30,8 +31,24 @@ def submit(
         raise SourceError("only http and https URLs can be submitted")
     report = ingest(urls, settings=settings, store=store, gate=gate) if urls else IngestReport()
     for n, given in enumerate(articles, 1):
-        report.items.append(_store_one(given, n, settings, store))
+        location = str(given.get("url") or f"submitted article {n}")
+        try:
+            item = _store_one(storable_value(given), n, settings, store)  # type: ignore[arg-type]
+        except StorageError:  # the database is down: the request fails (503), not the article
+            raise
+        except Exception as exc:  # one article that cannot be stored fails alone
+            item = ItemResult(location, "failed", reason=unexpected(location, exc), source="api")
+        if item.status == "failed":
+            _record_failure(store, item)
+        report.items.append(item)
     return report
+
+
+def _record_failure(store: Store, item: ItemResult) -> None:
+    try:
+        store.record_failure(item.location, item.reason or "unknown error")
+    except Exception:  # the answer still carries the failure
+        return
 
 
 def _store_one(given: dict[str, Any], n: int, settings: Settings, store: Store) -> ItemResult:
@@ -56,10 +73,9 @@ def _store_one(given: dict[str, Any], n: int, settings: Settings, store: Store) 
         else:
             raise SourceError("an article needs text or html")
     except SourceError as exc:
-        store.record_failure(location, str(exc))
         return ItemResult(location, "failed", reason=str(exc), source="api")
     article.source = "api"
-    result = store.upsert_article(article)
+    result = store.upsert_article(storable_article(article))
     return ItemResult(
         location,
         result.status,

@@ -5,6 +5,7 @@ exactly once."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingExtraError, StorageError
+from ..text import storable_value
 from .models import SEARCH_TABLES, SEARCH_VECTORS
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -49,10 +51,28 @@ def create_db_engine(url: str) -> Engine:
             raise MissingExtraError("PostgreSQL storage", "postgres", "psycopg") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, pool_pre_ping=True)
+    engine = create_engine(parsed, pool_pre_ping=True, json_serializer=_storable_json)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "before_cursor_execute", _storable_parameters, retval=True)
     return engine
+
+
+# Text is made storable at this one boundary, for every column of every table: whatever a
+# feed, a page, a command-line argument or an API client handed in, no write fails (or, on
+# PostgreSQL, answers "database unavailable") because a string holds NUL or a lone surrogate.
+
+
+def _storable_json(value: object) -> str:
+    """JSON columns: the strings inside made storable before they are written."""
+    return json.dumps(storable_value(value))
+
+
+def _storable_parameters(  # type: ignore[no-untyped-def]
+    conn, cursor, statement, parameters, context, executemany
+):
+    """Every string parameter of every statement made storable (:func:`text.storable`)."""
+    return statement, storable_value(parameters)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
