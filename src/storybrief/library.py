@@ -257,9 +257,12 @@ class Library:
         on one database: the watcher runs it in one thread, workers under a lock."""
         report = report if report is not None else IngestReport()
         fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
-        # and any an interrupted run stored but did not get to put in a story
-        fresh = sorted({*fresh, *self.store.unassigned_article_ids()})
-        report.stories = self._assign(fresh)
+        # one process at a time per database: two that read the same articles without a
+        # story would each make stories of them, and one set would be left empty
+        with self.store.exclusive("stories"):
+            # and any an interrupted run stored but did not get to put in a story
+            fresh = sorted({*fresh, *self.store.unassigned_article_ids()})
+            report.stories = self._assign(fresh)
         if not (explain_grown and self.settings.explain.auto_explain):
             return report.stories
         for change in report.stories:
@@ -330,7 +333,8 @@ class Library:
 
     def recluster(self) -> ReclusterReport:
         """Rebuild every story from the stored articles."""
-        return recluster(self.store, self.settings)
+        with self.store.exclusive("stories"):
+            return recluster(self.store, self.settings)
 
     # -- explain -------------------------------------------------------------------------------
 
@@ -372,7 +376,8 @@ class Library:
                 raise SourceError(
                     f"no article to explain ({report.failure_reasons() or 'no sources'})"
                 )
-            story_id = group_as_story(store, ids)
+            with store.exclusive("stories"):
+                story_id = group_as_story(store, ids)
         else:
             assert story_id is not None
             ids = store.story_article_ids(story_id)

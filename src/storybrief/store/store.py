@@ -27,6 +27,7 @@ from . import (
     failures,
     feedback,
     feeds,
+    locks,
     ratelimits,
     search,
     stories,
@@ -79,6 +80,13 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the lock ``name`` that every process using this database sees (forming
+        stories: ``"stories"``) for the duration; waits while another holds it."""
+        with locks.exclusive(self.db, name):
+            yield
 
     @contextmanager
     def session(self) -> Iterator[Session]:
