@@ -193,7 +193,8 @@ def test_story_page_headings_coverage_and_targets(site, server, browser):
     expect(page.get_by_role("heading", level=2, name="What is the story about?")).to_be_visible()
     for name in ("What's Happening?", "Why It's Important?", "What's Next?"):
         expect(page.get_by_role("heading", level=3, name=name)).to_be_visible()
-    expect(page.locator(".coverage-line")).to_contain_text("3 outlets, 3 articles")
+    expect(page.locator(".coverage-line .coverage-mark")).to_have_text("3 outlets")
+    expect(page.locator(".coverage-line")).to_contain_text("3 articles")
     expect(page.get_by_role("heading", level=2, name="How the story grew")).to_be_visible()
     # every citation chip, and every other link or button outside running text, is 24 x 24
     sizes = page.evaluate(

@@ -260,7 +260,7 @@ def test_front_page_leads_with_explained_stories_by_day_then_coverage(site, clie
     ]
     first = explained.xpath('.//li[contains(@class, "story-item")]')[0]
     assert "Capital Wire, Daily Gazette, Morning Courier" in words(first)
-    assert "3 outlets, 3 articles" in words(first)
+    assert "3 outlets Capital Wire, Daily Gazette, Morning Courier 3 articles" in words(first)
     assert first.xpath('.//p[@class="first-line"]') and first.xpath(".//time/@datetime")
     assert first.xpath('.//a[@class="topic"]/@href') == ["/topics/politics"]
     # the waiting story is apart, under its own heading, and not among the explained
@@ -324,7 +324,8 @@ def test_story_page_shows_coverage_and_how_the_story_grew(site, client):
     doc = page(client.get(f"/stories/{site.big}"))
     (line,) = doc.xpath('//p[@class="coverage-line"]')
     assert "Capital Wire, Daily Gazette, Morning Courier" in words(line)
-    assert "3 outlets, 3 articles" in words(line)
+    assert "3 outlets Capital Wire, Daily Gazette, Morning Courier 3 articles" in words(line)
+    assert not doc.xpath('//*[contains(@class, "single")]')
     assert "first report" in words(line) and "latest" in words(line)
     (timeline,) = doc.xpath('//section[@class="coverage"]//ol[@class="timeline"]')
     steps = [(li.get("class"), words(li)) for li in timeline.xpath("./li")]
@@ -335,6 +336,61 @@ def test_story_page_shows_coverage_and_how_the_story_grew(site, client):
     assert "Explainer version 2 from 2 new articles" in steps[4][1]
     assert doc.xpath(f'//a[@href="/stories/{site.big}/feed.atom"]')
     assert doc.xpath(f'//link[@rel="alternate"][@href="/stories/{site.big}/feed.atom"]')
+
+
+def test_coverage_is_shown_plainly_and_single_source_stories_are_marked(site, client):
+    """Issue 30: how many outlets stand behind each story, on the front page, the story page
+    and in the API; a story one outlet alone reports is marked as such."""
+    doc = page(client.get("/"))
+    marks = {
+        link.get("href"): words(
+            link.xpath("ancestor::li[1]//*[@class][contains(@class, 'coverage-mark')]")[0]
+        )
+        for link in doc.xpath(
+            '//li[contains(@class, "story-item")]//a[starts-with(@href, "/stories/")]'
+        )
+    }
+    assert marks[f"/stories/{site.big}"] == "3 outlets"
+    assert marks[f"/stories/{site.small}"] == "Single source"
+    assert marks[f"/stories/{site.waiting}"] == "Single source"
+    small = page(client.get(f"/stories/{site.small}"))
+    (line,) = small.xpath('//p[@class="coverage-line"]')
+    assert words(line).startswith("Single source Capital Wire 1 article")
+    (note,) = small.xpath('//p[@class="single-note"]')
+    assert words(note).startswith("Only Capital Wire has reported this story so far")
+    listed = {s["id"]: s["single_source"] for s in client.get("/api/v1/stories").json()}
+    assert listed[site.big] is False and listed[site.small] is True
+    assert client.get(f"/api/v1/stories/{site.small}").json()["single_source"] is True
+
+
+def test_operators_set_how_many_outlets_put_a_story_on_the_front_page(site, monkeypatch):
+    """serve.min_outlets = 2: only the 3-outlet story is among the explained ones of the
+    front and topic pages; the explained single-source ones wait with the unexplained one."""
+    settings = make_settings(site.library.settings.data_dir, monkeypatch, min_outlets=2)
+    with (
+        AppServer(create_app(settings, site.library.store)) as server,
+        httpx.Client(base_url=server.url, timeout=10) as c,
+    ):
+        front = page(c.get("/"))
+        topic = page(c.get("/topics/politics"))
+        waiting = page(c.get("/waiting"))
+    (explained,) = front.xpath('//section[@aria-labelledby="explained-h"]')
+    assert story_links(explained) == [f"/stories/{site.big}"]
+    (rest,) = front.xpath('//section[@class="waiting-list"]')
+    assert set(story_links(rest)) == {
+        f"/stories/{site.small}",
+        f"/stories/{site.other}",
+        f"/stories/{site.waiting}",
+    }
+    assert "fewer than 2 outlets" in words(rest)
+    (on_topic,) = topic.xpath('//section[@aria-labelledby="explained-h"]')
+    assert story_links(on_topic) == [f"/stories/{site.big}"]
+    assert f"/stories/{site.small}" in story_links(
+        topic.xpath('//section[@class="waiting-list"]')[0]
+    )
+    assert len(waiting.xpath('//li[contains(@class, "story-item")]')) == 3
+    with pytest.raises(ValueError, match="min_outlets"):
+        make_settings(site.library.settings.data_dir, monkeypatch, min_outlets=0)
 
 
 def test_a_story_without_an_explainer_lists_its_articles(site, client):
@@ -432,6 +488,10 @@ def test_front_order_and_topics_on_both_databases(backend, tmp_path, monkeypatch
         assert [s.id for s in store.front_stories(explained=True)] == [three, one, older]
         assert [s.id for s in store.front_stories(explained=True, offset=1, limit=1)] == [one]
         assert [s.id for s in store.front_stories(explained=False)] == [waiting]
+        # at least 2 outlets: the single-outlet explained stories wait, newest first
+        assert [s.id for s in store.front_stories(explained=True, min_outlets=2)] == [three]
+        waits = store.front_stories(explained=False, min_outlets=2)
+        assert [s.id for s in waits] == [waiting, one, older]
         assert store.topics() == [("World", "world", 3)]
         assert [s.id for s in store.front_stories(explained=True, topic_slug="world")] == [
             three,

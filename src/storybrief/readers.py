@@ -41,6 +41,16 @@ class StoryItem:
     topic: str | None = None
     topic_slug: str | None = None
 
+    @property
+    def outlet_count(self) -> int:
+        """How many outlets report the story (articles whose outlet is unknown count as one)."""
+        return len(self.outlets) or (1 if self.size else 0)
+
+    @property
+    def single_source(self) -> bool:
+        """Whether one outlet alone reports the story so far."""
+        return self.outlet_count == 1
+
 
 @dataclass
 class Cite:
@@ -172,6 +182,7 @@ class FrontPage:
     topics: list[tuple[str, str, int]]
     topic: str | None = None  # a topic page: its label
     topic_slug: str | None = None
+    min_outlets: int = 1  # outlets a story needs to be among the explained ones
 
 
 @dataclass(frozen=True)
@@ -254,15 +265,22 @@ class Readers:
         offset: int = 0,
         topic_slug: str | None = None,
         waiting: int = 10,
+        min_outlets: int = 1,
     ) -> FrontPage:
-        """Stories with an explainer first (newest reports, most outlets, most articles),
-        then up to ``waiting`` of those still waiting for one; only one topic's with
-        ``topic_slug``."""
+        """Stories with an explainer and at least ``min_outlets`` outlets first (newest
+        reports, most outlets, most articles), then up to ``waiting`` of the others, still
+        waiting for an explainer or for more outlets; only one topic's with ``topic_slug``."""
         store = self.store
         explained = store.front_stories(
-            explained=True, topic_slug=topic_slug, limit=limit + 1, offset=offset
+            explained=True,
+            topic_slug=topic_slug,
+            limit=limit + 1,
+            offset=offset,
+            min_outlets=min_outlets,
         )
-        pending = store.front_stories(explained=False, topic_slug=topic_slug, limit=waiting + 1)
+        pending = store.front_stories(
+            explained=False, topic_slug=topic_slug, limit=waiting + 1, min_outlets=min_outlets
+        )
         return FrontPage(
             items=self.story_items(explained[:limit]),
             waiting=self.story_items(pending[:waiting]),
@@ -273,11 +291,17 @@ class Readers:
             topics=store.topics(limit=12),
             topic=next((s.topic for s in explained + pending if s.topic), None),
             topic_slug=topic_slug,
+            min_outlets=min_outlets,
         )
 
-    def waiting(self, *, limit: int = 30, offset: int = 0) -> tuple[list[StoryItem], bool]:
-        """One page of the stories still waiting for an explainer, and whether more follow."""
-        found = self.store.front_stories(explained=False, limit=limit + 1, offset=offset)
+    def waiting(
+        self, *, limit: int = 30, offset: int = 0, min_outlets: int = 1
+    ) -> tuple[list[StoryItem], bool]:
+        """One page of the stories still waiting for an explainer (or for ``min_outlets``
+        outlets), and whether more follow."""
+        found = self.store.front_stories(
+            explained=False, limit=limit + 1, offset=offset, min_outlets=min_outlets
+        )
         return self.story_items(found[:limit]), len(found) > limit
 
     def topic_label(self, slug: str) -> str | None:

@@ -242,6 +242,14 @@ class ServeSettings(_Stage):
         default=True, description="read endpoints need no token (otherwise they need api_token)"
     )
     site_title: str = Field(default="storybrief", description="name shown on pages and feeds")
+    min_outlets: int = Field(
+        default=1,
+        ge=1,
+        le=100,
+        description="outlets a story's articles must come from before it is listed among the "
+        "explained stories of the front and topic pages; until then it is listed with the "
+        "stories waiting (its page, search and the feeds show it as usual)",
+    )
     max_request_bytes: int = Field(default=1_000_000, gt=0, description="largest request body")
     feedback_rate_per_minute: int = Field(
         default=20,

@@ -108,7 +108,11 @@ router = APIRouter(tags=["api"], dependencies=[Depends(require_read)])
 class StoryOut(BaseModel):
     id: int
     title: str
-    outlets: list[str]
+    outlets: list[str] = Field(description="the outlets whose articles the story holds")
+    single_source: bool = Field(
+        description="one outlet alone reports the story so far (an article whose outlet is "
+        "unknown counts as one)"
+    )
     articles: int
     first_seen: datetime | None
     last_seen: datetime | None
@@ -291,6 +295,7 @@ def _story_out(request: Request, item: StoryItem, first_seen: datetime | None) -
         id=item.id,
         title=item.title,
         outlets=item.outlets,
+        single_source=item.single_source,
         articles=item.size,
         first_seen=first_seen,
         last_seen=item.last_seen,

@@ -43,6 +43,12 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
     return response
 
 
+def _min_outlets(request: Request) -> int:
+    """Outlets a story needs before the front and topic pages list it as explained
+    (``serve.min_outlets``)."""
+    return int(request.app.state.settings.serve.min_outlets)
+
+
 def _reader(request: Request) -> tuple[str, str | None]:
     """The reader's id, and the cookie value to set when the reader is new."""
     signer: Signer = request.app.state.signer
@@ -103,7 +109,9 @@ PAGE_SIZE = 30
 @router.api_route("/", methods=["GET", "HEAD"])
 async def front_page(request: Request, offset: Offset = 0) -> Response:
     def render() -> Response:
-        front = _readers(request).front_page(limit=PAGE_SIZE, offset=offset)
+        front = _readers(request).front_page(
+            limit=PAGE_SIZE, offset=offset, min_outlets=_min_outlets(request)
+        )
         return _render(request, "index.html", {"front": front})
 
     return await cached(request, ("front", offset, PAGE_SIZE), render, shared=True)
@@ -116,7 +124,9 @@ async def topic_page(request: Request, slug: TopicSlug, offset: Offset = 0) -> R
         label = readers.topic_label(slug)
         if label is None:
             raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
-        front = readers.front_page(limit=PAGE_SIZE, offset=offset, topic_slug=slug)
+        front = readers.front_page(
+            limit=PAGE_SIZE, offset=offset, topic_slug=slug, min_outlets=_min_outlets(request)
+        )
         front.topic = label
         return _render(request, "index.html", {"front": front})
 
@@ -126,11 +136,20 @@ async def topic_page(request: Request, slug: TopicSlug, offset: Offset = 0) -> R
 @router.api_route("/waiting", methods=["GET", "HEAD"])
 async def waiting_page(request: Request, offset: Offset = 0) -> Response:
     def render() -> Response:
-        items, more = _readers(request).waiting(limit=PAGE_SIZE, offset=offset)
+        min_outlets = _min_outlets(request)
+        items, more = _readers(request).waiting(
+            limit=PAGE_SIZE, offset=offset, min_outlets=min_outlets
+        )
         return _render(
             request,
             "waiting.html",
-            {"items": items, "offset": offset, "page_size": PAGE_SIZE, "more": more},
+            {
+                "items": items,
+                "offset": offset,
+                "page_size": PAGE_SIZE,
+                "more": more,
+                "min_outlets": min_outlets,
+            },
         )
 
     return await cached(request, ("waiting", offset, PAGE_SIZE), render, shared=True)

@@ -193,12 +193,19 @@ class Store:
         topic_slug: str | None = None,
         limit: int = 30,
         offset: int = 0,
+        min_outlets: int = 1,
     ) -> list[StorySummary]:
-        """Stories with an explainer (``explained``) — the day of their newest report first,
-        then the most outlets, then the most articles — or the ones still waiting for one,
-        newest first; only one topic's with ``topic_slug``."""
+        """Stories with an explainer (``explained``) from at least ``min_outlets`` outlets —
+        the day of their newest report first, then the most outlets, then the most articles
+        — or the others, still waiting for an explainer or for more outlets, newest first;
+        only one topic's with ``topic_slug``."""
         return stories.front(
-            self.db, explained=explained, topic_slug=topic_slug, limit=limit, offset=offset
+            self.db,
+            explained=explained,
+            topic_slug=topic_slug,
+            limit=limit,
+            offset=offset,
+            min_outlets=min_outlets,
         )
 
     def coverage(self, story_id: int) -> Coverage:

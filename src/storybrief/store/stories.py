@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError
@@ -238,13 +238,19 @@ def front(
     topic_slug: str | None = None,
     limit: int = 30,
     offset: int = 0,
+    min_outlets: int = 1,
 ) -> list[StorySummary]:
-    """Stories with an explainer (``explained``) or still without one. Explained ones: the
+    """Stories with an explainer from at least ``min_outlets`` outlets (``explained``), or
+    the others: still without an explainer, or reported by fewer outlets. Explained ones: the
     day of their newest report first, then those covered by more outlets, then by more
-    articles; waiting ones newest first. ``topic_slug`` keeps one topic's."""
+    articles; waiting ones newest first. ``topic_slug`` keeps one topic's. (With
+    ``min_outlets`` 1 a story whose articles name no outlet counts as covered.)"""
     has_explainer = exists(select(ExplainerRow.id).where(ExplainerRow.story_id == Story.id))
     newest = func.coalesce(Story.last_seen, Story.created_at)
-    query = select(Story.id).where(has_explainer if explained else ~has_explainer)
+    shown: ColumnElement[bool] = has_explainer
+    if min_outlets > 1:
+        shown = and_(has_explainer, Story.outlet_count >= min_outlets)
+    query = select(Story.id).where(shown if explained else not_(shown))
     if topic_slug is not None:
         query = query.where(Story.topic_slug == topic_slug)
     if explained:
