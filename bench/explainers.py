@@ -18,6 +18,8 @@ after the checker's gate (as published), then per set:
   assessors' references), beside the 13 published systems whose summaries the data holds,
   scored the same way; Multi-News, F1 beside Lead and sumy's TextRank, every system cut to the
   reference's length;
+* **prose** (:mod:`prose`): furniture, headlines, fragments and sentences leaning on something
+  unsaid that were published, and pairs of sentences that state the same fact;
 * words, seconds per explainer, and stories left without an explainer
   (``NothingToPublishError``: counted, never a crash).
 
@@ -42,8 +44,10 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from coherence import stories  # noqa: E402
+from prose import KEYS as PROSE_KEYS  # noqa: E402
+from prose import audit as prose_audit  # noqa: E402
 from roles_data import GOLD, PUBLISHED  # noqa: E402
-from storybrief.errors import NothingToPublishError  # noqa: E402
+from storybrief.errors import MissingExtraError, NothingToPublishError  # noqa: E402
 from storybrief.explain import SECTION_KEYS, explain_articles  # noqa: E402
 from storybrief.explain.engines import EngineContext, get_engine  # noqa: E402
 from storybrief.explain.llm import generation_of  # noqa: E402
@@ -122,6 +126,8 @@ def run(
     drafts: Counter[str] = Counter()
     textrank = sumy_system("textrank")
     checker = Checker(CheckerOptions(use_model=vectors))
+    measure = _measuring_checker(checker)
+    prose: Counter[str] = Counter()
     engine = get_engine(engine_name, context=EngineContext(checker=checker))
     engine_label = engine_name + (" + MiniLM" if vectors else "")
     for story_id, articles in track(story_list, description=f"{name} ({engine_label})"):
@@ -145,6 +151,7 @@ def run(
         answering = Counter(role for roles in labels.values() for role in roles)
         position = {(a.id if a.id is not None else p): p for p, a in enumerate(articles)}
         if explainer is not None:
+            prose.update(prose_audit(explainer, articles, measure))
             for section in explainer.sections:
                 label = LABEL_OF[section.key]
                 statements = [s for s in section.sentences if s.kind == "statement"]
@@ -223,12 +230,25 @@ def run(
             for system, scores in rouge.items()
         },
         "mean words": round(statistics.fmean(lengths), 1),
+        "prose": {key: prose[key] for key in PROSE_KEYS},
+        "same-fact measure": "checker + MiniLM" if measure.semantic is not None else "checker",
         **({"drafts": dict(drafts)} if drafts else {}),
         "seconds per explainer": {
             "median": round(statistics.median(seconds), 3),
             "max": round(max(seconds), 3),
         },
     }
+
+
+def _measuring_checker(checker: Checker) -> Checker:
+    """The checker that judges "the same fact twice": the engine's when it runs MiniLM, else
+    one with MiniLM when the extra is installed (stricter than the gate's lexical one)."""
+    if checker.semantic is not None:
+        return checker
+    try:
+        return Checker(CheckerOptions(use_model=True))
+    except MissingExtraError:
+        return checker
 
 
 def show(name: str, result: dict, console: Console) -> None:
@@ -249,6 +269,16 @@ def show(name: str, result: dict, console: Console) -> None:
             str(s["empty though a labelled sentence answers"]),
         )
     console.print(table)
+    if "prose" in result:
+        made = result["stories"] - result["without explainer"]
+        pt = Table(title=f"{name}: what a reader trips over, in {made} explainers (bench/prose.py)")
+        pt.add_column("")
+        pt.add_column("count", justify="right")
+        pt.add_column("per 10 explainers", justify="right")
+        for key, n in result["prose"].items():
+            label = key.replace("(checker)", f"({result['same-fact measure']})")
+            pt.add_row(label, str(n), f"{10 * n / made:.2f}" if made else "–")
+        console.print(pt)
     if "drafts" in result:
         d = result["drafts"]
         share = d.get("dropped", 0) / d["drafted"] if d.get("drafted") else 0.0

@@ -221,6 +221,41 @@ def test_disagreeing_percentages_are_found() -> None:
     assert pairs == [("13 percent", "12%")]
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # "more than 250" is a bound, not an earlier figure nor an increment: it rules out 224
+        (
+            "The two embassy bombings in August killed more than 250 people in Kenya.",
+            "The two embassy bombings in August killed 224 people in Kenya.",
+            [("250", "224")],
+        ),
+        # bounds read right: "at least 63" and "as many as 50" cannot both hold
+        (
+            "The earthquake in the mountain province killed at least 56 people on Sunday.",
+            "The earthquake in the mountain province killed as many as 50 people on Sunday.",
+            [("56", "50")],
+        ),
+        # ... while "more than 50" fits 63
+        (
+            "The earthquake in the mountain province killed more than 50 people on Sunday.",
+            "The earthquake in the mountain province killed 63 people on Sunday.",
+            [],
+        ),
+        # a bound elsewhere in a sentence ("at least 60") is no report of the other's figure
+        (
+            "A fire turned a dance hall into a deathtrap, killing at least 60 people and "
+            "injuring about 180 in the port city.",
+            "A fire turned a dance hall into a deathtrap, killing 60 people and injuring 157 "
+            "others in the port city.",
+            [("180", "157")],
+        ),
+    ],
+)
+def test_bounds_are_read_right(a: str, b: str, expected: list[tuple[str, str]]) -> None:
+    assert _pairs(a, b) == expected
+
+
 def test_values_know_their_hedges_and_skip_dates() -> None:
     values = find_values("Nearly 19,000 children crossed on Sept. 11, up from 15,000 in 2020.")
     assert [(v.surface, v.hedge, v.baseline) for v in values] == [

@@ -196,3 +196,22 @@ def test_an_ambiguous_surname_leaves_the_sentence_out() -> None:
     assert published.sections[2].sentences == []
     assert report.introduced == [("whats_next", HARBOUR.sentences[3].text, None)]
     assert report.published == 1
+
+
+def test_a_fragment_is_never_published() -> None:
+    whole = A.sentences[1].text
+    explainer = _explainer(
+        [
+            ("whats_happening", whole, [_cite(A, 1)]),
+            ("whats_happening", "the harbour wall collapsed under the waves.", [_cite(A, 1)]),
+            ("whats_next", "The town council will meet on Friday to plan", [_cite(A, 2)]),
+            ("beyond_the_headlines", "Officials said “the harbour wall collapsed.", [_cite(A, 1)]),
+        ]
+    )
+    published, report = check_explainer(explainer, [A, B])
+    assert [s.text for _, _, s in published.sentences()] == [whole]
+    assert [key for key, _ in report.fragments] == [
+        "whats_happening",
+        "whats_next",
+        "beyond_the_headlines",
+    ]

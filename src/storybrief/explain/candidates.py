@@ -361,6 +361,8 @@ def candidates(
                 cand.hint, cand.hint_strength = hint
             position += 1
             cand.rejected = _rejection(body, cand.words, min_words, max_words, titles)
+            if position == 1 and cand.rejected is None and _is_title(body, article.title):
+                cand.rejected = "a headline"  # the page's <h1> kept as its first line
             cand.dangling = dangles(body)
             if last is not None and last.rejected is None:
                 cand.prev = len(out) - 1
@@ -389,6 +391,12 @@ def headline_like(text: str, titles: Sequence[str] = ()) -> bool:
         if any(flat == normalise(t).rstrip(".!…") for t in titles if t):
             return True
     return _title_case(text)
+
+
+def _is_title(text: str, title: str | None) -> bool:
+    """Is ``text`` the article's own title (however it ends)?"""
+    flat = normalise(text).rstrip(" .!…:;")
+    return bool(title) and flat == normalise(title or "").rstrip(" .!…:;")
 
 
 _LOWER_LONG = re.compile(r"(?<![\w'’-])[a-z]{5,}")

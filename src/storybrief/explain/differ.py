@@ -78,7 +78,8 @@ _MONTH_BEFORE = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+$", re.I
 )
 _BASELINE_BEFORE = re.compile(
-    r"\b(?:from|compared (?:with|to)|versus|vs\.?|than|initially|originally|previously|"
+    r"\b(?:from|compared (?:with|to)|versus|vs\.?|(?<!more )(?<!less )(?<!fewer )than|"
+    r"initially|originally|previously|"
     r"first|down|up)\s+(?:the |a |an |its |their )?(?:[\w’']+ ){0,4}$",
     re.I,
 )
@@ -97,7 +98,10 @@ _SPAN_AFTER = re.compile(
     r"century)\b",
     re.I,
 )
-_INCREMENT_BEFORE = re.compile(r"\b(?:another|additional|extra|further|more)\s+(?:\w+\s+)?$", re.I)
+# "another 6.6 million", "an additional $250 billion"; not "more than 250", which is a bound
+_INCREMENT_BEFORE = re.compile(
+    r"\b(?:another|additional|extra|further|more)\s+(?!than\b)(?:\w+\s+)?$", re.I
+)
 _HEDGES: list[tuple[str, re.Pattern[str]]] = [
     (
         "above",
@@ -258,6 +262,10 @@ def disagreement(
     return score if score >= MIN_SCORE else 0
 
 
+def _bound(v: Value) -> bool:
+    return v.hedge in ("above", "below")
+
+
 _FROM_TO = re.compile(r"\bfrom\b(?:[^,;]|,\d){0,40}\bto\b", re.I)
 
 
@@ -277,10 +285,11 @@ def differs(
     known: frozenset[str] = frozenset(),
 ) -> int:
     """:func:`disagreement`, unless either statement also reports the other's figure (then
-    the two values are about different things)."""
-    if any(va.kind == v.kind and compatible(va, v) for v in values_b):
+    the two values are about different things). A bound ("at least 60") is no such report:
+    it fits any larger figure."""
+    if any(va.kind == v.kind and compatible(va, v) and not _bound(v) for v in values_b):
         return 0
-    if any(vb.kind == v.kind and compatible(vb, v) for v in values_a):
+    if any(vb.kind == v.kind and compatible(vb, v) and not _bound(v) for v in values_a):
         return 0
     return disagreement(a, va, b, vb, known)
 

@@ -404,7 +404,6 @@ def _article(text: str, *, fallback: dict[str, Any], **fields: Any) -> Article:
         if not fields.get(key) and key in Article.model_fields:
             fields[key] = value
     fields["published_at"] = most_precise(fields.get("published_at"), fallback.get("published_at"))
-    text = _without_title_line(text, fields.get("title"))
     if not fields.get("language"):
         fields["language"] = _detect_language(text)
     return Article(text=text, fetched_at=datetime.now(timezone.utc), **fields)
@@ -431,21 +430,6 @@ def _title_like(line: str) -> bool:
         return False
     letters = [c for c in line if c.isalpha()]
     return not (letters and all(c.isupper() for c in letters))
-
-
-def _without_title_line(text: str, title: str | None) -> str:
-    """The text without its first line when that line is the title (a page's ``<h1>`` kept
-    in the body): the headline is the article's title, not a sentence of its prose."""
-    if not title:
-        return text
-    first, _, rest = text.partition("\n")
-    if rest.strip() and _flat(first) == _flat(title):
-        return rest.lstrip("\n")
-    return text
-
-
-def _flat(line: str) -> str:
-    return normalise(line).rstrip(" .!…:;")
 
 
 def _tidy(text: str) -> str:

@@ -15,7 +15,7 @@ from .checker import Checker
 from .differ import is_difference
 from .models import CheckerOptions, Verdict
 from .repeats import restates
-from .standalone import introduce, story_people
+from .standalone import fragment, introduce, story_people
 
 
 @dataclass
@@ -27,6 +27,7 @@ class CheckReport:
     dropped: list[tuple[str, str, Verdict]] = field(default_factory=list)
     # section, text, and the published sentence that already says it (left out: one fact once)
     repeated: list[tuple[str, str, str]] = field(default_factory=list)
+    fragments: list[tuple[str, str]] = field(default_factory=list)  # left out: not sentences
     # section, text, and what it was written as (a person named in full) or None (left out)
     introduced: list[tuple[str, str, str | None]] = field(default_factory=list)
 
@@ -59,6 +60,9 @@ def check_explainer(
     for section in explainer.sections:
         kept = []
         for sentence in section.sentences:
+            if fragment(sentence.text) and checker.options.policy == "drop":
+                report.fragments.append((section.key, sentence.text))
+                continue
             verdict = checker.check_sentence(sentence.text, articles, sentence.citations)
             checked = sentence.model_copy(
                 update={

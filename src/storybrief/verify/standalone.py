@@ -29,6 +29,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+
+def fragment(text: str) -> bool:
+    """Not a whole sentence: it opens in lower case, ends without closing punctuation, or
+    leaves a quotation open ("... as well as the bodies of the”)."""
+    opening = text.lstrip("“\"‘'([ ")
+    if opening[:1].islower():
+        return True
+    if not re.search(r"[.!?”\"’')\]]\s*$", text):
+        return True
+    return text.count("“") != text.count("”") or text.count('"') % 2 == 1
+
 _TITLE_WORDS = (
     "Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Col|Capt|Lt|Sgt|Rev|Judge|Justice|President|"
     "Senator|Representative|Governor|Mayor|Minister|Secretary|Chancellor|Chairman|Chairwoman|"
