@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from storybrief.errors import ConfigError
 from storybrief.explain import published_schema
 from storybrief.serve import create_app
 from storybrief.serve.security import Signer, check_bind
-from storybrief.store import Store
+from storybrief.store import SearchFilters, Store
 
 pytest_plugins = ["tests.serve_fixtures"]  # library, server, client
 
@@ -607,6 +608,103 @@ def test_search_page_finds_stories_and_articles(library, client):
         assert client.get("/search", params={"q": hostile_query}).status_code == 200
 
 
+def test_search_marks_the_matched_words_and_never_prints_source_markup(library, client):
+    """Issue 30: the words a search matched are marked (<mark>), in titles and in a snippet
+    of the explainer or article; the source's own markup (a title holding <script>) stays
+    text: every piece is escaped, and nothing but <mark> is added."""
+    response = client.get("/search", params={"q": "festival script"})
+    assert "<script>alert" not in response.text and "<b>boats</b>" not in response.text
+    doc = page(response)
+    (story,) = [
+        li
+        for li in doc.xpath('//section[@aria-labelledby="stories-h"]//li')
+        if li.xpath(f'.//a[@href="/stories/{library.hostile_story}"]')
+    ]
+    title = story.xpath(".//h3/a")[0]
+    assert [m.text for m in title.xpath(".//mark")] == ["script", "script", "Festival"]
+    assert text_of(title) == HOSTILE_TITLE  # the markup, as text
+    assert not title.xpath(".//*[not(self::mark)]")  # no element but the marks
+    snippet = story.xpath('.//p[@class="first-line"]')[0]
+    assert "festival" in [m.text.lower() for m in snippet.xpath(".//mark")]
+    articles = doc.xpath('//section[@aria-labelledby="articles-h"]//li')
+    assert any(li.xpath('.//p[@class="snippet"]/mark') for li in articles)
+    # stemmed like the search: "bridges reopened" marks "Bridge" and "Reopens"
+    doc = page(client.get("/search", params={"q": "bridges reopened"}))
+    assert {m.text for m in doc.xpath("//main//mark")} == {"Bridge", "Reopens", "reopened"}
+    # the API gives plain text and where the matches are, for a client to mark
+    (first, *_) = client.get("/api/v1/search", params={"q": "bridges reopened"}).json()["stories"]
+    assert [first["title"][a:b] for a, b in first["match"]["title"]] == ["Bridge", "Reopens"]
+    snippet = first["match"]["snippet"]
+    assert [snippet[a:b] for a, b in first["match"]["snippet_marks"]] == ["Bridge", "reopened"]
+
+
+def test_marked_pieces_and_snippets():
+    from storybrief.readers import marked, snippet, spans
+
+    pieces = marked("Économie: the <b>elections</b> & Election day", ["economie", "election"])
+    assert pieces == [
+        ("Économie", True),
+        (": the <b>", False),
+        ("elections", True),
+        ("</b> & ", False),
+        ("Election", True),
+        (" day", False),
+    ]
+    assert spans(pieces) == [(0, 8), (17, 26), (33, 41)]
+    assert marked("nothing here", ["bridge"]) == [("nothing here", False)]
+    long = " ".join(f"word{i}" for i in range(80)) + " the bridge " + "tail " * 60
+    cut = snippet(["No match here.", long], ["bridges"])
+    assert cut is not None and "bridge" in cut and cut.startswith("… ") and cut.endswith(" …")
+    assert len(cut) <= 250
+    assert snippet(["Short bridge line."], ["bridge"]) == "Short bridge line."
+    assert snippet(["nothing"], ["bridge"]) is None
+
+
+def test_search_filters_by_topic_outlet_and_day(library, client):
+    """Filters on the page and in the API: topic, outlet, days (both ends included); a day
+    that cannot be read is named and left out, the rest of the search still runs."""
+    store = library.store
+    pair = store.get_story(library.pair_story)
+    (outlet,) = pair.outlets[:1]
+    by_outlet = client.get("/api/v1/search", params={"q": "bridge", "outlet": outlet}).json()
+    assert [s["id"] for s in by_outlet["stories"]] == [library.pair_story]
+    assert by_outlet["articles"] and all(a["site_name"] == outlet for a in by_outlet["articles"])
+    other = client.get("/api/v1/search", params={"q": "bridge", "outlet": "Nobody Times"}).json()
+    assert other["stories"] == [] and other["articles"] == []
+    # only filters: the newest they keep
+    listed = client.get("/api/v1/search", params={"outlet": outlet}).json()
+    assert library.pair_story in [s["id"] for s in listed["stories"]]
+    # days: the articles' own publication days
+    published = [a.published_at for a in store.list_articles(limit=100) if a.site_name == outlet]
+    day = min(p for p in published if p).date()
+    inside = client.get(
+        "/api/v1/search", params={"q": "bridge", "since": str(day), "until": str(day)}
+    ).json()
+    assert inside["articles"] and inside["since"] == str(day)
+    before = client.get("/api/v1/search", params={"q": "bridge", "until": "2000-01-01"}).json()
+    assert before["stories"] == [] and before["articles"] == []
+    # a topic: the story's
+    if pair.topic_slug:
+        kept = client.get("/api/v1/search", params={"q": "bridge", "topic": pair.topic_slug})
+        assert library.pair_story in [s["id"] for s in kept.json()["stories"]]
+    none = client.get("/api/v1/search", params={"q": "bridge", "topic": "no-such-topic"}).json()
+    assert none["stories"] == [] and none["articles"] == []
+    # the API refuses what it cannot read, naming it
+    assert client.get("/api/v1/search").status_code == 422
+    assert "since" in client.get("/api/v1/search?q=a&since=2026-13-01").text
+    assert client.get("/api/v1/search?q=a&since=2026-02-02&until=2026-02-01").status_code == 422
+    # the page: the filters are a form; a bad day is named and the search still runs
+    doc = page(client.get("/search", params={"q": "bridge", "outlet": outlet, "since": "soon"}))
+    assert doc.xpath(f'//select[@name="outlet"]/option[@selected][@value="{outlet}"]')
+    (problem,) = doc.xpath('//p[@role="alert"]')
+    assert "'soon' is not a day" in text_of(problem)
+    assert f"/stories/{library.pair_story}" in doc.xpath(
+        '//section[@aria-labelledby="stories-h"]//a/@href'
+    )
+    nobody = page(client.get("/search", params={"q": "bridge", "outlet": "Nobody Times"}))
+    assert "No story matches." in text_of(nobody)
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_store_search_on_both_databases(backend, tmp_path, monkeypatch):
     settings = make_settings(tmp_path, monkeypatch)
@@ -619,6 +717,22 @@ def test_store_search_on_both_databases(backend, tmp_path, monkeypatch):
         assert [s.id for s in by_name.stories] == [library.example_story]
         assert store.search("festival fireworks").stories[0].id == library.hostile_story
         assert store.search("zzzqqq").stories == [] and store.search("   ").articles == []
+        # filters: an outlet, a topic, days, and filters alone
+        pair = store.get_story(library.pair_story)
+        outlet = pair.outlets[0]
+        kept = store.search("bridges", filters=SearchFilters(outlet=outlet))
+        assert [s.id for s in kept.stories] == [library.pair_story]
+        assert all(a.site_name == outlet for a in kept.articles) and kept.articles
+        gone = store.search("bridges", filters=SearchFilters(outlet="Nobody Times"))
+        assert gone.stories == [] and gone.articles == []
+        old = datetime(2000, 1, 1, tzinfo=UTC)
+        assert store.search("bridges", filters=SearchFilters(until=old)).articles == []
+        assert store.search("bridges", filters=SearchFilters(since=old)).articles
+        topical = store.search("", filters=SearchFilters(topic_slug=pair.topic_slug or "x"))
+        assert [s.id for s in topical.stories] == ([library.pair_story] if pair.topic_slug else [])
+        alone = store.search("", filters=SearchFilters(outlet=outlet))
+        assert library.pair_story in [s.id for s in alone.stories]
+        assert (outlet, len(alone.articles)) in store.outlets()
         if backend == "postgresql":
             assert_search_reads_the_indexes(store)
 

@@ -6,10 +6,13 @@ and readers' answers to "Do you find this article useful?". Plain data for the t
 
 from __future__ import annotations
 
+import re
 import threading
+import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 from .errors import NotFoundError
 from .explain import Explainer
@@ -18,11 +21,14 @@ from .records import Article
 from .store import (
     DailyAnswers,
     ReaderAnswer,
+    SearchFilters,
     SearchResults,
     Store,
     StoredExplainer,
     StorySummary,
 )
+from .store.search import words as search_words
+from .text import stem
 from .verify.differ import DIFFER_LEAD
 
 
@@ -40,6 +46,7 @@ class StoryItem:
     updated: datetime | None
     topic: str | None = None
     topic_slug: str | None = None
+    first_seen: datetime | None = None
 
     @property
     def outlet_count(self) -> int:
@@ -197,6 +204,91 @@ class FeedbackSummary:
     reasons: list[str]
 
 
+#: A text in pieces: each a run of the text and whether it is a word the search matched.
+Marked = list[tuple[str, bool]]
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+SNIPPET_CHARS = 240
+
+
+def _search_key(word: str) -> str:
+    """How a word is compared with a searched word: case and accents aside, stemmed."""
+    folded = unicodedata.normalize("NFKD", word.casefold())
+    return stem("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def spans(pieces: Marked) -> list[tuple[int, int]]:
+    """Where the marked words of :func:`marked`'s pieces are: ``(start, end)`` offsets into
+    the text the pieces make up (what the JSON API gives, for clients to mark as they do)."""
+    found, at = [], 0
+    for text, hit in pieces:
+        if hit:
+            found.append((at, at + len(text)))
+        at += len(text)
+    return found
+
+
+def marked(text: str, terms: list[str]) -> Marked:
+    """``text`` in pieces, the words whose stem is a searched word's marked: plain strings,
+    which the page's template escapes one by one (a match is wrapped in ``<mark>`` there), so
+    nothing of a source's text is ever printed as markup."""
+    wanted = {_search_key(t) for t in terms}
+    pieces: Marked = []
+    last = 0
+    for m in _WORD.finditer(text):
+        if wanted and _search_key(m.group()) in wanted:
+            if m.start() > last:
+                pieces.append((text[last : m.start()], False))
+            pieces.append((m.group(), True))
+            last = m.end()
+    if last < len(text):
+        pieces.append((text[last:], False))
+    return pieces
+
+
+def snippet(sentences: list[str], terms: list[str], size: int = SNIPPET_CHARS) -> str | None:
+    """The first sentence holding a searched word, cut to about ``size`` characters around
+    the first match ("…" where it is cut); None when none holds one."""
+    wanted = {_search_key(t) for t in terms}
+    for sentence in sentences:
+        hit = next((m for m in _WORD.finditer(sentence) if _search_key(m.group()) in wanted), None)
+        if hit is None:
+            continue
+        if len(sentence) <= size:
+            return sentence
+        start = max(0, min(hit.start() - size // 3, len(sentence) - size))
+        start = sentence.rfind(" ", 0, start) + 1 if start else 0
+        end = sentence.rfind(" ", start, start + size)
+        end = len(sentence) if end <= hit.end() or start + size >= len(sentence) else end
+        cut = sentence[start:end].strip()
+        return ("… " if start else "") + cut + (" …" if end < len(sentence) else "")
+    return None
+
+
+def _sentences(document: dict) -> list[dict]:
+    """The sentences of a stored explainer document, in order (none when it is malformed)."""
+    try:
+        return [x for sec in document["sections"] for x in sec.get("sentences") or []]
+    except (KeyError, TypeError, AttributeError):
+        return []
+
+
+@dataclass
+class Found:
+    """One search result as the search page shows it: its title and snippet in pieces."""
+
+    id: int
+    title: Marked
+    snippet: Marked
+    item: Any  # a story's StoryItem, or an article's ArticleSummary
+
+
+@dataclass
+class SearchPage:
+    query: str
+    stories: list[Found]
+    articles: list[Found]
+
+
 class PageCache:
     """Explainer versions never change once stored, so what a page derives from one (its
     sections with resolved citations, its source list) is kept, for the newest ``size``."""
@@ -254,6 +346,7 @@ class Readers:
                     updated=stored.created_at if stored else s.last_seen,
                     topic=s.topic,
                     topic_slug=s.topic_slug,
+                    first_seen=s.first_seen,
                 )
             )
         return items
@@ -316,10 +409,51 @@ class Readers:
         """The ids of the story's articles."""
         return self.store.story_article_ids(story_id)
 
-    def search(self, query: str, *, limit: int = 20) -> SearchResults:
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        topic_slug: str | None = None,
+        outlet: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> SearchResults:
         """Stories (by title and explainer text) and articles matching every word of
-        ``query``, best first."""
-        return self.store.search(query, limit=limit)
+        ``query``, best first; only one topic's, one outlet's, or those reported at or after
+        ``since`` and before ``until`` when given (with these and no words: the newest)."""
+        filters = SearchFilters(topic_slug, outlet, since, until)
+        return self.store.search(query, limit=limit, filters=filters)
+
+    def search_page(self, query: str, *, limit: int = 20, **filters: Any) -> SearchPage:
+        """:meth:`search` as the search page shows it: each result's title and a snippet
+        (the explainer's or article's first sentence holding a searched word) in pieces,
+        the matched words marked (:func:`marked`)."""
+        found = self.search(query, limit=limit, **filters)
+        terms = search_words(query)
+        items = self.story_items(found.stories)
+        latest = self.latest_explainers([s.id for s in found.stories])
+        texts = self.stored_articles([a.id for a in found.articles])
+        stories = []
+        for item in items:
+            stored = latest.get(item.id)
+            told = [x["text"] for x in _sentences(stored.document)] if stored else []
+            line = snippet(told, terms) or item.first_line or ""
+            stories.append(Found(item.id, marked(item.title, terms), marked(line, terms), item))
+        articles = []
+        for a in found.articles:
+            article = texts.get(a.id)
+            lines = [x.text for x in article.sentences] if article else []
+            title = a.title or "Untitled article"
+            articles.append(
+                Found(a.id, marked(title, terms), marked(snippet(lines, terms) or "", terms), a)
+            )
+        return SearchPage(query=query, stories=stories, articles=articles)
+
+    def search_choices(self) -> tuple[list[tuple[str, str, int]], list[str]]:
+        """What a search can be narrowed to: the topics (label, slug, stories) and the
+        outlets, the most used first."""
+        return self.store.topics(limit=50), [name for name, _ in self.store.outlets(limit=200)]
 
     # -- explainers ----------------------------------------------------------------------------
 

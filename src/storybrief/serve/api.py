@@ -5,7 +5,7 @@ story. Writes and feedback statistics need the API token; reads are public unles
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..explain import Explainer, render
 from ..library import Library
-from ..readers import Readers, StoryItem
+from ..readers import Found, Readers, StoryItem, spans
 from ..records import Article
 from ..settings import Settings
 from .cache import cached
@@ -203,10 +203,39 @@ class ArticleDetail(BaseModel):
     sentences: list[SentenceOut]
 
 
+class MatchOut(BaseModel):
+    """Where the searched words are, for a client to mark them (plain text and offsets, never
+    markup)."""
+
+    title: list[tuple[int, int]] = Field(
+        description="[start, end) of each matched word in the title"
+    )
+    snippet: str | None = Field(
+        description="the first sentence of the explainer (or article) holding a searched word, "
+        "cut to about 240 characters; a story's first line when none does"
+    )
+    snippet_marks: list[tuple[int, int]] = Field(
+        description="[start, end) of each matched word in the snippet"
+    )
+
+
+class StoryMatchOut(StoryOut):
+    topic: str | None = None
+    match: MatchOut
+
+
+class ArticleMatchOut(ArticleOut):
+    match: MatchOut
+
+
 class SearchOut(BaseModel):
     query: str
-    stories: list[StoryOut]
-    articles: list[ArticleOut]
+    topic: str | None = Field(default=None, description="the topic (slug) searched within")
+    outlet: str | None = Field(default=None, description="the outlet searched within")
+    since: date | None = Field(default=None, description="the first day searched (UTC)")
+    until: date | None = Field(default=None, description="the last day searched (UTC)")
+    stories: list[StoryMatchOut]
+    articles: list[ArticleMatchOut]
 
 
 class FeedbackIn(BaseModel):
@@ -544,17 +573,64 @@ def submit(request: Request, body: SubmitIn) -> SubmitOut:
     )
 
 
-@router.get("/search", response_model=SearchOut, summary="Full-text search of stories and articles")
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    summary="Full-text search of stories and articles, by topic, outlet and days",
+)
 def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=200)],
+    q: Annotated[str, Query(max_length=200, description="words that must all match")] = "",
+    topic: Annotated[
+        str | None, Query(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$", description="a topic's slug")
+    ] = None,
+    outlet: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    since: Annotated[date | None, Query(description="first day (UTC), YYYY-MM-DD")] = None,
+    until: Annotated[date | None, Query(description="last day (UTC), included")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> SearchOut:
-    results = _readers(request).search(q, limit=limit)
+    """Stories and articles matching every word of ``q``, best first, narrowed to a topic, an
+    outlet and a span of days when given; with filters and no words, the newest they keep.
+    Each result says where the searched words are (offsets, for the client to mark)."""
+    if not q.strip() and topic is None and outlet is None and since is None and until is None:
+        raise HTTPException(422, "give q (words to search for), or a topic, outlet or day")
+    if since is not None and until is not None and until < since:
+        raise HTTPException(422, f"until ({until}) is before since ({since})")
+    found = _readers(request).search_page(
+        q,
+        limit=limit,
+        topic_slug=topic,
+        outlet=outlet,
+        since=datetime.combine(since, time(), tzinfo=UTC) if since else None,
+        until=datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC) if until else None,
+    )
     return SearchOut(
         query=q,
-        stories=_stories_out(request, results.stories),
-        articles=[_article_out(a) for a in results.articles],
+        topic=topic,
+        outlet=outlet,
+        since=since,
+        until=until,
+        stories=[
+            StoryMatchOut(
+                **_story_out(request, f.item, f.item.first_seen).model_dump(),
+                topic=f.item.topic,
+                match=_match_out(f),
+            )
+            for f in found.stories
+        ],
+        articles=[
+            ArticleMatchOut(**_article_out(f.item).model_dump(), match=_match_out(f))
+            for f in found.articles
+        ],
+    )
+
+
+def _match_out(found: Found) -> MatchOut:
+    snippet = "".join(text for text, _ in found.snippet)
+    return MatchOut(
+        title=spans(found.title),
+        snippet=snippet or None,
+        snippet_marks=spans(found.snippet),
     )
 
 

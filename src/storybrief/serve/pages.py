@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from starlette.requests import cookie_parser
 from starlette.types import Scope
 
 from ..explain.render import web_url
-from ..readers import Readers, StoryItem, StoryPage, first_line
+from ..readers import Readers, StoryPage, first_line
 from . import feeds
 from .api import ArticleId, StoryId, VersionNumber
 from .cache import FastAnswer, ResponseCache, cached, kept
@@ -280,15 +281,57 @@ async def article(request: Request, article_id: ArticleId) -> Response:
 
 
 @router.api_route("/search", methods=["GET", "HEAD"])
-def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+def search(
+    request: Request,
+    q: Annotated[str, Query(max_length=200)] = "",
+    topic: Annotated[str, Query(max_length=80)] = "",
+    outlet: Annotated[str, Query(max_length=200)] = "",
+    since: Annotated[str, Query(max_length=40)] = "",
+    until: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """Search, with filters by topic, outlet and days (``since`` and ``until``, both days
+    included). A day that cannot be read is named on the page and left out; the rest of the
+    search still runs."""
     query = " ".join(q.split())
-    stories: list[StoryItem] = []
-    articles: list[Any] = []
-    if query:
-        results = _readers(request).search(query, limit=20)
-        stories = _readers(request).story_items(results.stories)
-        articles = results.articles
-    return _render(request, "search.html", {"q": query, "stories": stories, "articles": articles})
+    problems: list[str] = []
+    first = _day(since, "From", problems)
+    last = _day(until, "To", problems)
+    filters = {
+        "topic_slug": topic or None,
+        "outlet": " ".join(outlet.split()) or None,
+        "since": first,
+        "until": last + timedelta(days=1) if last else None,
+    }
+    readers = _readers(request)
+    filtered = any(v is not None for v in filters.values())
+    found = readers.search_page(query, limit=20, **filters) if query or filtered else None
+    topics, outlets = readers.search_choices()
+    context = {
+        "q": query,
+        "found": found,
+        "topics": topics,
+        "outlets": outlets,
+        "topic": topic,
+        "outlet": filters["outlet"] or "",
+        "since": first.date().isoformat() if first else since,
+        "until": last.date().isoformat() if last else until,
+        "problems": problems,
+        "filtered": filtered,
+    }
+    return _render(request, "search.html", context)
+
+
+def _day(value: str, name: str, problems: list[str]) -> datetime | None:
+    """A day (YYYY-MM-DD) as its first instant in UTC; a value that is no day is named in
+    ``problems`` and left out."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        problems.append(f"{name}: {value!r} is not a day (write it as YYYY-MM-DD); left out.")
+        return None
 
 
 def _base(request: Request) -> str:

@@ -7,7 +7,7 @@ from .explainers import CitedSpan, StoredExplainer, StoredSentence, StoryActivit
 from .failures import Failure
 from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
-from .search import SearchResults
+from .search import SearchFilters, SearchResults
 from .store import Store
 from .stories import StoryRecord, StorySummary
 
@@ -23,6 +23,7 @@ __all__ = [
     "FeedbackStats",
     "OutletCoverage",
     "ReaderAnswer",
+    "SearchFilters",
     "SearchResults",
     "Store",
     "StoredExplainer",

@@ -39,7 +39,7 @@ from .explainers import StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
 from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
-from .search import SearchResults
+from .search import SearchFilters, SearchResults
 from .stories import StoryRecord, StorySummary
 from .version import DataVersion
 
@@ -142,10 +142,17 @@ class Store:
         """Record that an article is a near-duplicate of another (None: it is not)."""
         articles.mark_duplicate(self.db, article_id, original_id)
 
-    def search(self, query: str, *, limit: int = 20) -> SearchResults:
+    def search(
+        self, query: str, *, limit: int = 20, filters: SearchFilters | None = None
+    ) -> SearchResults:
         """Stories (by title and explainer text) and articles matching every word of
-        ``query``, best first (SQLite FTS5 or PostgreSQL full text search)."""
-        return search.search(self.db, query, limit=limit)
+        ``query``, best first (SQLite FTS5 or PostgreSQL full text search), within
+        ``filters`` (topic, outlet, days); with filters and no words, the newest within them."""
+        return search.search(self.db, query, limit=limit, filters=filters)
+
+    def outlets(self, *, limit: int = 200) -> list[tuple[str, int]]:
+        """The outlets (site names) articles come from, with how many each, the most first."""
+        return search.outlets(self.db, limit=limit)
 
     # -- stories ------------------------------------------------------------------------------
 
