@@ -8,6 +8,7 @@ from storybrief.records import SECTION_KEYS, Article, Explainer, ExplainerSenten
 from storybrief.verify import Checker, Citation
 from storybrief.verify.publish import check_explainer
 from storybrief.verify.repeats import restates
+from storybrief.verify.standalone import story_people
 
 A = Article(
     id=1,
@@ -89,10 +90,31 @@ def test_gate_publishes_a_fact_once_and_keeps_its_sources() -> None:
 def test_gate_keeps_the_more_informative_wording() -> None:
     short = B.sentences[0].text
     lead_a = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
-    explainer = _explainer([("whats_happening", short, [_cite(B, 0)]), ("whats_next", lead_a, [_cite(A, 0)])])
+    wall = "Officials said the harbour wall collapsed under the waves."
+    explainer = _explainer(
+        [
+            ("whats_happening", short, [_cite(B, 0)]),
+            ("whats_happening", wall, [_cite(A, 1)]),
+            ("whats_next", lead_a, [_cite(A, 0)]),
+        ]
+    )
     published, report = check_explainer(explainer, [A, B])
-    assert [s.text for s in published.sections[0].sentences] == []
+    assert [s.text for s in published.sections[0].sentences] == [wall]
     assert [s.text for s in published.sections[2].sentences] == [lead_a]
+    assert report.repeated == [("whats_happening", short, lead_a)]
+
+
+def test_gate_never_empties_a_section_for_a_fuller_wording() -> None:
+    short = B.sentences[0].text
+    lead_a = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
+    explainer = _explainer(
+        [("whats_happening", short, [_cite(B, 0)]), ("whats_next", lead_a, [_cite(A, 0)])]
+    )
+    published, report = check_explainer(explainer, [A, B])
+    happening = published.sections[0].sentences
+    assert [s.text for s in happening] == [lead_a]
+    assert {c.article_id for c in happening[0].citations} == {1, 2}
+    assert published.sections[2].sentences == []
     assert report.repeated == [("whats_happening", short, lead_a)]
 
 
@@ -190,12 +212,22 @@ def test_a_surname_already_introduced_stays_as_written() -> None:
     assert report.introduced == []
 
 
-def test_an_ambiguous_surname_leaves_the_sentence_out() -> None:
+def test_an_ambiguous_surname_stays_as_written() -> None:
     explainer = _one([("whats_happening", 0), ("whats_next", 3)])
     published, report = check_explainer(explainer, [HARBOUR])
-    assert published.sections[2].sentences == []
-    assert report.introduced == [("whats_next", HARBOUR.sentences[3].text, None)]
-    assert report.published == 1
+    assert [s.text for s in published.sections[2].sentences] == [HARBOUR.sentences[3].text]
+    assert report.introduced == []
+
+
+def test_people_are_told_from_groups_and_sentence_openers() -> None:
+    people = story_people(
+        [
+            "Although Marsh spoke first, the Republicans said nothing.",
+            "House Republicans said the bill would pass, and Jane Marsh agreed.",
+            "Marsh said she was pleased.",
+        ]
+    )
+    assert people == {"Marsh": {"Jane Marsh"}}
 
 
 def test_a_fragment_is_never_published() -> None:

@@ -28,13 +28,12 @@ class CheckReport:
     # section, text, and the published sentence that already says it (left out: one fact once)
     repeated: list[tuple[str, str, str]] = field(default_factory=list)
     fragments: list[tuple[str, str]] = field(default_factory=list)  # left out: not sentences
-    # section, text, and what it was written as (a person named in full) or None (left out)
-    introduced: list[tuple[str, str, str | None]] = field(default_factory=list)
+    # section, text, and what it was written as (a person named in full at first mention)
+    introduced: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def published(self) -> int:
-        left_out = sum(1 for _, _, written in self.introduced if written is None)
-        return len(self.checked) - len(self.dropped) - len(self.repeated) - left_out
+        return len(self.checked) - len(self.dropped) - len(self.repeated)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -90,7 +89,8 @@ def check_explainer(
 def _once(sections: list[Section], checker: Checker, report: CheckReport) -> list[Section]:
     """One fact once: a sentence that restates one published before it (:func:`.restates`)
     is left out and its citations join that sentence's; when an earlier sentence restates a
-    later, more informative one, the earlier one goes. "Sources differ" sentences stay."""
+    later, more informative one, the earlier one goes (or, when it is its section's only
+    sentence, the fuller wording moves to its place). "Sources differ" sentences stay."""
     kept: list[tuple[int, ExplainerSentence]] = []  # (section index, sentence), in order
     for si, section in enumerate(sections):
         for sentence in section.sentences:
@@ -106,8 +106,13 @@ def _once(sections: list[Section], checker: Checker, report: CheckReport) -> lis
                     break
                 if restates(other.text, sentence.text, checker):
                     report.repeated.append((sections[sk].key, other.text, sentence.text))
-                    del kept[k]
-                    kept.append((si, _joined(sentence, other)))
+                    if sum(1 for x, _ in kept if x == sk) == 1 and sk != si:
+                        # the earlier section's only sentence: the fuller wording takes its
+                        # place there rather than leave that section empty
+                        kept[k] = (sk, _joined(sentence, other))
+                    else:
+                        del kept[k]
+                        kept.append((si, _joined(sentence, other)))
                     break
             else:
                 kept.append((si, sentence))
@@ -122,7 +127,7 @@ def _standing_alone(
 ) -> list[Section]:
     """A person named by surname alone is named in full first (:mod:`.standalone`): the
     first mention written in full when the articles give one full name and the checker
-    supports the rewrite, else the sentence is left out."""
+    supports the rewrite."""
     people = story_people(s.text for a in articles for s in a.sentences)
     if not people:
         return sections
@@ -133,10 +138,10 @@ def _standing_alone(
         for sentence in section.sentences:
             text = sentence.text
             written = text if is_difference(text) else introduce(text, people, said)
-            if written is not None and written != text:
+            if written != text:
                 verdict = checker.check_sentence(written, articles, sentence.citations)
                 if verdict.label != "supported":
-                    written = None
+                    written = text
                 else:
                     sentence = sentence.model_copy(
                         update={
@@ -145,9 +150,6 @@ def _standing_alone(
                             + sentence.reasons,
                         }
                     )
-            if written is None:
-                report.introduced.append((section.key, text, None))
-                continue
             if written != text:
                 report.introduced.append((section.key, text, written))
             kept.append(sentence)

@@ -9,8 +9,9 @@ so a published "Marsh said the wall was old." may come with no Jane Marsh before
 * else, when the articles give one full name for that surname, writes it in at the first
   mention ("Marsh said" becomes "Jane Marsh said", "Ms. Marsh" too) — a rewrite the checker
   verifies against the sources before it is published;
-* else (two people of that surname in the articles, or the rewrite not supported) leaves the
-  sentence out.
+* else (two full names for that surname in the articles, or a rewrite the checker does not
+  support) leaves it as written: the detector is not sure enough of a person to cost the
+  explainer a sentence; the explainers bench counts what is left.
 
 A surname counts as a person's when the articles also write it after a title ("Mr.", "Sen.",
 "President") or before a speech verb ("Marsh said"), and in full as a given name and the
@@ -29,6 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..text import STOPWORDS
+
 
 def fragment(text: str) -> bool:
     """Not a whole sentence: it opens in lower case, ends without closing punctuation, or
@@ -43,10 +46,11 @@ def fragment(text: str) -> bool:
 _TITLE_WORDS = (
     "Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Col|Capt|Lt|Sgt|Rev|Judge|Justice|President|"
     "Senator|Representative|Governor|Mayor|Minister|Secretary|Chancellor|Chairman|Chairwoman|"
-    "Director|Commissioner|Sheriff|Chief|Coach|Pope|King|Queen|Prince|Princess|Speaker"
+    "Director|Commissioner|Sheriff|Chief|Coach|Pope|King|Queen|Prince|Princess|Speaker|"
+    "Colonel|General|Admiral|Major|Captain|Lieutenant|Sergeant|Commander|Ambassador"
 )
 _HONORIFIC = rf"(?:{_TITLE_WORDS})\.?"
-_WORD = r"[A-Z][a-z]+(?:[-'’][A-Z]?[a-z]+)?"
+_WORD = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+|['’][A-Z][a-z]+)?"  # Marsh, Cheng-Hopkins, O'Brien
 # "Jane Marsh", "Jane A. Marsh"; the given name is not a title or a word that opens names of
 # places, bodies or days
 _FULL = re.compile(rf"\b(?P<given>{_WORD})(?:\s[A-Z]\.)?\s(?P<surname>{_WORD})\b")
@@ -67,23 +71,52 @@ _SPEECH = r"(?:said|says|told|added|wrote|asked|argued|noted|explained|insisted|
 
 
 def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
-    """Surname -> the full names the sentences write for it, for the surnames written as a
-    person's (after a title or before a speech verb)."""
+    """Surname -> the full names the sentences write for it, for people only: the given name
+    and the surname are names (written capitalised inside sentences, never in lower case: not
+    "Both Ranariddh" or "Like Estrada"), the surname is never "the Surname" (a group or a body:
+    "the Republicans", "the Committee"), and the articles write it after a title or before a
+    speech verb ("Mr. Marsh", "Marsh said")."""
     texts = list(sentences)
+    names = _name_words(texts)
+    joined = "\n".join(texts)
     full: dict[str, set[str]] = {}
     for text in texts:
         for m in _FULL.finditer(text):
             given, surname = m.group("given"), m.group("surname")
-            if given in _NOT_GIVEN or surname in _NOT_GIVEN:
+            if not {given, surname} <= names or given in _NOT_GIVEN or surname in _NOT_GIVEN:
                 continue
             full.setdefault(surname, set()).add(f"{given} {surname}")
-    joined = "\n".join(texts)
     people = {}
-    for surname, names in full.items():
+    for surname, found in full.items():
         s = re.escape(surname)
-        if re.search(rf"\b{_HONORIFIC}\s(?:{_WORD}\s)?{s}\b|\b{s}\s{_SPEECH}\b", joined):
-            people[surname] = names
+        if re.search(rf"\b[Tt]he {s}\b", joined):
+            continue
+        if re.search(rf"\b{_HONORIFIC}\s(?:{_WORD}\s)?{s}\b|\b{s},?\s{_SPEECH}\b", joined):
+            people[surname] = found
     return people
+
+
+def _name_words(texts: list[str]) -> set[str]:
+    """Words the texts write capitalised and never in lower case; one seen only opening a
+    sentence also must not be a function word or look like a verb or adverb ("Although",
+    "Appointing")."""
+    inside: set[str] = set()
+    opening: set[str] = set()
+    lower: set[str] = set()
+    for text in texts:
+        for m in re.finditer(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", text):
+            word = m.group()
+            if word[0].isupper():
+                before = text[: m.start()].rstrip()
+                (inside if before and before[-1] not in '.!?"“' else opening).add(word)
+            else:
+                lower.add(word.lower())
+    first_only = {
+        w
+        for w in opening - inside
+        if w.lower() not in STOPWORDS and not re.search(r"(?:ing|ed|ly)$", w)
+    }
+    return {w for w in inside | first_only if w.lower() not in lower}
 
 
 def bare_mentions(text: str, people: dict[str, set[str]]) -> list[re.Match[str]]:
@@ -110,11 +143,11 @@ def named(text: str, people: dict[str, set[str]]) -> set[str]:
     }
 
 
-def introduce(text: str, people: dict[str, set[str]], said: str) -> str | None:
+def introduce(text: str, people: dict[str, set[str]], said: str) -> str:
     """``text`` with each person it names by surname alone, and whom ``said`` (what the
     explainer has published before it) has not named in full, written in full at their first
-    mention; None when a surname is ambiguous (two full names in the articles). ``text``
-    itself when nothing needs writing in."""
+    mention, where the articles give one full name for the surname (two, "Bob" and "Robert
+    Livingston", leave it as written). ``text`` itself when nothing needs writing in."""
     known = named(said, people)
     out = text
     mentions = bare_mentions(text, people)
@@ -126,7 +159,7 @@ def introduce(text: str, people: dict[str, set[str]], said: str) -> str | None:
             continue  # not its first mention in the sentence: the first is written in
         names = people[surname]
         if len(names) != 1:
-            return None
+            continue  # two full names ("Bob" and "Robert Livingston"): left as written
         full = next(iter(names))
         title = m.group(0)[: -len(surname)].strip()
         if title and title.rstrip(".") not in _PLAIN_HONORIFICS:
