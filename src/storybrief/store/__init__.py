@@ -9,7 +9,7 @@ from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
 from .search import SearchFilters, SearchResults
 from .store import Store
-from .stories import StoryRecord, StorySummary
+from .stories import StoryRecord, StorySummary, Successor
 
 __all__ = [
     "ArticleRef",
@@ -31,6 +31,7 @@ __all__ = [
     "StoryActivity",
     "StoryRecord",
     "StorySummary",
+    "Successor",
     "UpsertResult",
     "create_db_engine",
     "migrate",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Select, Subquery, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFoundError
@@ -313,7 +313,12 @@ def changed_since_explainer(db: Database, *, limit: int = 100) -> list[StoryActi
 
 
 def _explainable() -> ColumnElement[bool]:
-    """Not found unexplainable since it last changed (see :func:`mark_unexplainable`)."""
+    """Not found unexplainable since it last changed (see :func:`mark_unexplainable`), nor
+    retired (split or merged into other stories: migration 0009)."""
+    return and_(Story.retired_at.is_(None), _not_marked())
+
+
+def _not_marked() -> ColumnElement[bool]:
     return or_(Story.unexplainable_at.is_(None), Story.updated_at > Story.unexplainable_at)
 
 
@@ -332,7 +337,8 @@ def mark_unexplainable(db: Database, story_id: int) -> None:
 def count_unexplainable(db: Database) -> int:
     """Stories marked by :func:`mark_unexplainable` that have not changed since."""
     with db.session() as s:
-        return s.scalar(select(func.count(Story.id)).where(~_explainable())) or 0
+        query = select(func.count(Story.id)).where(Story.retired_at.is_(None), ~_not_marked())
+        return s.scalar(query) or 0
 
 
 def written_since(db: Database, since: datetime) -> int:

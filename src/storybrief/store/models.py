@@ -73,7 +73,10 @@ class Story(Base):
     ``article_count`` and ``outlet_count`` are kept current as articles join and leave
     (migration 0006): what the front page orders by and the topic pages select on.
     ``unexplainable_at``: its ``updated_at`` when an engine found nothing publishable in its
-    articles (migration 0008); not due for an explainer until it changes again."""
+    articles (migration 0008); not due for an explainer until it changes again.
+    ``retired_at``: when it split into other stories or merged into one (migration 0009); a
+    retired story has no articles, keeps its explainer versions and is listed nowhere; its
+    successors are in ``story_successors``."""
 
     __tablename__ = "stories"
     __table_args__ = (Index("ix_stories_topic_slug", "topic_slug"),)
@@ -88,11 +91,30 @@ class Story(Base):
     centroid: Mapped[bytes | None] = mapped_column(LargeBinary)
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     unexplainable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     articles: Mapped[list[ArticleRow]] = relationship(back_populates="story")
+
+
+class StorySuccessor(Base):
+    """A retired story and one story that took its articles: ``kind`` is ``split`` (it held
+    two events, each now a story of its own) or ``merge`` (it and the successor were one
+    event); ``articles``: how many of its articles the successor took (migration 0009)."""
+
+    __tablename__ = "story_successors"
+    __table_args__ = (Index("ix_story_successors_successor", "successor_id"),)
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    successor_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    articles: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ArticleRow(Base):
@@ -245,10 +267,11 @@ class ContentVersion(Base):
     version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))
 
 
-#: The tables whose writes move the content version (migration 0007 puts triggers on them).
+#: The tables whose writes move the content version (migrations 0007 and 0009 put triggers on
+#: them).
 CONTENT_TABLES = frozenset(
     {"stories", "articles", "article_sentences", "explainers", "explainer_sentences",
-     "citations", "feedback"}
+     "citations", "feedback", "story_successors"}
 )  # fmt: skip
 #: The tables whose writes no reader sees, so cached pages stay valid across them: feed
 #: subscriptions and their polls (the operator page shows them, and is never cached), rate

@@ -40,7 +40,7 @@ from .failures import Failure
 from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .feeds import FeedRecord
 from .search import SearchFilters, SearchResults
-from .stories import StoryRecord, StorySummary
+from .stories import StoryRecord, StorySummary, Successor
 from .version import DataVersion
 
 
@@ -186,6 +186,30 @@ class Store:
     def delete_stories(self) -> None:
         """Forget every story (articles stay; explainers go with their stories)."""
         stories.delete_all(self.db)
+
+    def split_story(self, story_id: int, parts: list[tuple[str | None, list[int]]]) -> list[int]:
+        """Retire the story; each part (title, article ids) becomes a new story, linked as its
+        successor (one transaction). Returns the new stories' ids."""
+        return stories.split(self.db, story_id, parts)
+
+    def merge_story(self, story_id: int, into: int) -> None:
+        """Move the story's articles into ``into`` and retire it, linked to ``into``."""
+        stories.merge(self.db, story_id, into)
+
+    def story_successors(self, story_id: int) -> list[Successor]:
+        """The stories that took a retired story's articles (none for a live story)."""
+        return stories.successors(self.db, story_id)
+
+    def story_predecessors(self, story_id: int) -> list[Successor]:
+        """The retired stories whose articles this story took."""
+        return stories.predecessors(self.db, story_id)
+
+    def live_successors(self, story_id: int) -> list[int]:
+        """The live stories that hold a retired story's articles now (chains followed)."""
+        return stories.live_successors(self.db, story_id)
+
+    def story_is_retired(self, story_id: int) -> bool:
+        return stories.is_retired(self.db, story_id)
 
     def story_article_ids(self, story_id: int) -> list[int]:
         return stories.article_ids(self.db, story_id)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFoundError
 from ..topics import dominant, slug
 from .database import Database, aware
-from .models import ArticleRow, ExplainerRow, Story
+from .models import ArticleRow, ExplainerRow, Story, StorySuccessor
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,123 @@ def refresh(s: Session, story: Story) -> None:
     story.topic_slug = slug(story.topic) if story.topic else None
 
 
+@dataclass(frozen=True)
+class Successor:
+    """A story that took a retired story's articles: ``kind`` ``split`` or ``merge``."""
+
+    story_id: int
+    successor_id: int
+    kind: str
+    articles: int
+    created_at: datetime | None
+
+
+def split(db: Database, story_id: int, parts: list[tuple[str | None, list[int]]]) -> list[int]:
+    """Retire the story and give each part (title, articles) a new story of its own, linked as
+    its successors; one transaction. Returns the new stories' ids, in the order given."""
+    now = datetime.now(UTC)
+    with db.session() as s:
+        story = s.get(Story, story_id)
+        if story is None:
+            raise _missing(story_id)
+        made = []
+        for title, ids in parts:
+            part = Story(title=title, state={})
+            s.add(part)
+            s.flush()
+            _attach(s, part, ids)
+            s.add(StorySuccessor(story_id=story_id, successor_id=part.id, kind="split",
+                                 articles=len(ids), created_at=now))  # fmt: skip
+            made.append(part.id)
+        _retire(s, story, now)
+        return made
+
+
+def merge(db: Database, story_id: int, into: int) -> None:
+    """Move every article of the story into ``into`` and retire it, linked to ``into`` as its
+    successor; one transaction."""
+    now = datetime.now(UTC)
+    with db.session() as s:
+        story, target = s.get(Story, story_id), s.get(Story, into)
+        if story is None or target is None:
+            raise _missing(story_id if story is None else into)
+        ids = list(s.scalars(select(ArticleRow.id).where(ArticleRow.story_id == story_id)))
+        _attach(s, target, ids)
+        target.updated_at = now  # grown: its next explainer version is due
+        s.add(StorySuccessor(story_id=story_id, successor_id=into, kind="merge",
+                             articles=len(ids), created_at=now))  # fmt: skip
+        _retire(s, story, now)
+
+
+def _retire(s: Session, story: Story, now: datetime) -> None:
+    s.flush()
+    refresh(s, story)
+    story.retired_at = now
+    story.updated_at = now
+    story.centroid, story.state = None, {}
+
+
+def successors(db: Database, story_id: int) -> list[Successor]:
+    """The stories that took this retired story's articles (none for a live story), the one
+    that took most first."""
+    with db.session() as s:
+        rows = s.scalars(
+            select(StorySuccessor)
+            .where(StorySuccessor.story_id == story_id)
+            .order_by(StorySuccessor.articles.desc(), StorySuccessor.successor_id)
+        ).all()
+        return [_successor(r) for r in rows]
+
+
+def predecessors(db: Database, story_id: int) -> list[Successor]:
+    """The retired stories whose articles this story took (a split's part, a merge's target)."""
+    with db.session() as s:
+        rows = s.scalars(
+            select(StorySuccessor)
+            .where(StorySuccessor.successor_id == story_id)
+            .order_by(StorySuccessor.story_id)
+        ).all()
+        return [_successor(r) for r in rows]
+
+
+def live_successors(db: Database, story_id: int) -> list[int]:
+    """Where a retired story's articles are now: its successors, and theirs in turn when they
+    retired too (the live stories at the end of each chain), the largest share first."""
+    out: list[int] = []
+    seen = {story_id}
+    todo = [story_id]
+    with db.session() as s:
+        while todo:
+            current = todo.pop(0)
+            rows = s.execute(
+                select(StorySuccessor.successor_id, Story.retired_at)
+                .join(Story, Story.id == StorySuccessor.successor_id)
+                .where(StorySuccessor.story_id == current)
+                .order_by(StorySuccessor.articles.desc(), StorySuccessor.successor_id)
+            ).all()
+            for successor, retired in rows:
+                if successor in seen:
+                    continue
+                seen.add(successor)
+                if retired is None:
+                    out.append(successor)
+                else:
+                    todo.append(successor)
+    return out
+
+
+def is_retired(db: Database, story_id: int) -> bool:
+    with db.session() as s:
+        story = s.get(Story, story_id)
+        if story is None:
+            raise _missing(story_id)
+        return story.retired_at is not None
+
+
+def _successor(row: StorySuccessor) -> Successor:
+    return Successor(row.story_id, row.successor_id, row.kind, row.articles, aware(row.created_at))
+
+
 def update(db: Database, story_id: int, **fields: object) -> None:
     with db.session() as s:
         story = s.get(Story, story_id)
@@ -109,7 +226,7 @@ def update(db: Database, story_id: int, **fields: object) -> None:
 def states(db: Database, since: datetime | None = None) -> list[StoryRecord]:
     """Stories (last seen at or after ``since``) with what clustering keeps about them."""
     with db.session() as s:
-        query = select(Story).order_by(Story.id)
+        query = select(Story).where(Story.retired_at.is_(None)).order_by(Story.id)
         if since is not None:
             query = query.where(Story.last_seen >= since)
         return [
@@ -198,6 +315,8 @@ def summaries(
         query = select(Story).order_by(Story.updated_at.desc(), Story.id.desc())
         if ids is not None:
             query = query.where(Story.id.in_(ids))
+        else:  # a listing: retired stories are found only by id
+            query = query.where(Story.retired_at.is_(None))
         stories = s.scalars(query.limit(limit).offset(offset)).all()
         found = [story.id for story in stories]
         members: dict[int, list[tuple[str | None, str | None]]] = {i: [] for i in found}
@@ -250,7 +369,9 @@ def front(
     shown: ColumnElement[bool] = has_explainer
     if min_outlets > 1:
         shown = and_(has_explainer, Story.outlet_count >= min_outlets)
-    query = select(Story.id).where(shown if explained else not_(shown))
+    query = select(Story.id).where(
+        shown if explained else not_(shown), Story.retired_at.is_(None)
+    )
     if topic_slug is not None:
         query = query.where(Story.topic_slug == topic_slug)
     if explained:
@@ -280,7 +401,7 @@ def topics(db: Database, *, limit: int = 50) -> list[tuple[str, str, int]]:
     with db.session() as s:
         rows = s.execute(
             select(Story.topic_slug, func.min(Story.topic), func.count(Story.id))
-            .where(Story.topic_slug.is_not(None))
+            .where(Story.topic_slug.is_not(None), Story.retired_at.is_(None))
             .group_by(Story.topic_slug)
             .order_by(func.count(Story.id).desc(), Story.topic_slug)
             .limit(limit)
