@@ -13,7 +13,7 @@ from tests.llm_server import chat_reply, draft
 from tests.servers import LocalHTTPServer
 from tests.test_coherence import COURIER, GAZETTE, WIRE, claims_story, plain_sentences
 
-from storybrief.explain.engines import register_engine, unregister_engine
+from storybrief.explain.engines import Engine, Progress, register_engine, unregister_engine
 from storybrief.explain.llm import generation_of
 from storybrief.explain.llm.openai_engine import OpenAIEngine, OpenAIOptions
 from storybrief.explain.model import (
@@ -152,12 +152,18 @@ def test_sources_that_disagree_give_the_llm_explainer_its_differ_sentence(
         assert stored.document["sections"][3]["sentences"][0]["kind"] == "differ"
 
 
-class CopyingEngine:
+class CopyingEngine(Engine):
     """An outside engine (registered as a plugin) that publishes every article's first two
     sentences, citing them: the Wire's 6.9 million and the Courier's 6.8 million side by side.
     It does not reconcile its draft; the library does."""
 
-    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+    def explain(
+        self,
+        articles: Sequence[Article],
+        *,
+        headline: str | None = None,
+        progress: Progress | None = None,
+    ) -> Explainer:
         sentences = [
             ExplainerSentence(
                 text=s.text, citations=[citation_for(a, pos, s.index, s.start, s.end)]
@@ -183,7 +189,7 @@ def test_an_outside_engine_is_reconciled_by_the_library(
         path = tmp_path / f"{name}.txt"
         path.write_text(text, encoding="utf-8")
         files.append(path)
-    register_engine("copying", lambda **_: CopyingEngine())
+    register_engine("copying", lambda options, context: CopyingEngine())
     try:
         with Library(test_settings) as lib:
             explainer = lib.explain(files, engine="copying").explainer

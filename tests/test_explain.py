@@ -16,6 +16,7 @@ from storybrief.explain import (
     SECTION_KEYS,
     Citation,
     Engine,
+    EngineContext,
     Explainer,
     ExplainerSentence,
     Section,
@@ -32,6 +33,7 @@ from storybrief.explain import (
     to_text,
     unregister_engine,
 )
+from storybrief.explain.engines import Progress
 from storybrief.explain.model import schema_text
 from storybrief.records import Article
 
@@ -224,15 +226,21 @@ class EchoOptions(BaseModel):
     prefix: str = "echo"
 
 
-class EchoEngine:
+class EchoEngine(Engine):
     """An outside engine: publishes each article's first sentence."""
 
     name = "echo"
 
-    def __init__(self, options: EchoOptions) -> None:
+    def __init__(self, options: EchoOptions, context: EngineContext) -> None:
         self.options = options
 
-    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+    def explain(
+        self,
+        articles: Sequence[Article],
+        *,
+        headline: str | None = None,
+        progress: Progress | None = None,
+    ) -> Explainer:
         first = articles[0].sentences[0]
         sentence = ExplainerSentence(
             text=first.text,
@@ -259,7 +267,7 @@ def test_registry_lists_the_built_in_engine() -> None:
     assert "builtin" in available_engines()
     engine = get_engine("builtin")
     assert isinstance(engine, Engine)
-    assert getattr(engine, "offline", False) is True
+    assert engine.offline is True and engine.deterministic is True and not engine.streams
 
 
 def test_outside_engines_plug_in(echo: None) -> None:
@@ -269,7 +277,7 @@ def test_outside_engines_plug_in(echo: None) -> None:
     assert explainer.headline == "hi"
     assert explainer.sections[0].sentences[0].text == "One sentence here."
     with pytest.raises(EngineError, match="already registered"):
-        register_engine("echo", lambda options: EchoEngine(options), options=EchoOptions)
+        register_engine("echo", lambda options, context: EchoEngine(options, context))
 
 
 def test_unknown_engine_and_bad_options_raise_engine_error() -> None:

@@ -18,6 +18,7 @@ from storybrief.cli import app
 from storybrief.errors import ConfigError, SourceError
 from storybrief.explain import (
     Citation,
+    Engine,
     Explainer,
     ExplainerSentence,
     Section,
@@ -25,6 +26,7 @@ from storybrief.explain import (
     register_engine,
     unregister_engine,
 )
+from storybrief.explain.engines import Progress
 from storybrief.records import Article
 from storybrief.store import Store
 
@@ -38,13 +40,19 @@ def store(test_settings):
         yield opened
 
 
-class InventingEngine:
+class InventingEngine(Engine):
     """Writes one true sentence (copied from the source) and one the source does not support,
     citing the same source sentence — what a careless model does."""
 
     name = "inventing"
 
-    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+    def explain(
+        self,
+        articles: Sequence[Article],
+        *,
+        headline: str | None = None,
+        progress: Progress | None = None,
+    ) -> Explainer:
         article = articles[0]
         first = article.sentences[0]
         cite = [Citation(article_id=article.id, sentence_index=0, start=first.start, end=first.end)]
@@ -79,7 +87,7 @@ class InventingEngine:
 
 @pytest.fixture
 def inventing_engine():
-    register_engine("inventing", lambda **_: InventingEngine())
+    register_engine("inventing", lambda options, context: InventingEngine())
     yield "inventing"
     unregister_engine("inventing")
 

@@ -576,7 +576,7 @@ def test_the_loaded_llamacpp_model_is_freed_when_the_last_library_closes(
     def broken_release() -> None:
         raise RuntimeError("cannot free")
 
-    register_engine("leaky", lambda **_: None, release=broken_release)
+    register_engine("leaky", lambda options, context: None, release=broken_release)
     try:
         first = Library(Settings(data_dir=tmp_path))
         second = Library(Settings(data_dir=tmp_path))

@@ -442,13 +442,13 @@ def test_a_story_that_cannot_be_explained_does_not_hold_the_watcher(site, settin
     """An engine error is reported once per interval for that story, and `watch --once` still
     ends (a story that always fails must not keep it polling for ever)."""
     from storybrief.errors import EngineError
-    from storybrief.explain.engines import register_engine, unregister_engine
+    from storybrief.explain.engines import Engine, register_engine, unregister_engine
 
-    class Broken:
-        def explain(self, articles, *, headline=None):  # type: ignore[no-untyped-def]
+    class Broken(Engine):
+        def explain(self, articles, *, headline=None, progress=None):  # type: ignore[no-untyped-def]
             raise EngineError("no sentence of the articles can stand on its own")
 
-    register_engine("broken", lambda: Broken())
+    register_engine("broken", lambda options, context: Broken())
     try:
         site.publish("bridge", 2)
         with Library(settings.changed(**{"explain.engine": "broken"})) as lib:

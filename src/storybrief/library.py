@@ -31,7 +31,7 @@ from .errors import (
     StorybriefError,
 )
 from .explain import Engine, Explainer, available_engines, get_engine
-from .explain.engines import EngineContext, close_engines, plugin_failures
+from .explain.engines import EngineContext, Progress, close_engines, plugin_failures
 from .explain.reconcile import reconcile
 from .follow import Feeds
 from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
@@ -48,7 +48,6 @@ from .store.store import StoredSentence
 from .verify import Checker, CheckerOptions, Verdict
 from .verify.publish import check_explainer
 
-Progress = Callable[[int], None]
 log = logging.getLogger("storybrief.library")
 
 
@@ -352,10 +351,10 @@ class Library:
         """Write, check and store the explainer of a story, or of ``sources`` (files, URLs,
         feeds: ingested first, and grouped as one story). Every sentence passes the checker
         before it is stored or returned. ``progress`` is called with the number of tokens
-        generated so far, by engines that stream (the LLM engines). An engine that does not
-        reconcile its draft itself (capability ``reconciles``) has it reconciled here: "sources
-        differ" sentences added, one of two sentences giving different values for one thing
-        left out (:mod:`storybrief.explain.reconcile`).
+        generated so far, by engines that stream (capability ``streams``: the LLM engines).
+        An engine that does not reconcile its draft itself (capability ``reconciles``) has it
+        reconciled here: "sources differ" sentences added, one of two sentences giving
+        different values for one thing left out (:mod:`storybrief.explain.reconcile`).
 
         The explainer is stored as the next version of its story. When the latest version was
         written from the same articles by the same engine (engine, model, prompt version,
@@ -402,14 +401,11 @@ class Library:
 
         headline = store.get_story(story_id).title
         try:
-            if progress is not None and getattr(writer, "streams", False):
-                draft = writer.explain(articles_, headline=headline, progress=progress)  # type: ignore[call-arg]
-            else:
-                draft = writer.explain(articles_, headline=headline)
+            draft = writer.explain(articles_, headline=headline, progress=progress)
         except NothingToPublishError:
             store.mark_unexplainable(story_id)  # not due again until its articles change
             raise
-        if not getattr(writer, "reconciles", False):  # an outside engine: made coherent here
+        if not writer.reconciles:  # an outside engine: made coherent here
             draft, _ = reconcile(draft, articles_, self.checker)
         published, check = check_explainer(draft, articles_, self.checker)
         stored = store.save_explainer(
@@ -443,12 +439,10 @@ class Library:
     ) -> str:
         """What an explainer is written from: the articles' ids and texts, the engine's
         identity (engine, model, prompt version, options) and the checker's options."""
-        identity = getattr(writer, "identity", None)
-        engine = (
-            identity()
-            if callable(identity)
-            else {"engine": name or self.settings.explain.engine, "options": options}
-        )
+        engine = writer.identity() or {
+            "engine": name or self.settings.explain.engine,
+            "options": options,
+        }
         payload = {
             "articles": sorted((a.id or 0, a.content_hash) for a in articles_),
             "engine": engine,

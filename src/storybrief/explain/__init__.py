@@ -5,8 +5,9 @@ whose every sentence cites the source sentences it rests on.
 >>> from storybrief.explain import explain_articles, to_text
 >>> print(to_text(explain_articles(articles)))               # doctest: +SKIP
 
-Engines sit behind one interface (:class:`Engine`) and a registry keyed by name; the
-built-in engine (``"builtin"``) is extractive and offline.
+Engines keep one contract (:class:`Engine`: ``explain`` and declared capabilities), are built
+by one factory signature, ``factory(options, context)``, and are found in a registry keyed by
+name; the built-in engine (``"builtin"``) is extractive and offline.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 from ..records import Citation
 from .engines import (
     Engine,
+    EngineContext,
     EngineSpec,
+    NoOptions,
     available_engines,
     engine_spec,
     explain_articles,
@@ -43,9 +46,11 @@ __all__ = [
     "SECTION_KEYS",
     "Citation",
     "Engine",
+    "EngineContext",
     "EngineSpec",
     "Explainer",
     "ExplainerSentence",
+    "NoOptions",
     "Section",
     "SectionKey",
     "SourceArticle",

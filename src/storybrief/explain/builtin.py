@@ -4,17 +4,14 @@ and fast. Every sentence is a source sentence, so it cannot say anything its sou
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
 
 from ..records import Article
+from .engines import Engine, EngineContext, Progress
 from .model import Explainer
 from .selection import BuiltinOptions, Embedder, select_explainer
 
-if TYPE_CHECKING:
-    from .engines import EngineContext
 
-
-class BuiltinEngine:
+class BuiltinEngine(Engine):
     """Extractive explainer engine (offline, deterministic, fast). With the library's
     checker running the MiniLM model (``checker-model`` extra), sentence roles are decided
     with its vectors too."""
@@ -29,11 +26,15 @@ class BuiltinEngine:
     ) -> None:
         self.options = options or BuiltinOptions()
         self.checker = context.checker if context is not None else None
-        self.semantic: Embedder | None = (
-            self.checker.semantic if self.checker is not None else None
-        )
+        self.semantic: Embedder | None = self.checker.semantic if self.checker is not None else None
 
-    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+    def explain(
+        self,
+        articles: Sequence[Article],
+        *,
+        headline: str | None = None,
+        progress: Progress | None = None,  # it does not stream
+    ) -> Explainer:
         return select_explainer(
             articles,
             self.options,

@@ -1,14 +1,17 @@
-"""Explainer engines: one small interface and a registry keyed by name.
+"""Explainer engines: one contract and a registry keyed by name.
 
-An engine turns the articles of one story into an :class:`~storybrief.explain.model.Explainer`.
-Engines are registered by plugins: a module with a function ``register_engines(register)``
-that calls ``register(name, factory, options=OptionsModel)``. A factory is called with the
-validated options and, when it takes a second argument, the :class:`EngineContext`: the
-explain stage's settings and the library's one checker (so an engine never reads settings
-itself, and checks drafts with the same checker that gates publishing). The built-in engines
-are plugins like any other (listed in :data:`DEFAULT_PLUGINS`); outside packages add theirs
-through the ``storybrief.engines`` entry-point group, naming such a module. A new engine is
-one new file.
+An engine is a subclass of :class:`Engine`: it turns the articles of one story into an
+:class:`~storybrief.explain.model.Explainer` and declares what it can do as class attributes
+(its capabilities: ``offline``, ``deterministic``, ``streams``, ``reconciles``) and, with
+:meth:`Engine.identity`, what decides the text it writes. Engines are registered by plugins:
+a module with a function ``register_engines(register)`` that calls
+``register(name, factory, options=OptionsModel)``. Every factory is called the same way,
+``factory(options, context)``: the validated options (an instance of the options model, or of
+:class:`NoOptions` when the engine declares none) and the :class:`EngineContext`, the explain
+stage's settings and the library's one checker (so an engine never reads settings itself, and
+checks drafts with the same checker that gates publishing). The built-in engines are plugins
+like any other (listed in :data:`DEFAULT_PLUGINS`); outside packages add theirs through the
+``storybrief.engines`` entry-point group, naming such a module. A new engine is one new file.
 
 >>> engine = get_engine("builtin")                              # doctest: +SKIP
 >>> explainer = engine.explain(articles)                        # doctest: +SKIP
@@ -16,16 +19,16 @@ one new file.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib import import_module
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import EngineError
 from ..records import Article
@@ -38,23 +41,53 @@ DEFAULT_PLUGINS: tuple[str, ...] = ("storybrief.explain.builtin", "storybrief.ex
 ENTRY_POINT_GROUP = "storybrief.engines"
 
 
-@runtime_checkable
-class Engine(Protocol):
-    """Writes an explainer from the articles of one story.
+Progress = Callable[[int], None]
 
-    Engines may also carry capability attributes (``name``, ``offline``, ``deterministic``,
-    ``reconciles``: it says where sources differ and removes contradictions itself, else the
-    library applies :func:`~storybrief.explain.reconcile.reconcile` to what it writes);
-    callers read them with ``getattr(engine, "offline", False)`` rather than testing names.
+
+class Engine(ABC):
+    """Writes an explainer from the articles of one story: the contract every engine keeps.
+
+    Capabilities are declared, not probed: a subclass sets the class attributes that are true
+    of it (an instance may set them in ``__init__`` when they depend on its options).
+
+    - ``name``: what the explainers it writes record as their engine;
+    - ``offline``: it runs on this machine alone (no network but 127.0.0.0/8);
+    - ``deterministic``: the same articles and options always give the same explainer;
+    - ``streams``: :meth:`explain` calls ``progress`` with the number of tokens generated so
+      far (an engine that does not stream never calls it);
+    - ``reconciles``: it says where sources differ and leaves out contradictions itself;
+      otherwise the library applies :func:`~storybrief.explain.reconcile.reconcile` to its
+      draft.
     """
 
-    def explain(self, articles: Sequence[Article], *, headline: str | None = None) -> Explainer:
+    name: str = "engine"
+    offline: bool = False
+    deterministic: bool = False
+    streams: bool = False
+    reconciles: bool = False
+
+    @abstractmethod
+    def explain(
+        self,
+        articles: Sequence[Article],
+        *,
+        headline: str | None = None,
+        progress: Progress | None = None,
+    ) -> Explainer:
         """Every sentence of the result must be supported by, and cite, ``articles``.
         Raises :class:`~storybrief.errors.EngineError` when no explainer can be written."""
-        ...
+
+    def identity(self) -> dict[str, Any] | None:
+        """What decides the text this engine writes from given sources (engine, model, prompt
+        version, options), by which the library keys stored explainers; ``None`` (the
+        default): the engine's name and the options it was asked for."""
+        return None
 
 
-EngineFactory = Callable[..., Engine]
+class NoOptions(BaseModel):
+    """The options of an engine that declares no options model: none may be given."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 @dataclass(frozen=True)
@@ -65,13 +98,17 @@ class EngineContext:
     checker: Checker | None = None
 
 
+EngineFactory = Callable[[Any, EngineContext], Engine]
+
+
 @dataclass(frozen=True)
 class EngineSpec:
-    """A registered engine: its factory (called with validated options) and options model."""
+    """A registered engine: its factory, called as ``factory(options, context)`` with an
+    instance of its options model, and that model."""
 
     name: str
     factory: EngineFactory
-    options: type[BaseModel] | None = None
+    options: type[BaseModel] = NoOptions
     description: str = ""
     release: Callable[[], None] | None = None  # frees what the engine's instances share
 
@@ -93,11 +130,12 @@ def register_engine(
     replace: bool = False,
     release: Callable[[], None] | None = None,
 ) -> None:
-    """Make an engine available under ``name``. ``factory(options)`` builds it, given an
-    instance of ``options`` (a pydantic model, best with ``extra="forbid"``), or
-    ``factory(**kwargs)`` when the engine declares no options model. ``release()``, if
-    given, frees what its engines keep for the whole process (a loaded model, say); it is
-    called by :func:`close_engines`, and an engine used again afterwards must load it again."""
+    """Make an engine available under ``name``. ``factory(options, context)`` builds it, given
+    an instance of ``options`` (a pydantic model, best with ``extra="forbid"``; without one,
+    :class:`NoOptions`: none may be given) and the :class:`EngineContext`, and must return an
+    :class:`Engine`. ``release()``, if given, frees what its engines keep for the whole
+    process (a loaded model, say); it is called by :func:`close_engines`, and an engine used
+    again afterwards must load it again."""
     if not name or not name.replace("-", "").replace("_", "").isalnum():
         raise EngineError(f"engine name {name!r} must be letters, digits, '-' or '_'")
     with _LOCK:
@@ -105,7 +143,7 @@ def register_engine(
             if _REGISTRY[name].factory is factory:
                 return
             raise EngineError(f"an engine named {name!r} is already registered")
-        _REGISTRY[name] = EngineSpec(name, factory, options, description, release)
+        _REGISTRY[name] = EngineSpec(name, factory, options or NoOptions, description, release)
 
 
 def unregister_engine(name: str) -> None:
@@ -193,9 +231,6 @@ def get_engine(
     """Build the engine registered as ``name`` with ``options`` (and the library's
     ``context``); unknown or invalid options raise :class:`EngineError` naming them."""
     spec = engine_spec(name)
-    context = context or EngineContext()
-    if spec.options is None:
-        return spec.factory(**options)
     try:
         validated = spec.options(**options)
     except ValidationError as exc:
@@ -204,18 +239,13 @@ def get_engine(
             for err in exc.errors()
         )
         raise EngineError(f"invalid options for engine {name!r}: {problems}") from None
-    if _takes_context(spec.factory):
-        return spec.factory(validated, context)
-    return spec.factory(validated)
-
-
-def _takes_context(factory: EngineFactory) -> bool:
-    try:
-        parameters = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    engine = spec.factory(validated, context or EngineContext())
+    if not isinstance(engine, Engine):
+        raise EngineError(
+            f"engine {name!r} was built as {type(engine).__name__}, not an Engine: its factory "
+            "must return a subclass of storybrief.explain.Engine"
+        )
+    return engine
 
 
 def explain_articles(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -22,6 +22,7 @@ from ...errors import EngineError
 from ...records import Article
 from ...text import content_words
 from ...verify import Checker, Citation, Verdict
+from ..engines import Engine, Progress
 from ..model import SECTION_KEYS, Explainer, ExplainerSentence, Section, SourceArticle
 from ..reconcile import reconcile
 from ..selection import BuiltinOptions, select_explainer
@@ -42,10 +43,6 @@ from .prompt import (
 
 class UnusableAnswer(EngineError):
     """The model answered, but never with a usable explainer (after the repairs)."""
-
-
-#: Called with the number of tokens generated so far in the current request.
-Progress = Callable[[int], None]
 
 
 @dataclass
@@ -184,15 +181,14 @@ class _Run:
     published: list[str] = field(default_factory=list)
 
 
-class LLMEngine:
-    """An explainer engine over a :class:`ChatBackend`. Capabilities: ``offline`` says whether
-    the model runs on this machine; ``deterministic`` whether equal requests give equal output
-    (temperature 0 with a fixed seed); ``reconciles`` that it reconciles its own draft
-    (:mod:`..reconcile`); ``streams`` that :meth:`explain` takes a ``progress``
-    callback, called with the number of tokens generated so far in the current request."""
+class LLMEngine(Engine):
+    """An explainer engine over a :class:`ChatBackend`. Capabilities (see :class:`Engine`):
+    ``offline`` when the model runs on this machine; ``deterministic`` at temperature 0 (with
+    a fixed seed); it ``reconciles`` its own draft (:mod:`..reconcile`) and ``streams``:
+    ``progress`` is called with the number of tokens generated so far in the current request."""
 
-    streams: ClassVar[bool] = True
-    reconciles: ClassVar[bool] = True  # calls reconcile itself (option coherence)
+    streams = True
+    reconciles = True  # calls reconcile itself (option coherence)
 
     def __init__(
         self,
