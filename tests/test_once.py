@@ -247,3 +247,15 @@ def test_a_fragment_is_never_published() -> None:
         "whats_next",
         "beyond_the_headlines",
     ]
+
+
+def test_the_checker_accepts_a_full_name_for_a_surname_its_article_introduces() -> None:
+    checker = Checker()
+    written = "Jane Marsh said repairs would take a year and cost the town about 2 million pounds."
+    verdict = checker.check_sentence(written, [HARBOUR], [_cite(HARBOUR, 1)])
+    assert verdict.supported and not verdict.corrected, verdict.reasons
+    # two people of one surname: the cited sentence alone does not support a full name
+    other = checker.check_sentence(
+        "Ann Reed said the cafe would reopen on Friday.", [HARBOUR], [_cite(HARBOUR, 3)]
+    )
+    assert other.corrected or not other.supported

@@ -40,6 +40,36 @@ def name_in(name_keys: frozenset[str], sentence: Analysed) -> bool:
     return name_keys <= words
 
 
+def _named_in_full(
+    keys: frozenset[str] | tuple[str, ...],
+    evidence: Sequence[SourceSentence],
+    index: SourceIndex,
+) -> bool:
+    """A person's full name ("Robert Lighthizer") where the evidence says the surname alone
+    ("Lighthizer said ...") and the same article names one person of that surname, in full: how
+    reporters write, and what an explainer writes when it names a person in full at first
+    mention (:mod:`storybrief.verify.standalone`). Two people of that surname in the article
+    ("George Bush", "Jeb Bush") and it is not."""
+    keys = tuple(keys)
+    if len(keys) < 2:
+        return False
+    full = frozenset(keys)
+    surname = frozenset(keys[-1:])
+    for s in evidence:
+        if not any(surname == frozenset(n.keys) for n in s.data.names):
+            continue
+        article = [t for t in index.sentences if t.article_pos == s.article_pos]
+        others = {  # every person of that surname the article names in full
+            frozenset(n.keys)
+            for t in article
+            for n in t.data.names
+            if len(n.keys) >= 2 and n.keys[-1] == keys[-1]
+        }
+        if others == {full}:
+            return True
+    return False
+
+
 def _closest_name(name: NameMention, index: SourceIndex) -> str | None:
     keys = set(name.keys)
     best, best_overlap = None, 0
@@ -65,6 +95,15 @@ def check_names(
         surface = name.surface[:-2] if name.surface.endswith("'s") else name.surface
         if any(name_in(keys, s.data) for s in evidence):
             out.append(Finding("name", "ok", f"{what} '{surface}' ok"))
+        elif _named_in_full(keys, evidence, index):
+            out.append(
+                Finding(
+                    "name",
+                    "ok",
+                    f"{what} '{surface}' ok: by surname in the supporting sentences, "
+                    "in full elsewhere in their article",
+                )
+            )
         elif any(name_in(keys, s.data) for s in index.sentences):
             out.append(
                 Finding(
@@ -139,7 +178,10 @@ def check_quotes(claim: Analysed, index: SourceIndex) -> list[Finding]:
             out.append(Finding("quote", "ok", "quote found verbatim"))
             continue
         sources = [n for a, s in hits for n in _speakers_at(index, a, s)]
-        if any(set(c.keys) <= set(n.keys) | set(n.titles) for c in claimed for n in sources):
+        spoken = [index.by_position(a, s) for a, s in hits]
+        if any(
+            set(c.keys) <= set(n.keys) | set(n.titles) for c in claimed for n in sources
+        ) or any(_named_in_full(c.keys, [x for x in spoken if x], index) for c in claimed):
             who = claimed[0].surface
             out.append(
                 Finding(

@@ -191,6 +191,12 @@ class SourceIndex:
                 start = i + 1
         return hits
 
+    def by_position(self, article_pos: int, sentence_index: int) -> SourceSentence | None:
+        for s in self.sentences:
+            if s.article_pos == article_pos and s.index == sentence_index:
+                return s
+        return None
+
     def by_citation(self, article_id: int, sentence_index: int) -> SourceSentence | None:
         for s in self.sentences:
             if s.article_id == article_id and s.index == sentence_index:
