@@ -259,3 +259,21 @@ def test_the_checker_accepts_a_full_name_for_a_surname_its_article_introduces() 
         "Ann Reed said the cafe would reopen on Friday.", [HARBOUR], [_cite(HARBOUR, 3)]
     )
     assert other.corrected or not other.supported
+
+
+def test_with_the_meaning_model_one_point_in_other_words_is_said_once() -> None:
+    from storybrief.verify import CheckerOptions
+
+    checker = Checker(CheckerOptions(use_model=True))
+    appointed = (
+        "On Friday, Prime Minister Netanyahu appointed Ariel Sharon to be Israel's foreign "
+        "minister."
+    )
+    named_him = "Netanyahu named Sharon foreign minister on Friday."
+    assert restates(named_him, appointed, checker)
+    assert not restates(named_him, appointed, Checker())  # words alone do not see it
+    # another point about the same people, or another figure, is not the same point
+    trip = "Sharon will travel to Washington next week to meet the secretary of state."
+    assert not restates(trip, appointed, checker)
+    lead = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
+    assert not restates("The storm killed 14 people in Marlow.", lead, checker)

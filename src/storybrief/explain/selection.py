@@ -227,6 +227,7 @@ TOPN = 3  # the story's most central sentences may always open "What's Happening
 _DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
 FLOOR_EMPTY = 0.15  # a sentence answering a section's question needs this share: on the subject
 SAME_FACT_SIM = 0.25  # sentences this similar (TF-IDF cosine) are checked for stating one fact
+SAME_POINT = 0.75  # sentences this close in meaning (MiniLM cosine) make one point
 
 
 class _Plan:
@@ -292,8 +293,12 @@ class _Plan:
         if not classify:  # the role model's inputs only (training it)
             return
         self.model = model or shipped_model(vectors=semantic is not None)
-        vectors = semantic.embed(texts) if self.model.vectors and semantic is not None else None
-        self.probs = self.model.probabilities(self.inputs, vectors)
+        vectors = semantic.embed(texts) if semantic is not None else None
+        # meaning similarity of every two sentences (MiniLM), when the library runs the model:
+        # two reports of one point in other words ("named Sharon foreign minister", "appointed
+        # Ariel Sharon ... to be foreign minister") are told once
+        self.meaning = vectors @ vectors.T if vectors is not None else None
+        self.probs = self.model.probabilities(self.inputs, vectors if self.model.vectors else None)
         self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
         self.role: dict[int, Role] = {c.idx: self._role(c) for c in usable}
 
@@ -503,9 +508,12 @@ class _Plan:
 
     def _restates_taken(self, c: Candidate, taken: list[int]) -> bool:
         """Does ``c`` state the same fact as a chosen sentence (either says nothing the other
-        does not), in other words than the similarity cut-off catches?"""
+        does not, or, with the meaning model, the two make one point), in other words than the
+        similarity cut-off catches?"""
         row = self.row[c.idx]
         for t in taken:
+            if self.meaning is not None and self.meaning[row, t] >= SAME_POINT:
+                return True
             if self.sim[row, t] < SAME_FACT_SIM:
                 continue
             other = self.all[t].text
