@@ -3,7 +3,6 @@ boilerplate, edge cases, several articles, speed. Articles are built in the test
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from importlib import resources
 
@@ -359,7 +358,9 @@ def test_what_several_sources_agree_on_leads() -> None:
     assert not any("bakery" in s for s in published(explainer)[:2])
 
 
-def test_deterministic_and_fast() -> None:
+def test_deterministic() -> None:
+    """The same articles give the same explainer (its speed is measured by
+    bench/explainers.py, not here)."""
     base = example_article().text
     articles = [
         Article(
@@ -371,12 +372,8 @@ def test_deterministic_and_fast() -> None:
         for i in range(10)
     ]
     engine = get_engine("builtin")
-    engine.explain(articles)  # warm up imports
-    started = time.perf_counter()
     first = engine.explain(articles)
-    elapsed = time.perf_counter() - started
     second = engine.explain(articles)
-    assert elapsed < 2.0  # typically ~0.1 s on one core
     assert first.model_dump(exclude={"created_at"}) == second.model_dump(exclude={"created_at"})
 
 

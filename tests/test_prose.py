@@ -64,3 +64,44 @@ def test_a_plain_texts_first_line_is_its_title_only_when_it_looks_like_one(
     article = extract_text(text)
     assert article.title == title
     assert article.text.startswith(first) == (title is None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The report implicates the last apartheid-era president, F.W. de Klerk, in abuses.",
+            ["The report implicates the last apartheid-era president, F.W. de Klerk, in abuses."],
+        ),
+        (
+            "The envoy was to talk with Indonesian President B.J. Habibie on Monday.",
+            ["The envoy was to talk with Indonesian President B.J. Habibie on Monday."],
+        ),
+        ("He moved to the U.S. He was 12.", ["He moved to the U.S.", "He was 12."]),
+    ],
+)
+def test_initials_do_not_end_a_sentence(text: str, expected: list[str]) -> None:
+    from storybrief.text import split_sentences
+
+    assert [s.text for s in split_sentences(text)] == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "kept"),
+    [
+        ("Sycamore, Illinois (CNN) The man convicted in the case broke into a grin.", "The man"),
+        ("(CNN)The United States is reporting more deaths than any country.", "The United"),
+        ("WASHINGTON (Reuters) - The Senate voted on the bill late on Friday.", "The Senate"),
+    ],
+)
+def test_a_wire_dateline_is_not_published(line: str, kept: str) -> None:
+    from storybrief.explain.candidates import dateline_end
+
+    assert line[dateline_end(line) :].startswith(kept)
+
+
+def test_a_video_players_notice_is_furniture() -> None:
+    from storybrief.explain.candidates import boilerplate
+
+    assert boilerplate("Rating is available when the video has been rented.") == "video player"
+    assert boilerplate("The video was rented by thousands of viewers in its first week.") is None

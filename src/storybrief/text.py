@@ -96,6 +96,10 @@ def line_sentences(line: str, language: str = "en") -> list[tuple[int, int]]:
             continue
         if _LIST_MARK.fullmatch(previous.strip()):
             continue
+        if _INITIALS.search(previous) and (
+            line[start : start + 1].islower() or _TITLED_INITIALS.search(previous)
+        ):
+            continue  # "F.W. de Klerk", "President B.J. Habibie": initials, not an end
         stripped = previous.rstrip()
         if stripped[-1:] in _OPENING_QUOTES and stripped[-2:-1].isspace():
             start = starts[-1] + len(stripped) - 1  # the quote opens the next sentence
@@ -109,6 +113,14 @@ def line_sentences(line: str, language: str = "en") -> list[tuple[int, int]]:
     return spans
 
 
+# Two or more initials at the end of a piece ("F.W."), and such initials after a title or a
+# capitalised word that names someone ("President B.J.", "Sen. J.D."); not "U.S." after a verb.
+_INITIALS = re.compile(r"(?<![\w.])(?:[A-Z]\.){2,3}\s*$")
+_TITLED_INITIALS = re.compile(
+    r"\b(?:President|Vice President|Premier|Prime Minister|Minister|Secretary|Gov\.|Sen\.|"
+    r"Rep\.|Mr\.|Mrs\.|Ms\.|Dr\.|Judge|Justice|General|Gen\.|Chairman|leader|president|"
+    r"author|writer|novelist|poet)\s+(?:[A-Z]\.){2,3}\s*$"
+)
 _WS = re.compile(r"\s+")
 # Fewer characters than plain()'s map, and kept so: stored content hashes depend on it.
 _PUNCT_MAP = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})

@@ -84,6 +84,12 @@ _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
         ),
         # a social network's notice in an embedded post
         ("social embed", r"\bwhen you tweet with a location\b|\btweet with a location\b"),
+        # an embedded video player's notices
+        (
+            "video player",
+            r"\brating is available when the video has been rented\b|\bthis video is "
+            r"(?:unavailable|not available|private)\b|\bautoplay is (?:paused|on|off)\b",
+        ),
         ("call to action", r"\b(?:buy|download|get) the digital edition\b"),
         ("contact", r"https?://|www\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
         ("table row", r"^\||\|$"),  # (part of) a table row in an article (extract.extract_html)
@@ -131,6 +137,9 @@ _DATELINE = re.compile(
     r"\s*(?:\([^()]{1,40}\))?"  # (Reuters)
     r"|\([A-Za-z][^()]{0,30}\)"  # (CNN)
     r")\s*[-—–]+\s*"
+    # a wire's dateline with no dash: "(CNN)The ...", "Sycamore, Illinois (CNN) The ..."
+    r"|^(?:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,2},?(?:\s+[A-Z][\w.'’-]+){0,2}\s*)?"
+    r"\((?:CNN|AP|Reuters|AFP|UPI|Bloomberg|CNN Business|CNBC|NBC News|ABC News|CBS News)\)\s*"
 )
 _LABEL = re.compile(r"^([A-Z][\w'’ ,]{1,40}?):\s+(?=[A-Z“\"‘'0-9])")
 

@@ -246,6 +246,7 @@ class _Plan:
     ) -> None:
         self.options = options
         self.checker = checker or Checker()
+        self._facts: dict[tuple[int, int], bool] = {}
         self.all = usable
         self.by_idx = {c.idx: c for c in usable}
         # Sentences that give another value for the same thing as a chosen one are blocked.
@@ -516,10 +517,23 @@ class _Plan:
                 return True
             if self.sim[row, t] < SAME_FACT_SIM:
                 continue
-            other = self.all[t].text
-            if restates(c.text, other, self.checker) or restates(other, c.text, self.checker):
+            if self._same_fact(c, self.all[t]):
                 return True
         return False
+
+    def _same_fact(self, a: Candidate, b: Candidate) -> bool:
+        """Either of two sentences says nothing the other does not (remembered per pair)."""
+        key = (min(a.idx, b.idx), max(a.idx, b.idx))
+        known = self._facts.get(key)
+        if known is None:
+            if normalise(a.text) == normalise(b.text):
+                known = True
+            else:
+                known = restates(a.text, b.text, self.checker) or restates(
+                    b.text, a.text, self.checker
+                )
+            self._facts[key] = known
+        return known
 
     def also_stated(self, c: Candidate) -> list[Candidate]:
         """Sentences of the other articles that state ``c``'s fact (or a part of it, or it
@@ -532,11 +546,7 @@ class _Plan:
             have = best.get(d.article_pos)
             if have is None or self.sim[row, self.row[d.idx]] > self.sim[row, self.row[have.idx]]:
                 best[d.article_pos] = d
-        return [
-            d
-            for _, d in sorted(best.items())
-            if restates(d.text, c.text, self.checker) or restates(c.text, d.text, self.checker)
-        ]
+        return [d for _, d in sorted(best.items()) if self._same_fact(c, d)]
 
     def _max_sim(self, rows: list[int], taken: list[int]) -> float:
         if not taken:

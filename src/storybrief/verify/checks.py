@@ -41,7 +41,7 @@ def name_in(name_keys: frozenset[str], sentence: Analysed) -> bool:
 
 
 def _named_in_full(
-    keys: frozenset[str] | tuple[str, ...],
+    keys: tuple[str, ...],
     evidence: Sequence[SourceSentence],
     index: SourceIndex,
 ) -> bool:
@@ -50,7 +50,6 @@ def _named_in_full(
     reporters write, and what an explainer writes when it names a person in full at first
     mention (:mod:`storybrief.verify.standalone`). Two people of that surname in the article
     ("George Bush", "Jeb Bush") and it is not."""
-    keys = tuple(keys)
     if len(keys) < 2:
         return False
     full = frozenset(keys)
@@ -95,7 +94,7 @@ def check_names(
         surface = name.surface[:-2] if name.surface.endswith("'s") else name.surface
         if any(name_in(keys, s.data) for s in evidence):
             out.append(Finding("name", "ok", f"{what} '{surface}' ok"))
-        elif _named_in_full(keys, evidence, index):
+        elif _named_in_full(name.keys, evidence, index):
             out.append(
                 Finding(
                     "name",
