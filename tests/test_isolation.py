@@ -185,7 +185,7 @@ def test_a_malformed_idna_host_is_refused_wherever_it_comes_from(test_settings, 
     assert [i.status for i in report.items] == ["failed"] * 3
     assert reasons[0].startswith("invalid URL http://xn--/: its host name is not a valid")
     assert reasons[1].startswith("invalid URL http://xn--/: its host name")
-    assert reasons[2].startswith(f"{moved} answered with a redirect to an invalid URL")
+    assert reasons[2].startswith(f"{moved} answered with a redirect to a host name that is not")
 
 
 # -- text in wide encodings ------------------------------------------------------------------

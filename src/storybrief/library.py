@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import socket
 import tempfile
 import threading
 import weakref
@@ -41,7 +43,15 @@ from .ingest.pipeline import unexpected
 from .ingest.submit import submit as run_submit
 from .readers import Readers
 from .records import Article
-from .results import Due, ExplainResult, Pending, StoryDetail
+from .results import (
+    GONE_AFTER_SECONDS,
+    SILENT_AFTER_SECONDS,
+    Due,
+    ExplainResult,
+    Pending,
+    StoryDetail,
+    WatcherStatus,
+)
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Coverage, Store
 from .store.store import StoredSentence
@@ -537,6 +547,40 @@ class Library:
             stories_changed=len(changed),
             stories_unexplainable=self.store.count_unexplainable(),
         )
+
+    # -- watchers -------------------------------------------------------------------------------
+
+    def register_watcher(self, name: str) -> int:
+        """A watcher of this process starting (``watch``, ``serve --watch``): its id, for
+        :meth:`report_watcher`. One row per name and host: a restart takes it over."""
+        now = datetime.now(UTC)
+        return self.store.register_watcher(name, socket.gethostname(), os.getpid(), now).id
+
+    def report_watcher(self, watcher_id: int, **change: Any) -> None:
+        """A watcher's heartbeat, with what changed: ``state`` ("running", "restarting",
+        "stopped"), a round that ``failed`` (with its ``error``) or not, a ``restarted``
+        thread (with the ``error`` it died of)."""
+        self.store.report_watcher(watcher_id, datetime.now(UTC), **change)
+
+    def watchers(self, *, now: datetime | None = None) -> list[WatcherStatus]:
+        """The watchers that followed the feeds on this database, the most recently heard
+        from first, each with its health (:class:`WatcherStatus`)."""
+        now = now or datetime.now(UTC)
+        out = []
+        for record in self.store.watchers():
+            silent = max(0.0, (now - record.heartbeat_at).total_seconds())
+            if record.state == "stopped":
+                health = "stopped"
+            elif silent >= GONE_AFTER_SECONDS:
+                health = "gone"
+            elif silent >= SILENT_AFTER_SECONDS:
+                health = "silent"
+            elif record.state == "restarting":
+                health = "restarting"
+            else:
+                health = "failing" if record.failures else "ok"
+            out.append(WatcherStatus(record, health, silent))
+        return out
 
     def throughput(self, *, hours: float = 1.0) -> dict[str, int]:
         """Articles stored and explainer versions written in the last ``hours``."""

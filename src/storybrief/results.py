@@ -11,7 +11,7 @@ from typing import Any
 from .explain import Explainer
 from .ingest import IngestReport
 from .records import Article
-from .store import FeedRecord
+from .store import FeedRecord, WatcherRecord
 from .verify.publish import CheckReport
 
 
@@ -57,3 +57,33 @@ class Pending:
     stories_changed: int
     #: stories whose articles hold nothing publishable, not asked for until they change
     stories_unexplainable: int
+
+
+#: A watcher not heard from for this long is "silent": stuck, or gone without saying so.
+SILENT_AFTER_SECONDS = 900.0
+#: A silent watcher not heard from for this long is taken for gone for good: still listed,
+#: no longer counted against health.
+GONE_AFTER_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True)
+class WatcherStatus:
+    """A watcher (``storybrief watch``, ``serve --watch``) as seen now: its record and its
+    ``health`` — "ok", "failing" (its last round failed), "restarting" (its thread died and
+    is started again after a pause), "silent" (not heard from for
+    :data:`SILENT_AFTER_SECONDS`), "gone" (silent for a day) or "stopped"."""
+
+    record: WatcherRecord
+    health: str
+    silent_seconds: float
+
+    @property
+    def healthy(self) -> bool:
+        """Whether this watcher counts as following the feeds; a stopped one, or one gone
+        for a day, counts neither way (see :attr:`counts`)."""
+        return self.health == "ok"
+
+    @property
+    def counts(self) -> bool:
+        """Whether its health is the health of the service (not stopped, not long gone)."""
+        return self.health not in ("stopped", "gone")

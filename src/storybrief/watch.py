@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from .errors import StorybriefError
 from .follow import PollReport
@@ -33,6 +35,7 @@ class StepReport:
     stories: int = 0  # stories made or grown
     explained: list[tuple[int, int]] = field(default_factory=list)  # (story, version)
     failed: list[tuple[int, str]] = field(default_factory=list)  # (story, reason)
+    errors: list[str] = field(default_factory=list)  # rounds that failed as a whole
 
     @property
     def busy(self) -> bool:
@@ -51,15 +54,39 @@ class StepReport:
 Event = Callable[[str, dict], None]
 
 
+#: Seconds between heartbeats a watcher writes while nothing changes.
+HEARTBEAT_SECONDS = 10.0
+#: After a round fails as a whole, the watcher waits this long (doubling with each failed
+#: round in a row, up to ``MAX_PAUSE_SECONDS``) before the next.
+FIRST_PAUSE_SECONDS = 5.0
+MAX_PAUSE_SECONDS = 300.0
+
+
+def pause_after(failures: int) -> float:
+    """Seconds to wait after ``failures`` (1, 2, ...) failures in a row: 5, 10, 20 ... 300."""
+    return min(MAX_PAUSE_SECONDS, FIRST_PAUSE_SECONDS * 2 ** max(0, failures - 1))
+
+
 class Watcher:
     """Runs the pipeline over one :class:`Library`. ``on_event(kind, fields)`` hears each
-    thing that happens (``poll``, ``stories``, ``explained``, ``explain_failed``, ``idle``),
-    for a status line or a log."""
+    thing that happens (``poll``, ``stories``, ``explained``, ``explain_failed``,
+    ``round_failed``, ``idle``), for a status line or a log.
 
-    def __init__(self, library: Library, *, on_event: Event | None = None) -> None:
+    A round that fails as a whole (the database went away, say) is logged with its traceback,
+    and the next waits a while (5 s, doubling to 5 min): nothing a feed, a page or a story
+    does stops the watcher. ``name`` is the watcher's row on the database (``watch``,
+    ``serve --watch``; :meth:`Library.watchers`): its state, heartbeat, failed rounds and
+    last error, which ``storybrief status``, the operator page and ``/health`` show."""
+
+    def __init__(
+        self, library: Library, *, on_event: Event | None = None, name: str = "watch"
+    ) -> None:
         self.library = library
         self.settings = library.settings
         self.on_event = on_event or (lambda kind, fields: None)
+        self.name = name
+        self.watcher_id: int | None = None
+        self._beaten = 0.0
         self.stop = threading.Event()
         self._local = threading.local()
         self._opened: list[Library] = []
@@ -106,6 +133,11 @@ class Watcher:
         except StorybriefError as exc:  # e.g. the feed was removed meanwhile
             log.warning("feed %s: %s", feed_id, exc)
             return None
+        except Exception:  # a bug: logged, and the other feeds are polled
+            log.exception("feed %s: polling it failed", feed_id)
+            return None
+        finally:
+            self.beat()
         fields = {
             "feed": report.url,
             "status": report.status,
@@ -137,11 +169,16 @@ class Watcher:
                 continue  # it failed a moment ago: try again later, not every round
             try:
                 result: ExplainResult = self.library.explain(story_id=story_id, engine=engine)
-            except StorybriefError as exc:
+            except Exception as exc:  # this story's failure; the others are explained
+                if not isinstance(exc, StorybriefError):
+                    log.exception("story %s: explaining it failed", story_id)
+                reason = str(exc) if isinstance(exc, StorybriefError) else _unexpected(exc)
                 self._failed[story_id] = now
-                report.failed.append((story_id, str(exc)))
-                self.on_event("explain_failed", {"story": story_id, "reason": str(exc)})
+                report.failed.append((story_id, reason))
+                self.on_event("explain_failed", {"story": story_id, "reason": reason})
                 continue
+            finally:
+                self.beat()
             self._failed.pop(story_id, None)
             report.explained.append((story_id, result.version))
             self.on_event("explained", {"story": story_id, "version": result.version})
@@ -153,10 +190,31 @@ class Watcher:
         return what was done. Otherwise run until :attr:`stop` is set (SIGTERM, Ctrl+C),
         sleeping while nothing is due; the work in hand is finished first."""
         total = StepReport()
+        self.watcher_id = self.library.register_watcher(self.name)
+        failures = 0
         try:
             first = True
             while not self.stop.is_set():
-                step = self.step(poll_all=once and first)
+                try:
+                    step = self.step(poll_all=once and first)
+                except Exception as exc:  # the round as a whole: logged, and tried again
+                    failures += 1
+                    reason = _unexpected(exc)
+                    total.errors.append(reason)
+                    log.error(
+                        "round failed",
+                        exc_info=True,
+                        extra={"fields": {"error": reason, "failures": failures}},
+                    )
+                    self.beat(failed=True, error=reason)
+                    self.on_event("round_failed", {"error": reason, "failures": failures})
+                    if once:
+                        break
+                    self.stop.wait(pause_after(failures))
+                    continue
+                if failures:
+                    failures = 0
+                    self.beat(failed=False)
                 first = False
                 _add(total, step)
                 if once:
@@ -165,10 +223,26 @@ class Watcher:
                     continue
                 if not step.busy:
                     self.on_event("idle", {})
+                    self.beat()
                     self.stop.wait(self._sleep_seconds())
         finally:
+            self.beat(state="stopped")
             self.close()
         return total
+
+    def beat(self, **change: Any) -> None:
+        """Say on the database that this watcher is alive (at most every
+        :data:`HEARTBEAT_SECONDS` unless something changed), with what changed."""
+        if self.watcher_id is None:
+            return
+        now = time.monotonic()
+        if not change and now - self._beaten < HEARTBEAT_SECONDS:
+            return
+        self._beaten = now
+        try:
+            self.library.report_watcher(self.watcher_id, **change)
+        except Exception as exc:  # the database may be what is failing: go on
+            log.warning("cannot record the watcher's state: %s", exc)
 
     def _sleep_seconds(self) -> float:
         """Until the next feed is due, at most ``watch.idle_sleep_seconds``."""
@@ -188,8 +262,89 @@ class Watcher:
             own.close()
 
 
+class Supervisor:
+    """A watcher in a thread of its own that is started again when it dies (``serve
+    --watch``): after a pause of 5 s, doubling with each death in a row up to 5 min, each
+    death logged with its traceback and recorded on the watcher's row (state
+    ``restarting``, restarts, the error), where ``status``, the operator page and
+    ``/health`` show it. ``make`` builds each new :class:`Watcher`."""
+
+    def __init__(self, library: Library, make: Callable[[], Watcher], *, name: str) -> None:
+        self.library = library
+        self.make = make
+        self.name = name
+        self.restarts = 0
+        self.watcher: Watcher | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="storybrief-watch", daemon=True)
+
+    def start(self) -> Supervisor:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop: the watcher finishes the work in hand first (at most ``timeout`` s)."""
+        self._stop.set()
+        if self.watcher is not None:
+            self.watcher.stop.set()
+        self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        deaths = 0
+        while not self._stop.is_set():
+            watcher = None
+            started = time.monotonic()
+            try:
+                watcher = self.watcher = self.make()
+                if self._stop.is_set():
+                    watcher.stop.set()
+                watcher.run()
+                if self._stop.is_set():
+                    return
+                raise RuntimeError("the watcher stopped by itself")
+            except BaseException as exc:  # whatever killed it; this thread lives on
+                if isinstance(exc, SystemExit | KeyboardInterrupt | GeneratorExit):
+                    raise
+                if time.monotonic() - started > MAX_PAUSE_SECONDS:
+                    deaths = 0  # it ran a good while: not a death in a row
+                deaths += 1
+                self.restarts += 1
+                pause = pause_after(deaths)
+                reason = _unexpected(exc)
+                log.error(
+                    "watcher died; starting it again",
+                    exc_info=True,
+                    extra={"fields": {"error": reason, "restarts": self.restarts, "in": pause}},
+                )
+                self._record(watcher, reason)
+                self._stop.wait(pause)
+
+    def _record(self, watcher: Watcher | None, reason: str) -> None:
+        try:
+            watcher_id = watcher.watcher_id if watcher is not None else None
+            if watcher_id is None:
+                watcher_id = self.library.register_watcher(self.name)
+            self.library.report_watcher(
+                watcher_id, state="restarting", restarted=True, error=reason
+            )
+        except Exception as exc:  # the database may be what killed it
+            log.warning("cannot record the watcher's death: %s", exc)
+
+
+def _unexpected(exc: BaseException) -> str:
+    detail = " ".join(str(exc).split())[:300]
+    if isinstance(exc, StorybriefError):
+        return detail or type(exc).__name__
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
 def _add(total: StepReport, step: StepReport) -> None:
     total.polls += step.polls
     total.stories += step.stories
     total.explained += step.explained
     total.failed += step.failed
+    total.errors += step.errors

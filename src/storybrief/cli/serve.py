@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from .logs import log_to_stderr
 from .output import console, settings_of
 
 
@@ -26,6 +27,9 @@ def serve(
     watch: bool = typer.Option(
         False, "--watch", help="Also follow the feeds in this process (as `storybrief watch`)."
     ),
+    log_format: str = typer.Option(
+        "plain", "--log-format", help="With --watch: the watcher's log on stderr, plain or json."
+    ),
 ) -> None:
     """Serve the explainers: pages at /, JSON API at /api/v1, feeds at /feeds."""
     from ..serve import run
@@ -43,19 +47,23 @@ def serve(
     if not watch:
         run(settings, host=host, port=port, workers=workers, log_level=log_level)
         return
-    import threading
-
     from ..library import Library
-    from ..watch import Watcher
+    from ..watch import Supervisor, Watcher
+    from .watch import event_logger
 
-    watcher = Watcher(Library(settings))
-    thread = threading.Thread(target=watcher.run, name="storybrief-watch", daemon=True)
-    thread.start()
+    # what the watcher does is logged as `watch` logs it; a watcher that dies is started again
+    log_to_stderr(log_format)
+    library = Library(settings)
+    on_event = event_logger()
+    name = "serve --watch"
+    supervisor = Supervisor(
+        library, lambda: Watcher(library, on_event=on_event, name=name), name=name
+    ).start()
     try:
         run(settings, host=host, port=port, workers=workers, log_level=log_level)
     finally:
-        watcher.stop.set()  # the server has stopped: finish the work in hand, then stop
-        thread.join(timeout=60)
+        supervisor.stop()  # the server has stopped: finish the work in hand, then stop
+        library.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -114,6 +115,27 @@ def feeds_export(ctx: typer.Context) -> None:
     sys.stdout.write(library_of(ctx).feeds.export_opml())
 
 
+def event_logger() -> Callable[[str, dict], None]:
+    """What the watcher does, as log lines (``storybrief.watch``): a poll that brought new
+    articles (info) or failed (warning), stories made or grown, explainers written or failed.
+    `watch` and `serve --watch` log the same lines."""
+    logger = logging.getLogger("storybrief.watch")
+
+    def on_event(kind: str, fields: dict) -> None:
+        if kind == "poll":
+            level = logging.WARNING if fields["status"] == "failed" else logging.INFO
+            if fields["new"] or fields["status"] == "failed":
+                logger.log(level, "poll", extra={"fields": fields})
+        elif kind == "explained":
+            logger.info("explained", extra={"fields": fields})
+        elif kind == "explain_failed":
+            logger.warning("explain failed", extra={"fields": fields})
+        elif kind == "stories":
+            logger.info("stories", extra={"fields": fields})
+
+    return on_event
+
+
 def watch(
     ctx: typer.Context,
     once: bool = typer.Option(
@@ -131,23 +153,16 @@ def watch(
     log_to_stderr(log_format)
     live = console.is_terminal and not quiet
     status = errors.status("watching…", spinner="dots") if live else None
+    log_event = event_logger()
     counts = {"polls": 0, "new": 0, "explained": 0}
 
     def on_event(kind: str, fields: dict) -> None:
-        logger = logging.getLogger("storybrief.watch")
+        log_event(kind, fields)
         if kind == "poll":
             counts["polls"] += 1
             counts["new"] += fields["new"]
-            level = logging.WARNING if fields["status"] == "failed" else logging.INFO
-            if fields["new"] or fields["status"] == "failed":
-                logger.log(level, "poll", extra={"fields": fields})
         elif kind == "explained":
             counts["explained"] += 1
-            logger.info("explained", extra={"fields": fields})
-        elif kind == "explain_failed":
-            logger.warning("explain failed", extra={"fields": fields})
-        elif kind == "stories":
-            logger.info("stories", extra={"fields": fields})
         if status is not None:
             status.update(
                 f"watching {len(lib.feeds.all())} feeds: {counts['polls']} polls, "
@@ -176,27 +191,69 @@ def watch(
         console.print(
             f"{len(total.polls)} feeds polled, {total.new_articles} new articles, "
             f"{total.stories} stories made or grown, {len(total.explained)} explainers written"
-            + (f", {len(total.failed)} failed" if total.failed else ""),
+            + (f", {len(total.failed)} failed" if total.failed else "")
+            + (f"; the round failed: {total.errors[-1]}" if total.errors else ""),
             highlight=False,
         )
-        if any(p.status == "failed" for p in total.polls) or total.failed:
+        if any(p.status == "failed" for p in total.polls) or total.failed or total.errors:
             raise typer.Exit(1)
+
+
+def watcher_summary(status: Any) -> dict[str, Any]:
+    """A watcher's row for `status` (:class:`storybrief.results.WatcherStatus`)."""
+    r = status.record
+    return {
+        "name": r.name,
+        "host": r.host,
+        "pid": r.pid,
+        "health": status.health,
+        "state": r.state,
+        "started": r.started_at,
+        "heartbeat": r.heartbeat_at,
+        "failed_rounds": r.failures,
+        "restarts": r.restarts,
+        "last_error": r.last_error,
+        "last_error_at": r.last_error_at,
+    }
+
+
+def _watchers_table(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("watchers: none has run on this database (storybrief watch)")
+        return
+    table = Table(title=f"watchers ({len(rows)})")
+    for column in ("watcher", "health", "since", "last heard", "restarts", "last error"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        failing = f" ({r['failed_rounds']} rounds)" if r["failed_rounds"] else ""
+        table.add_row(
+            escape(f"{r['name']} on {r['host']} (pid {r['pid']})"),
+            r["health"] + failing,
+            when(r["started"]),
+            when(r["heartbeat"]),
+            str(r["restarts"]),
+            escape((r["last_error"] or "")[:120]),
+        )
+    console.print(table)
 
 
 def status(
     ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
 ) -> None:
-    """Feeds (last success, last error, next poll, items), pending work, stories waiting for
-    an explainer, and throughput in the last hour."""
+    """The watchers (health, last heard from, restarts, last error), feeds (last success, last
+    error, next poll, items), pending work, stories waiting for an explainer, and throughput
+    in the last hour."""
     from ..follow import feed_summary
 
     lib = library_of(ctx)
     feeds = [feed_summary(f) for f in lib.feeds.all()]
+    watchers = [watcher_summary(w) for w in lib.watchers()]
     pending = lib.pending()
     hour = lib.throughput(hours=1)
     if as_json:
-        print_json({"feeds": feeds, "pending": pending, "last_hour": hour})
+        print_json({"watchers": watchers, "feeds": feeds, "pending": pending, "last_hour": hour})
         return
+    _watchers_table(watchers)
     _feeds_table(feeds)
     console.print(
         f"pending: {pending.feeds_due} feeds due, {pending.articles_without_story} articles "

@@ -217,9 +217,13 @@ class Fetcher:
             try:
                 response = self._client.send(request, stream=True)
             except ValueError as exc:  # httpx reads a redirect's Location as it answers
+                what = (
+                    "a host name that is not a valid internationalised domain name"
+                    if isinstance(exc, UnicodeError)  # idna.IDNAError
+                    else "an invalid URL"
+                )
                 raise FetchError(
-                    f"{hops} answered with a redirect to an invalid URL (a malformed host "
-                    f"name?): {_one_line(exc)}"
+                    f"{hops} answered with a redirect to {what} ({_one_line(exc)})"
                 ) from exc
             try:
                 next_request = response.next_request

@@ -128,6 +128,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     from .apidocs import add_docs
 
     app.include_router(api.router, prefix=API_PREFIX)
+    app.add_api_route("/health", health, methods=["GET", "HEAD"], include_in_schema=False)
     app.include_router(pages.router)
     app.include_router(operator.router)
     add_docs(app, f"{API_PREFIX}/openapi.json")
@@ -158,6 +159,39 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return error_response(request, 422, f"invalid request ({problems})")
 
     return app
+
+
+def health(request: Request) -> Response:
+    """Whether this service works: the database answers, and every watcher following the
+    feeds on it (``watch``, ``serve --watch``) is running, its last round went through and
+    it was heard from lately. 200 with ``"status": "ok"``, else 503 with ``"failing"``; each
+    watcher with its health (a stopped one, or one gone for a day, does not count). Public:
+    no error text, which ``storybrief status`` and the operator page show."""
+    library: Library = request.app.state.library
+    headers = {"Cache-Control": "no-store"}
+    try:
+        watchers = library.watchers()
+    except StorageError:
+        down = {"status": "failing", "database": "unavailable", "watchers": []}
+        return JSONResponse(down, status_code=503, headers=headers)
+    ok = all(w.healthy for w in watchers if w.counts)
+    body: dict[str, Any] = {
+        "status": "ok" if ok else "failing",
+        "database": "ok",
+        "watchers": [
+            {
+                "name": w.record.name,
+                "host": w.record.host,
+                "health": w.health,
+                "failed_rounds": w.record.failures,
+                "restarts": w.record.restarts,
+                "last_heard": w.record.heartbeat_at.isoformat(),
+            }
+            for w in watchers
+            if w.health != "gone"
+        ],
+    }
+    return JSONResponse(body, status_code=200 if ok else 503, headers=headers)
 
 
 def error_response(

@@ -89,6 +89,8 @@ class Overview:
     failures: list[Any]
     versions: list[VersionRow]
     chart: Chart
+    #: the watchers following the feeds (storybrief.results.WatcherStatus), heard from lately
+    watchers: list[Any] = field(default_factory=list)
     chart_days: int = CHART_DAYS
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -202,4 +204,5 @@ def overview(library: Library, *, now: datetime | None = None) -> Overview:
         failures=library.failures(limit=MAX_FAILURES),
         versions=versions,
         chart=chart(readers.feedback_by_day(days=CHART_DAYS, now=now), last=now.date()),
+        watchers=[w for w in library.watchers(now=now) if w.health != "gone"],
     )

@@ -10,6 +10,7 @@ from .feeds import FeedRecord
 from .search import SearchFilters, SearchResults
 from .store import Store
 from .stories import StoryRecord, StorySummary, Successor
+from .watchers import WatcherRecord
 
 __all__ = [
     "ArticleRef",
@@ -33,6 +34,7 @@ __all__ = [
     "StorySummary",
     "Successor",
     "UpsertResult",
+    "WatcherRecord",
     "create_db_engine",
     "migrate",
 ]

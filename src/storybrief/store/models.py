@@ -257,6 +257,26 @@ class RateLimitEvent(Base):
     expires: Mapped[float] = mapped_column(Float)
 
 
+class WatcherRow(Base):
+    """A watcher following the feeds (migration 0010): ``storybrief watch`` or ``serve
+    --watch`` on one host, with its ``state`` (running, restarting, stopped), heartbeat,
+    failed rounds in a row, restarts and last error, kept current by the watcher itself."""
+
+    __tablename__ = "watchers"
+    __table_args__ = (UniqueConstraint("name", "host"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class ContentVersion(Base):
     """One row whose ``version`` moves whenever a transaction changes what readers see
     (migration 0007's triggers on the tables in :data:`CONTENT_TABLES`): what the web app's
@@ -275,9 +295,9 @@ CONTENT_TABLES = frozenset(
 )  # fmt: skip
 #: The tables whose writes no reader sees, so cached pages stay valid across them: feed
 #: subscriptions and their polls (the operator page shows them, and is never cached), rate
-#: limit events, ingest failures, and the content version itself.
+#: limit events, ingest failures, the watchers, and the content version itself.
 BOOKKEEPING_TABLES = frozenset(
-    {"sources", "rate_limit_events", "ingest_failures", "content_version"}
+    {"sources", "rate_limit_events", "ingest_failures", "watchers", "content_version"}
 )
 
 

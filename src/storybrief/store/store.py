@@ -31,6 +31,7 @@ from . import (
     ratelimits,
     search,
     stories,
+    watchers,
 )
 from .articles import ArticleRef, ArticleSummary, UpsertResult
 from .coverage import Coverage
@@ -42,6 +43,7 @@ from .feeds import FeedRecord
 from .search import SearchFilters, SearchResults
 from .stories import StoryRecord, StorySummary, Successor
 from .version import DataVersion
+from .watchers import WatcherRecord
 
 
 class Store:
@@ -474,6 +476,21 @@ class Store:
     def rate_limit_wait(self, key: str, limit: int, window: float, now: float) -> float:
         """0 when one more event under ``key`` would be allowed, else the seconds to wait."""
         return ratelimits.wait(self.db, key, limit, window, now)
+
+    # -- watchers -----------------------------------------------------------------------------
+
+    def register_watcher(self, name: str, host: str, pid: int, now: datetime) -> WatcherRecord:
+        """A watcher starting (its row: the one of this name and host, started afresh)."""
+        return watchers.register(self.db, name, host, pid, now)
+
+    def report_watcher(self, watcher_id: int, now: datetime, **change: Any) -> WatcherRecord:
+        """A watcher's heartbeat and what changed (``state``, ``failed``, ``restarted``,
+        ``error``)."""
+        return watchers.report(self.db, watcher_id, now, **change)
+
+    def watchers(self) -> list[WatcherRecord]:
+        """Every watcher that ever ran on this database, the most recently heard from first."""
+        return watchers.listed(self.db)
 
     # -- failures -----------------------------------------------------------------------------
 
