@@ -188,7 +188,7 @@ def test_errors_are_pages_for_browsers_and_json_for_the_api(client):
         "detail": "no story with id 999999 (see `storybrief stories`)"
     }
     invalid = client.get("/api/v1/stories", params={"limit": 0})
-    assert invalid.status_code == 422 and invalid.json()["detail"][0]["loc"] == ["query", "limit"]
+    assert invalid.status_code == 422 and invalid.json()["errors"][0]["loc"] == ["query", "limit"]
 
 
 def test_security_headers_on_pages_api_and_static(client):

@@ -49,7 +49,7 @@ def site(tmp_path_factory) -> Iterator[tuple[Store, int, str]]:
 # -- 8. client mistakes are 4xx, not 500 ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("bad", [TOO_BIG, 10**30, 0, -1])
+@pytest.mark.parametrize("bad", [2**31, 2**63 - 1, TOO_BIG, 10**30, 0, -1])
 @pytest.mark.parametrize(
     "path",
     [
@@ -66,21 +66,29 @@ def test_impossible_ids_are_422_not_500(site, path, bad):
     _, _, url = site
     reply = httpx.get(url + path.format(id=bad), headers={"Accept": "application/json"})
     assert reply.status_code == 422, reply.text[:300]
-    detail = reply.json()["detail"]
-    assert detail[0]["loc"][0] == "path"
+    answer = reply.json()
+    assert answer["errors"][0]["loc"][0] == "path"
+    assert answer["detail"].startswith("invalid request (path.")
 
 
 def test_an_impossible_id_in_the_browser_is_an_error_page(site):
     _, _, url = site
     reply = httpx.get(f"{url}/stories/{TOO_BIG}", headers={"Accept": "text/html"})
     assert reply.status_code == 422
-    assert "less than or equal to 9223372036854775807" in reply.text
+    assert "less than or equal to 2147483647" in reply.text
 
 
 def test_the_largest_possible_id_is_simply_not_found(site):
     _, _, url = site
-    reply = httpx.get(f"{url}/api/v1/stories/{2**63 - 1}")
+    reply = httpx.get(f"{url}/api/v1/stories/{2**31 - 1}")
     assert reply.status_code == 404
+
+
+def test_the_id_bound_is_the_store_s():
+    from storybrief.serve.security import MAX_ID
+    from storybrief.store.database import MAX_ID as STORE_MAX_ID
+
+    assert MAX_ID == STORE_MAX_ID == 2**31 - 1
 
 
 def test_an_unknown_engine_is_422_naming_the_engines(site):
@@ -89,7 +97,7 @@ def test_an_unknown_engine_is_422_naming_the_engines(site):
         f"{url}/api/v1/stories/{story}/explain", json={"engine": "nonesuch"}, headers=AUTH
     )
     assert reply.status_code == 422
-    (problem,) = reply.json()["detail"]
+    (problem,) = reply.json()["errors"]
     assert problem["loc"] == ["body", "engine"]
     assert "no explainer engine named 'nonesuch'; the engines are: " in problem["msg"]
     assert "builtin" in problem["msg"]

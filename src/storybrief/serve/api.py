@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 _bearer = HTTPBearer(auto_error=False, description="the api_token from settings")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ExplainerFormat = Literal["json", "markdown", "html", "text"]
-# Ids are positive and fit a SQL BIGINT; any other is refused with 422 before the store sees
-# it (a larger one would overflow the database driver).
+# Ids are positive 32-bit integers, the id columns' range on PostgreSQL; any other is refused
+# with 422 before the store sees it, alike on SQLite and PostgreSQL.
 StoryId = Annotated[int, Path(ge=1, le=MAX_ID, description="a story's id")]
 ArticleId = Annotated[int, Path(ge=1, le=MAX_ID, description="an article's id")]
 ExplainerId = Annotated[int, Path(ge=1, le=MAX_ID, description="an explainer version's id")]

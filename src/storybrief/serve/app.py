@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -48,6 +49,48 @@ _STATUS = [
     (EngineError, 502),
     (StorageError, 503),
 ]
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request, as request validation found it."""
+
+    loc: list[str | int] = Field(description="where: path, query or body, then the field")
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers has this shape: ``detail`` says what was wrong in one
+    line; a request that failed validation lists each problem in ``errors`` too."""
+
+    detail: str = Field(description="what was wrong, in one line")
+    errors: list[Problem] | None = Field(
+        default=None, description="request validation: each field that was wrong"
+    )
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+#: What an API route can answer besides its success, in the OpenAPI document.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error(
+        "a valid API token is needed (write routes, operator data, or reads when "
+        "public_read is off)"
+    ),
+    403: _error("this server has no API token configured, so the route is disabled"),
+    404: _error("no story, explainer, version or article with that id"),
+    413: _error("the request body is over serve.max_request_bytes"),
+    422: _error(
+        "the request is invalid (a path, query or body field; or articles that hold "
+        "nothing publishable)"
+    ),
+    429: _error("too many requests from this address (Retry-After says when to come back)"),
+    501: _error("a feature the server's installation lacks (an optional package)"),
+    502: _error("the explainer engine failed"),
+    503: _error("the database is unavailable; try again"),
+}
 
 
 def status_of(exc: StorybriefError) -> int:
@@ -127,7 +170,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     from . import api, operator, pages
     from .apidocs import add_docs
 
-    app.include_router(api.router, prefix=API_PREFIX)
+    app.include_router(api.router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_api_route("/health", health, methods=["GET", "HEAD"], include_in_schema=False)
     app.include_router(pages.router)
     app.include_router(operator.router)
@@ -146,17 +189,15 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        if wants_json(request):
-            errors = [
-                {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")}
-                for e in exc.errors()
-            ]
-            return JSONResponse({"detail": errors}, status_code=422)
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg")), "type": str(e.get("type"))}
             for e in exc.errors()
-        )
-        return error_response(request, 422, f"invalid request ({problems})")
+        ]
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        message = f"invalid request ({problems})"
+        if wants_json(request):
+            return JSONResponse({"detail": message, "errors": errors}, status_code=422)
+        return error_response(request, 422, message)
 
     return app
 

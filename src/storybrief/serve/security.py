@@ -161,8 +161,10 @@ class SharedRateLimiter:
         return self.counts.rate_limit_wait(self._key(key), self.limit, self.window, time.time())
 
 
-#: The largest id a stored row can have (SQL BIGINT); larger ones cannot exist.
-MAX_ID = 2**63 - 1
+#: The largest id a stored row can have: ids are 32-bit integers on PostgreSQL (and never pass
+#: this on SQLite), so a larger one is refused (422) alike on both, before the database sees it.
+#: The same bound as storybrief.store.database.MAX_ID (tests/test_serve_hostile.py checks).
+MAX_ID = 2**31 - 1
 
 
 def client_address(request: Any) -> str:

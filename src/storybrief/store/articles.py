@@ -14,7 +14,7 @@ from ..errors import NotFoundError, StorageError
 from ..records import Article
 from ..text import Sentence
 from ..topics import from_url
-from .database import Database, aware
+from .database import Database, aware, possible_id
 from .models import ArticleRow, SentenceRow
 
 UpsertStatus = Literal["new", "updated", "duplicate"]
@@ -96,7 +96,11 @@ def _upsert(db: Database, article: Article, source_id: int | None) -> UpsertResu
 
 def get(db: Database, article_id: int) -> Article:
     with db.session() as s:
-        row = s.get(ArticleRow, article_id, options=[selectinload(ArticleRow.sentences)])
+        row = (
+            s.get(ArticleRow, article_id, options=[selectinload(ArticleRow.sentences)])
+            if possible_id(article_id)
+            else None
+        )
         if row is None:
             raise NotFoundError(f"no article with id {article_id} (see `storybrief articles`)")
         return to_record(row)
@@ -107,7 +111,7 @@ def get_many(db: Database, ids: list[int]) -> list[Article]:
     with db.session() as s:
         rows = s.scalars(
             select(ArticleRow)
-            .where(ArticleRow.id.in_(ids))
+            .where(ArticleRow.id.in_([i for i in ids if possible_id(i)]))
             .options(selectinload(ArticleRow.sentences))
         ).all()
         found = {row.id: to_record(row) for row in rows}
@@ -165,7 +169,8 @@ def summaries_by_id(db: Database, ids: list[int]) -> list[ArticleSummary]:
     if not ids:
         return []
     with db.session() as s:
-        rows = s.execute(_summary_query().where(ArticleRow.id.in_(ids))).all()
+        known = [i for i in ids if possible_id(i)]
+        rows = s.execute(_summary_query().where(ArticleRow.id.in_(known))).all()
     found = {r[0]: _summary(r) for r in rows}
     return [found[i] for i in ids if i in found]
 

@@ -83,6 +83,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+#: The largest id a row can have: ids are 32-bit integers on PostgreSQL (SQLite's rowids are
+#: 64-bit, but counting up from 1 they never pass this either). An id outside 1..MAX_ID names no
+#: row on either database, and is answered so before PostgreSQL refuses to compare it.
+MAX_ID = 2**31 - 1
+
+
+def possible_id(value: int) -> bool:
+    """Whether ``value`` can be a row's id (1 .. :data:`MAX_ID`)."""
+    return 1 <= value <= MAX_ID
+
+
 def aware(value: datetime | None) -> datetime | None:
     """SQLite returns naive datetimes; everything storybrief stores is UTC."""
     if value is not None and value.tzinfo is None:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select,
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFoundError
-from .database import Database, aware
+from .database import Database, aware, possible_id
 from .models import ArticleRow, CitationRow, ExplainerRow, ExplainerSentenceRow, Story
 
 
@@ -121,6 +121,8 @@ def save(
 
 def versions(db: Database, story_id: int) -> list[StoredExplainer]:
     """Every version of a story's explainer, newest first."""
+    if not possible_id(story_id):
+        return []
     with db.session() as s:
         rows = s.scalars(
             select(ExplainerRow)
@@ -131,6 +133,8 @@ def versions(db: Database, story_id: int) -> list[StoredExplainer]:
 
 
 def sentences(db: Database, explainer_id: int) -> list[StoredSentence]:
+    if not possible_id(explainer_id):
+        raise _missing(explainer_id)
     with db.session() as s:
         row = s.get(
             ExplainerRow,
@@ -159,7 +163,7 @@ def sentences(db: Database, explainer_id: int) -> list[StoredSentence]:
 
 def get(db: Database, explainer_id: int) -> StoredExplainer:
     with db.session() as s:
-        row = s.get(ExplainerRow, explainer_id)
+        row = s.get(ExplainerRow, explainer_id) if possible_id(explainer_id) else None
         if row is None:
             raise _missing(explainer_id)
         return _record(row)
@@ -172,7 +176,7 @@ def latest_of(db: Database, story_ids: list[int]) -> dict[int, StoredExplainer]:
     with db.session() as s:
         newest = (
             select(ExplainerRow.story_id, func.max(ExplainerRow.version).label("version"))
-            .where(ExplainerRow.story_id.in_(story_ids))
+            .where(ExplainerRow.story_id.in_([i for i in story_ids if possible_id(i)]))
             .group_by(ExplainerRow.story_id)
             .subquery()
         )
@@ -274,7 +278,8 @@ def activity(db: Database, story_ids: list[int]) -> dict[int, StoryActivity]:
         return {}
     with db.session() as s:
         query, _, _ = _activity_query()
-        rows = s.execute(query.where(Story.id.in_(story_ids))).all()
+        known = [i for i in story_ids if possible_id(i)]
+        rows = s.execute(query.where(Story.id.in_(known))).all()
     return {r[0]: _activity(tuple(r)) for r in rows}
 
 

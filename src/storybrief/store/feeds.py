@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError, NotFoundError, SourceError, StorageError
-from .database import Database, aware, utc
+from .database import Database, aware, possible_id, utc
 from .models import Source
 
 FEED = "feed"
@@ -165,7 +165,7 @@ def _add_feed(db: Database, url: str, given: dict[str, Any]) -> FeedRecord:
 
 def _which(id_or_url: int | str) -> ColumnElement[bool]:
     if isinstance(id_or_url, int):
-        return Source.id == id_or_url
+        return Source.id == id_or_url if possible_id(id_or_url) else false()
     return Source.location == id_or_url.strip()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError
 from ..topics import dominant, slug
-from .database import Database, aware
+from .database import Database, aware, possible_id
 from .models import ArticleRow, ExplainerRow, Story, StorySuccessor
 
 
@@ -289,7 +289,7 @@ def delete_all(db: Database) -> None:
 def article_ids(db: Database, story_id: int) -> list[int]:
     """The story's articles, oldest published first."""
     with db.session() as s:
-        if s.get(Story, story_id) is None:
+        if not possible_id(story_id) or s.get(Story, story_id) is None:
             raise _missing(story_id)
         return list(
             s.scalars(
@@ -314,7 +314,7 @@ def summaries(
     with db.session() as s:
         query = select(Story).order_by(Story.updated_at.desc(), Story.id.desc())
         if ids is not None:
-            query = query.where(Story.id.in_(ids))
+            query = query.where(Story.id.in_([i for i in ids if possible_id(i)]))
         else:  # a listing: retired stories are found only by id
             query = query.where(Story.retired_at.is_(None))
         stories = s.scalars(query.limit(limit).offset(offset)).all()
