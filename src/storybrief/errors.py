@@ -48,6 +48,15 @@ class HTTPStatusError(FetchError):
         self.headers = dict(headers or {})
 
 
+class HostUnreachableError(FetchError):
+    """The host of ``url`` could not be connected to (its name did not resolve, it refused,
+    or the connection timed out)."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        super().__init__(message)
+        self.url = url
+
+
 class RobotsDisallowedError(FetchError):
     """The site's robots.txt does not allow storybrief to fetch the page, or could not be read
     (which, per RFC 9309, means nothing on the site is fetched for a while)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
@@ -206,12 +206,15 @@ class Feeds:
         )
         unchanged = poll.fetched.not_modified
         new = report.counts["new"]
+        whole = feed.url not in report.cut
+        if not whole:  # its time budget cut it: the rest soon, with no validators to skip it
+            due = now + timedelta(seconds=self.settings.watch.min_poll_seconds)
         self.store.record_poll_success(
             feed.id,
             next_poll_at=due,
-            etag=poll.fetched.etag or feed.etag,
-            last_modified=poll.fetched.last_modified or feed.last_modified,
-            items=None if unchanged else len(report.items),
+            etag=(poll.fetched.etag if whole else None) or feed.etag,
+            last_modified=(poll.fetched.last_modified if whole else None) or feed.last_modified,
+            items=None if unchanged else len(poll.feed.items if poll.feed else report.items),
             status="304" if unchanged else str(poll.fetched.status),
             at=now,
         )

@@ -86,6 +86,18 @@ class FetchSettings(_Stage):
         description="items read from one feed, and feeds from one OPML list; the rest are "
         "left out (feedparser spends about a millisecond on each item)",
     )
+    source_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="time budget of one feed in a run (and of one POST /api/v1/articles): "
+        "items not reached by then are read on the feed's next poll",
+    )
+    unreachable_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="after a host cannot be connected to, its other URLs fail at once for "
+        "this long instead of each trying again (0: try each)",
+    )
 
 
 class ExtractSettings(_Stage):

@@ -28,7 +28,7 @@ from types import TracebackType
 
 import httpx
 
-from ..errors import BlockedAddressError, FetchError, HTTPStatusError
+from ..errors import BlockedAddressError, FetchError, HostUnreachableError, HTTPStatusError
 from ..settings import Settings
 from .decode import DecodeError, TooLarge, accept_encoding, decode_stream
 from .guard import DEADLINE, AddressPolicy, Blocked, GuardedTransport
@@ -162,7 +162,9 @@ class Fetcher:
         except httpx.TimeoutException as exc:
             raise self._timeout(hops, exc) from exc
         except httpx.ConnectError as exc:
-            raise FetchError(f"cannot connect for {hops}: {_one_line(exc)}") from exc
+            raise HostUnreachableError(
+                f"cannot connect for {hops}: {_one_line(exc)}", url=hops.current
+            ) from exc
         except httpx.DecodingError as exc:
             raise FetchError(f"cannot decode the response from {hops}: {_one_line(exc)}") from exc
         except httpx.RemoteProtocolError as exc:
@@ -202,9 +204,10 @@ class Fetcher:
         if isinstance(exc, httpx.ConnectTimeout) and (
             deadline is None or time.monotonic() < deadline
         ):
-            return FetchError(
+            return HostUnreachableError(
                 f"timed out connecting for {hops} "
-                f"(connect_timeout {self.settings.fetch.connect_timeout:g} s)"
+                f"(connect_timeout {self.settings.fetch.connect_timeout:g} s)",
+                url=hops.current,
             )
         return FetchError(
             f"timed out fetching {hops} (fetch_timeout {self.settings.fetch.timeout:g} s)"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import codecs
 import contextlib
 import logging
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -75,6 +76,9 @@ class IngestReport:
     stories: list[Any] = field(default_factory=list)
     #: (story id, explainer version) written because a story grew, or (story id, error)
     explained: list[tuple[int, int | str]] = field(default_factory=list)
+    #: feeds whose items were cut by their time budget (fetch.source_seconds): the rest are
+    #: read on the next poll, so their validators were not kept
+    cut: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -126,14 +130,19 @@ class Ingestor:
         *,
         workers: int | None = None,
         gate: HostGate | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.settings = settings
+        #: time.monotonic() by which the whole run ends (POST /api/v1/articles): sources not
+        #: started by then fail, saying so; a feed's items are cut at it too
+        self.deadline = deadline
         self.store = store
         self._own_gate = gate is None
         self.gate = gate or HostGate(Fetcher(settings), settings)
         self.fetcher = self.gate.fetcher
         self.workers = workers or settings.fetch.concurrency
         self.polls: dict[str, FeedPoll] = {}
+        self.cut: list[str] = []
 
     def close(self) -> None:
         if self._own_gate:
@@ -148,11 +157,14 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest every source. ``on_expand(n)`` says n more items are coming (a feed's
         entries); ``on_item`` is called once per finished item, for progress displays."""
-        report = IngestReport(polls=self.polls)
+        report = IngestReport(polls=self.polls, cut=self.cut)
         for source in sources:
             given = source if isinstance(source, Document) else None
             name = given.location if given is not None else str(source)
             items = self._source(name, on_expand or (lambda n: None), given=given)
+            if self.deadline is not None and time.monotonic() > self.deadline:
+                reason = f"{name} not read: the request's time budget was spent; send it again"
+                items = iter([ItemResult(name, "failed", reason=reason)])
             while True:
                 try:
                     item = next(items, None)
@@ -224,8 +236,10 @@ class Ingestor:
                 if location in self.polls:
                     self.polls[location].feed = feed
                 on_expand(len(feed.items) - 1)
-                yield from self._feed(feed, location)
-                if etag_source is not None:
+                whole = yield from self._feed(feed, location)
+                if not whole:
+                    self.cut.append(location)
+                if etag_source is not None and whole:
                     # only now: a run killed half way through the items must not leave
                     # validators that make the next run's conditional GET skip the rest
                     fetched = etag_source[1]
@@ -268,9 +282,16 @@ class Ingestor:
 
     # -- feeds ---------------------------------------------------------------------------------
 
-    def _feed(self, feed: Feed, location: str) -> Iterator[ItemResult]:
+    def _feed(self, feed: Feed, location: str) -> Generator[ItemResult, None, bool]:
         """Each item's page fetched through the gate on worker threads (hosts in parallel,
-        each at its own pace); the database is read and written in this thread only."""
+        each at its own pace); the database is read and written in this thread only.
+
+        Within ``fetch.source_seconds``: the items not started by then are left for the
+        feed's next poll (said by one "unchanged" item, and the feed's validators are not
+        kept, so that the next poll reads it again and goes on past the stored items, which
+        are duplicates found without a fetch). Returns whether every item was read."""
+        budget = self.settings.fetch.source_seconds
+        deadline = min(time.monotonic() + budget, self.deadline or float("inf"))
         settled: dict[int, ItemResult] = {}  # known before any fetch: duplicates, bad links
         for i, item in enumerate(feed.items):
             where = item.link or f"{location} item {item.title or '(untitled)'}"
@@ -285,10 +306,12 @@ class Ingestor:
             ):
                 settled[i] = ItemResult(where, "duplicate", known.id, item.title, "already stored")
 
-        def work(job: tuple[int, FeedItem]) -> Article | ItemResult:
+        def work(job: tuple[int, FeedItem]) -> Article | ItemResult | None:
             i, item = job
             if i in settled:
                 return settled[i]
+            if time.monotonic() > deadline:
+                return None  # not started: left for the next poll
             where = item.link or f"{location} item {item.title or '(untitled)'}"
             try:
                 with reading(SourceError, f"the feed item {where}"):
@@ -302,11 +325,24 @@ class Ingestor:
 
         jobs = list(enumerate(feed.items))
         outcomes = self.gate.map(work, jobs, page_of, workers=self.workers)
-        for (_, item), outcome in zip(jobs, outcomes, strict=True):
-            if isinstance(outcome, ItemResult):
-                yield outcome
-            else:
-                yield self._save(outcome, item.link or location)
+        try:
+            for (i, item), outcome in zip(jobs, outcomes, strict=True):
+                if outcome is None:
+                    left = len(jobs) - i
+                    yield ItemResult(
+                        location,
+                        "unchanged",
+                        reason=f"{left} of the feed's {len(jobs)} items are left for its next "
+                        f"poll: its time budget (fetch.source_seconds, {budget:g} s) was spent",
+                    )
+                    return False
+                if isinstance(outcome, ItemResult):
+                    yield outcome
+                else:
+                    yield self._save(outcome, item.link or location)
+        finally:
+            outcomes.close()  # the tasks not started are dropped
+        return True
 
     def _page_url(self, item: FeedItem) -> str | None:
         """The item's web page, when it is to be fetched."""
@@ -519,13 +555,16 @@ def ingest(
     on_item: Progress | None = None,
     on_expand: Callable[[int], None] | None = None,
     gate: HostGate | None = None,
+    deadline: float | None = None,
 ) -> IngestReport:
     """Ingest files, URLs, feeds and OPML lists; see :class:`IngestReport`. A long-lived
-    ``gate`` keeps its robots.txt cache, host pacing and pauses across calls (the watcher's)."""
+    ``gate`` keeps its robots.txt cache, host pacing and pauses across calls (the watcher's).
+    ``deadline`` (``time.monotonic()``) ends the whole run: sources not started by then fail,
+    saying so."""
     settings = settings or Settings()
     own_store = store is None
     store = store or Store.open(settings)
-    ingestor = Ingestor(settings, store, gate=gate)
+    ingestor = Ingestor(settings, store, gate=gate, deadline=deadline)
     try:
         return ingestor.run(
             [s if isinstance(s, Document) else str(s) for s in sources],

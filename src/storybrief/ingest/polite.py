@@ -29,7 +29,7 @@ import bisect
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ from ..errors import (
     BlockedAddressError,
     FetchError,
     HostPausedError,
+    HostUnreachableError,
     HTTPStatusError,
     RobotsDisallowedError,
 )
@@ -106,6 +107,8 @@ class _Host:
     next_start: float = 0.0  # monotonic time the next request may start
     paused_until: float = 0.0
     pause_reason: str = ""
+    unreachable_until: float = 0.0  # it could not be connected to: its URLs fail at once
+    unreachable_reason: str = ""
     robots: _Robots | None = None
     robots_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -135,6 +138,7 @@ class HostGate:
         self.per_host_concurrency = options.per_host_concurrency
         self.per_host_delay = options.per_host_delay
         self.concurrency = options.concurrency
+        self.unreachable_seconds = options.unreachable_seconds
         self._hosts: dict[str, _Host] = {}
         self._changed = threading.Condition()  # guards every _Host's counters
         self._local = threading.local()  # the slot a map() task holds; a pause it met
@@ -158,16 +162,26 @@ class HostGate:
             return self.fetcher.get(url, etag=etag, last_modified=last_modified)
         host = self._host(key)
         with self._slot(host):
+            self._check_reachable(host, url)
             self._check_pause(host, url)
             if robots and self.obey_robots:
                 self._check_robots(host, url)
             self._take_turn(host)
+            self._check_reachable(host, url)  # another request may have found it down
             self._check_pause(host, url)  # a pause may have begun while this waited its turn
             try:
-                return self.fetcher.get(url, etag=etag, last_modified=last_modified)
+                result = self.fetcher.get(url, etag=etag, last_modified=last_modified)
             except HTTPStatusError as exc:
                 self._maybe_pause(host, exc)
                 raise
+            except HostUnreachableError as exc:
+                if host_key(exc.url) == key:  # not a host a redirect led to
+                    self._mark_unreachable(host, exc)
+                raise
+            if host.unreachable_until:
+                with self._changed:
+                    host.unreachable_until = 0.0  # it answers again
+            return result
 
     def paused_for(self, url: str) -> float:
         """Seconds left of the pause ``url``'s host asked for (0 when it is not paused)."""
@@ -185,7 +199,7 @@ class HostGate:
         url_of: Callable[[T], str | None],
         *,
         workers: int | None = None,
-    ) -> Iterator[R]:
+    ) -> Generator[R, None, None]:
         """``work(item)`` for every item on up to ``workers`` threads (``fetch.concurrency``),
         results yielded in the items' order. ``url_of(item)`` names the URL ``work`` will
         fetch through :meth:`get` (None: it fetches nothing): a task starts only when that
@@ -256,6 +270,9 @@ class HostGate:
         host = self._host(key)
         with self._changed:
             now = time.monotonic()
+            if host.unreachable_until > now and host.active < self.per_host_concurrency:
+                host.active += 1  # it fails at once: no turn to wait for
+                return 0.0
             left = host.paused_until - now
             if 0 < left <= RETRY_WITHIN:  # a longer pause fails the task at once, unsent
                 return left
@@ -315,6 +332,29 @@ class HostGate:
             host.next_start = start + delay
         if start > now:
             time.sleep(start - now)
+
+    # -- hosts that cannot be reached ---------------------------------------------------------
+
+    def _mark_unreachable(self, host: _Host, exc: HostUnreachableError) -> None:
+        if self.unreachable_seconds <= 0:
+            return
+        with self._changed:
+            host.unreachable_until = time.monotonic() + self.unreachable_seconds
+            host.unreachable_reason = str(exc)
+
+    def _check_reachable(self, host: _Host, url: str) -> None:
+        """A host that could not be connected to a moment ago is not tried again for
+        ``fetch.unreachable_seconds``: its URLs fail at once (one try per host, not per
+        feed: an OPML list of 500 feeds on a host that is down waited 1 s for each)."""
+        with self._changed:
+            left = host.unreachable_until - time.monotonic()
+            reason = host.unreachable_reason
+        if left > 0:
+            raise HostUnreachableError(
+                f"{url} not tried: {host.name} could not be reached moments ago "
+                f"({reason}); it is tried again in {left:.0f} s (fetch.unreachable_seconds)",
+                url=url,
+            )
 
     # -- pauses -----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ stored after the same extraction. Never a server-side file path."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from ..errors import SourceError, StorageError
@@ -29,9 +30,25 @@ def submit(
     ``url``, ``title``, ``site_name``, ``published_at``)."""
     if any(not u.startswith(("http://", "https://")) for u in urls):
         raise SourceError("only http and https URLs can be submitted")
-    report = ingest(urls, settings=settings, store=store, gate=gate) if urls else IngestReport()
+    # one request, one budget: what is not started within fetch.source_seconds fails, saying
+    # so, instead of a request of 50 URLs and 20 pages taking minutes
+    budget = settings.fetch.source_seconds
+    deadline = time.monotonic() + budget
+    report = (
+        ingest(urls, settings=settings, store=store, gate=gate, deadline=deadline)
+        if urls
+        else IngestReport()
+    )
     for n, given in enumerate(articles, 1):
         location = str(given.get("url") or f"submitted article {n}")
+        if time.monotonic() > deadline:
+            reason = (
+                f"{location} not read: the request's time budget (fetch.source_seconds, "
+                f"{budget:g} s) was spent; send it again"
+            )
+            item = ItemResult(location, "failed", reason=reason, source="api")
+            report.items.append(item)
+            continue
         try:
             item = _store_one(storable_value(given), n, settings, store)  # type: ignore[arg-type]
         except StorageError:  # the database is down: the request fails (503), not the article
