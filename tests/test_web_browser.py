@@ -2,13 +2,17 @@
 light and dark: the front, story, search, article and topic pages pass the axe-core check
 (zero serious or critical violations), nothing overflows sideways, every citation chip is a
 24 x 24 px target, the citation popover opens above its chip without covering the lines below
-and closes with Esc or a click elsewhere, and a touch works the same.
+and closes with Esc or a click elsewhere, and a touch works the same. The theme chosen with
+the theme menu holds across pages and on /docs; j / k, / and ? work as the shortcut list says
+and can be turned off; search marks the matched words and filters by outlet; the coverage
+marks say how many outlets stand behind each story.
 
 Set STORYBRIEF_SCREENSHOTS=1 to refresh docs/screenshots/*.png (the README shows them)."""
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -111,6 +115,7 @@ def pages_of(site: Site) -> dict[str, str]:
         "story": f"/stories/{site.claims}",
         "story without explainer": f"/stories/{site.waiting}",
         "search": "/search?q=jobless+claims",
+        "search with filters": "/search?q=claims&outlet=Capital+Wire&since=2026-04-01",
         "article": f"/articles/{site.article}",
         "topic": "/topics/business",
         "waiting": "/waiting",
@@ -275,8 +280,9 @@ def test_citation_popover_by_touch(site, server, browser):
 
 
 def test_screenshots(site, server, browser, tmp_path):
-    """The front page and a multi-source story page at both widths: into docs/screenshots
-    with STORYBRIEF_SCREENSHOTS=1, else into a scratch folder (still taken, so they work)."""
+    """The front page, a multi-source story page and a search (dark theme chosen) at both
+    widths: into docs/screenshots with STORYBRIEF_SCREENSHOTS=1, else into a scratch folder
+    (still taken, so they work)."""
     out = SHOTS if SAVE_SHOTS else tmp_path
     out.mkdir(parents=True, exist_ok=True)
     for width, px in WIDTHS.items():
@@ -290,6 +296,157 @@ def test_screenshots(site, server, browser, tmp_path):
         chip = page.locator("#whats-happening a.cite").nth(1)
         chip.hover()
         page.screenshot(path=str(out / f"story-{width}.png"), full_page=True)
+        page.get_by_label("Theme").select_option("dark")
+        page.goto(f"{server.url}/search?q=jobless+claims&outlet=Morning+Courier")
+        page.screenshot(path=str(out / f"search-{width}.png"), full_page=True)
         context.close()
-    for name in ("front-desktop", "front-phone", "story-desktop", "story-phone"):
-        assert Path(out / f"{name}.png").stat().st_size > 10_000
+    for name in ("front", "story", "search"):
+        for width in WIDTHS:
+            assert Path(out / f"{name}-{width}.png").stat().st_size > 10_000
+
+
+def background(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        "getComputedStyle(document.body).backgroundColor === 'rgba(0, 0, 0, 0)'"
+        " ? getComputedStyle(document.documentElement).backgroundColor"
+        " : getComputedStyle(document.body).backgroundColor"
+    )
+
+
+DARK, WHITE = "rgb(23, 23, 27)", "rgb(255, 255, 255)"
+
+
+@needs_axe
+def test_the_theme_menu_chooses_light_or_dark_and_is_remembered(site, server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/")
+    menu = page.get_by_label("Theme")
+    expect(menu).to_be_visible()
+    expect(menu).to_have_value("system")
+    assert background(page) == WHITE
+    menu.select_option("dark")
+    expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert background(page) == DARK
+    assert_accessible(page, "front page, dark chosen on a light system")
+    page.goto(f"{server.url}/stories/{site.claims}")  # remembered, from the first paint
+    expect(page.get_by_label("Theme")).to_have_value("dark")
+    assert background(page) == DARK
+    assert_accessible(page, "story page, dark chosen on a light system")
+    page.goto(server.url + "/docs")  # the API docs follow it
+    sync_api.expect(page.locator(".opblock-summary").first).to_be_visible()
+    assert background(page) == DARK
+    assert page.evaluate("getComputedStyle(document.getElementById('swagger-ui')).filter") != "none"
+    page.goto(server.url + "/")
+    page.get_by_label("Theme").select_option("system")
+    expect(page.locator("html")).not_to_have_attribute("data-theme", "dark")
+    assert background(page) == WHITE
+    context.close()
+    # on a dark system, light can be chosen
+    context = browser.new_context(viewport={"width": 390, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(server.url + "/")
+    assert background(page) == DARK
+    page.get_by_label("Theme").select_option("light")
+    assert background(page) == WHITE
+    assert_accessible(page, "front page, light chosen on a dark system (phone)")
+    page.reload()
+    assert background(page) == WHITE
+    context.close()
+
+
+@needs_axe
+def test_keyboard_shortcuts_move_between_stories_search_and_can_be_turned_off(
+    site, server, browser
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/")
+    stories = page.locator("main .stories > li")
+    links = [stories.nth(i).locator("h3 a").first for i in range(stories.count())]
+    assert len(links) >= 2
+    page.keyboard.press("j")
+    expect(links[0]).to_be_focused()
+    expect(stories.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+    page.keyboard.press("j")
+    expect(links[1]).to_be_focused()
+    page.keyboard.press("k")
+    expect(links[0]).to_be_focused()
+    second = links[1].get_attribute("href")
+    page.keyboard.press("/")
+    search = page.get_by_role("searchbox", name="Search stories and articles")
+    expect(search).to_be_focused()
+    page.keyboard.type("jk")  # typing in a field is typing, not a shortcut
+    expect(search).to_have_value("jk")
+    search.press("Escape")
+    page.locator("h1").click()
+    # ? lists the shortcuts in a dialog, which passes the accessibility check
+    page.keyboard.press("?")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Next story")
+    assert_accessible(page, "front page with the shortcut list open")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    # a story's page: j goes on to the next story of the list the reader came from
+    links[0].click()
+    expect(page).to_have_url(re.compile(r"/stories/\d+$"))
+    page.wait_for_load_state("load")  # its script listening
+    page.keyboard.press("j")
+    expect(page).to_have_url(server.url + second)
+    # turned off (WCAG 2.1.4), the keys do nothing, and the choice is kept
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    dialog.get_by_label("Use these one-key shortcuts").uncheck()
+    dialog.get_by_role("button", name="Close").click()
+    page.goto(server.url + "/")
+    page.keyboard.press("j")
+    expect(links[0]).not_to_be_focused()
+    assert page.locator("main .stories > li.current").count() == 0
+    context.close()
+
+
+def test_search_marks_matches_and_filters_by_outlet(site, server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/search?q=jobless+claims")
+    marks = page.locator("main mark")
+    expect(marks.first).to_be_visible()
+    assert {t.lower() for t in marks.all_inner_texts()} == {"jobless", "claims"}
+    colour = marks.first.evaluate("m => getComputedStyle(m).backgroundColor")
+    assert colour not in ("rgba(0, 0, 0, 0)", "transparent")
+    articles = page.locator("section[aria-labelledby='articles-h'] li")
+    before = articles.count()
+    page.get_by_label("Outlet").select_option("Morning Courier")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"outlet=Morning\+Courier"))
+    expect(page.get_by_label("Outlet")).to_have_value("Morning Courier")
+    assert 0 < articles.count() < before
+    for line in articles.all_inner_texts():
+        assert "Morning Courier" in line
+    expect(page.locator("section[aria-labelledby='stories-h'] li")).to_have_count(1)
+    page.get_by_role("link", name="Clear filters").click()
+    expect(articles).to_have_count(before)
+    context.close()
+
+
+def test_coverage_marks_on_the_front_and_story_pages(site, server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/")
+    claims = page.locator(
+        "main li.story-item", has=page.locator(f"a[href='/stories/{site.claims}']")
+    )
+    expect(claims.locator(".coverage-mark")).to_have_text("3 outlets")
+    example = page.locator(
+        "main li.story-item", has=page.locator(f"a[href='/stories/{site.example}']")
+    )
+    expect(example.locator(".coverage-mark")).to_have_text("Single source")
+    expect(example.locator(".coverage-mark")).to_be_visible()
+    page.goto(f"{server.url}/stories/{site.waiting}")
+    expect(page.locator(".coverage-line .coverage-mark")).to_have_text("Single source")
+    expect(page.locator(".single-note")).to_contain_text("Only Harbour Post has reported")
+    context.close()

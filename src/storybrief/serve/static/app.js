@@ -140,3 +140,108 @@ document.addEventListener("DOMContentLoaded", function () {
   });
   window.addEventListener("resize", function () { if (open) place(open.chip, open.tip); });
 });
+
+// The theme: the system's (light or dark) unless the reader chooses one here; kept in
+// localStorage and applied before drawing by theme.js, on every page and on /docs.
+document.addEventListener("DOMContentLoaded", function () {
+  var box = document.querySelector(".theme");
+  var select = document.getElementById("theme");
+  if (!box || !select) return;
+  var root = document.documentElement;
+  function stored() {
+    try { return window.localStorage.getItem("sb-theme"); } catch (e) { return null; }
+  }
+  function apply(theme) {
+    if (theme === "light" || theme === "dark") root.setAttribute("data-theme", theme);
+    else root.removeAttribute("data-theme");
+    select.value = theme === "light" || theme === "dark" ? theme : "system";
+  }
+  apply(stored());
+  box.hidden = false;
+  select.addEventListener("change", function () {
+    try {
+      if (select.value === "system") window.localStorage.removeItem("sb-theme");
+      else window.localStorage.setItem("sb-theme", select.value);
+    } catch (e) { /* storage refused: this page only */ }
+    apply(select.value);
+  });
+  // another tab chose: follow it
+  window.addEventListener("storage", function (e) { if (e.key === "sb-theme") apply(e.newValue); });
+});
+
+// Keyboard shortcuts, as in feed readers: j / k next and previous story, / search, ? the list
+// of shortcuts. One-key shortcuts can be turned off there (WCAG 2.1.4); they never act while
+// the reader types in a field or holds a modifier key.
+document.addEventListener("DOMContentLoaded", function () {
+  var dialog = document.getElementById("shortcuts");
+  var toggle = document.getElementById("shortcuts-on");
+  var search = document.getElementById("q");
+  var LIST = "main .stories > li, main .articles > li";
+  var current = -1;
+
+  function enabled() {
+    try { return window.localStorage.getItem("sb-shortcuts") !== "off"; } catch (e) { return true; }
+  }
+  function entries() { return Array.prototype.slice.call(document.querySelectorAll(LIST)); }
+  function linkOf(entry) { return entry.querySelector("h2 a, h3 a, a"); }
+
+  // The list a reader came from, so that j / k on a story's page go on to its neighbours.
+  var items = entries();
+  if (items.length) {
+    var urls = items.map(function (e) { var a = linkOf(e); return a ? a.pathname : null; })
+      .filter(function (u) { return u && u.indexOf("/stories/") === 0; });
+    if (urls.length) { try { window.sessionStorage.setItem("sb-list", JSON.stringify(urls)); } catch (e) { /* ignore */ } }
+  }
+
+  function choose(step) {
+    var all = entries();
+    if (!all.length) return neighbour(step);
+    if (current < 0) {
+      var focused = all.findIndex(function (e) { return e.contains(document.activeElement); });
+      current = focused >= 0 ? focused : (step > 0 ? -1 : all.length);
+    }
+    current = Math.max(0, Math.min(all.length - 1, current + step));
+    all.forEach(function (e, i) { e.classList.toggle("current", i === current); });
+    var link = linkOf(all[current]);
+    if (link) { link.focus({ preventScroll: true }); all[current].scrollIntoView({ block: "nearest" }); }
+  }
+
+  function neighbour(step) {
+    var list = null;
+    try { list = JSON.parse(window.sessionStorage.getItem("sb-list") || "null"); } catch (e) { list = null; }
+    if (!Array.isArray(list)) return;
+    var at = list.indexOf(window.location.pathname);
+    if (at < 0) return;
+    var next = list[at + step];
+    if (next) window.location.assign(next);
+  }
+
+  function open() {
+    if (!dialog || dialog.open) return;
+    if (toggle) toggle.checked = enabled();
+    if (typeof dialog.showModal === "function") dialog.showModal(); else dialog.setAttribute("open", "");
+  }
+
+  if (dialog) {
+    var link = document.querySelector(".shortcuts-link");
+    if (link) link.hidden = false;
+    document.querySelectorAll('[data-opens="shortcuts"]').forEach(function (b) { b.addEventListener("click", open); });
+    var close = dialog.querySelector(".close");
+    if (close) close.addEventListener("click", function () { dialog.close(); });
+    if (toggle) toggle.addEventListener("change", function () {
+      try { window.localStorage.setItem("sb-shortcuts", toggle.checked ? "on" : "off"); } catch (e) { /* ignore */ }
+    });
+  }
+
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return;
+    var target = e.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    if (dialog && dialog.open) return; // the dialog has the keyboard (Esc closes it)
+    if (!enabled()) return;
+    if (e.key === "j") { e.preventDefault(); choose(1); }
+    else if (e.key === "k") { e.preventDefault(); choose(-1); }
+    else if (e.key === "/" && search) { e.preventDefault(); search.focus(); search.select(); }
+    else if (e.key === "?") { e.preventDefault(); open(); }
+  });
+});
