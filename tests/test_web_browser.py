@@ -446,6 +446,12 @@ def test_coverage_marks_on_the_front_and_story_pages(site, server, browser):
     )
     expect(example.locator(".coverage-mark")).to_have_text("Single source")
     expect(example.locator(".coverage-mark")).to_be_visible()
+    # a story waiting for its explainer is listed apart, under its own heading, marked too
+    waiting = page.get_by_role("region", name="Waiting for an explainer")
+    pending = waiting.locator(
+        "li.story-item", has=page.locator(f"a[href='/stories/{site.waiting}']")
+    )
+    expect(pending.locator(".coverage-mark")).to_have_text("Single source")
     page.goto(f"{server.url}/stories/{site.waiting}")
     expect(page.locator(".coverage-line .coverage-mark")).to_have_text("Single source")
     expect(page.locator(".single-note")).to_contain_text("Only Harbour Post has reported")
