@@ -277,3 +277,39 @@ def test_with_the_meaning_model_one_point_in_other_words_is_said_once() -> None:
     assert not restates(trip, appointed, checker)
     lead = "A powerful storm killed 12 people in the coastal town of Marlow on Monday."
     assert not restates("The storm killed 14 people in Marlow.", lead, checker)
+
+
+def test_a_surname_after_an_office_is_not_rewritten() -> None:
+    people = story_people(
+        ["Jill Biden visited a school on Monday.", "Biden said the school would reopen."]
+    )
+    from storybrief.verify.standalone import introduce
+
+    assert introduce("Biden said it.", people, said="") == "Jill Biden said it."
+    # "President Biden" is not Jill Biden, whom alone the articles name in full: neither the
+    # office's mention nor a bare "Biden" is rewritten
+    people = story_people(
+        [
+            "Jill Biden visited a school on Monday.",
+            "President Biden said the school would reopen.",
+            "Biden said it.",
+        ]
+    )
+    text = "President Biden held a moment of silence on Monday."
+    assert introduce(text, people, said="") == text
+    assert introduce("Biden said it.", people, said="") == "Biden said it."
+
+
+def test_the_checker_does_not_take_a_relatives_full_name_for_an_office_holder() -> None:
+    article = Article(
+        id=5,
+        text=(
+            "Jill Biden visited a school in Ohio on Monday. "
+            "President Biden spoke to reporters later that day. "
+            "Biden said the school would reopen in the autumn."
+        ),
+    )
+    verdict = Checker().check_sentence(
+        "Jill Biden said the school would reopen in the autumn.", [article], [_cite(article, 2)]
+    )
+    assert not verdict.supported or verdict.corrected

@@ -20,6 +20,7 @@ from .lexicon import (
     valence,
 )
 from .sources import Analysed, SourceIndex, SourceSentence, content_keys
+from .standalone import office_holder_too
 
 Severity = Literal["ok", "soft", "hard"]
 
@@ -49,22 +50,24 @@ def _named_in_full(
     ("Lighthizer said ...") and the same article names one person of that surname, in full: how
     reporters write, and what an explainer writes when it names a person in full at first
     mention (:mod:`storybrief.verify.standalone`). Two people of that surname in the article
-    ("George Bush", "Jeb Bush") and it is not."""
+    ("George Bush", "Jeb Bush"), or an office-holder of that surname beside the one named in
+    full ("President Biden", "Jill Biden"), and it is not."""
     if len(keys) < 2:
         return False
     full = frozenset(keys)
-    surname = frozenset(keys[-1:])
     for s in evidence:
-        if not any(surname == frozenset(n.keys) for n in s.data.names):
+        bare = [n for n in s.data.names if n.keys == keys[-1:]]
+        if not bare:
             continue
         article = [t for t in index.sentences if t.article_pos == s.article_pos]
-        others = {  # every person of that surname the article names in full
-            frozenset(n.keys)
-            for t in article
-            for n in t.data.names
-            if len(n.keys) >= 2 and n.keys[-1] == keys[-1]
-        }
-        if others == {full}:
+        named = [  # every person of that surname the article names in full
+            n for t in article for n in t.data.names if len(n.keys) >= 2 and n.keys[-1] == keys[-1]
+        ]
+        if {frozenset(n.keys) for n in named} != {full}:
+            continue
+        surname = bare[0].surface.removesuffix("'s").removesuffix("’s")
+        texts = [t.data.text for t in article]
+        if not office_holder_too(surname, texts, [n.surface for n in named]):
             return True
     return False
 

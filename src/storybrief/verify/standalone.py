@@ -50,6 +50,11 @@ _TITLE_WORDS = (
     "Colonel|General|Admiral|Major|Captain|Lieutenant|Sergeant|Commander|Ambassador"
 )
 _HONORIFIC = rf"(?:{_TITLE_WORDS})\.?"
+_OFFICE = (
+    "(?:"
+    + "|".join(t for t in _TITLE_WORDS.split("|") if t not in {"Mr", "Mrs", "Ms", "Miss", "Dr"})
+    + r")\.?"
+)
 _WORD = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+|['’][A-Z][a-z]+)?"  # Marsh, Cheng-Hopkins, O'Brien
 # "Jane Marsh", "Jane A. Marsh"; the given name is not a title or a word that opens names of
 # places, bodies or days
@@ -91,9 +96,26 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
         s = re.escape(surname)
         if re.search(rf"\b[Tt]he {s}\b", joined):
             continue
+        if office_holder_too(surname, [joined], found):
+            continue  # "President Biden" beside "Jill Biden": perhaps two people
         if re.search(rf"\b{_HONORIFIC}\s(?:{_WORD}\s)?{s}\b|\b{s},?\s{_SPEECH}\b", joined):
             people[surname] = found
     return people
+
+
+def office_holder_too(surname: str, texts: Iterable[str], full_names: Iterable[str]) -> bool:
+    """Do the texts name an office-holder by this surname ("President Biden") while no full
+    name of it is written with that office? Then a bare surname may be someone else than the
+    person named in full ("Jill Biden")."""
+    joined = "\n".join(texts)
+    s = re.escape(surname)
+    if not re.search(rf"\b{_OFFICE}\s{s}\b", joined):
+        return False
+    return not any(
+        re.search(rf"\b{_OFFICE}\s{re.escape(name)}\b", joined)
+        for name in full_names
+        if name.endswith(surname) and name != surname
+    )
 
 
 def _name_words(texts: list[str]) -> set[str]:
@@ -121,11 +143,16 @@ def _name_words(texts: list[str]) -> set[str]:
 
 def bare_mentions(text: str, people: dict[str, set[str]]) -> list[re.Match[str]]:
     """Mentions of a known person's surname not written with a given name ("Marsh",
-    "Ms. Marsh"), in order."""
+    "Ms. Marsh"), in order. A surname after an office ("President Biden", "Sen. Warren") is
+    not one: the office says who is meant, and the articles may name someone else of that
+    surname in full (Jill Biden)."""
     out = []
     for surname in people:
         s = re.escape(surname)
         for m in re.finditer(rf"(?:\b{_HONORIFIC}\s)?\b{s}\b", text):
+            title = m.group(0)[: -len(surname)].strip().rstrip(".")
+            if title and title not in _PLAIN_HONORIFICS:
+                continue
             before = text[: m.start()].rstrip()
             given = re.search(rf"({_WORD})(?:\s[A-Z]\.)?$", before)
             if given and text[m.start() - 1 : m.start()] == " " and given.group(1) not in _NOT_GIVEN:
@@ -160,11 +187,7 @@ def introduce(text: str, people: dict[str, set[str]], said: str) -> str:
         names = people[surname]
         if len(names) != 1:
             continue  # two full names ("Bob" and "Robert Livingston"): left as written
-        full = next(iter(names))
-        title = m.group(0)[: -len(surname)].strip()
-        if title and title.rstrip(".") not in _PLAIN_HONORIFICS:
-            full = f"{title} {full}"  # "President Trump": "President Donald Trump"
-        out = out[: m.start()] + full + out[m.end() :]
+        out = out[: m.start()] + next(iter(names)) + out[m.end() :]
     return out
 
 
