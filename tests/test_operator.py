@@ -188,14 +188,15 @@ def test_without_a_configured_token_the_operator_page_is_off(tmp_path, monkeypat
 
 def test_session_cookies_cannot_be_forged_or_outlive_the_token():
     signer = Signer(b"k" * 32)
-    cookie = new_session(signer, "token-a", now=1_000_000)
-    assert session_ok(signer, "token-a", cookie, now=1_000_001)
+    cookie = new_session(signer, "token-a", now=1_000_000, session_id="s1")
+    assert session_ok(signer, "token-a", cookie, now=1_000_001) == "s1"
     assert not session_ok(signer, "token-b", cookie, now=1_000_001)  # the token changed
     assert not session_ok(signer, "token-a", cookie, now=1_000_000 + 13 * 3600)  # expired
-    expires, _, mac = cookie.partition(".")
-    assert not session_ok(signer, "token-a", f"{int(expires) + 9999}.{mac}", now=1_000_001)
+    expires, session, mac = cookie.split(".")
+    assert not session_ok(signer, "token-a", f"{int(expires) + 9999}.{session}.{mac}")
+    assert not session_ok(signer, "token-a", f"{expires}.s2.{mac}", now=1_000_001)
     assert not session_ok(Signer(b"x" * 32), "token-a", cookie, now=1_000_001)
-    for junk in (None, "", "abc", "1.2.3", "x" * 200):
+    for junk in (None, "", "abc", "1.2.3", "1.2.3.4", "x" * 200):
         assert not session_ok(signer, "token-a", junk, now=1_000_001)
 
 

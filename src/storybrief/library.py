@@ -136,6 +136,18 @@ class Library:
         """Like :meth:`rate_limit_hit`, without counting."""
         return self.store.rate_limit_wait(key, limit, window, now)
 
+    def open_session(self, session_id: str, expires: float, now: float) -> None:
+        """Keep an operator's session on the server until ``expires`` (Unix time): the web
+        app honours a signed session cookie only while it is kept (:meth:`session_alive`)."""
+        self.store.open_session(session_id, expires, now)
+
+    def session_alive(self, session_id: str, now: float) -> bool:
+        return self.store.session_alive(session_id, now)
+
+    def close_session(self, session_id: str) -> None:
+        """Signing out: the session's cookie is honoured no more, by any server process."""
+        self.store.close_session(session_id)
+
     @property
     def readers(self) -> Readers:
         """What readers see and say: the front page, stories and their explainer versions,

@@ -2,7 +2,8 @@
 throughput, failures, readers' answers per explainer version) and ``/operator/feeds.opml``.
 
 A browser signs in once with the token (``/operator/login``, a form with CSRF protection) and
-gets a signed HttpOnly, SameSite=Strict cookie, Secure over https; scripts send
+gets a signed HttpOnly, SameSite=Strict cookie, Secure over https, naming a session the
+server keeps (signing out ends it on the server, so a copy of the cookie is of no use); scripts send
 ``Authorization: Bearer <api_token>`` instead. Wrong tokens count against the same per-address
 limit as the API's. Nothing here is cached: every answer is ``Cache-Control: no-store``."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 import time
 from typing import Annotated
 
@@ -45,24 +47,39 @@ def _token(request: Request) -> str:
     return token.get_secret_value()
 
 
-def _session_mac(signer: Signer, token: str, expires: int) -> str:
+def _session_mac(signer: Signer, token: str, expires: int, session_id: str) -> str:
     # bound to the token: changing serve.api_token signs every operator out
     fingerprint = hashlib.sha256(token.encode()).hexdigest()
-    return signer.sign("operator", f"{expires}:{fingerprint}")
+    return signer.sign("operator", f"{expires}:{session_id}:{fingerprint}")
 
 
-def new_session(signer: Signer, token: str, now: float | None = None) -> str:
+def new_session(
+    signer: Signer, token: str, now: float | None = None, session_id: str | None = None
+) -> str:
+    """A session cookie: its expiry, its id (kept on the server while the session lasts)
+    and their signature."""
     expires = int((now or time.time()) + SESSION_SECONDS)
-    return f"{expires}.{_session_mac(signer, token, expires)}"
+    session_id = session_id or secrets.token_hex(16)
+    return f"{expires}.{session_id}.{_session_mac(signer, token, expires, session_id)}"
 
 
-def session_ok(signer: Signer, token: str, cookie: str | None, now: float | None = None) -> bool:
-    if not cookie or len(cookie) > 100 or "." not in cookie:
-        return False
-    expires, _, mac = cookie.partition(".")
+def session_ok(
+    signer: Signer, token: str, cookie: str | None, now: float | None = None
+) -> str | None:
+    """The session id of a cookie whose signature holds and that has not expired (whether
+    the server still keeps that session is the library's to say)."""
+    if not cookie or len(cookie) > 120 or cookie.count(".") != 2:
+        return None
+    expires, session_id, mac = cookie.split(".")
     if not expires.isdigit() or int(expires) < (now or time.time()):
-        return False
-    return hmac.compare_digest(mac, _session_mac(signer, token, int(expires)))
+        return None
+    if not hmac.compare_digest(mac, _session_mac(signer, token, int(expires), session_id)):
+        return None
+    return session_id
+
+
+def _expiry(cookie: str) -> float:
+    return float(cookie.split(".")[0])
 
 
 def _wait_for_guesses(request: Request) -> None:
@@ -94,7 +111,9 @@ def _signed_in(request: Request) -> bool:
             "a valid API token is needed: Authorization: Bearer <api_token>",
             headers={"WWW-Authenticate": "Bearer", **NO_STORE},
         )
-    return session_ok(request.app.state.signer, token, request.cookies.get(SESSION_COOKIE))
+    session_id = session_ok(request.app.state.signer, token, request.cookies.get(SESSION_COOKIE))
+    # and the server still keeps it: signing out ends it at once, in every server process
+    return session_id is not None and _library(request).session_alive(session_id, time.time())
 
 
 def _no_store(response: Response) -> Response:
@@ -178,9 +197,13 @@ def login(
         request.app.state.token_failure_limiter.hit(client_address(request))
         return _login_form(request, "That is not this server's API token.", status=401)
     response = RedirectResponse("/operator", status_code=303)
+    now = time.time()
+    session_id = secrets.token_hex(16)
+    cookie = new_session(request.app.state.signer, expected, now, session_id)
+    _library(request).open_session(session_id, _expiry(cookie), now)
     response.set_cookie(
         SESSION_COOKIE,
-        new_session(request.app.state.signer, expected),
+        cookie,
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="strict",
@@ -193,6 +216,12 @@ def login(
 @router.post("/operator/logout")
 def logout(request: Request, csrf: Annotated[str, Form(max_length=100)]) -> Response:
     _check_form(request, csrf)
+    token = _library(request).settings.serve.api_token
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if token is not None and cookie:
+        session_id = session_ok(request.app.state.signer, token.get_secret_value(), cookie)
+        if session_id is not None:  # revoked on the server: a copy of the cookie is no use
+            _library(request).close_session(session_id)
     response = RedirectResponse("/operator/login", status_code=303)
     response.delete_cookie(
         SESSION_COOKIE,

@@ -193,13 +193,18 @@ class GuardMiddleware:
         seen = 0
         started = False
         rejected = False
+        # a body the app answers without reading to its end (a form it refuses, a route that
+        # takes none) must not be read by the server after the answer, whatever its size:
+        # the answer then says Connection: close, and the rest is never read
+        body_read = length in (None, b"0") and b"transfer-encoding" not in headers
 
         async def limited_receive() -> Message:
-            nonlocal seen, rejected
+            nonlocal seen, rejected, body_read
             if rejected:
                 return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
+                body_read = body_read or not message.get("more_body", False)
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
                     # Answer now; the app sees a client that went away, and whatever it
@@ -218,6 +223,8 @@ class GuardMiddleware:
                 started = True
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 extra = [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                if not body_read and b"connection" not in names:
+                    extra.append((b"connection", b"close"))
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 

@@ -277,6 +277,16 @@ class WatcherRow(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class OperatorSession(Base):
+    """A signed-in operator's session (migration 0011): honoured only while this row is here;
+    ``expires`` is a Unix time."""
+
+    __tablename__ = "operator_sessions"
+    __table_args__ = (Index("ix_operator_sessions_expires", "expires"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires: Mapped[float] = mapped_column(Float)
+
+
 class ContentVersion(Base):
     """One row whose ``version`` moves whenever a transaction changes what readers see
     (migration 0007's triggers on the tables in :data:`CONTENT_TABLES`): what the web app's
@@ -297,7 +307,14 @@ CONTENT_TABLES = frozenset(
 #: subscriptions and their polls (the operator page shows them, and is never cached), rate
 #: limit events, ingest failures, the watchers, and the content version itself.
 BOOKKEEPING_TABLES = frozenset(
-    {"sources", "rate_limit_events", "ingest_failures", "watchers", "content_version"}
+    {
+        "sources",
+        "rate_limit_events",
+        "ingest_failures",
+        "watchers",
+        "operator_sessions",
+        "content_version",
+    }
 )
 
 

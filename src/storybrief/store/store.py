@@ -30,6 +30,7 @@ from . import (
     locks,
     ratelimits,
     search,
+    sessions,
     stories,
     watchers,
 )
@@ -476,6 +477,20 @@ class Store:
     def rate_limit_wait(self, key: str, limit: int, window: float, now: float) -> float:
         """0 when one more event under ``key`` would be allowed, else the seconds to wait."""
         return ratelimits.wait(self.db, key, limit, window, now)
+
+    # -- the operator's sessions ----------------------------------------------------------------
+
+    def open_session(self, session_id: str, expires: float, now: float) -> None:
+        """Keep a signed-in operator's session until ``expires`` (Unix time)."""
+        sessions.open_session(self.db, session_id, expires, now)
+
+    def session_alive(self, session_id: str, now: float) -> bool:
+        """Whether the session is kept and has not expired at ``now``."""
+        return sessions.alive(self.db, session_id, now)
+
+    def close_session(self, session_id: str) -> None:
+        """Forget a session (signing out): its cookie is honoured no more."""
+        sessions.close(self.db, session_id)
 
     # -- watchers -----------------------------------------------------------------------------
 
