@@ -313,3 +313,24 @@ def test_the_checker_does_not_take_a_relatives_full_name_for_an_office_holder() 
         "Jill Biden said the school would reopen in the autumn.", [article], [_cite(article, 2)]
     )
     assert not verdict.supported or verdict.corrected
+
+
+def test_a_dangling_sentence_follows_the_one_it_leans_on() -> None:
+    from storybrief.explain.candidates import candidates
+    from storybrief.explain.selection import _after_context
+
+    one = Article(
+        id=1,
+        text="The government will revoke the state's emissions waiver on Wednesday. "
+        "The move is a major strike in the long battle over clean air rules.",
+    )
+    two = Article(
+        id=2,
+        text="Officials expect the waiver to be revoked this week after months of talks. "
+        "The move would overturn the basis of the state's rules on tailpipe gases.",
+    )
+    cands = candidates([one, two])
+    lead_1, move_1, lead_2, move_2 = cands
+    assert move_1.dangling and move_1.prev == lead_1.idx
+    arranged = _after_context([lead_1, lead_2, move_1, move_2])
+    assert arranged == [lead_1, move_1, lead_2, move_2]

@@ -184,6 +184,7 @@ def select_explainer(
         picks = chosen.get(key, [])
         more = [c for c in picks if c.idx in plan.more]
         picked = plan.arrange([c for c in picks if c.idx not in plan.more]) + plan.arrange(more)
+        picked = _after_context(picked)
         sections.append(
             Section(
                 key=key,
@@ -215,6 +216,30 @@ def select_explainer(
         sources=[SourceArticle.from_article(a, pos) for pos, a in enumerate(articles)],
         recluster=recluster,
     )
+
+
+def _after_context(picked: list[Candidate]) -> list[Candidate]:
+    """A dangling sentence ("The move is ...") right after the sentence before it, wherever
+    the arrangement put it (more of the story told after the section's first account would
+    part them)."""
+    out: list[Candidate] = []
+    waiting = {c.prev: c for c in picked if c.dangling and c.prev is not None}
+    placed: set[int] = set()
+    present = {c.idx for c in picked}
+
+    def place(c: Candidate) -> None:
+        out.append(c)
+        placed.add(c.idx)
+        follower = waiting.get(c.idx)
+        if follower is not None and follower.idx not in placed:
+            place(follower)
+
+    for c in picked:
+        if c.idx in placed or (c.dangling and c.prev in present):
+            continue
+        place(c)
+    out += [c for c in picked if c.idx not in placed]  # (a cycle cannot happen; kept safe)
+    return out
 
 
 def _article_id(article: Article, position: int) -> int:
