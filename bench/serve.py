@@ -220,12 +220,12 @@ def record_polls(data: str, per_second: float, running: Any, stop: Any) -> None:
     from storybrief.store import Store
 
     with Store.open(Settings(data_dir=Path(data))) as store:
-        feed = store.add_feed("http://127.0.0.1:9/polled.xml")
+        feed = store.feeds.add("http://127.0.0.1:9/polled.xml")
         n = 0
         while not stop.is_set():
             if not running.wait(0.1):
                 continue
-            store.record_poll_success(
+            store.feeds.record_poll_success(
                 feed.id,
                 next_poll_at=datetime.now(UTC) + timedelta(minutes=1),
                 etag=f'"{n}"',

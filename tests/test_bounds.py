@@ -149,7 +149,7 @@ def test_a_big_feed_is_read_within_its_budget_and_finished_on_later_polls(settin
         assert 0 < first.counts["new"] < 120
         # every poll went further, none failed, and once all were stored the validators were
         # kept: the next poll was a 304
-        assert lib.store.count_articles() == 120
+        assert lib.store.articles.count() == 120
         assert [p.status for p in polls][-1] == "unchanged" and len(polls) > 2
         assert all(p.status == "ok" for p in polls[:-1])
         assert lib.feeds.get(subscribed.id).consecutive_failures == 0

@@ -48,7 +48,7 @@ WIRE_COPY = (
 
 def article(store: Store, pair: tuple[str, str], when: datetime, site: str) -> int:
     title, text = pair
-    result = store.upsert_article(
+    result = store.articles.upsert(
         Article(title=title, text=text, published_at=when, site_name=site, url=None)
     )
     assert result.article.id is not None
@@ -73,7 +73,7 @@ def test_related_articles_join_and_unrelated_start_a_story(settings, store):
     c = article(store, LIBRARY, T0 + timedelta(hours=5), "The Riverside Ledger")
     changes = assign(store, [a, b, c], settings)
     assert [(ch.created, ch.added) for ch in changes] == [(True, [a, b]), (True, [c])]
-    bridge = store.get_story(changes[0].story_id)
+    bridge = store.stories.get(changes[0].story_id)
     assert bridge.size == 2 and bridge.outlets == ["Riverside Daily", "The Riverside Ledger"]
     assert bridge.first_seen == T0 and bridge.last_seen == T0 + timedelta(hours=3)
     assert bridge.title == BRIDGE_A[0]
@@ -87,7 +87,7 @@ def test_a_later_run_joins_a_stored_story(settings, store):
     b = article(store, BRIDGE_B, T0 + timedelta(hours=20), "Riverside Daily")
     (grew,) = assign(store, [b], settings)
     assert not grew.created and grew.story_id == first.story_id
-    assert store.story_article_ids(first.story_id) == [a, b]
+    assert store.stories.article_ids(first.story_id) == [a, b]
 
 
 def test_the_time_window_splits_a_story(settings, store):
@@ -104,10 +104,10 @@ def test_near_duplicates_count_once_but_list_their_outlet(settings, store):
     copy = article(store, WIRE_COPY, T0 + timedelta(hours=1), "Wire Service")
     (change,) = assign(store, [a, copy], settings)
     assert change.duplicates == {copy: a}
-    assert store.duplicates_in(change.story_id) == {copy: a}
-    assert store.get_story(change.story_id).outlets == ["The Riverside Ledger", "Wire Service"]
+    assert store.stories.duplicates_in(change.story_id) == {copy: a}
+    assert store.stories.get(change.story_id).outlets == ["The Riverside Ledger", "Wire Service"]
     # the copy did not move the story's centroid: its stored size counts the original once
-    (record,) = store.story_states()
+    (record,) = store.stories.states()
     assert record.state["size"] == 1
 
 
@@ -167,7 +167,7 @@ def test_an_article_with_its_lead_needs_the_lead_threshold():
 def test_stored_articles_are_embedded_with_their_lead(settings, store):
     from storybrief.cluster.assign import item_of
 
-    stored = store.get_article(article(store, BRIDGE_A, T0, "The Riverside Ledger"))
+    stored = store.articles.get(article(store, BRIDGE_A, T0, "The Riverside Ledger"))
     item = item_of(stored)
     assert item.has_lead and item.text.startswith(f"{stored.title}. ")
     assert stored.sentences[0].text in item.text
@@ -185,8 +185,8 @@ def test_recluster_keeps_story_ids_and_explainers(settings, store):
     explained = explain(story_id=bridge.story_id, settings=settings, store=store)
     report = recluster(store, settings)
     assert (report.articles, report.stories, report.kept, report.removed) == (2, 2, 2, 0)
-    assert store.story_article_ids(bridge.story_id) == [a]
-    assert store.latest_explainer(bridge.story_id).id == explained.explainer_id
+    assert store.stories.article_ids(bridge.story_id) == [a]
+    assert store.explainers.latest(bridge.story_id).id == explained.explainer_id
 
 
 def test_a_growing_story_gets_a_new_explainer_version_on_ingest(settings, store, tmp_path):
@@ -199,7 +199,7 @@ def test_a_growing_story_gets_a_new_explainer_version_on_ingest(settings, store,
     (change,) = report.stories
     assert change.story_id == v1.story_id and not change.created
     assert report.explained == [(v1.story_id, 2)]
-    versions = store.explainer_versions(v1.story_id)
+    versions = store.explainers.versions(v1.story_id)
     assert [v.version for v in versions] == [2, 1]  # the old version is kept
     assert len(versions[0].document["sources"]) == 2
 
@@ -245,12 +245,12 @@ def test_articles_a_killed_ingest_left_without_a_story_get_one_next_time(setting
     child.start()
     child.join(timeout=120)
     assert child.exitcode == -signal.SIGKILL
-    assert store.count_articles() == 3 and len(store.unassigned_article_ids()) == 3
+    assert store.articles.count() == 3 and len(store.articles.unassigned_ids()) == 3
     # the next run finds every article stored already, and still gives them their stories
     again = ingest(files[:1], settings=settings, store=store)
     assert again.counts["duplicate"] == 1
     assert sorted(len(change.added) for change in again.stories) == [1, 2]
-    assert store.unassigned_article_ids() == []
+    assert store.articles.unassigned_ids() == []
 
 
 def test_signatures_are_datasketchs_and_kept_for_texts_seen_again():

@@ -147,7 +147,7 @@ def test_sources_that_disagree_give_the_llm_explainer_its_differ_sentence(
         assert "6.9 million" in differ.text and "6.8 million" in differ.text
         assert len({c.article_id for c in differ.citations}) == 2
         assert result.check is not None and result.check.dropped == []
-        stored = lib.store.latest_explainer(result.story_id)
+        stored = lib.store.explainers.latest(result.story_id)
         assert stored is not None
         assert stored.document["sections"][3]["sentences"][0]["kind"] == "differ"
 

@@ -97,7 +97,7 @@ def test_explain_a_file_stores_a_checked_version_with_exact_citations(test_setti
     assert result.story_id is not None and result.version == 1 and not result.reused
     explainer = result.explainer
     assert [s.title for s in explainer.sections] == HEADINGS
-    article = store.get_article(result.ingest.article_ids[0])
+    article = store.articles.get(result.ingest.article_ids[0])
     sentences = [s for _, _, s in explainer.sentences()]
     assert len(sentences) >= 8
     for sentence in sentences:
@@ -106,9 +106,9 @@ def test_explain_a_file_stores_a_checked_version_with_exact_citations(test_setti
         for c in sentence.citations:  # every citation points at the stored text it quotes
             assert article.text[c.start : c.end] == article.sentences[c.sentence_index].text
             assert c.article_id == article.id
-    stored = store.latest_explainer(result.story_id)
+    stored = store.explainers.latest(result.story_id)
     assert stored.version == 1 and stored.document["headline"] == explainer.headline
-    rows = store.explainer_sentences(stored.id)
+    rows = store.explainers.sentences(stored.id)
     assert [r.text for r in rows] == [s.text for s in sentences]
     assert all(r.verdict == "supported" and r.citations for r in rows)
 
@@ -121,20 +121,20 @@ def test_unchanged_story_reuses_its_version_and_regenerate_writes_the_next(test_
     assert by_story.reused and by_story.story_id == first.story_id
     fresh = explain(story_id=first.story_id, regenerate=True, settings=test_settings, store=store)
     assert not fresh.reused and fresh.version == 2
-    assert [v.version for v in store.explainer_versions(first.story_id)] == [2, 1]
+    assert [v.version for v in store.explainers.versions(first.story_id)] == [2, 1]
 
 
 def test_the_gate_drops_what_the_sources_do_not_support(test_settings, store, inventing_engine):
     result = explain(EXAMPLE, engine=inventing_engine, settings=test_settings, store=store)
     published = [s.text for _, _, s in result.explainer.sentences()]
-    assert published == [store.get_article(result.ingest.article_ids[0]).sentences[0].text]
+    assert published == [store.articles.get(result.ingest.article_ids[0]).sentences[0].text]
     dropped = {text: verdict for _, text, verdict in result.check.dropped}
     assert len(dropped) == 2
     assert any("20 hours" in r for v in dropped.values() for r in v.reasons)
     # the section left empty says so rather than pretending
     why = result.explainer.section("why_its_important")
     assert not why.sentences and why.note
-    rows = store.explainer_sentences(result.explainer_id)
+    rows = store.explainers.sentences(result.explainer_id)
     assert len(rows) == 1 and rows[0].verdict == "supported"
 
 
@@ -165,8 +165,8 @@ def test_explicit_sources_are_one_story(test_settings, store):
     # the larger story lying wholly inside the sources takes in the rest and keeps its history
     assert both.story_id == one.story_id and both.version == 2
     assert len(both.explainer.sources) == 2
-    assert sorted(store.story_article_ids(one.story_id)) == sorted(both.ingest.article_ids)
-    assert [s.id for s in store.list_stories()] == [one.story_id]  # the emptied story is gone
+    assert sorted(store.stories.article_ids(one.story_id)) == sorted(both.ingest.article_ids)
+    assert [s.id for s in store.stories.summaries()] == [one.story_id]  # the emptied story is gone
 
 
 @pytest.fixture
@@ -266,10 +266,10 @@ def test_cli_feedback_shows_the_readers_answers(cli, test_settings):
     assert "no reader has answered yet" in cli.invoke(app, ["feedback"]).stdout
     result = explain([EXAMPLE], settings=test_settings)
     with Store.open(test_settings.resolved_database_url) as store:
-        store.record_feedback(result.explainer_id, "reader-a", True)
-        store.record_feedback(result.explainer_id, "reader-b", False, "Too short")
-        store.record_feedback(result.explainer_id, "reader-c", False, "Missing the <b>context</b>")
-        store.record_feedback(result.explainer_id, "reader-a", False)  # changed answer
+        store.feedback.record(result.explainer_id, "reader-a", True)
+        store.feedback.record(result.explainer_id, "reader-b", False, "Too short")
+        store.feedback.record(result.explainer_id, "reader-c", False, "Missing the <b>context</b>")
+        store.feedback.record(result.explainer_id, "reader-a", False)  # changed answer
     out = cli.invoke(app, ["feedback", "--json"])
     assert out.exit_code == 0, out.output
     (row,) = json.loads(out.stdout)

@@ -107,7 +107,7 @@ def test_a_crashing_feed_is_one_failed_source_and_later_sources_still_ingest(
     assert by_source[str(deep)] == ["failed"]
     assert "nested too deeply" in report.items[0].reason
     assert by_source[str(EXAMPLE)] == ["new"]  # the source after them still ran
-    assert store.count_articles() >= 1
+    assert store.articles.count() >= 1
 
 
 # -- 3. inputs that cost unbounded time or memory ------------------------------------------------
@@ -317,7 +317,7 @@ def test_remote_opml_may_not_lead_to_local_files(
     ]
     assert "may only name http(s) URLs" in report.items[0].reason
     assert statuses[3][1] == "new"  # the http feed it names is still read
-    assert store.count_articles() == 1
+    assert store.articles.count() == 1
 
 
 def test_local_opml_may_still_name_local_files(tmp_path, test_settings, store):

@@ -88,15 +88,21 @@ def test_sqlite_and_postgresql_answer_alike(served):
 def test_store_lookups_by_an_impossible_id_are_not_found(served):
     _, _, store = served
     for bad in (2**31, 2**40, 2**63 - 1, 0, -5):
-        for lookup in (store.get_article, store.get_story, store.story_article_ids,
-                       store.get_explainer, store.get_feed, store.explainer_sentences):  # fmt: skip
+        for lookup in (
+            store.articles.get,
+            store.stories.get,
+            store.stories.article_ids,
+            store.explainers.get,
+            store.feeds.get,
+            store.explainers.sentences,
+        ):
             with pytest.raises(NotFoundError):
                 lookup(bad)
-        assert store.explainer_versions(bad) == []
-        assert store.latest_explainers([bad]) == {}
-        assert store.list_stories(ids=[bad]) == []
+        assert store.explainers.versions(bad) == []
+        assert store.explainers.latest_of([bad]) == {}
+        assert store.stories.summaries(ids=[bad]) == []
         with pytest.raises(NotFoundError):
-            store.get_articles([1, bad])
+            store.articles.get_many([1, bad])
 
 
 def test_every_error_has_one_shape(served):

@@ -51,7 +51,7 @@ def serve_site(server) -> str:
 def test_plain_text_file_strips_feed_footer(test_settings, store):
     report = ingest([EXAMPLE], settings=test_settings, store=store)
     assert report.ok and report.counts["new"] == 1
-    article = store.get_article(report.article_ids[0])
+    article = store.articles.get(report.article_ids[0])
     assert "appeared first on" not in article.text
     assert article.title == "North Korea’s Kim Arrives in China for Military Parade"
     assert article.site_name == "Newsweek"
@@ -61,7 +61,7 @@ def test_plain_text_file_strips_feed_footer(test_settings, store):
 def test_html_file_and_metadata(test_settings, store):
     report = ingest([DATA / "article-1.html"], settings=test_settings, store=store)
     assert report.ok, report.items
-    a = store.get_article(report.article_ids[0])
+    a = store.articles.get(report.article_ids[0])
     assert a.title == "Harbor Bridge Reopens After Two-Year Repair"
     assert a.site_name == "The Riverside Ledger"
     assert a.canonical_url == "https://ledger.example/news/harbor-bridge-reopens"
@@ -77,14 +77,14 @@ def test_rerun_is_idempotent_and_says_duplicate(test_settings, store):
     second = ingest(sources, settings=test_settings, store=store)
     assert first.counts["new"] == 2
     assert second.counts["duplicate"] == 2 and second.counts["new"] == 0
-    assert store.count_articles() == 2
+    assert store.articles.count() == 2
 
 
 def test_url_page(http_server, test_settings, store):
     base = serve_site(http_server)
     report = ingest([f"{base}/news/library-expansion"], settings=test_settings, store=store)
     assert report.ok, report.items
-    a = store.get_article(report.article_ids[0])
+    a = store.articles.get(report.article_ids[0])
     assert a.title == "Council approves library expansion plan" and "18 million" in a.text
 
 
@@ -92,7 +92,7 @@ def test_rss2_feed_falls_back_to_feed_content_when_page_404s(http_server, test_s
     base = serve_site(http_server)
     report = ingest([f"{base}/rss.xml"], settings=test_settings, store=store)
     assert report.ok and report.counts["new"] == 2, report.items
-    bridge, ferry = (store.get_article(i) for i in report.article_ids)
+    bridge, ferry = (store.articles.get(i) for i in report.article_ids)
     assert "corroded steel deck" in bridge.text  # from the fetched page
     assert bridge.authors == ["Dana Whitfield"]
     assert "twelve crossings to six" in ferry.text  # from content:encoded
@@ -122,7 +122,7 @@ def test_rss091_latin1_and_json_feed(http_server, test_settings, store):
     base = serve_site(http_server)
     report = ingest([DATA / "rss091.xml", f"{base}/feed.json"], settings=test_settings, store=store)
     assert report.ok and report.counts["new"] == 2, report.items
-    orchard, tram = (store.get_article(i) for i in report.article_ids)
+    orchard, tram = (store.articles.get(i) for i in report.article_ids)
     assert "café tent" in orchard.text and orchard.site_name == "Valley Weekly"
     assert "number 7 tram line" in tram.text and tram.authors == ["Priya Natarajan"]
 
@@ -134,7 +134,7 @@ def test_opml_with_one_broken_feed_goes_on(http_server, test_settings, store):
     failed = next(i for i in report.items if i.status == "failed")
     assert failed.location.endswith("/broken.xml") and "malformed feed" in failed.reason
     assert not report.ok
-    assert store.failures()[0].location.endswith("/broken.xml")
+    assert store.failures.recent()[0].location.endswith("/broken.xml")
 
 
 @pytest.mark.parametrize(
@@ -188,7 +188,7 @@ def test_file_failures(tmp_path, test_settings, store):
     assert "cap" in reasons[2]
     assert "malformed feed" in reasons[3]
     assert report.items[4].status == "new"
-    assert "café" in store.get_article(report.items[4].article_id).text
+    assert "café" in store.articles.get(report.items[4].article_id).text
 
 
 def test_private_addresses_refused_unless_allowed(http_server, test_settings, store):

@@ -75,26 +75,26 @@ def test_a_poisoned_json_feed_is_stored_clean_and_the_run_goes_on(settings, tmp_
         assert stored.url == "https://news.example/bridge\ufffd"
         (source,) = lib.feeds.all()
         assert source.title == "Harbor News\ufffd"
-        assert len(lib.stories()) >= 2 and lib.store.unassigned_article_ids() == []
+        assert len(lib.stories()) >= 2 and lib.store.articles.unassigned_ids() == []
 
 
 def test_every_string_is_stored_clean_whatever_the_caller_hands_in(settings):
     """The store's own boundary: any column of any table, JSON documents included."""
     with Store.open(settings) as store:
-        store.record_failure("bad\ud800\x00place", "a reason with NUL\x00 and \udcff")
-        assert store.failures()[0].reason == "a reason with NUL\ufffd and \ufffd"
-        store.add_feed("https://a.example/\x00\ud800", title="T\x00")
-        (feed,) = store.list_feeds()  # as stored
+        store.failures.record("bad\ud800\x00place", "a reason with NUL\x00 and \udcff")
+        assert store.failures.recent()[0].reason == "a reason with NUL\ufffd and \ufffd"
+        store.feeds.add("https://a.example/\x00\ud800", title="T\x00")
+        (feed,) = store.feeds.all()  # as stored
         assert (feed.url, feed.title) == ("https://a.example/\ufffd\ufffd", "T\ufffd")
         article = Article(text="Body with NUL\x00 inside. " * 10, title="x\ud800", authors=["\x00"])
-        saved = store.upsert_article(article).article
-        assert store.get_article(saved.id or 0).title == "x\ufffd"
-        story = store.create_story("s\x00", [saved.id or 0])
-        store.save_story_state(story, centroid=None, state={"entities": {"N\x00\ud800": 1}})
-        (state,) = [r.state for r in store.story_states() if r.id == story]
+        saved = store.articles.upsert(article).article
+        assert store.articles.get(saved.id or 0).title == "x\ufffd"
+        story = store.stories.create("s\x00", [saved.id or 0])
+        store.stories.save_state(story, centroid=None, state={"entities": {"N\x00\ud800": 1}})
+        (state,) = [r.state for r in store.stories.states() if r.id == story]
         assert state == {"entities": {"N\ufffd\ufffd": 1}}
-        assert store.search("library\x00\ud800").stories == []
-        assert store.rate_limit_hit("key\x00", 5, 60, 0.0) == 0
+        assert store.search.find("library\x00\ud800").stories == []
+        assert store.rate_limits.hit("key\x00", 5, 60, 0.0) == 0
 
 
 def test_a_posted_article_with_nul_is_stored_and_a_lone_surrogate_is_422(settings):
@@ -114,7 +114,7 @@ def test_a_posted_article_with_nul_is_stored_and_a_lone_surrogate_is_422(setting
         assert reply.status_code == 200, reply.text[:300]
         (item,) = reply.json()["items"]
         assert item["status"] == "new" and item["title"] == "NUL\ufffd"
-        assert "Zero\ufffd byte." in store.get_article(item["article_id"]).text
+        assert "Zero\ufffd byte." in store.articles.get(item["article_id"]).text
         refused = post([{"text": SENTENCE * 4 + "Lone \ud800 surrogate."}])
         assert refused.status_code == 422
         assert refused.json()["detail"].startswith("invalid request (body.articles.0.text: ")
@@ -168,7 +168,7 @@ def test_an_article_clustering_fails_on_gets_a_story_of_its_own(
         monkeypatch.setattr(library, "assign", fails_on_one)
         changes = lib.assign_stories(explain_grown=False)
         assert sorted(len(c.added) for c in changes) == [1, 1]
-        assert lib.store.unassigned_article_ids() == []
+        assert lib.store.articles.unassigned_ids() == []
         assert "unexpected FloatingPointError: vectors of nothing" in lib.failures()[0].reason
 
 

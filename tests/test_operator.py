@@ -41,8 +41,8 @@ def add_operator_data(library: Library) -> dict[str, object]:
     """Two feeds (one healthy, one failing three times), an ingest failure, and readers'
     answers to the example's explainer spread over three days."""
     store = library.store
-    healthy = store.add_feed("https://news.example/world.rss", title="World news")
-    store.record_poll_success(
+    healthy = store.feeds.add("https://news.example/world.rss", title="World news")
+    store.feeds.record_poll_success(
         healthy.id,
         next_poll_at=NEXT_POLL,
         etag=None,
@@ -50,17 +50,17 @@ def add_operator_data(library: Library) -> dict[str, object]:
         items=12,
         at=NOW - timedelta(minutes=1),
     )
-    failing = store.add_feed("https://broken.example/feed.xml")
+    failing = store.feeds.add("https://broken.example/feed.xml")
     for _ in range(3):
-        store.record_poll_failure(
+        store.feeds.record_poll_failure(
             failing.id, reason=FAILING_REASON, next_poll_at=NOW - timedelta(minutes=2), at=NOW
         )
-    store.record_failure("https://broken.example/a.html", "no article text found")
-    stored = store.latest_explainer(library.example_story)
+    store.failures.record("https://broken.example/a.html", "no article text found")
+    stored = store.explainers.latest(library.example_story)
     answers = [(0, "r1", True), (0, "r2", True), (0, "r3", False), (1, "r4", False)]
     answers += [(2, "r5", True)]
     for _, reader, useful in answers:
-        store.record_feedback(stored.id, reader, useful, None if useful else "Too vague")
+        store.feedback.record(stored.id, reader, useful, None if useful else "Too vague")
     from sqlalchemy import text
 
     with store.engine.begin() as conn:  # answers given on earlier days
@@ -325,9 +325,9 @@ def test_answers_per_day_on_both_databases(backend, tmp_path, monkeypatch):
     settings = make_settings(tmp_path, monkeypatch)
     with database_url(backend, tmp_path) as url, Store.open(url) as store:
         lib = populate(settings, store, tmp_path)
-        ids = [store.latest_explainer(s).id for s in (lib.example_story, lib.pair_story)]
+        ids = [store.explainers.latest(s).id for s in (lib.example_story, lib.pair_story)]
         for n, (explainer, useful) in enumerate([(0, True), (0, False), (1, True), (0, True)]):
-            store.record_feedback(ids[explainer], f"reader-{n}", useful)
+            store.feedback.record(ids[explainer], f"reader-{n}", useful)
         from sqlalchemy import text
 
         with store.engine.begin() as conn:

@@ -353,8 +353,8 @@ def test_ingest_records_a_robots_refusal_and_keeps_feed_order(
     failed = report.items[1]
     assert f"robots.txt of 127.0.0.1:{http_server.port} disallows /private/hidden" in failed.reason
     assert http_server.requests_to("/private/hidden") == []
-    assert store.failures()[0][0] == hidden
-    titles = [store.get_article(i.article_id).title for i in report.items if i.article_id]
+    assert store.failures.recent()[0][0] == hidden
+    titles = [store.articles.get(i.article_id).title for i in report.items if i.article_id]
     assert titles == ["Alpha 0", "Bravo 0", "Alpha 1", "Bravo 1"]
 
 

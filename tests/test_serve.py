@@ -59,7 +59,7 @@ def test_front_page_lists_latest_stories_with_outlets_time_and_first_line(librar
     assert len(items) == 3
     by_link = {i.xpath(".//h3/a/@href")[0]: i for i in items}
     example = by_link[f"/stories/{library.example_story}"]
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     first = stored.document["sections"][0]["sentences"][0]["text"]
     assert text_of(example.xpath('.//p[@class="first-line"]')[0]) == first
     assert "Newsweek" in text_of(example.xpath('.//span[@class="outlets"]')[0])
@@ -87,7 +87,7 @@ def test_story_page_has_the_explainer_layout_in_order(library, client):
     ]
     positions = [flat.index(m) for m in marks]
     assert positions == sorted(positions)
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     for section in stored.document["sections"]:
         shown = text_of(doc.xpath(f'//section[@aria-labelledby="h-{section["key"]}"]/p')[0])
         for sentence in section["sentences"]:
@@ -95,19 +95,19 @@ def test_story_page_has_the_explainer_layout_in_order(library, client):
 
 
 def library_headline(library: Library) -> str:
-    return str(library.store.latest_explainer(library.example_story).document["headline"])
+    return str(library.store.explainers.latest(library.example_story).document["headline"])
 
 
 def test_citations_link_to_the_cited_sentence_and_show_it(library, client):
     doc = page(client.get(f"/stories/{library.example_story}"))
     cites = doc.xpath('//a[@class="cite"]')
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     expected = [
         c for s in stored.document["sections"] for x in s["sentences"] for c in x["citations"]
     ]
     assert len(cites) == len(expected) >= 8
     for link, citation in zip(cites, expected, strict=True):
-        article = library.store.get_article(citation["article_id"])
+        article = library.store.articles.get(citation["article_id"])
         assert link.get("href") == f"/articles/{article.id}#s-{citation['sentence_index']}"
         assert text_of(link) == "1"
         tip = doc.get_element_by_id(link.get("aria-describedby"))
@@ -137,7 +137,7 @@ def test_json_ld_describes_the_story_as_a_news_article(library, client):
     (script,) = doc.xpath('//script[@type="application/ld+json"]')
     data = json.loads(script.text)
     assert data["@type"] == "NewsArticle" and data["@context"] == "https://schema.org"
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     assert data["headline"] == stored.document["headline"][:110]
     assert data["isBasedOn"][0]["publisher"]["name"] == "Newsweek"
     assert data["articleSection"] == HEADINGS
@@ -171,7 +171,7 @@ def test_source_markup_is_always_escaped(library, client):
     assert doc.xpath("//img") == []
     (ld,) = doc.xpath('//script[@type="application/ld+json"]')
     assert "</" not in ld.text and json.loads(ld.text)["headline"].startswith("Harbor")
-    article_id = library.store.story_article_ids(library.hostile_story)[0]
+    article_id = library.store.stories.article_ids(library.hostile_story)[0]
     article = client.get(f"/articles/{article_id}").text
     assert "<script>alert" not in article and unescape("&lt;script&gt;") in unescape(article)
     assert HOSTILE_TITLE in text_of(lxml.html.fromstring(article))
@@ -210,8 +210,8 @@ def _form(client: httpx.Client, story_id: int) -> dict[str, str]:
 
 
 def test_feedback_works_as_a_plain_form_and_is_kept_per_reader(library, server, client):
-    stored = library.store.latest_explainer(library.example_story)
-    before = library.store.feedback_counts(stored.id)
+    stored = library.store.explainers.latest(library.example_story)
+    before = library.store.feedback.counts(stored.id)
     fields = _form(client, library.example_story)
     assert fields["explainer_id"] == str(stored.id)
     sent = client.post(
@@ -222,12 +222,12 @@ def test_feedback_works_as_a_plain_form_and_is_kept_per_reader(library, server, 
     shown = page(client.get(sent.headers["location"]))
     assert "Your answer: No (“Too long”)" in text_of(shown.xpath('//p[@class="answer"]')[0])
     assert shown.xpath('//button[@value="no"][@aria-pressed="true"]')
-    assert library.store.feedback_counts(stored.id)["no"] == before["no"] + 1
+    assert library.store.feedback.counts(stored.id)["no"] == before["no"] + 1
     # the same reader changes the answer: still one answer
     client.post(f"/stories/{library.example_story}/feedback", data={**fields, "useful": "yes"})
     again = page(client.get(f"/stories/{library.example_story}"))
     assert "Your answer: Yes" in text_of(again.xpath('//p[@class="answer"]')[0])
-    after = library.store.feedback_counts(stored.id)
+    after = library.store.feedback.counts(stored.id)
     assert (after["yes"], after["no"]) == (before["yes"] + 1, before["no"])
     # another reader counts separately
     with httpx.Client(base_url=server.url) as other:
@@ -236,7 +236,7 @@ def test_feedback_works_as_a_plain_form_and_is_kept_per_reader(library, server, 
         other.post(
             f"/stories/{library.example_story}/feedback", data={**other_fields, "useful": "no"}
         )
-    final = library.store.feedback_counts(stored.id)
+    final = library.store.feedback.counts(stored.id)
     assert (final["yes"], final["no"]) == (before["yes"] + 1, before["no"] + 1)
 
 
@@ -322,7 +322,7 @@ def test_api_lists_and_gets_stories_with_versions(library, client):
     }
     detail = client.get(f"/api/v1/stories/{library.example_story}").json()
     assert detail["outlets"] == ["Newsweek"] and detail["articles"] == 1
-    assert detail["article_ids"] == library.store.story_article_ids(library.example_story)
+    assert detail["article_ids"] == library.store.stories.article_ids(library.example_story)
     assert detail["versions"][0]["version"] == detail["explainer_versions"]
     assert detail["url"].endswith(f"/stories/{library.example_story}")
     versions = client.get(f"/api/v1/stories/{library.example_story}/explainers").json()
@@ -333,7 +333,7 @@ def test_api_explainer_in_every_format(library, client):
     base = f"/api/v1/stories/{library.example_story}/explainer"
     document = client.get(base).json()
     jsonschema.validate(document, published_schema())
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     assert document["headline"] == stored.document["headline"]
     assert document["version"] == stored.version
     by_id = client.get(f"/api/v1/explainers/{stored.id}").json()
@@ -368,7 +368,7 @@ def test_api_writes_need_the_token(library, client):
     assert client.post("/api/v1/articles", json=body).status_code == 401
     wrong = client.post("/api/v1/articles", json=body, headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401 and wrong.headers["www-authenticate"] == "Bearer"
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     assert client.get(f"/api/v1/explainers/{stored.id}/feedback").status_code == 401
     assert client.get("/api/v1/feedback").status_code == 401
 
@@ -461,7 +461,7 @@ def test_api_submits_articles_and_urls_then_explains(library, client, http_serve
 
 
 def test_api_feedback_and_operator_statistics(library, client):
-    stored = library.store.latest_explainer(library.hostile_story)
+    stored = library.store.explainers.latest(library.hostile_story)
     url = f"/api/v1/explainers/{stored.id}/feedback"
     for reader, useful, reason in [
         ("r1", True, None),
@@ -524,8 +524,8 @@ def test_every_route_is_in_the_openapi_document_and_answers_as_it_says(library, 
     assert routes == documented
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
-    stored = library.store.latest_explainer(library.example_story)
-    article_id = library.store.story_article_ids(library.example_story)[0]
+    stored = library.store.explainers.latest(library.example_story)
+    article_id = library.store.stories.article_ids(library.example_story)[0]
     params = {
         "story_id": library.example_story,
         "explainer_id": stored.id,
@@ -577,7 +577,7 @@ def test_every_route_is_in_the_openapi_document_and_answers_as_it_says(library, 
 
 
 def test_feeds_list_new_and_updated_explainers(library, client):
-    explainers = library.store.recent_explainers(limit=50)
+    explainers = library.store.explainers.recent(limit=50)
     rss = client.get("/feeds/explainers.rss")
     assert rss.headers["content-type"].startswith("application/rss+xml")
     ET.fromstring(rss.content)  # well-formed
@@ -664,7 +664,7 @@ def test_search_filters_by_topic_outlet_and_day(library, client):
     """Filters on the page and in the API: topic, outlet, days (both ends included); a day
     that cannot be read is named and left out, the rest of the search still runs."""
     store = library.store
-    pair = store.get_story(library.pair_story)
+    pair = store.stories.get(library.pair_story)
     (outlet,) = pair.outlets[:1]
     by_outlet = client.get("/api/v1/search", params={"q": "bridge", "outlet": outlet}).json()
     assert [s["id"] for s in by_outlet["stories"]] == [library.pair_story]
@@ -675,7 +675,9 @@ def test_search_filters_by_topic_outlet_and_day(library, client):
     listed = client.get("/api/v1/search", params={"outlet": outlet}).json()
     assert library.pair_story in [s["id"] for s in listed["stories"]]
     # days: the articles' own publication days
-    published = [a.published_at for a in store.list_articles(limit=100) if a.site_name == outlet]
+    published = [
+        a.published_at for a in store.articles.summaries(limit=100) if a.site_name == outlet
+    ]
     day = min(p for p in published if p).date()
     inside = client.get(
         "/api/v1/search", params={"q": "bridge", "since": str(day), "until": str(day)}
@@ -710,29 +712,29 @@ def test_store_search_on_both_databases(backend, tmp_path, monkeypatch):
     settings = make_settings(tmp_path, monkeypatch)
     with database_url(backend, tmp_path) as url, Store.open(url) as store:
         library = populate(settings, store, tmp_path)
-        results = store.search("bridges reopened")  # stemmed: bridge, reopen
+        results = store.search.find("bridges reopened")  # stemmed: bridge, reopen
         assert results.stories[0].id == library.pair_story
         assert "Harbor Bridge" in (results.articles[0].title or "")
-        by_name = store.search("PYONGYANG")
+        by_name = store.search.find("PYONGYANG")
         assert [s.id for s in by_name.stories] == [library.example_story]
-        assert store.search("festival fireworks").stories[0].id == library.hostile_story
-        assert store.search("zzzqqq").stories == [] and store.search("   ").articles == []
+        assert store.search.find("festival fireworks").stories[0].id == library.hostile_story
+        assert store.search.find("zzzqqq").stories == [] and store.search.find("   ").articles == []
         # filters: an outlet, a topic, days, and filters alone
-        pair = store.get_story(library.pair_story)
+        pair = store.stories.get(library.pair_story)
         outlet = pair.outlets[0]
-        kept = store.search("bridges", filters=SearchFilters(outlet=outlet))
+        kept = store.search.find("bridges", filters=SearchFilters(outlet=outlet))
         assert [s.id for s in kept.stories] == [library.pair_story]
         assert all(a.site_name == outlet for a in kept.articles) and kept.articles
-        gone = store.search("bridges", filters=SearchFilters(outlet="Nobody Times"))
+        gone = store.search.find("bridges", filters=SearchFilters(outlet="Nobody Times"))
         assert gone.stories == [] and gone.articles == []
         old = datetime(2000, 1, 1, tzinfo=UTC)
-        assert store.search("bridges", filters=SearchFilters(until=old)).articles == []
-        assert store.search("bridges", filters=SearchFilters(since=old)).articles
-        topical = store.search("", filters=SearchFilters(topic_slug=pair.topic_slug or "x"))
+        assert store.search.find("bridges", filters=SearchFilters(until=old)).articles == []
+        assert store.search.find("bridges", filters=SearchFilters(since=old)).articles
+        topical = store.search.find("", filters=SearchFilters(topic_slug=pair.topic_slug or "x"))
         assert [s.id for s in topical.stories] == ([library.pair_story] if pair.topic_slug else [])
-        alone = store.search("", filters=SearchFilters(outlet=outlet))
+        alone = store.search.find("", filters=SearchFilters(outlet=outlet))
         assert library.pair_story in [s.id for s in alone.stories]
-        assert (outlet, len(alone.articles)) in store.outlets()
+        assert (outlet, len(alone.articles)) in store.search.outlets()
         if backend == "postgresql":
             assert_search_reads_the_indexes(store)
 
@@ -750,7 +752,7 @@ def assert_search_reads_the_indexes(store: Store) -> None:
 
     event.listen(store.engine, "before_cursor_execute", record)
     try:
-        store.search("bridges reopened")
+        store.search.find("bridges reopened")
     finally:
         event.remove(store.engine, "before_cursor_execute", record)
     assert len(sent) == 3
@@ -857,12 +859,12 @@ def test_only_web_urls_become_links(library, client):
         f"The harbour authority said on Monday that ferry number {n} would resume service."
         for n in range(1, 8)
     )
-    stored = library.store.upsert_article(
+    stored = library.store.articles.upsert(
         Article(text=text, title="Ferries resume", url="javascript:alert(1)")
     ).article
     hrefs = page(client.get(f"/articles/{stored.id}")).xpath("//a/@href")
     assert hrefs and not any(h.strip().lower().startswith(("javascript:", "data:")) for h in hrefs)
-    safe = library.store.upsert_article(
+    safe = library.store.articles.upsert(
         Article(text=text + " More.", title="Ferries", url="https://news.example/ferries")
     ).article
     links = page(client.get(f"/articles/{safe.id}")).xpath("//a/@href")

@@ -32,7 +32,7 @@ def test_a_reader_reads_a_story_follows_a_citation_and_answers(library, server, 
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     page = context.new_page()
     expect = sync_api.expect
-    stored = library.store.latest_explainer(library.example_story)
+    stored = library.store.explainers.latest(library.example_story)
     page.goto(server.url + "/")
     page.get_by_role("link", name=stored.document["headline"]).click()
     expect(page).to_have_url(f"{server.url}/stories/{library.example_story}")
@@ -48,7 +48,7 @@ def test_a_reader_reads_a_story_follows_a_citation_and_answers(library, server, 
 
     # hovering a citation shows the cited source sentence; so does focusing one
     first = stored.document["sections"][0]["sentences"][0]["citations"][0]
-    article = library.store.get_article(first["article_id"])
+    article = library.store.articles.get(first["article_id"])
     quote = article.text[first["start"] : first["end"]]
     cite = page.locator("a.cite").first
     tip = page.locator("#" + cite.get_attribute("aria-describedby"))
@@ -89,7 +89,7 @@ def test_a_reader_reads_a_story_follows_a_citation_and_answers(library, server, 
     expect(page.get_by_role("button", name="No", exact=True)).to_have_attribute(
         "aria-pressed", "true"
     )
-    counts = library.store.feedback_counts(stored.id)
+    counts = library.store.feedback.counts(stored.id)
     assert counts["no"] >= 1
     page.screenshot(path=str(tmp_path / "story.png"), full_page=True)
     context.close()

@@ -97,9 +97,9 @@ def test_no_stale_page_after_a_new_explainer_version(library, server):
         assert version == 2
         page = text_of(c.get(f"/stories/{story}").text)
         assert f"version {version}" in page and "Earlier versions" in page
-        latest = library.store.latest_explainer(story)
+        latest = library.store.explainers.latest(story)
         assert c.get(f"/api/v1/stories/{story}/explainer").json() == latest.document
-        assert before_json == library.store.explainer_versions(story)[1].document
+        assert before_json == library.store.explainers.versions(story)[1].document
         front = c.get("/").text
         assert front != before_front
         # the version asked for by number is still the old one
@@ -115,8 +115,8 @@ def test_no_stale_page_after_a_new_source_article(library, server):
         json_before = c.get(f"/api/v1/stories/{story}/explainer").json()
         # a third outlet's report joins the story, written through another connection
         with Store.open(library.settings) as other:
-            first = other.get_article(other.story_article_ids(story)[0])
-            stored = other.upsert_article(
+            first = other.articles.get(other.stories.article_ids(story)[0])
+            stored = other.articles.upsert(
                 Article(
                     text=first.text.replace("said", "told reporters", 1),
                     title=f"{first.title} (third report)",
@@ -125,7 +125,7 @@ def test_no_stale_page_after_a_new_source_article(library, server):
                 )
             )
             assert stored.article.id is not None
-            other.add_to_story(story, [stored.article.id])
+            other.stories.add_articles(story, [stored.article.id])
         page = c.get(f"/stories/{story}").text
         assert (
             "The Third Outlet"
@@ -136,7 +136,7 @@ def test_no_stale_page_after_a_new_source_article(library, server):
         assert "The Third Outlet" in c.get("/").text
         # explained again with it: the new source is in the explainer's source list
         new_version(library, story)
-        latest = library.store.latest_explainer(story).document
+        latest = library.store.explainers.latest(story).document
         assert "The Third Outlet" in {s.get("outlet") for s in latest["sources"]}
         assert c.get(f"/api/v1/stories/{story}/explainer").json() == latest != json_before
 
@@ -334,20 +334,20 @@ def test_content_version_changes_with_every_content_commit_of_any_process(backen
         code = (
             "import sys\nfrom storybrief.store import Store\n"
             "with Store.open(sys.argv[1]) as s:\n"
-            "    s.create_story('from another process', [])\n"
+            "    s.stories.create('from another process', [])\n"
         )
         subprocess.run([sys.executable, "-c", code, url], check=True, timeout=60)
         second = store.data_version()
         assert second != first
         body = "This process stores an article of its own, with a sentence or two of text. " * 4
-        stored = store.upsert_article(Article(text=body, url="https://example.org/a"))
+        stored = store.articles.upsert(Article(text=body, url="https://example.org/a"))
         third = store.data_version()
         assert third not in (first, second)
         assert stored.article.id is not None
-        story = store.create_story("this process's story", [stored.article.id])
+        story = store.stories.create("this process's story", [stored.article.id])
         fourth = store.data_version()
         assert fourth != third
-        store.delete_story(story)
+        store.stories.delete(story)
         assert store.data_version() != fourth
 
 
@@ -356,19 +356,19 @@ def test_content_version_stays_while_only_bookkeeping_is_written(backend, tmp_pa
     # a watcher records every poll of every feed: if that made every page render anew, the
     # cache would be of no use while feeds are followed (20 polls/s: 5,266 -> 142 req/s)
     with database_url(backend, tmp_path) as url, Store.open(url) as store:
-        feed = store.add_feed("http://127.0.0.1:9/feed.xml")
+        feed = store.feeds.add("http://127.0.0.1:9/feed.xml")
         before = store.data_version()
         later = datetime.now(UTC) + timedelta(minutes=5)
-        store.record_poll_success(feed.id, next_poll_at=later, etag="e1", last_modified=None)
-        store.record_poll_failure(feed.id, reason="timed out", next_poll_at=later)
-        store.record_failure("http://127.0.0.1:9/broken", "no article text found")
-        store.rate_limit_hit("feedback:reader", 5, 60.0, time.time())
+        store.feeds.record_poll_success(feed.id, next_poll_at=later, etag="e1", last_modified=None)
+        store.feeds.record_poll_failure(feed.id, reason="timed out", next_poll_at=later)
+        store.failures.record("http://127.0.0.1:9/broken", "no article text found")
+        store.rate_limits.hit("feedback:reader", 5, 60.0, time.time())
         code = (
             "import sys\nfrom datetime import UTC, datetime\n"
             "from storybrief.store import Store\n"
             "with Store.open(sys.argv[1]) as s:\n"
-            "    f = s.add_feed('http://127.0.0.1:9/other.xml')\n"
-            "    s.record_poll_success(f.id, next_poll_at=datetime.now(UTC), etag=None,"
+            "    f = s.feeds.add('http://127.0.0.1:9/other.xml')\n"
+            "    s.feeds.record_poll_success(f.id, next_poll_at=datetime.now(UTC), etag=None,"
             " last_modified=None, status='304')\n"
         )
         subprocess.run([sys.executable, "-c", code, url], check=True, timeout=60)
@@ -403,12 +403,15 @@ def test_every_table_moves_the_content_version_or_is_bookkeeping(backend, tmp_pa
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_shared_rate_limit_window(backend, tmp_path):
+    import storybrief
+
     with database_url(backend, tmp_path) as url, Store.open(url) as store:
-        limiter = SharedRateLimiter(store, "test", 2, window=0.5)
+        lib = storybrief.Library(Settings(data_dir=tmp_path), store)
+        limiter = SharedRateLimiter(lib, "test", 2, window=0.5)
         assert [limiter.hit("a"), limiter.hit("a")] == [0.0, 0.0]
         assert limiter.wait("a") > 0
         assert 0 < limiter.hit("a") <= 0.5 and limiter.hit("b") == 0.0
-        other = SharedRateLimiter(store, "other", 2, window=0.5)
+        other = SharedRateLimiter(lib, "other", 2, window=0.5)
         assert other.hit("a") == 0.0  # another limit's keys are apart
         time.sleep(0.6)
         assert limiter.wait("a") == 0.0 and limiter.hit("a") == 0.0
@@ -513,7 +516,7 @@ def test_rate_limit_and_cache_hold_across_two_server_processes(tmp_path, monkeyp
                 [sys.executable, "-c", code, str(tmp_path), str(story)], check=True, timeout=120
             )
             with Store.open(settings) as store:
-                latest = store.latest_explainer(story)
+                latest = store.explainers.latest(story)
             assert latest is not None and latest.version == 2
             for client in (a, b):
                 assert "version 2" in text_of(client.get(f"/stories/{story}").text)

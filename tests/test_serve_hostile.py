@@ -115,8 +115,8 @@ def test_a_story_with_nothing_publishable_is_422_saying_why(tmp_path, monkeypatc
     # a fact about them (422 with the engine's reason), not an engine failing (502)
     settings = _settings(tmp_path, monkeypatch)
     with Store.open(settings) as store:
-        article = store.upsert_article(Article(text=NOTHING_PUBLISHABLE)).article
-        story = store.create_story(None, [article.id])
+        article = store.articles.upsert(Article(text=NOTHING_PUBLISHABLE)).article
+        story = store.stories.create(None, [article.id])
         with Library(settings, store) as lib, pytest.raises(NothingToPublishError) as raised:
             lib.explain(story_id=story)
         with AppServer(create_app(settings, store)) as server:

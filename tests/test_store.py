@@ -45,7 +45,7 @@ def test_migrations_create_exactly_the_models(store):
 def test_reopening_does_not_migrate_twice(store):
     url = store.engine.url
     with Store.open(url.render_as_string(hide_password=False)) as again:
-        assert again.count_articles() == 0
+        assert again.articles.count() == 0
 
 
 def test_sqlite_uses_wal(tmp_path):
@@ -56,7 +56,7 @@ def test_sqlite_uses_wal(tmp_path):
 
 def test_article_round_trip_keeps_sentences_and_spans(store):
     published = datetime(2025, 9, 2, 6, 30, tzinfo=UTC)
-    stored = store.upsert_article(
+    stored = store.articles.upsert(
         Article(
             text=BODY,
             title="Budget passes",
@@ -68,7 +68,7 @@ def test_article_round_trip_keeps_sentences_and_spans(store):
         )
     )
     assert stored.status == "new"
-    got = store.get_article(stored.article.id)
+    got = store.articles.get(stored.article.id)
     assert got.title == "Budget passes" and got.authors == ["A. Writer", "B. Writer"]
     assert got.published_at == published
     assert [s.text for s in got.sentences] == [
@@ -83,30 +83,30 @@ def test_article_round_trip_keeps_sentences_and_spans(store):
 
 
 def test_same_body_or_canonical_url_is_stored_once(store):
-    first = store.upsert_article(Article(text=BODY, canonical_url="https://a.example/1"))
+    first = store.articles.upsert(Article(text=BODY, canonical_url="https://a.example/1"))
     # same body, different URL and typography/whitespace: a copy
     copy = Article(text=BODY.replace("  ", " ").upper(), canonical_url="https://b.example/2")
-    assert store.upsert_article(copy).status == "duplicate"
+    assert store.articles.upsert(copy).status == "duplicate"
     # same canonical URL, same body
-    again = store.upsert_article(Article(text=BODY, canonical_url="https://a.example/1"))
+    again = store.articles.upsert(Article(text=BODY, canonical_url="https://a.example/1"))
     assert again.status == "duplicate" and again.article.id == first.article.id
-    assert store.count_articles() == 1
+    assert store.articles.count() == 1
 
 
 def test_same_canonical_url_with_new_body_is_an_update(store):
-    first = store.upsert_article(Article(text=BODY, canonical_url="https://a.example/1"))
+    first = store.articles.upsert(Article(text=BODY, canonical_url="https://a.example/1"))
     revised = BODY + " The vote was 7 to 2."
-    result = store.upsert_article(Article(text=revised, canonical_url="https://a.example/1"))
+    result = store.articles.upsert(Article(text=revised, canonical_url="https://a.example/1"))
     assert result.status == "updated" and result.article.id == first.article.id
-    got = store.get_article(first.article.id)
+    got = store.articles.get(first.article.id)
     assert got.text == revised and got.sentences[-1].text == "The vote was 7 to 2."
-    assert store.count_articles() == 1
+    assert store.articles.count() == 1
 
 
 def test_duplicate_fills_missing_metadata(store):
-    first = store.upsert_article(Article(text=BODY))
-    store.upsert_article(Article(text=BODY, title="Budget passes", site_name="City News"))
-    got = store.get_article(first.article.id)
+    first = store.articles.upsert(Article(text=BODY))
+    store.articles.upsert(Article(text=BODY, title="Budget passes", site_name="City News"))
+    got = store.articles.get(first.article.id)
     assert (got.title, got.site_name) == ("Budget passes", "City News")
 
 
@@ -115,7 +115,7 @@ def test_failed_write_leaves_nothing_behind(store):
     # an invalid sentence row (NULL text) fails inside the same transaction as the article
     bad.sentences = [*bad.sentences[:1], bad.sentences[1].__class__(1, None, 0, 1)]  # type: ignore[arg-type]
     with pytest.raises(StorageError):
-        store.upsert_article(bad)
+        store.articles.upsert(bad)
     with store.session() as s:
         assert s.query(ArticleRow).count() == 0
         assert s.query(SentenceRow).count() == 0
@@ -123,37 +123,37 @@ def test_failed_write_leaves_nothing_behind(store):
 
 def test_missing_article_is_a_clear_error(store):
     with pytest.raises(NotFoundError, match="no article with id 42"):
-        store.get_article(42)
+        store.articles.get(42)
 
 
 def test_sources_keep_validators_and_failures_are_listed(store):
-    src = store.source("https://feeds.example/rss", "url")
-    store.update_source(src.id, etag='"v1"', last_modified="Tue, 02 Sep 2025 06:00:00 GMT")
-    again = store.source("https://feeds.example/rss", "url")
+    src = store.feeds.source("https://feeds.example/rss", "url")
+    store.feeds.update_source(src.id, etag='"v1"', last_modified="Tue, 02 Sep 2025 06:00:00 GMT")
+    again = store.feeds.source("https://feeds.example/rss", "url")
     assert (again.id, again.etag) == (src.id, '"v1"')
-    store.record_failure("https://x.example/404", "HTTP 404 Not Found")
-    failure = store.failures()[0]
+    store.failures.record("https://x.example/404", "HTTP 404 Not Found")
+    failure = store.failures.recent()[0]
     assert (failure.location, failure.reason) == ("https://x.example/404", "HTTP 404 Not Found")
 
 
 def test_list_articles_newest_first(store):
-    ids = [store.upsert_article(Article(text=f"{BODY} Item {i}.")).article.id for i in range(3)]
-    listed = store.list_articles(limit=2)
+    ids = [store.articles.upsert(Article(text=f"{BODY} Item {i}.")).article.id for i in range(3)]
+    listed = store.articles.summaries(limit=2)
     assert [a.id for a in listed] == ids[::-1][:2]
     assert listed[0].words > 10
-    assert store.find_article_by_url("https://nowhere.example/") is None
+    assert store.articles.find_by_url("https://nowhere.example/") is None
 
 
 def test_story_explainer_versions_and_feedback(store):
     from storybrief.store import StoredSentence
 
-    a = store.upsert_article(Article(text=BODY, site_name="City News")).article
-    b = store.upsert_article(Article(text=BODY + " Extra.", url="https://other.example/x")).article
-    story = store.create_story("Budget", [a.id])
-    store.add_to_story(story, [b.id])
-    summary = store.get_story(story)
+    a = store.articles.upsert(Article(text=BODY, site_name="City News")).article
+    b = store.articles.upsert(Article(text=BODY + " Extra.", url="https://other.example/x")).article
+    story = store.stories.create("Budget", [a.id])
+    store.stories.add_articles(story, [b.id])
+    summary = store.stories.get(story)
     assert summary.size == 2 and summary.outlets == ["City News", "other.example"]
-    assert store.story_article_ids(story) == [a.id, b.id]
+    assert store.stories.article_ids(story) == [a.id, b.id]
     sentence = StoredSentence(
         0,
         0,
@@ -162,7 +162,7 @@ def test_story_explainer_versions_and_feedback(store):
         ["ok"],
         [(a.id, 0, 0, 51)],
     )
-    v1 = store.save_explainer(
+    v1 = store.explainers.save(
         story,
         engine="builtin",
         engine_options={},
@@ -171,7 +171,7 @@ def test_story_explainer_versions_and_feedback(store):
         document={"headline": "Budget"},
         sentences=[sentence],
     )
-    v2 = store.save_explainer(
+    v2 = store.explainers.save(
         story,
         engine="builtin",
         engine_options={},
@@ -181,33 +181,33 @@ def test_story_explainer_versions_and_feedback(store):
         sentences=[sentence],
     )
     assert (v1.version, v2.version) == (1, 2)
-    assert [e.version for e in store.explainer_versions(story)] == [2, 1]
-    assert store.explainer_sentences(v2.id)[0].citations == [(a.id, 0, 0, 51)]
-    store.record_feedback(v2.id, "reader-1", False, "too long")
-    store.record_feedback(v2.id, "reader-1", True)  # changing the answer keeps one row
-    store.record_feedback(v2.id, "reader-2", False)
-    assert store.feedback_counts(v2.id) == {"yes": 1, "no": 1}
+    assert [e.version for e in store.explainers.versions(story)] == [2, 1]
+    assert store.explainers.sentences(v2.id)[0].citations == [(a.id, 0, 0, 51)]
+    store.feedback.record(v2.id, "reader-1", False, "too long")
+    store.feedback.record(v2.id, "reader-1", True)  # changing the answer keeps one row
+    store.feedback.record(v2.id, "reader-2", False)
+    assert store.feedback.counts(v2.id) == {"yes": 1, "no": 1}
     # the latest reasons of several versions in one query, newest first, at most `limit` each
     for n in range(3):
-        store.record_feedback(v1.id, f"reader-{n}", False, f"reason {n}")
-    store.record_feedback(v1.id, "reader-9", True)
-    store.record_feedback(v2.id, "reader-3", False, "only one")
-    given = store.feedback_reasons_of([v1.id, v2.id], limit=2)
+        store.feedback.record(v1.id, f"reader-{n}", False, f"reason {n}")
+    store.feedback.record(v1.id, "reader-9", True)
+    store.feedback.record(v2.id, "reader-3", False, "only one")
+    given = store.feedback.reasons_of([v1.id, v2.id], limit=2)
     assert given == {v1.id: ["reason 2", "reason 1"], v2.id: ["only one"]}
-    assert given[v1.id] == store.feedback_reasons(v1.id, limit=2)
-    assert store.feedback_reasons_of([v1.id], limit=0) == {}
-    store.delete_stories()
-    assert store.list_stories() == [] and store.get_article(a.id).story_id is None
+    assert given[v1.id] == store.feedback.reasons(v1.id, limit=2)
+    assert store.feedback.reasons_of([v1.id], limit=0) == {}
+    store.stories.delete_all()
+    assert store.stories.summaries() == [] and store.articles.get(a.id).story_id is None
 
 
 def test_failed_explainer_write_keeps_no_version(store):
     from storybrief.store import StoredSentence
 
-    a = store.upsert_article(Article(text=BODY)).article
-    story = store.create_story("Budget", [a.id])
+    a = store.articles.upsert(Article(text=BODY)).article
+    story = store.stories.create("Budget", [a.id])
     broken = StoredSentence(0, 0, None, None, [], [(a.id, 0, 0, 5)])  # type: ignore[arg-type]
     with pytest.raises(StorageError):
-        store.save_explainer(
+        store.explainers.save(
             story,
             engine="builtin",
             engine_options={},
@@ -216,7 +216,7 @@ def test_failed_explainer_write_keeps_no_version(store):
             document={},
             sentences=[broken],
         )
-    assert store.explainer_versions(story) == []
+    assert store.explainers.versions(story) == []
 
 
 # -- the store's shape -----------------------------------------------------------------------
@@ -249,12 +249,12 @@ def test_search_queries_use_the_indexes_migration_0003_made():
 def test_results_are_named_records(store):
     from storybrief.store import StoredSentence
 
-    a = store.upsert_article(Article(text=BODY, url="https://city.example/budget")).article
-    found = store.find_article_by_url("https://city.example/budget")
+    a = store.articles.upsert(Article(text=BODY, url="https://city.example/budget")).article
+    found = store.articles.find_by_url("https://city.example/budget")
     assert found is not None and found.id == a.id and found.fetched_at.tzinfo is not None
-    story = store.create_story("Budget", [a.id])
+    story = store.stories.create("Budget", [a.id])
     sentence = StoredSentence(0, 0, "The city council approved.", None, [], [(a.id, 0, 0, 26)])
-    saved = store.save_explainer(
+    saved = store.explainers.save(
         story,
         engine="builtin",
         engine_options={},
@@ -263,18 +263,18 @@ def test_results_are_named_records(store):
         document={},
         sentences=[sentence],
     )
-    (cited,) = store.explainer_sentences(saved.id)[0].citations
+    (cited,) = store.explainers.sentences(saved.id)[0].citations
     assert (cited.article_id, cited.sentence_idx, cited.start, cited.end) == (a.id, 0, 0, 26)
-    assert store.reader_feedback(saved.id, "r1") is None
-    store.record_feedback(saved.id, "r1", False, "too long")
-    store.record_feedback(saved.id, "r2", True)
-    answer = store.reader_feedback(saved.id, "r1")
+    assert store.feedback.reader_answer(saved.id, "r1") is None
+    store.feedback.record(saved.id, "r1", False, "too long")
+    store.feedback.record(saved.id, "r2", True)
+    answer = store.feedback.reader_answer(saved.id, "r1")
     assert answer is not None and (answer.useful, answer.reason) == (False, "too long")
-    (stats,) = store.feedback_stats()
+    (stats,) = store.feedback.stats()
     assert (stats.explainer_id, stats.story_id, stats.version) == (saved.id, story, 1)
     assert (stats.yes, stats.no) == (1, 1)
-    store.record_failure("https://x.example/feed", "HTTP 500")
-    failure = store.failures()[0]
+    store.failures.record("https://x.example/feed", "HTTP 500")
+    failure = store.failures.recent()[0]
     assert failure.location == "https://x.example/feed" and failure.occurred_at.tzinfo
 
 
@@ -308,12 +308,12 @@ def test_many_processes_opening_a_fresh_database_migrate_it_once(backend, tmp_pa
 
 
 def test_unassigned_articles_are_those_without_a_story(store):
-    a, b, c = (store.upsert_article(Article(text=f"{BODY} Item {i}.")).article.id for i in "abc")
-    assert store.unassigned_article_ids() == [a, b, c]
-    story = store.create_story("Budget", [a, c])
-    assert store.unassigned_article_ids() == [b]
-    store.delete_story(story)  # a removed story's articles need a story again
-    assert store.unassigned_article_ids(limit=2) == [a, b]
+    a, b, c = (store.articles.upsert(Article(text=f"{BODY} Item {i}.")).article.id for i in "abc")
+    assert store.articles.unassigned_ids() == [a, b, c]
+    story = store.stories.create("Budget", [a, c])
+    assert store.articles.unassigned_ids() == [b]
+    store.stories.delete(story)  # a removed story's articles need a story again
+    assert store.articles.unassigned_ids(limit=2) == [a, b]
 
 
 # -- feeds as subscriptions ------------------------------------------------------------------
@@ -324,7 +324,7 @@ T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 def test_feed_subscriptions(store):
     from datetime import timedelta, timezone
 
-    feed = store.add_feed("https://news.example/rss", poll_every_seconds=600)
+    feed = store.feeds.add("https://news.example/rss", poll_every_seconds=600)
     assert (feed.url, feed.kind, feed.enabled, feed.poll_every_seconds) == (
         "https://news.example/rss",
         "feed",
@@ -333,16 +333,16 @@ def test_feed_subscriptions(store):
     )
     assert (feed.fetch_pages, feed.consecutive_failures, feed.items_seen) == (None, 0, 0)
     # a feed that ingest met is the same subscription: adding it keeps its validators
-    met = store.source("https://wire.example/atom", "url")
-    store.update_source(met.id, kind="feed", etag='"e1"', title="Wire")
-    wire = store.add_feed("https://wire.example/atom", fetch_pages=False)
+    met = store.feeds.source("https://wire.example/atom", "url")
+    store.feeds.update_source(met.id, kind="feed", etag='"e1"', title="Wire")
+    wire = store.feeds.add("https://wire.example/atom", fetch_pages=False)
     assert (wire.id, wire.etag, wire.title, wire.fetch_pages) == (met.id, '"e1"', "Wire", False)
-    store.source("https://page.example/story", "url")  # a page is not a feed
-    assert [f.id for f in store.list_feeds()] == [feed.id, wire.id]
+    store.feeds.source("https://page.example/story", "url")  # a page is not a feed
+    assert [f.id for f in store.feeds.all()] == [feed.id, wire.id]
 
     # never polled: due at once, in the order added
-    assert [f.id for f in store.due_feeds(T0)] == [feed.id, wire.id]
-    polled = store.record_poll_success(
+    assert [f.id for f in store.feeds.due(T0)] == [feed.id, wire.id]
+    polled = store.feeds.record_poll_success(
         feed.id,
         next_poll_at=T0 + timedelta(minutes=10),
         etag='"v2"',
@@ -353,19 +353,21 @@ def test_feed_subscriptions(store):
     assert (polled.etag, polled.items_seen, polled.last_success_at) == ('"v2"', 7, T0)
     # the items the feed holds now, not a sum over polls; a 304 (None) keeps the count
     again = dict(next_poll_at=T0 + timedelta(minutes=10), etag='"v2"', last_modified=None, at=T0)
-    assert store.record_poll_success(feed.id, items=5, **again).items_seen == 5
-    assert store.record_poll_success(feed.id, items=None, status="304", **again).items_seen == 5
-    polled = store.record_poll_success(feed.id, items=7, **{**again, "etag": '"v2"'})
+    assert store.feeds.record_poll_success(feed.id, items=5, **again).items_seen == 5
+    assert (
+        store.feeds.record_poll_success(feed.id, items=None, status="304", **again).items_seen == 5
+    )
+    polled = store.feeds.record_poll_success(feed.id, items=7, **{**again, "etag": '"v2"'})
     assert polled.next_poll_at == T0 + timedelta(minutes=10)
-    assert [f.id for f in store.due_feeds(T0)] == [wire.id]
+    assert [f.id for f in store.feeds.due(T0)] == [wire.id]
     # times in any zone compare as the instants they are
     local = timezone(timedelta(hours=2))
     later = (T0 + timedelta(minutes=10)).astimezone(local)
-    assert [f.id for f in store.due_feeds(later)] == [wire.id, feed.id]
-    assert [f.id for f in store.due_feeds(later, limit=1)] == [wire.id]
+    assert [f.id for f in store.feeds.due(later)] == [wire.id, feed.id]
+    assert [f.id for f in store.feeds.due(later, limit=1)] == [wire.id]
 
     for attempt in (1, 2):
-        failed = store.record_poll_failure(
+        failed = store.feeds.record_poll_failure(
             wire.id, reason="HTTP 503", next_poll_at=T0 + timedelta(minutes=attempt), at=T0
         )
         assert failed.consecutive_failures == attempt
@@ -374,35 +376,35 @@ def test_feed_subscriptions(store):
         T0,
         None,
     )
-    ok = store.record_poll_success(
+    ok = store.feeds.record_poll_success(
         wire.id, next_poll_at=T0, etag=None, last_modified=None, items=2, status="304", at=T0
     )
     assert (ok.consecutive_failures, ok.last_status, ok.items_seen) == (0, "304", 2)
     assert ok.last_error == "HTTP 503"  # the last error stays on record
 
-    off = store.update_feed(feed.id, enabled=False, poll_every_seconds=None, title="News")
+    off = store.feeds.update(feed.id, enabled=False, poll_every_seconds=None, title="News")
     assert (off.enabled, off.poll_every_seconds, off.title) == (False, None, "News")
-    assert [f.id for f in store.due_feeds(later)] == [wire.id]
-    assert store.get_feed("https://news.example/rss").id == feed.id
-    store.remove_feed("https://news.example/rss")
-    store.remove_feed(wire.id)
-    assert store.list_feeds() == []
+    assert [f.id for f in store.feeds.due(later)] == [wire.id]
+    assert store.feeds.get("https://news.example/rss").id == feed.id
+    store.feeds.remove("https://news.example/rss")
+    store.feeds.remove(wire.id)
+    assert store.feeds.all() == []
 
 
 def test_feed_mistakes_are_clear_errors(store):
     from storybrief.errors import ConfigError, SourceError
 
     with pytest.raises(SourceError, match="http"):
-        store.add_feed("/tmp/feed.xml")
+        store.feeds.add("/tmp/feed.xml")
     with pytest.raises(ConfigError, match="poll_every_seconds"):
-        store.add_feed("https://news.example/rss", poll_every_seconds=0)
-    feed = store.add_feed("https://news.example/rss")
+        store.feeds.add("https://news.example/rss", poll_every_seconds=0)
+    feed = store.feeds.add("https://news.example/rss")
     with pytest.raises(ConfigError, match="no setting etag"):
-        store.update_feed(feed.id, etag="x")
+        store.feeds.update(feed.id, etag="x")
     with pytest.raises(NotFoundError, match="no feed"):
-        store.remove_feed("https://other.example/rss")
+        store.feeds.remove("https://other.example/rss")
     with pytest.raises(NotFoundError, match="no feed"):
-        store.record_poll_failure(feed.id + 1, reason="x", next_poll_at=T0)
+        store.feeds.record_poll_failure(feed.id + 1, reason="x", next_poll_at=T0)
 
 
 # -- what a scheduler needs to decide which stories to explain -------------------------------
@@ -411,15 +413,15 @@ def test_feed_mistakes_are_clear_errors(store):
 def test_story_activity_for_scheduling_explainers(store):
     from storybrief.store import StoredSentence
 
-    ids = [store.upsert_article(Article(text=f"{BODY} Item {i}.")).article.id for i in range(4)]
-    lone = store.create_story("Lone", [ids[0]])
-    pair = store.create_story("Pair", [ids[1], ids[2]])
-    assert [s.story_id for s in store.stories_without_explainer()] == [pair, lone]
-    assert [s.story_id for s in store.stories_without_explainer(min_articles=2)] == [pair]
-    assert store.stories_changed_since_explainer() == []
+    ids = [store.articles.upsert(Article(text=f"{BODY} Item {i}.")).article.id for i in range(4)]
+    lone = store.stories.create("Lone", [ids[0]])
+    pair = store.stories.create("Pair", [ids[1], ids[2]])
+    assert [s.story_id for s in store.explainers.without_explainer()] == [pair, lone]
+    assert [s.story_id for s in store.explainers.without_explainer(min_articles=2)] == [pair]
+    assert store.explainers.changed_since_explainer() == []
 
     def explain(story: int) -> None:
-        store.save_explainer(
+        store.explainers.save(
             story,
             engine="builtin",
             engine_options={},
@@ -431,18 +433,18 @@ def test_story_activity_for_scheduling_explainers(store):
 
     explain(pair)
     explain(pair)
-    activity = store.story_activity([pair, lone, 999])
+    activity = store.explainers.activity([pair, lone, 999])
     assert set(activity) == {pair, lone}
     assert (activity[pair].articles, activity[pair].explainer_versions) == (2, 2)
     assert activity[pair].latest_explainer_at is not None
     assert activity[pair].latest_article_at is not None
     assert not activity[pair].changed_since_explainer
     assert activity[lone].changed_since_explainer and activity[lone].latest_explainer_at is None
-    assert [s.story_id for s in store.stories_without_explainer()] == [lone]
-    store.add_to_story(pair, [ids[3]])  # the story grew after its explainer
-    (changed,) = store.stories_changed_since_explainer()
+    assert [s.story_id for s in store.explainers.without_explainer()] == [lone]
+    store.stories.add_articles(pair, [ids[3]])  # the story grew after its explainer
+    (changed,) = store.explainers.changed_since_explainer()
     assert (changed.story_id, changed.articles) == (pair, 3)
-    assert store.list_stories(ids=[pair])[0].explainer_versions == 2
+    assert store.stories.summaries(ids=[pair])[0].explainer_versions == 2
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -465,11 +467,11 @@ def test_migration_0004_makes_stored_feeds_enabled_subscriptions_and_back(backen
             )
         engine.dispose()
         with Store.open(url) as store:
-            (feed,) = store.list_feeds()
+            (feed,) = store.feeds.all()
             assert (feed.url, feed.etag, feed.enabled) == ("https://old.example/rss", '"e"', True)
             assert (feed.consecutive_failures, feed.items_seen, feed.next_poll_at) == (0, 0, None)
-            assert [f.id for f in store.due_feeds(T0)] == [feed.id]
-            article = store.upsert_article(Article(text=BODY), source_id=feed.id).article
+            assert [f.id for f in store.feeds.due(T0)] == [feed.id]
+            article = store.articles.upsert(Article(text=BODY), source_id=feed.id).article
         with engine.begin() as conn:  # and back: the sources and their articles stay linked
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0003")

@@ -246,15 +246,15 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def _snapshot(data_dir: Path) -> tuple[set, set, list]:
     """Article URLs, the stories as sets of URLs, and every story's explainer sources keys."""
     with Store.open(f"sqlite:///{data_dir / 'storybrief.db'}") as store:
-        summaries = store.list_articles(limit=10_000)
+        summaries = store.articles.summaries(limit=10_000)
         urls = {a.url for a in summaries}
         assert all(a.story_id for a in summaries), "an article was left without a story"
         stories = set()
         keys = []
-        for story in store.list_stories(limit=10_000):
-            members = store.get_articles(store.story_article_ids(story.id))
+        for story in store.stories.summaries(limit=10_000):
+            members = store.articles.get_many(store.stories.article_ids(story.id))
             stories.add(frozenset(a.url for a in members))
-            versions = [v.sources_key for v in store.explainer_versions(story.id)]
+            versions = [v.sources_key for v in store.explainers.versions(story.id)]
             assert versions, f"story {story.id} has no explainer"
             keys.append(versions)
         return urls, stories, keys
@@ -398,7 +398,7 @@ def test_a_run_killed_half_way_through_a_feed_leaves_no_validators(site, setting
     with Library(settings) as lib:
         again = lib.ingest([site.feed_url])
         assert again.counts["new"] == 2 and again.counts["duplicate"] == 1
-        assert lib.store.count_articles() == 3
+        assert lib.store.articles.count() == 3
         # and once every item is stored, the validators are kept: the next poll is a 304
         assert lib.ingest([site.feed_url]).items[0].status == "unchanged"
 
@@ -420,7 +420,7 @@ def test_a_story_with_nothing_publishable_waits_until_its_articles_change(settin
     page.write_text(NOTHING_PUBLISHABLE)
     with Library(settings) as lib:
         lib.ingest([page], cluster=False)
-        story = lib.store.create_story(None, lib.store.unassigned_article_ids())
+        story = lib.store.stories.create(None, lib.store.articles.unassigned_ids())
         assert [sid for sid, _ in lib.due_stories()] == [story]
         first = Watcher(lib).run(once=True)
         assert [sid for sid, _ in first.failed] == [story] and not first.explained
@@ -429,10 +429,10 @@ def test_a_story_with_nothing_publishable_waits_until_its_articles_change(settin
         assert lib.due_stories() == []
         assert not Watcher(lib).run(once=True).failed  # not asked again
         assert lib.pending().stories_unexplainable == 1  # what `storybrief status` shows
-        more = lib.store.upsert_article(
+        more = lib.store.articles.upsert(
             Article(text="The Harbor Bridge reopened on Tuesday after two years of repairs.")
         ).article
-        lib.store.add_to_story(story, [more.id])
+        lib.store.stories.add_articles(story, [more.id])
         assert [sid for sid, _ in lib.due_stories()] == [story]  # it changed: due again
         assert Watcher(lib).run(once=True).explained
         assert lib.pending().stories_unexplainable == 0

@@ -75,13 +75,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                     url=f"https://{host}.example/business/economy/jobless-claims-{i}",
                     published_at=T0 + timedelta(hours=2 * i),
                 )
-                stored = store.upsert_article(article).article.id or 0
+                stored = store.articles.upsert(article).article.id or 0
                 if i == 0:
                     first = stored
-                    claims = store.create_story("Jobless claims climb by 6.6 million", [stored])
+                    claims = store.stories.create("Jobless claims climb by 6.6 million", [stored])
                     library.explain(story_id=claims)  # version 1 from the first report
                 else:
-                    store.add_to_story(claims, [stored])
+                    store.stories.add_articles(claims, [stored])
             library.explain(story_id=claims)  # version 2 from all three
             waiting_article = Article(
                 text="The city ferry will run an extra evening boat from May, the port said. "
@@ -91,8 +91,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
                 url="https://harbour.example/local/extra-evening-ferry",
                 published_at=T0 + timedelta(days=1),
             )
-            wid = store.upsert_article(waiting_article).article.id or 0
-            waiting = store.create_story(waiting_article.title, [wid])
+            wid = store.articles.upsert(waiting_article).article.id or 0
+            waiting = store.stories.create(waiting_article.title, [wid])
             yield Site(library, claims, example.story_id, waiting, first)
 
 

@@ -124,11 +124,11 @@ def test_feed_categories_reach_the_stored_article(tmp_path, test_settings):
     assert item.categories == ["Local Politics"]
     assert item.metadata("Ledger", None)["topic"] == "Politics"
     with Store.open(test_settings) as store:
-        stored = store.upsert_article(
+        stored = store.articles.upsert(
             Article(text=body("budget", 1, "Ledger"), topic="Local Politics")
         ).article
         assert stored.topic == "Local Politics"  # stored as given; stories file it (dominant)
-        by_url = store.upsert_article(
+        by_url = store.articles.upsert(
             Article(text=body("sport", 2, "Ledger"), url="https://l.example/sport/2026/x")
         ).article
         assert by_url.topic == "Sports"
@@ -180,7 +180,7 @@ def add(
         url=f"https://{outlet.lower().replace(' ', '')}.example/{section}/plan-{n}-approved",
         published_at=T0 + timedelta(days=day, hours=n, minutes=later),
     )
-    return store.upsert_article(article).article.id or 0
+    return store.articles.upsert(article).article.id or 0
 
 
 @pytest.fixture(scope="module")
@@ -190,22 +190,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         settings = make_settings(tmp, mp)
         with Store.open(settings) as store, Library(settings, store) as library:
             a = add(store, "transport", 1, "Capital Wire", day=1, section="politics")
-            big = store.create_story("Transport plan approved", [a])
+            big = store.stories.create("Transport plan approved", [a])
             library.explain(story_id=big)
             b = add(store, "transport", 1, "Morning Courier", day=1, section="politics", later=20)
             c = add(store, "transport", 1, "Daily Gazette", day=1, section="world", later=40)
-            store.add_to_story(big, [b, c])
+            store.stories.add_articles(big, [b, c])
             library.explain(story_id=big)
-            small = store.create_story(
+            small = store.stories.create(
                 "Parks plan", [add(store, "parks", 2, "Capital Wire", day=1, section="politics")]
             )
             library.explain(story_id=small)
-            other = store.create_story(
+            other = store.stories.create(
                 "Science plan",
                 [add(store, "science", 3, "Daily Gazette", day=0, section="science")],
             )
             library.explain(story_id=other)
-            waiting = store.create_story(
+            waiting = store.stories.create(
                 "Harbor plan", [add(store, "harbor", 4, "Morning Courier", day=2, section="local")]
             )
             with AppServer(create_app(settings, store)) as server:
@@ -236,15 +236,15 @@ def story_links(element: lxml.html.HtmlElement) -> list[str]:
 
 def test_stories_keep_their_topic_and_counts(site):
     store = site.library.store
-    big = store.get_story(site.big)
+    big = store.stories.get(site.big)
     assert (big.topic, big.topic_slug, big.size, len(big.outlets)) == (
         "Politics",
         "politics",
         3,
         3,
     )
-    assert store.get_story(site.other).topic == "Science"
-    topics = store.topics()
+    assert store.stories.get(site.other).topic == "Science"
+    topics = store.stories.topics()
     assert topics[0] == ("Politics", "politics", 2)
     assert {t[1] for t in topics} == {"politics", "science", "local"}
 
@@ -398,7 +398,7 @@ def test_a_story_without_an_explainer_lists_its_articles(site, client):
     assert "no explainer yet" in words(doc.xpath('//p[@class="empty"]')[0])
     (reports,) = doc.xpath('//section[@class="coverage"]')
     assert words(reports.xpath("./h2")[0]) == "Reports so far"
-    (article_id,) = site.library.store.story_article_ids(site.waiting)
+    (article_id,) = site.library.store.stories.article_ids(site.waiting)
     assert reports.xpath(f'.//a[@href="/articles/{article_id}"]')
     assert "Morning Courier" in words(reports)
 
@@ -472,9 +472,11 @@ def test_front_order_and_topics_on_both_databases(backend, tmp_path, monkeypatch
     settings = make_settings(tmp_path, monkeypatch)
     with database_url(backend, tmp_path) as url, Store.open(url) as store:
         library = Library(settings, store)
-        older = store.create_story("Old", [add(store, "roads", 7, "Wire", day=0, section="world")])
-        one = store.create_story("One", [add(store, "rail", 8, "Wire", day=3, section="world")])
-        three = store.create_story(
+        older = store.stories.create(
+            "Old", [add(store, "roads", 7, "Wire", day=0, section="world")]
+        )
+        one = store.stories.create("One", [add(store, "rail", 8, "Wire", day=3, section="world")])
+        three = store.stories.create(
             "Three",
             [
                 add(store, "bus", 9, "Wire", day=3, section="world"),
@@ -482,24 +484,27 @@ def test_front_order_and_topics_on_both_databases(backend, tmp_path, monkeypatch
                 add(store, "bus", 9, "Gazette", day=3, section="politics", later=9),
             ],
         )
-        waiting = store.create_story("Wait", [add(store, "tram", 1, "Wire", day=4, section="x")])
+        waiting = store.stories.create("Wait", [add(store, "tram", 1, "Wire", day=4, section="x")])
         for story in (older, one, three):
             library.explain(story_id=story)
-        assert [s.id for s in store.front_stories(explained=True)] == [three, one, older]
-        assert [s.id for s in store.front_stories(explained=True, offset=1, limit=1)] == [one]
-        assert [s.id for s in store.front_stories(explained=False)] == [waiting]
+        assert [s.id for s in store.stories.front(explained=True)] == [three, one, older]
+        assert [s.id for s in store.stories.front(explained=True, offset=1, limit=1)] == [one]
+        assert [s.id for s in store.stories.front(explained=False)] == [waiting]
         # at least 2 outlets: the single-outlet explained stories wait, newest first
-        assert [s.id for s in store.front_stories(explained=True, min_outlets=2)] == [three]
-        waits = store.front_stories(explained=False, min_outlets=2)
+        assert [s.id for s in store.stories.front(explained=True, min_outlets=2)] == [three]
+        waits = store.stories.front(explained=False, min_outlets=2)
         assert [s.id for s in waits] == [waiting, one, older]
-        assert store.topics() == [("World", "world", 3)]
-        assert [s.id for s in store.front_stories(explained=True, topic_slug="world")] == [
+        assert store.stories.topics() == [("World", "world", 3)]
+        assert [s.id for s in store.stories.front(explained=True, topic_slug="world")] == [
             three,
             one,
             older,
         ]
-        assert store.topic_label("world") == "World" and store.topic_label("nope") is None
-        assert [e.story_id for e in store.recent_explainers(topic_slug="world")] == [
+        assert (
+            store.stories.topic_label("world") == "World"
+            and store.stories.topic_label("nope") is None
+        )
+        assert [e.story_id for e in store.explainers.recent(topic_slug="world")] == [
             three,
             one,
             older,
@@ -544,9 +549,9 @@ def test_migration_0006_fills_topics_and_counts_of_stored_stories(backend, tmp_p
                 )
         engine.dispose()
         with Store.open(url) as store:
-            story = store.get_story(7)
+            story = store.stories.get(7)
             assert (story.topic, story.topic_slug, story.size) == ("World", "world", 3)
-            assert store.front_stories(explained=False)[0].id == 7
+            assert store.stories.front(explained=False)[0].id == 7
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0005")

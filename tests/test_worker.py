@@ -282,7 +282,7 @@ def test_a_heartbeat_slower_than_the_stall_timeout_is_refused(tmp_path, monkeypa
 
 
 def test_a_job_waits_in_the_queue_once(workers):
-    feed = workers.library.store.add_feed("http://127.0.0.1:9/feed.xml")
+    feed = workers.library.store.feeds.add("http://127.0.0.1:9/feed.xml")
     assert workers.poll(feed.id) is True
     assert workers.poll(feed.id) is False  # the queueing lock: the waiting job will do it
     assert workers.explain(7) is True and workers.explain(7) is False
@@ -298,8 +298,8 @@ def test_tick_asks_for_due_feeds_and_runs_a_dead_workers_jobs_again(workers):
     break the queueing lock's unique index: procrastinate issue 1446)."""
     settings = workers.settings
     store = workers.library.store
-    first = store.add_feed("http://127.0.0.1:9/a.xml")
-    second = store.add_feed("http://127.0.0.1:9/b.xml")
+    first = store.feeds.add("http://127.0.0.1:9/a.xml")
+    second = store.feeds.add("http://127.0.0.1:9/b.xml")
 
     async def scenario() -> Any:
         manager = workers.app.job_manager
@@ -410,15 +410,15 @@ def test_a_feed_due_within_the_minute_is_polled_when_due_not_at_the_next_tick(
     monkeypatch.setitem(ENV, "STORYBRIEF_WATCH__MIN_POLL_SECONDS", "1")
     feed_route = Counting(rss([BRIDGE]), 0.0)
     store = workers.library.store
-    feed = store.add_feed(http_server.route("/often.xml", feed_route), poll_every_seconds=2)
+    feed = store.feeds.add(http_server.route("/often.xml", feed_route), poll_every_seconds=2)
     pool.start(1)
     workers.poll(feed.id)  # (unless the tick, as the worker starts, asked for it first)
     wait_for(lambda: feed_route.total >= 5, "five polls of a feed due every 2 s", 20)
     assert feed_route.most == 1  # one at a time
     # a feed due later than a tick's period is left to the ticks: no job waits for it
-    slow = store.add_feed(http_server.route("/slow.xml", Counting(rss([ORCHESTRA]), 0.0)))
+    slow = store.feeds.add(http_server.route("/slow.xml", Counting(rss([ORCHESTRA]), 0.0)))
     workers.poll(slow.id)  # (unless a tick asked for it first)
-    wait_for(lambda: store.get_feed(slow.id).last_success_at is not None, "the slow poll", 20)
+    wait_for(lambda: store.feeds.get(slow.id).last_success_at is not None, "the slow poll", 20)
     time.sleep(1)
     waiting = sql(
         workers.settings,
@@ -432,8 +432,8 @@ def test_a_feed_is_never_polled_by_two_workers_at_once(workers, pool, http_serve
     settings = workers.settings
     locked, unlocked = Counting(rss([BRIDGE]), 0.4), Counting(rss([ORCHESTRA]), 0.4)
     store = workers.library.store
-    feed = store.add_feed(http_server.route("/locked.xml", locked))
-    control = store.add_feed(http_server.route("/unlocked.xml", unlocked))
+    feed = store.feeds.add(http_server.route("/locked.xml", locked))
+    control = store.feeds.add(http_server.route("/unlocked.xml", unlocked))
     pool.start(3)
 
     # the instrument works: the same polls asked for without the locks overlap
@@ -457,14 +457,14 @@ def test_a_feed_is_never_polled_by_two_workers_at_once(workers, pool, http_serve
         f"feed:{feed.id}",
     )
     print(f"{asked} polls of one feed by {len(ran_on)} workers; without the lock {unlocked.most}")
-    assert store.count_articles() == 2
+    assert store.articles.count() == 2
 
 
 def test_a_worker_logs_json_lines(workers, pool, http_server: LocalHTTPServer):
     """`--log-format json` (the formatter of `storybrief watch`): every line on stderr is one
     JSON object, Procrastinate's job lines with their action, job and task; `--quiet` leaves
     nothing else on stdout."""
-    feed = workers.library.store.add_feed(
+    feed = workers.library.store.feeds.add(
         http_server.route("/feed.xml", Reply(body=rss([BRIDGE]), headers=RSS))
     )
     pool.start(1, "--log-format", "json", "--quiet")
@@ -494,7 +494,7 @@ def test_a_worker_killed_mid_poll_loses_nothing(workers, pool, http_server: Loca
         return Reply(body=rss([BRIDGE, ORCHESTRA, HARVEST]), headers=RSS)
 
     store = workers.library.store
-    feed = store.add_feed(http_server.route("/feed.xml", stall_first))
+    feed = store.feeds.add(http_server.route("/feed.xml", stall_first))
     (victim,) = pool.start(1)
     workers.poll(feed.id)  # False when the worker's first tick asked for it already: either way
     assert stalled.wait(30), pool.logs()
@@ -518,12 +518,12 @@ def test_a_worker_killed_mid_poll_loses_nothing(workers, pool, http_server: Loca
     assert jobs(settings, "poll_feed", "doing") == jobs(settings, "poll_feed", "todo") == 0
     # the database is as if the poll had run once: three articles, each in its own story, and
     # one explainer for each story
-    assert store.count_articles() == 3
-    stories = store.list_stories()
+    assert store.articles.count() == 3
+    stories = store.stories.summaries()
     assert len(stories) == 3
-    assert sorted(len(store.story_article_ids(s.id)) for s in stories) == [1, 1, 1]
-    assert [len(store.explainer_versions(s.id)) for s in stories] == [1, 1, 1]
-    assert store.unassigned_article_ids() == []
+    assert sorted(len(store.stories.article_ids(s.id)) for s in stories) == [1, 1, 1]
+    assert [len(store.explainers.versions(s.id)) for s in stories] == [1, 1, 1]
+    assert store.articles.unassigned_ids() == []
 
 
 def test_articles_of_one_new_event_at_the_same_moment_make_one_story(
@@ -546,21 +546,21 @@ def test_articles_of_one_new_event_at_the_same_moment_make_one_story(
         return reply
 
     store = workers.library.store
-    first = store.add_feed(http_server.route("/a.xml", together(rss([BRIDGE]))))
-    second = store.add_feed(http_server.route("/b.xml", together(rss([other]))))
+    first = store.feeds.add(http_server.route("/a.xml", together(rss([BRIDGE]))))
+    second = store.feeds.add(http_server.route("/b.xml", together(rss([other]))))
     pool.start(3)
     assert workers.poll(first.id) and workers.poll(second.id)
     settle(settings, pool)
 
-    assert store.count_articles() == 2
-    stories = store.list_stories()
+    assert store.articles.count() == 2
+    stories = store.stories.summaries()
     assert len(stories) == 1, pool.logs()
-    assert len(store.story_article_ids(stories[0].id)) == 2
+    assert len(store.stories.article_ids(stories[0].id)) == 2
     # one explainer — or two when, on a busy machine, the first article was put in its story
     # (and explained) before the second was stored: explain.interval_seconds is 0 here, so the
     # grown story is explained again; never twice from the same articles, and the latest is
     # current
-    versions = [v.sources_key for v in store.explainer_versions(stories[0].id)]
+    versions = [v.sources_key for v in store.explainers.versions(stories[0].id)]
     assert 1 <= len(versions) <= 2 and len(set(versions)) == len(versions), pool.logs()
     assert workers.library.due_stories() == []
 
@@ -593,7 +593,7 @@ def test_a_burst_of_growth_costs_one_explainer(workers, pool, tmp_path):
         time.sleep(0.1)
     settle(settings, pool)
     ran = jobs(settings, "explain_story", "succeeded")
-    versions = workers.library.store.explainer_versions(story.id)
+    versions = workers.library.store.explainers.versions(story.id)
     print(f"{asked} of 30 asks queued, {ran} jobs ran, {len(versions)} versions")
     assert [v.version for v in versions] == [1, 2] or [v.version for v in versions] == [2, 1]
     assert ran >= 1  # the asks that were queued, and any the workers' ticks added
@@ -612,7 +612,7 @@ def test_finished_jobs_are_deleted_once_older_than_the_setting(
     periodic = workers.app.periodic_registry.periodic_tasks.values()
     assert [p.cron for p in periodic if p.task.name == PURGE] == ["0 * * * *"]  # hourly
 
-    feed = workers.library.store.add_feed(
+    feed = workers.library.store.feeds.add(
         http_server.route("/feed.xml", Reply(body=rss([BRIDGE]), headers=RSS))
     )
     pool.start(1)

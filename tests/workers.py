@@ -31,7 +31,7 @@ def open_at_once(url: str, ready: Any, outcomes: Any) -> None:
     try:
         ready.wait(timeout=60)
         with Store.open(url) as store:
-            outcomes.put(("ok", store.count_articles()))
+            outcomes.put(("ok", store.articles.count()))
     except BaseException as exc:
         outcomes.put(("failed", f"{type(exc).__name__}: {exc}"))
 

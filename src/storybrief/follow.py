@@ -92,7 +92,7 @@ class Feeds:
         urls = [source] if is_web_url(source) else self._opml_feeds(source)
         seconds = round(every) if every is not None else None
         return [
-            self.store.add_feed(url, poll_every_seconds=seconds, fetch_pages=fetch_pages)
+            self.store.feeds.add(url, poll_every_seconds=seconds, fetch_pages=fetch_pages)
             for url in urls
         ]
 
@@ -110,19 +110,19 @@ class Feeds:
 
     def all(self) -> list[FeedRecord]:
         """Every followed feed, in the order they were added."""
-        return self.store.list_feeds()
+        return self.store.feeds.all()
 
     def get(self, id_or_url: int | str) -> FeedRecord:
         """One followed feed, by id or URL."""
-        return self.store.get_feed(id_or_url)
+        return self.store.feeds.get(id_or_url)
 
     def due(self, now: datetime, *, limit: int = 100) -> list[FeedRecord]:
         """The enabled feeds whose next poll has come at ``now``, the longest waiting first."""
-        return self.store.due_feeds(now, limit=limit)
+        return self.store.feeds.due(now, limit=limit)
 
     def is_due(self, feed_id: int, now: datetime | None = None) -> bool:
         """Whether the feed is enabled and its next poll has come (a feed never polled has)."""
-        feed = self.store.get_feed(feed_id)
+        feed = self.store.feeds.get(feed_id)
         due = feed.next_poll_at
         if due is not None and due.tzinfo is None:
             due = due.replace(tzinfo=UTC)
@@ -130,12 +130,12 @@ class Feeds:
 
     def remove(self, id_or_url: int | str) -> None:
         """Stop following a feed (its articles stay)."""
-        self.store.remove_feed(id_or_url)
+        self.store.feeds.remove(id_or_url)
 
     def update(self, id_or_url: int | str, **fields: Any) -> FeedRecord:
         """Change a feed's own settings: ``enabled``, ``poll_every_seconds``, ``fetch_pages``."""
-        feed = self.store.get_feed(id_or_url)
-        return self.store.update_feed(feed.id, **fields)
+        feed = self.store.feeds.get(id_or_url)
+        return self.store.feeds.update(feed.id, **fields)
 
     def export_opml(self) -> str:
         """The followed feeds as an OPML 2.0 document."""
@@ -169,7 +169,7 @@ class Feeds:
         the outcome and the next poll time recorded — from the feed's own hints, its interval,
         backoff after failures, the operator's floor and ceiling, and jitter. With ``cluster``
         the new articles (and any a crash left without one) are then put into stories."""
-        feed = self.store.get_feed(feed_id)
+        feed = self.store.feeds.get(feed_id)
         settings = self.settings
         if feed.fetch_pages is not None and feed.fetch_pages != settings.fetch.feed_pages:
             settings = settings.changed(**{"fetch.feed_pages": feed.fetch_pages})
@@ -196,7 +196,7 @@ class Feeds:
                 watch_settings=self.settings.watch,
                 rng=rng,
             )
-            self.store.record_poll_failure(
+            self.store.feeds.record_poll_failure(
                 feed.id, reason=error or "failed", next_poll_at=due, at=now
             )
             return PollReport(feed.id, feed.url, "failed", 0, error, due, report)
@@ -209,7 +209,7 @@ class Feeds:
         whole = feed.url not in report.cut
         if not whole:  # its time budget cut it: the rest soon, with no validators to skip it
             due = now + timedelta(seconds=self.settings.watch.min_poll_seconds)
-        self.store.record_poll_success(
+        self.store.feeds.record_poll_success(
             feed.id,
             next_poll_at=due,
             etag=(poll.fetched.etag if whole else None) or feed.etag,

@@ -53,8 +53,7 @@ from .results import (
     WatcherStatus,
 )
 from .settings import Settings, load_settings
-from .store import ArticleSummary, Coverage, Store
-from .store.store import StoredSentence
+from .store import ArticleSummary, Coverage, Store, StoredSentence
 from .verify import Checker, CheckerOptions, Verdict
 from .verify.publish import check_explainer
 
@@ -130,23 +129,23 @@ class Library:
         """Count an event under ``key`` in the database (every process on it counts the
         same): 0 when at most ``limit`` fell in the last ``window`` seconds, else the seconds
         until one more would be allowed."""
-        return self.store.rate_limit_hit(key, limit, window, now)
+        return self.store.rate_limits.hit(key, limit, window, now)
 
     def rate_limit_wait(self, key: str, limit: int, window: float, now: float) -> float:
         """Like :meth:`rate_limit_hit`, without counting."""
-        return self.store.rate_limit_wait(key, limit, window, now)
+        return self.store.rate_limits.wait(key, limit, window, now)
 
     def open_session(self, session_id: str, expires: float, now: float) -> None:
         """Keep an operator's session on the server until ``expires`` (Unix time): the web
         app honours a signed session cookie only while it is kept (:meth:`session_alive`)."""
-        self.store.open_session(session_id, expires, now)
+        self.store.operator_sessions.open(session_id, expires, now)
 
     def session_alive(self, session_id: str, now: float) -> bool:
-        return self.store.session_alive(session_id, now)
+        return self.store.operator_sessions.alive(session_id, now)
 
     def close_session(self, session_id: str) -> None:
         """Signing out: the session's cookie is honoured no more, by any server process."""
-        self.store.close_session(session_id)
+        self.store.operator_sessions.close(session_id)
 
     @property
     def readers(self) -> Readers:
@@ -282,12 +281,12 @@ class Library:
         # story would each make stories of them, and one set would be left empty
         with self.store.exclusive("stories"):
             # and any an interrupted run stored but did not get to put in a story
-            fresh = sorted({*fresh, *self.store.unassigned_article_ids()})
+            fresh = sorted({*fresh, *self.store.articles.unassigned_ids()})
             report.stories = self._assign(fresh)
         if not (explain_grown and self.settings.explain.auto_explain):
             return report.stories
         for change in report.stories:
-            latest = None if change.created else self.store.latest_explainer(change.story_id)
+            latest = None if change.created else self.store.explainers.latest(change.story_id)
             if latest is None:
                 continue
             try:
@@ -315,10 +314,10 @@ class Library:
             except StorageError:
                 raise
             except Exception as exc:
-                article = self.store.get_article(article_id)
+                article = self.store.articles.get(article_id)
                 location = article.url or article.source or f"article {article_id}"
-                self.store.record_failure(location, unexpected(location, exc))
-                story_id = self.store.create_story(article.title, [article_id])
+                self.store.failures.record(location, unexpected(location, exc))
+                story_id = self.store.stories.create(article.title, [article_id])
                 changes.append(StoryChange(story_id, True, [article_id]))
         return changes
 
@@ -326,31 +325,31 @@ class Library:
 
     def articles(self, *, limit: int = 50, offset: int = 0) -> list[ArticleSummary]:
         """Stored articles, newest first."""
-        return self.store.list_articles(limit=limit, offset=offset)
+        return self.store.articles.summaries(limit=limit, offset=offset)
 
     def article(self, article_id: int) -> Article:
         """One stored article with its numbered sentences."""
-        return self.store.get_article(article_id)
+        return self.store.articles.get(article_id)
 
     def failures(self, *, limit: int = 50) -> list[Any]:
         """Recent ingest failures with their reasons, newest first."""
-        return self.store.failures(limit=limit)
+        return self.store.failures.recent(limit=limit)
 
     def stories(self, *, limit: int = 50, offset: int = 0) -> list[Any]:
         """Stories, most recently updated first."""
-        return self.store.list_stories(limit=limit, offset=offset)
+        return self.store.stories.summaries(limit=limit, offset=offset)
 
     def story(self, story_id: int) -> StoryDetail:
         """One story with its articles (near-duplicates marked)."""
-        summary = self.store.get_story(story_id)
-        members = self.store.get_articles(self.store.story_article_ids(story_id))
-        return StoryDetail(summary, members, self.store.duplicates_in(story_id))
+        summary = self.store.stories.get(story_id)
+        members = self.store.articles.get_many(self.store.stories.article_ids(story_id))
+        return StoryDetail(summary, members, self.store.stories.duplicates_in(story_id))
 
     def coverage(self, story_id: int) -> Coverage:
         """How many outlets and articles report the story, its first and latest report, and a
         timeline: each article as it arrived, with the explainer version that first used it,
         and each explainer version with the articles it added."""
-        return self.store.coverage(story_id)
+        return self.store.coverage.of(story_id)
 
     def recluster(self) -> ReclusterReport:
         """Rebuild every story from the stored articles."""
@@ -401,15 +400,15 @@ class Library:
                 story_id = group_as_story(store, ids)
         else:
             assert story_id is not None
-            ids = store.story_article_ids(story_id)
+            ids = store.stories.article_ids(story_id)
             if not ids:
                 raise NotFoundError(f"story {story_id} has no articles")
-        articles_ = store.get_articles(ids)
+        articles_ = store.articles.get_many(ids)
 
         writer = self.engine(engine, options)
         key = self._sources_key(articles_, writer, engine, options or {})
         if not regenerate:
-            latest = store.latest_explainer(story_id)
+            latest = store.explainers.latest(story_id)
             if latest is not None and latest.sources_key == key:
                 return ExplainResult(
                     Explainer.model_validate(latest.document),
@@ -421,16 +420,16 @@ class Library:
                     ingest=report,
                 )
 
-        headline = store.get_story(story_id).title
+        headline = store.stories.get(story_id).title
         try:
             draft = writer.explain(articles_, headline=headline, progress=progress)
         except NothingToPublishError:
-            store.mark_unexplainable(story_id)  # not due again until its articles change
+            store.explainers.mark_unexplainable(story_id)  # not due again until its articles change
             raise
         if not writer.reconciles:  # an outside engine: made coherent here
             draft, _ = reconcile(draft, articles_, self.checker)
         published, check = check_explainer(draft, articles_, self.checker)
-        stored = store.save_explainer(
+        stored = store.explainers.save(
             story_id,
             engine=published.engine,
             engine_options=published.engine_options,
@@ -509,14 +508,14 @@ class Library:
         explain = self.settings.explain
         due: list[tuple[int, str | None]] = [
             (s.story_id, None)
-            for s in self.store.stories_without_explainer(
+            for s in self.store.explainers.without_explainer(
                 min_articles=explain.min_articles, limit=wanted
             )
         ]
-        for s in self.store.stories_changed_since_explainer(limit=wanted):
+        for s in self.store.explainers.changed_since_explainer(limit=wanted):
             waited = (now - s.latest_explainer_at).total_seconds() if s.latest_explainer_at else 0
             if waited >= explain.interval_seconds:
-                latest = self.store.latest_explainer(s.story_id)
+                latest = self.store.explainers.latest(s.story_id)
                 due.append((s.story_id, latest.engine if latest else None))
         return due[:wanted]
 
@@ -528,7 +527,7 @@ class Library:
         now = now or datetime.now(UTC)
         return Due(
             feeds=self.feeds.due(now, limit=limit),
-            articles_waiting=bool(self.store.unassigned_article_ids(limit=1)),
+            articles_waiting=bool(self.store.articles.unassigned_ids(limit=1)),
             stories=self.due_stories(now=now, limit=limit),
         )
 
@@ -545,19 +544,19 @@ class Library:
         explain = self.settings.explain
         changed = [
             s
-            for s in self.store.stories_changed_since_explainer(limit=10_000)
+            for s in self.store.explainers.changed_since_explainer(limit=10_000)
             if s.latest_explainer_at is not None
         ]
         return Pending(
-            feeds_due=len(self.store.due_feeds(now, limit=10_000)),
-            articles_without_story=len(self.store.unassigned_article_ids(limit=100_000)),
+            feeds_due=len(self.store.feeds.due(now, limit=10_000)),
+            articles_without_story=len(self.store.articles.unassigned_ids(limit=100_000)),
             stories_without_explainer=len(
-                self.store.stories_without_explainer(
+                self.store.explainers.without_explainer(
                     min_articles=explain.min_articles, limit=100_000
                 )
             ),
             stories_changed=len(changed),
-            stories_unexplainable=self.store.count_unexplainable(),
+            stories_unexplainable=self.store.explainers.count_unexplainable(),
         )
 
     # -- watchers -------------------------------------------------------------------------------
@@ -566,20 +565,20 @@ class Library:
         """A watcher of this process starting (``watch``, ``serve --watch``): its id, for
         :meth:`report_watcher`. One row per name and host: a restart takes it over."""
         now = datetime.now(UTC)
-        return self.store.register_watcher(name, socket.gethostname(), os.getpid(), now).id
+        return self.store.watchers.register(name, socket.gethostname(), os.getpid(), now).id
 
     def report_watcher(self, watcher_id: int, **change: Any) -> None:
         """A watcher's heartbeat, with what changed: ``state`` ("running", "restarting",
         "stopped"), a round that ``failed`` (with its ``error``) or not, a ``restarted``
         thread (with the ``error`` it died of)."""
-        self.store.report_watcher(watcher_id, datetime.now(UTC), **change)
+        self.store.watchers.report(watcher_id, datetime.now(UTC), **change)
 
     def watchers(self, *, now: datetime | None = None) -> list[WatcherStatus]:
         """The watchers that followed the feeds on this database, the most recently heard
         from first, each with its health (:class:`WatcherStatus`)."""
         now = now or datetime.now(UTC)
         out = []
-        for record in self.store.watchers():
+        for record in self.store.watchers.all():
             silent = max(0.0, (now - record.heartbeat_at).total_seconds())
             if record.state == "stopped":
                 health = "stopped"
@@ -597,7 +596,10 @@ class Library:
     def throughput(self, *, hours: float = 1.0) -> dict[str, int]:
         """Articles stored and explainer versions written in the last ``hours``."""
         since = datetime.now(UTC) - timedelta(hours=hours)
-        return self.store.counts_since(since)
+        return {
+            "articles": self.store.articles.stored_since(since),
+            "explainers": self.store.explainers.written_since(since),
+        }
 
     # -- check ---------------------------------------------------------------------------------
 
@@ -613,18 +615,18 @@ class Library:
                 raise SourceError(
                     f"cannot read the articles to check against ({report.failure_reasons()})"
                 )
-            found = store.get_articles(report.article_ids)
+            found = store.articles.get_many(report.article_ids)
         return self.checker.check_text(text, found)
 
     def stored_verdicts(self, story_id: int) -> list[tuple[str, str, list[str]]]:
         """The sentences of a story's latest explainer with the verdict and reasons stored
         with each (sentence, label, reasons)."""
-        latest = self.store.latest_explainer(story_id)
+        latest = self.store.explainers.latest(story_id)
         if latest is None:
             raise NotFoundError(
                 f"story {story_id} has no explainer yet (storybrief explain --story)"
             )
         return [
             (s.text, s.verdict or "unchecked", list(s.reasons))
-            for s in self.store.explainer_sentences(latest.id)
+            for s in self.store.explainers.sentences(latest.id)
         ]

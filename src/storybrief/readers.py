@@ -329,7 +329,7 @@ class Readers:
     def story_items(self, stories: list[StorySummary]) -> list[StoryItem]:
         """The stories as the front page and search list them: headline and first line of
         each one's latest explainer."""
-        latest = self.store.latest_explainers([s.id for s in stories])
+        latest = self.store.explainers.latest_of([s.id for s in stories])
         items = []
         for s in stories:
             stored = latest.get(s.id)
@@ -364,14 +364,14 @@ class Readers:
         reports, most outlets, most articles), then up to ``waiting`` of the others, still
         waiting for an explainer or for more outlets; only one topic's with ``topic_slug``."""
         store = self.store
-        explained = store.front_stories(
+        explained = store.stories.front(
             explained=True,
             topic_slug=topic_slug,
             limit=limit + 1,
             offset=offset,
             min_outlets=min_outlets,
         )
-        pending = store.front_stories(
+        pending = store.stories.front(
             explained=False, topic_slug=topic_slug, limit=waiting + 1, min_outlets=min_outlets
         )
         return FrontPage(
@@ -381,7 +381,7 @@ class Readers:
             page_size=limit,
             more=len(explained) > limit,
             more_waiting=len(pending) > waiting,
-            topics=store.topics(limit=12),
+            topics=store.stories.topics(limit=12),
             topic=next((s.topic for s in explained + pending if s.topic), None),
             topic_slug=topic_slug,
             min_outlets=min_outlets,
@@ -392,22 +392,22 @@ class Readers:
     ) -> tuple[list[StoryItem], bool]:
         """One page of the stories still waiting for an explainer (or for ``min_outlets``
         outlets), and whether more follow."""
-        found = self.store.front_stories(
+        found = self.store.stories.front(
             explained=False, limit=limit + 1, offset=offset, min_outlets=min_outlets
         )
         return self.story_items(found[:limit]), len(found) > limit
 
     def topic_label(self, slug: str) -> str | None:
         """The name of the topic ``slug`` (None: no story is filed under it)."""
-        return self.store.topic_label(slug)
+        return self.store.stories.topic_label(slug)
 
     def story(self, story_id: int) -> StorySummary:
         """One story's summary (:class:`NotFoundError` when there is none)."""
-        return self.store.get_story(story_id)
+        return self.store.stories.get(story_id)
 
     def article_ids(self, story_id: int) -> list[int]:
         """The ids of the story's articles."""
-        return self.store.story_article_ids(story_id)
+        return self.store.stories.article_ids(story_id)
 
     def search(
         self,
@@ -423,7 +423,7 @@ class Readers:
         ``query``, best first; only one topic's, one outlet's, or those reported at or after
         ``since`` and before ``until`` when given (with these and no words: the newest)."""
         filters = SearchFilters(topic_slug, outlet, since, until)
-        return self.store.search(query, limit=limit, filters=filters)
+        return self.store.search.find(query, limit=limit, filters=filters)
 
     def search_page(self, query: str, *, limit: int = 20, **filters: Any) -> SearchPage:
         """:meth:`search` as the search page shows it: each result's title and a snippet
@@ -453,36 +453,38 @@ class Readers:
     def search_choices(self) -> tuple[list[tuple[str, str, int]], list[str]]:
         """What a search can be narrowed to: the topics (label, slug, stories) and the
         outlets, the most used first."""
-        return self.store.topics(limit=50), [name for name, _ in self.store.outlets(limit=200)]
+        return self.store.stories.topics(limit=50), [
+            name for name, _ in self.store.search.outlets(limit=200)
+        ]
 
     # -- explainers ----------------------------------------------------------------------------
 
     def versions(self, story_id: int) -> list[StoredExplainer]:
         """Every version of the story's explainer, newest first."""
-        return self.store.explainer_versions(story_id)
+        return self.store.explainers.versions(story_id)
 
     def explainer(self, explainer_id: int) -> StoredExplainer:
         """One explainer version by id."""
-        return self.store.get_explainer(explainer_id)
+        return self.store.explainers.get(explainer_id)
 
     def latest_explainer(self, story_id: int) -> StoredExplainer | None:
-        return self.store.latest_explainer(story_id)
+        return self.store.explainers.latest(story_id)
 
     def latest_explainers(self, story_ids: list[int]) -> dict[int, StoredExplainer]:
         """The latest explainer version of each of these stories that has one."""
-        return self.store.latest_explainers(story_ids)
+        return self.store.explainers.latest_of(story_ids)
 
     def recent_explainers(
         self, *, limit: int = 50, topic_slug: str | None = None
     ) -> list[StoredExplainer]:
         """The newest explainer versions (of one topic's stories with ``topic_slug``)."""
-        return self.store.recent_explainers(limit=limit, topic_slug=topic_slug)
+        return self.store.explainers.recent(limit=limit, topic_slug=topic_slug)
 
     def story_page(self, story_id: int, version: int | None = None) -> StoryPage:
         """A story with one version of its explainer (the newest unless ``version``), its
         citations resolved to the cited source sentences, and its source list."""
-        story = self.store.get_story(story_id)
-        versions = self.store.explainer_versions(story_id)
+        story = self.store.stories.get(story_id)
+        versions = self.store.explainers.versions(story_id)
         if version is None:
             stored = versions[0] if versions else None
         else:
@@ -545,12 +547,12 @@ class Readers:
         """The articles of ``ids`` that are stored, by id (a source deleted since is left out)."""
         store = self.store
         try:
-            return {a.id: a for a in store.get_articles(ids) if a.id is not None}
+            return {a.id: a for a in store.articles.get_many(ids) if a.id is not None}
         except NotFoundError:  # a source was deleted since: show what is left
             found = {}
             for i in ids:
                 try:
-                    found[i] = store.get_article(i)
+                    found[i] = store.articles.get(i)
                 except NotFoundError:
                     continue
             return found
@@ -560,33 +562,33 @@ class Readers:
     def answers(self, story_id: int, version: int | None = None) -> dict[str, ReaderAnswer]:
         """Every reader's answer to the story's explainer version the story page shows (the
         newest unless ``version``), by reader id."""
-        return self.store.feedback_answers_on_story(story_id, version)
+        return self.store.feedback.answers_on_story(story_id, version)
 
     def record_answer(
         self, explainer_id: int, reader_id: str, useful: bool, reason: str | None = None
     ) -> None:
         """One answer per reader and explainer version; answering again changes it."""
-        self.store.record_feedback(explainer_id, reader_id, useful, reason)
+        self.store.feedback.record(explainer_id, reader_id, useful, reason)
 
     def answers_to(self, explainer_id: int) -> FeedbackSummary:
         """The Yes and No answers to one explainer version, with every reason given."""
-        stored = self.store.get_explainer(explainer_id)
-        counts = self.store.feedback_counts(explainer_id)
+        stored = self.store.explainers.get(explainer_id)
+        counts = self.store.feedback.counts(explainer_id)
         return FeedbackSummary(
             explainer_id,
             stored.story_id,
             stored.version,
             counts["yes"],
             counts["no"],
-            self.store.feedback_reasons(explainer_id),
+            self.store.feedback.reasons(explainer_id),
         )
 
     def feedback(self, *, limit: int = 100, reasons: int = 5) -> list[FeedbackSummary]:
         """Readers' answers per explainer version (newest first), with the latest ``reasons``
         given with a No (none asked for with 0)."""
         store = self.store
-        stats = store.feedback_stats(limit=limit)
-        given = store.feedback_reasons_of([e for e, *_ in stats], limit=reasons)
+        stats = store.feedback.stats(limit=limit)
+        given = store.feedback.reasons_of([e for e, *_ in stats], limit=reasons)
         return [FeedbackSummary(e, s, v, y, n, given.get(e, [])) for e, s, v, y, n in stats]
 
     def feedback_by_day(
@@ -596,7 +598,7 @@ class Readers:
         the last ``days`` days, oldest first: what the operator page charts."""
         now = now or datetime.now(UTC)
         start = datetime.combine(now.date() - timedelta(days=days - 1), time(), tzinfo=UTC)
-        return self.store.feedback_daily(explainer_ids, since=start)
+        return self.store.feedback.daily(explainer_ids, since=start)
 
 
 def _quote(article: Article | None, start: int, end: int) -> str | None:

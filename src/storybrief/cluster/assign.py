@@ -71,7 +71,7 @@ def item_of(article: Article) -> Item:
 def assign(store: Store, article_ids: list[int], settings: Settings) -> list[StoryChange]:
     """Put the articles that have no story yet into the best-matching recent story, or new
     ones; near-duplicates join their original's story. Returns the stories that changed."""
-    articles = [a for a in store.articles_in_order(article_ids) if a.story_id is None]
+    articles = [a for a in store.articles.in_order(article_ids) if a.story_id is None]
     if not articles:
         return []
     clusterer = clusterer_for(settings)
@@ -79,12 +79,12 @@ def assign(store: Store, article_ids: list[int], settings: Settings) -> list[Sto
     since = datetime.fromtimestamp(min(i.when for i in items), UTC) - timedelta(
         hours=settings.cluster.window_hours
     )
-    for record in store.story_states(since):
-        members = store.get_articles(store.story_article_ids(record.id))
+    for record in store.stories.states(since):
+        members = store.articles.get_many(store.stories.article_ids(record.id))
         if not members:
             continue
         member_items = [item_of(m) for m in members]
-        duplicates = store.duplicates_in(record.id)
+        duplicates = store.stories.duplicates_in(record.id)
         originals = [i for i in member_items if i.key not in duplicates]
         state = record.state
         if record.centroid and state.get("vectors") == clusterer.embedder.name:
@@ -128,11 +128,11 @@ def _persist(
         change = changes[key]
         if key < 0:  # made in this run
             first = next((i for i in change.added if titles.get(i)), change.added[0])
-            change.story_id = store.create_story(titles.get(first), change.added)
+            change.story_id = store.stories.create(titles.get(first), change.added)
         else:
-            store.add_to_story(key, change.added)
+            store.stories.add_articles(key, change.added)
         for article_id, original in change.duplicates.items():
-            store.mark_duplicate(article_id, original)
+            store.articles.mark_duplicate(article_id, original)
         _save_state(store, change.story_id, clusterer, key)
         out.append(change)
     return out
@@ -143,9 +143,9 @@ def _save_state(store: Store, story_id: int, clusterer: Clusterer, key: int) -> 
     (A story the clusterer already forgot keeps no state: the next run recomputes it.)"""
     story = clusterer.stories.get(key)
     if story is None:
-        store.save_story_state(story_id, centroid=None, state={})
+        store.stories.save_state(story_id, centroid=None, state={})
         return
-    store.save_story_state(
+    store.stories.save_state(
         story_id,
         centroid=story.total.astype(np.float32).tobytes(),
         state={**story.profile.state(), "vectors": clusterer.embedder.name, "size": story.size},
@@ -164,7 +164,7 @@ class ReclusterReport:
 def recluster(store: Store, settings: Settings) -> ReclusterReport:
     """Rebuild every story from the stored articles, oldest first. Each new cluster keeps the
     id (and explainers) of the old story it shares most articles with."""
-    articles = store.articles_in_order()
+    articles = store.articles.in_order()
     clusterer = clusterer_for(settings)
     items = [item_of(a) for a in articles]
     when = {i.key: i.when for i in items}
@@ -172,7 +172,7 @@ def recluster(store: Store, settings: Settings) -> ReclusterReport:
     clusters: dict[int, list[int]] = {}
     for d in decisions:
         clusters.setdefault(d.story, []).append(d.key)
-    old = {r.id: set(store.story_article_ids(r.id)) for r in store.story_states()}
+    old = {r.id: set(store.stories.article_ids(r.id)) for r in store.stories.states()}
     taken: set[int] = set()
     target: dict[int, int | None] = {}
     for key, members in sorted(clusters.items(), key=lambda kv: -len(kv[1])):
@@ -182,24 +182,24 @@ def recluster(store: Store, settings: Settings) -> ReclusterReport:
         if target[key] is not None:
             taken.add(target[key])  # type: ignore[arg-type]
     for story_id in set(old) - taken:
-        store.delete_story(story_id)
+        store.stories.delete(story_id)
     titles = {a.id: a.title for a in articles}
     duplicates = {d.key: d.duplicate_of for d in decisions}
     for key, members in clusters.items():
         kept = target[key]
         if kept is None:
-            story_id = store.create_story(titles.get(members[0]), members)
+            story_id = store.stories.create(titles.get(members[0]), members)
         else:
             story_id = kept
-            store.add_to_story(story_id, members)
+            store.stories.add_articles(story_id, members)
         times = [when[m] for m in members]
-        store.update_story(
+        store.stories.update(
             story_id,
             first_seen=datetime.fromtimestamp(min(times), UTC),
             last_seen=datetime.fromtimestamp(max(times), UTC),
         )
         for article_id in members:
-            store.mark_duplicate(article_id, duplicates.get(article_id))
+            store.articles.mark_duplicate(article_id, duplicates.get(article_id))
         _save_state(store, story_id, clusterer, key)
     return ReclusterReport(
         len(articles), len(clusters), len(taken), len(clusters) - len(taken), len(old) - len(taken)
@@ -212,16 +212,16 @@ def group_as_story(store: Store, article_ids: list[int]) -> int:
     id and earlier explainers; otherwise a new story is made. Articles are taken out of the
     stories clustering had put them in, and a story left empty is removed."""
     wanted = set(article_ids)
-    owners = {a.story_id for a in store.get_articles(article_ids)} - {None}
-    members = {sid: set(store.story_article_ids(sid)) for sid in owners if sid is not None}
+    owners = {a.story_id for a in store.articles.get_many(article_ids)} - {None}
+    members = {sid: set(store.stories.article_ids(sid)) for sid in owners if sid is not None}
     inside = [sid for sid, ids in members.items() if ids <= wanted]
     if inside:
         story_id = max(inside, key=lambda sid: (len(members[sid]), -sid))
         if members[story_id] != wanted:
-            store.add_to_story(story_id, article_ids)
+            store.stories.add_articles(story_id, article_ids)
     else:
-        story_id = store.create_story(store.get_article(article_ids[0]).title, article_ids)
+        story_id = store.stories.create(store.articles.get(article_ids[0]).title, article_ids)
     for other in members:
-        if other != story_id and not store.story_article_ids(other):
-            store.delete_story(other)
+        if other != story_id and not store.stories.article_ids(other):
+            store.stories.delete(other)
     return story_id

@@ -232,7 +232,7 @@ class Ingestor:
                     max_items=self.settings.fetch.max_feed_items,
                 )
                 if etag_source is not None:
-                    self.store.update_source(etag_source[0], title=feed.title)
+                    self.store.feeds.update_source(etag_source[0], title=feed.title)
                 if location in self.polls:
                     self.polls[location].feed = feed
                 on_expand(len(feed.items) - 1)
@@ -243,7 +243,7 @@ class Ingestor:
                     # only now: a run killed half way through the items must not leave
                     # validators that make the next run's conditional GET skip the rest
                     fetched = etag_source[1]
-                    self.store.update_source(
+                    self.store.feeds.update_source(
                         etag_source[0], etag=fetched.etag, last_modified=fetched.last_modified
                     )
             else:
@@ -255,7 +255,7 @@ class Ingestor:
     def _read(self, location: str) -> tuple[Document | None, tuple[int, FetchResult] | None]:
         """Read a file or fetch a URL; URLs are conditional GETs against the stored validators."""
         if is_web_url(location):
-            source = self.store.source(location, "url")
+            source = self.store.feeds.source(location, "url")
             poll = self.polls[location] = FeedPoll()
             try:
                 result = self.gate.get(  # named by the operator: no robots.txt check
@@ -266,13 +266,13 @@ class Ingestor:
                 raise
             poll.fetched = result
             if result.not_modified:
-                self.store.update_source(source.id, last_status="304")
+                self.store.feeds.update_source(source.id, last_status="304")
                 return None, None
             doc = Document(
                 location, result.content, result.content_type, result.charset, result.url
             )
             if sniff(doc) == "feed":  # the validators are kept once its items are stored
-                self.store.update_source(
+                self.store.feeds.update_source(
                     source.id, kind="feed", last_status=str(result.status), last_error=None
                 )
             return doc, (source.id, result)
@@ -297,7 +297,7 @@ class Ingestor:
             where = item.link or f"{location} item {item.title or '(untitled)'}"
             try:
                 with reading(SourceError, f"the feed item {where}"):
-                    known = self.store.find_article_by_url(item.link) if item.link else None
+                    known = self.store.articles.find_by_url(item.link) if item.link else None
             except StorybriefError as exc:
                 settled[i] = ItemResult(where, "failed", title=item.title, reason=str(exc))
                 continue
@@ -399,7 +399,7 @@ class Ingestor:
 
     def _save(self, article: Article, location: str) -> ItemResult:
         try:
-            result = self.store.upsert_article(storable_article(article))
+            result = self.store.articles.upsert(storable_article(article))
         except StorageError as exc:
             return ItemResult(location, "failed", title=article.title, reason=str(exc))
         except Exception as exc:  # one article that cannot be stored fails alone
@@ -413,7 +413,7 @@ class Ingestor:
     def _record_failure(self, item: ItemResult) -> None:
         # the report still carries the failure; storage trouble shows elsewhere
         with contextlib.suppress(Exception):
-            self.store.record_failure(item.location, item.reason or "unknown error")
+            self.store.failures.record(item.location, item.reason or "unknown error")
 
 
 def unexpected(location: str, exc: Exception) -> str:

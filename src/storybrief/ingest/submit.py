@@ -63,7 +63,7 @@ def submit(
 
 def _record_failure(store: Store, item: ItemResult) -> None:
     try:
-        store.record_failure(item.location, item.reason or "unknown error")
+        store.failures.record(item.location, item.reason or "unknown error")
     except Exception:  # the answer still carries the failure
         return
 
@@ -92,7 +92,7 @@ def _store_one(given: dict[str, Any], n: int, settings: Settings, store: Store) 
     except SourceError as exc:
         return ItemResult(location, "failed", reason=str(exc), source="api")
     article.source = "api"
-    result = store.upsert_article(storable_article(article))
+    result = store.articles.upsert(storable_article(article))
     return ItemResult(
         location,
         result.status,

@@ -129,7 +129,7 @@ def token_ok(settings: Settings, authorization: str | None) -> bool:
 
 
 class EventCounts(Protocol):
-    """Where a :class:`SharedRateLimiter` counts its events: the library (or its store)."""
+    """Where a :class:`SharedRateLimiter` counts its events: the library."""
 
     def rate_limit_hit(self, key: str, limit: int, window: float, now: float) -> float: ...
 

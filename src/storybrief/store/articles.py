@@ -273,3 +273,20 @@ def to_record(row: ArticleRow) -> Article:
             Sentence(r.idx, r.text, r.start_char, r.end_char, r.is_heading) for r in row.sentences
         ]
     return article
+
+
+class Articles(Database):
+    """The articles of one database, as the store exposes them: this module's functions with the
+    database filled in (``store.articles.get(7)`` is ``get(db, 7)``)."""
+
+    upsert = upsert
+    get = get
+    get_many = get_many
+    find_by_url = find_by_url
+    summaries = summaries
+    summaries_by_id = summaries_by_id
+    count = count
+    stored_since = stored_since
+    in_order = in_order
+    unassigned_ids = unassigned_ids
+    mark_duplicate = mark_duplicate

@@ -100,3 +100,10 @@ def coverage(db: Database, story_id: int) -> Coverage:
         explainer_versions=len(versions),
         timeline=events,
     )
+
+
+class StoryCoverage(Database):
+    """The coverage of stories of one database, as the store exposes them: this module's
+    functions with the database filled in (``store.coverage.of(7)`` is ``coverage(db, 7)``)."""
+
+    of = coverage

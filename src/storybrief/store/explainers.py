@@ -353,3 +353,26 @@ def written_since(db: Database, since: datetime) -> int:
             s.scalar(select(func.count(ExplainerRow.id)).where(ExplainerRow.created_at >= since))
             or 0
         )
+
+
+class Explainers(Database):
+    """The explainer versions of one database, as the store exposes them: this module's
+    functions with the database filled in (``store.explainers.versions(7)`` is ``versions(db,
+    7)``)."""
+
+    save = save
+    versions = versions
+    sentences = sentences
+    get = get
+    latest_of = latest_of
+    recent = recent
+    activity = activity
+    without_explainer = without_explainer
+    changed_since_explainer = changed_since_explainer
+    mark_unexplainable = mark_unexplainable
+    count_unexplainable = count_unexplainable
+    written_since = written_since
+
+    def latest(self, story_id: int) -> StoredExplainer | None:
+        """The newest version of the story's explainer (None: it has none)."""
+        return self.latest_of([story_id]).get(story_id)

@@ -31,3 +31,11 @@ def recent(db: Database, *, limit: int = 50) -> list[Failure]:
             .limit(limit)
         ).all()
     return [Failure(r[0], r[1], aware(r[2]) or datetime.now(UTC)) for r in rows]
+
+
+class Failures(Database):
+    """The ingest failures of one database, as the store exposes them: this module's functions
+    with the database filled in (``store.failures.recent()`` is ``recent(db)``)."""
+
+    record = record
+    recent = recent

@@ -188,3 +188,17 @@ def counts(db: Database, explainer_id: int) -> dict[str, int]:
     for useful, n in rows:
         out["yes" if useful else "no"] = n
     return out
+
+
+class Feedback(Database):
+    """The readers' answers of one database, as the store exposes them: this module's functions
+    with the database filled in (``store.feedback.counts(7)`` is ``counts(db, 7)``)."""
+
+    record = record
+    reader_answer = reader_answer
+    answers_on_story = answers_on_story
+    counts = counts
+    stats = stats
+    daily = daily
+    reasons = reasons
+    reasons_of = reasons_of

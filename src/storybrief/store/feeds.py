@@ -306,3 +306,20 @@ def record_poll_failure(
             "consecutive_failures": Source.consecutive_failures + 1,
         },
     )
+
+
+class Subscriptions(Database):
+    """The sources and followed feeds of one database, as the store exposes them: this module's
+    functions with the database filled in (``store.feeds.due(now)`` is ``due_feeds(db,
+    now)``)."""
+
+    source = source
+    update_source = update_source
+    add = add_feed
+    get = get_feed
+    all = list_feeds
+    remove = remove_feed
+    update = update_feed
+    due = due_feeds
+    record_poll_success = record_poll_success
+    record_poll_failure = record_poll_failure

@@ -52,3 +52,12 @@ def wait(db: Database, key: str, limit: int, window: float, now: float) -> float
     if count < limit:
         return 0.0
     return max(float(oldest) + window - now, 0.001)
+
+
+class RateLimits(Database):
+    """The rate-limit events of one database, as the store exposes them: this module's functions
+    with the database filled in (``store.rate_limits.hit(key, 5, 60, now)`` is ``hit(db, key, 5,
+    60, now)``)."""
+
+    hit = hit
+    wait = wait

@@ -298,3 +298,12 @@ def _stories_of_articles(s, article_ids: list[int]) -> list[int]:  # type: ignor
     ).all()
     story_of = dict(rows)
     return [story_of[i] for i in article_ids if story_of.get(i) is not None]
+
+
+class Search(Database):
+    """The full-text search of one database, as the store exposes them: this module's functions
+    with the database filled in (``store.search.find("bridge")`` is ``search(db,
+    "bridge")``)."""
+
+    find = search
+    outlets = outlets

@@ -27,3 +27,13 @@ def alive(db: Database, session_id: str, now: float) -> bool:
 def close(db: Database, session_id: str) -> None:
     with db.session() as s:
         s.execute(delete(OperatorSession).where(OperatorSession.id == session_id[:64]))
+
+
+class OperatorSessions(Database):
+    """The operator's sessions kept in one database, as the store exposes them: this module's
+    functions with the database filled in (``store.operator_sessions.alive(sid, now)`` is
+    ``alive(db, sid, now)``)."""
+
+    open = open_session
+    alive = alive
+    close = close

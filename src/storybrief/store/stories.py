@@ -411,3 +411,29 @@ def topics(db: Database, *, limit: int = 50) -> list[tuple[str, str, int]]:
 
 def _outlet(site_name: str | None, url: str | None) -> str | None:
     return site_name or (urlsplit(url).hostname if url else None)
+
+
+class Stories(Database):
+    """The stories of one database, as the store exposes them: this module's functions with the
+    database filled in (``store.stories.get(7)`` is ``get(db, 7)``)."""
+
+    create = create
+    add_articles = add_articles
+    update = update
+    states = states
+    save_state = save_state
+    duplicates_in = duplicates_in
+    delete = delete
+    delete_all = delete_all
+    split = split
+    merge = merge
+    successors = successors
+    predecessors = predecessors
+    live_successors = live_successors
+    is_retired = is_retired
+    article_ids = article_ids
+    get = get
+    summaries = summaries
+    front = front
+    topic_label = topic_label
+    topics = topics

@@ -102,3 +102,12 @@ def listed(db: Database) -> list[WatcherRecord]:
     with db.session() as s:
         rows = s.scalars(select(WatcherRow).order_by(WatcherRow.heartbeat_at.desc())).all()
         return [_record(r) for r in rows]
+
+
+class Watchers(Database):
+    """The watchers of one database, as the store exposes them: this module's functions with
+    the database filled in (``store.watchers.all()`` is ``listed(db)``)."""
+
+    register = register
+    report = report
+    all = listed
