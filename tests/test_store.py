@@ -479,3 +479,16 @@ def test_migration_0004_makes_stored_feeds_enabled_subscriptions_and_back(backen
             assert conn.execute(text(linked), {"id": article.id}).scalar() == feed.id
             assert "enabled" not in {c["name"] for c in inspect(conn).get_columns("sources")}
         engine.dispose()
+
+
+def test_a_copy_never_takes_a_canonical_url_another_article_has(store):
+    """Found by bench/fuzz.py (issue 27): text B stored without a URL, text A at URL X, then
+    text B at URL X. B is a duplicate of the first; filling in what it lacked gave it X, which
+    A has: a UNIQUE violation that failed the whole submission."""
+    body = " The council met on Tuesday and voted to repair the bridge." * 4
+    first = store.upsert_article(Article(text="B." + body)).article
+    other = store.upsert_article(Article(text="A." + body, canonical_url="https://x.example/"))
+    again = store.upsert_article(Article(text="B." + body, canonical_url="https://x.example/"))
+    assert again.status == "duplicate" and again.article.id == first.id
+    assert store.get_article(first.id).canonical_url is None
+    assert store.get_article(other.article.id).canonical_url == "https://x.example/"

@@ -65,6 +65,7 @@ def _upsert(db: Database, article: Article, source_id: int | None) -> UpsertResu
             row = s.scalar(
                 select(ArticleRow).where(ArticleRow.canonical_url == article.canonical_url)
             )
+        owner = row  # the row that has this canonical URL, if any: no other may take it
         if row is not None and row.content_hash != article.content_hash:
             clash = s.scalar(
                 select(ArticleRow.id).where(ArticleRow.content_hash == article.content_hash)
@@ -82,7 +83,9 @@ def _upsert(db: Database, article: Article, source_id: int | None) -> UpsertResu
                 select(ArticleRow).where(ArticleRow.content_hash == article.content_hash)
             )
         if row is not None:
-            _fill(row, article, replace=False)  # a copy may know what the first lacked
+            # a copy may know what the first lacked, but not a canonical URL another row has
+            taken = ("canonical_url",) if owner is not None and owner is not row else ()
+            _fill(row, article, replace=False, keep=taken)
             s.flush()
             return UpsertResult("duplicate", to_record(row))
         row = ArticleRow(content_hash=article.content_hash, text=article.text)
@@ -224,12 +227,17 @@ def mark_duplicate(db: Database, article_id: int, original_id: int | None) -> No
         row.duplicate_of = original_id
 
 
-def _fill(row: ArticleRow, article: Article, *, replace: bool) -> None:
-    """Copy metadata onto a row: all of it (``replace``) or only what the row lacks."""
+def _fill(
+    row: ArticleRow, article: Article, *, replace: bool, keep: tuple[str, ...] = ()
+) -> None:
+    """Copy metadata onto a row: all of it (``replace``) or only what the row lacks, never the
+    fields named in ``keep``."""
     if replace:
         row.text = article.text
         row.content_hash = article.content_hash
     for field in ("url", "canonical_url", "title", "published_at", "site_name", "language"):
+        if field in keep:
+            continue
         value = getattr(article, field)
         if value is not None and (replace or getattr(row, field) is None):
             setattr(row, field, value)
