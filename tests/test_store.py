@@ -486,9 +486,9 @@ def test_a_copy_never_takes_a_canonical_url_another_article_has(store):
     text B at URL X. B is a duplicate of the first; filling in what it lacked gave it X, which
     A has: a UNIQUE violation that failed the whole submission."""
     body = " The council met on Tuesday and voted to repair the bridge." * 4
-    first = store.upsert_article(Article(text="B." + body)).article
-    other = store.upsert_article(Article(text="A." + body, canonical_url="https://x.example/"))
-    again = store.upsert_article(Article(text="B." + body, canonical_url="https://x.example/"))
+    first = store.articles.upsert(Article(text="B." + body)).article
+    other = store.articles.upsert(Article(text="A." + body, canonical_url="https://x.example/"))
+    again = store.articles.upsert(Article(text="B." + body, canonical_url="https://x.example/"))
     assert again.status == "duplicate" and again.article.id == first.id
-    assert store.get_article(first.id).canonical_url is None
-    assert store.get_article(other.article.id).canonical_url == "https://x.example/"
+    assert store.articles.get(first.id).canonical_url is None
+    assert store.articles.get(other.article.id).canonical_url == "https://x.example/"
