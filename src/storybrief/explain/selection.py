@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -110,6 +110,11 @@ class BuiltinOptions(BaseModel):
     max_differences: int = Field(
         default=3, ge=0, le=10, description="most 'sources differ' sentences per explainer"
     )
+    meaning: Literal["auto", "model", "words"] = Field(
+        default="auto",
+        description="how two sentences are found to make one point: the MiniLM model "
+        "(storybrief[checker-model]) and words, words alone, or auto (the model when installed)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BuiltinOptions:
@@ -133,6 +138,7 @@ def select_explainer(
     headline: str | None = None,
     semantic: Embedder | None = None,
     checker: Checker | None = None,
+    meaning: Embedder | None = None,
     engine: str = "builtin",
 ) -> Explainer:
     """The extractive explainer of ``articles``: each section's chosen source sentences, in
@@ -140,7 +146,8 @@ def select_explainer(
     fact (the built-in engine's explainer, and the plan the LLM engines start from). Raises
     :class:`NothingToPublishError` when no sentence can stand on its own. ``checker`` decides
     which sentences restate others (:func:`storybrief.verify.repeats.restates`; a lexical
-    checker when not given)."""
+    checker when not given); ``semantic`` gives the role model its vectors, and ``meaning``
+    (or else ``semantic``) tells which two sentences make one point."""
     if not articles:
         raise EngineError("no articles given: an explainer needs at least one article")
     cands = candidates(articles)
@@ -171,7 +178,15 @@ def select_explainer(
             [Statement(c.article_pos, c.sentence.index, c.start, c.text) for c in quotable],
             articles,
         )
-    plan = _Plan(articles, usable, options, differences, semantic=semantic, checker=checker)
+    plan = _Plan(
+        articles,
+        usable,
+        options,
+        differences,
+        semantic=semantic,
+        checker=checker,
+        meaning=meaning or semantic,
+    )
     chosen = plan.select()
     if not any(chosen.values()):
         raise NothingToPublishError(
@@ -268,6 +283,7 @@ class _Plan:
         classify: bool = True,
         semantic: Embedder | None = None,
         checker: Checker | None = None,
+        meaning: Embedder | None = None,
     ) -> None:
         self.options = options
         self.checker = checker or Checker()
@@ -319,12 +335,16 @@ class _Plan:
         if not classify:  # the role model's inputs only (training it)
             return
         self.model = model or shipped_model(vectors=semantic is not None)
-        vectors = semantic.embed(texts) if semantic is not None else None
-        # meaning similarity of every two sentences (MiniLM), when the library runs the model:
-        # two reports of one point in other words ("named Sharon foreign minister", "appointed
+        vectors = semantic.embed(texts) if self.model.vectors and semantic is not None else None
+        self.probs = self.model.probabilities(self.inputs, vectors)
+        # meaning similarity of every two sentences (MiniLM), when the model is there: two
+        # reports of one point in other words ("named Sharon foreign minister", "appointed
         # Ariel Sharon ... to be foreign minister") are told once
-        self.meaning = vectors @ vectors.T if vectors is not None else None
-        self.probs = self.model.probabilities(self.inputs, vectors if self.model.vectors else None)
+        if meaning is not None and meaning is semantic and vectors is not None:
+            points = vectors  # (one embedding of the story's sentences serves both)
+        else:
+            points = meaning.embed(texts) if meaning is not None else None
+        self.meaning = points @ points.T if points is not None else None
         self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
         self.role: dict[int, Role] = {c.idx: self._role(c) for c in usable}
 

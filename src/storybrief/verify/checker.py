@@ -61,7 +61,7 @@ class Checker:
         if self.options.use_model:
             from ..semantic import SemanticModel
 
-            self._semantic = SemanticModel.load()
+            self._semantic = SemanticModel.shared()
 
     @property
     def semantic(self) -> SemanticModel | None:
