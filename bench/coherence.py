@@ -8,7 +8,7 @@ headlines and fragments? And how often is a "sources differ" sentence right?
    the checker's gate, with the coherence features off (``coherence=False``) and on:
 
    * unflagged conflicts: explainers that publish two plain statements giving different values
-     for one thing (by the differ detector, :mod:`storybrief.explain.differ`) without a
+     for one thing (by the differ detector, :mod:`storybrief.explain.differ_figures`) without a
      "sources differ" sentence naming them;
    * mixed events: explainers that publish sentences from articles about another event
      (:mod:`storybrief.explain.coherence`) without the re-clustering flag;
@@ -50,8 +50,8 @@ from storybrief.explain import SECTION_KEYS, Explainer, explain_articles
 from storybrief.explain.candidates import bare_attribution, dangles, headline_like
 from storybrief.explain.clauses import Statement, clause_span, story_names
 from storybrief.explain.coherence import split_events
-from storybrief.explain.differ import Value, differs, find_differences, find_values
 from storybrief.explain.differ_facts import fact_pairs
+from storybrief.explain.differ_figures import Value, differs, find_differences, find_values
 from storybrief.explain.roles import statistics
 from storybrief.records import Article
 from storybrief.verify.facts import (

@@ -31,7 +31,7 @@ from storybrief.explain.rank import tfidf
 from storybrief.records import Article
 from storybrief.text import normalise
 from storybrief.verify import Checker
-from storybrief.verify.differ import is_difference
+from storybrief.verify.differ_check import is_difference
 from storybrief.verify.repeats import restates
 from storybrief.verify.standalone import bare_mentions, fragment, named, story_people
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from storybrief.errors import StorybriefError
 from storybrief.extract import extract_html, extract_text
-from storybrief.ingest.feeds import Feed, parse_feed, parse_opml
+from storybrief.ingest.feed_parser import Feed, parse_feed, parse_opml
 from storybrief.records import Article
 
 # -- building blocks ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import pytest
 from storybrief.explain import explain_articles
 from storybrief.explain.candidates import bare_attribution, candidates, headline_like
 from storybrief.explain.coherence import split_events
-from storybrief.explain.differ import Statement, find_differences, find_values
+from storybrief.explain.differ_figures import Statement, find_differences, find_values
 from storybrief.explain.model import Explainer
 from storybrief.records import Article
 from storybrief.verify import Checker

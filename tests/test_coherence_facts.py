@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from storybrief.explain import explain_articles
-from storybrief.explain.differ import Statement, find_differences
+from storybrief.explain.differ_figures import Statement, find_differences
 from storybrief.records import Article
 from storybrief.verify import Checker
 from storybrief.verify.facts import (

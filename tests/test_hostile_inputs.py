@@ -14,7 +14,7 @@ from storybrief.errors import ExtractionError, FeedError
 from storybrief.extract import extract_html, extract_text
 from storybrief.extract.limits import cap_elements, cap_tag_attributes, deadline
 from storybrief.ingest import ingest
-from storybrief.ingest.feeds import parse_feed, parse_opml
+from storybrief.ingest.feed_parser import parse_feed, parse_opml
 from storybrief.store import Store
 
 EXAMPLE = Path(__file__).parents[1] / "src" / "storybrief" / "examples" / "article.txt"
@@ -127,7 +127,7 @@ def test_a_wide_encoding_does_not_dodge_the_item_cap(encoding):
     feed = parse_feed(data.encode(encoding), location="https://news.example/feed", max_items=5)
     assert [i.title for i in feed.items] == [f"Item {n}" for n in range(5)]
     # cut before feedparser sees it: what it reads is UTF-8 and holds 5 items
-    from storybrief.ingest.feeds import _first_items
+    from storybrief.ingest.feed_parser import _first_items
 
     cut = _first_items(data.encode(encoding), 5)
     assert cut.count(b"<item>") == 5 and b'encoding="utf-8"' in cut

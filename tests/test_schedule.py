@@ -12,7 +12,7 @@ import pytest
 
 from storybrief.errors import HostPausedError, HTTPStatusError
 from storybrief.ingest import ingest
-from storybrief.ingest.feeds import parse_feed
+from storybrief.ingest.feed_parser import parse_feed
 from storybrief.ingest.fetch import Fetcher, FetchResult
 from storybrief.ingest.schedule import (
     PollHints,

@@ -20,7 +20,7 @@ from storybrief.errors import NothingToPublishError
 from storybrief.library import Library
 from storybrief.records import Article
 from storybrief.serve import create_app
-from storybrief.serve.feeds import atom, rss, xml_text
+from storybrief.serve.feed_writer import atom, rss, xml_text
 from storybrief.settings import Settings
 from storybrief.store import Store, StoredExplainer
 

@@ -79,7 +79,7 @@ def test_feeds_add_list_export_remove(site, settings, tmp_path, monkeypatch):
     exported = runner.invoke(app, ["feeds", "export"]).stdout
     assert exported.startswith("<?xml") and 'xmlUrl="https://b.example/atom"' in exported
     # the export is an OPML list storybrief reads back
-    from storybrief.ingest.feeds import parse_opml
+    from storybrief.ingest.feed_parser import parse_opml
 
     assert parse_opml(exported.encode(), location="export") == [f["url"] for f in listed]
     assert runner.invoke(app, ["feeds", "set", "2", "--disable", "--no-pages"]).exit_code == 0

@@ -22,7 +22,7 @@ from tests.dbs import database_url
 from tests.test_store import alembic_config
 
 from storybrief import Library
-from storybrief.ingest.feeds import parse_feed
+from storybrief.ingest.feed_parser import parse_feed
 from storybrief.records import Article
 from storybrief.serve import create_app
 from storybrief.store import Store

@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 from .errors import ConfigError, FetchError, SourceError, StorageError
 from .ingest import IngestReport, ItemResult
 from .ingest import ingest as run_ingest
-from .ingest.feeds import is_web_url, parse_opml
+from .ingest.feed_parser import is_web_url, parse_opml
 from .ingest.pipeline import unexpected
 from .ingest.schedule import next_poll, poll_hints
 from .store import FeedRecord

@@ -49,7 +49,7 @@ from .results import (
     Due,
     ExplainResult,
     Pending,
-    StoryDetail,
+    StoryWithArticles,
     WatcherStatus,
 )
 from .settings import Settings, load_settings
@@ -339,11 +339,11 @@ class Library:
         """Stories, most recently updated first."""
         return self.store.stories.summaries(limit=limit, offset=offset)
 
-    def story(self, story_id: int) -> StoryDetail:
+    def story(self, story_id: int) -> StoryWithArticles:
         """One story with its articles (near-duplicates marked)."""
         summary = self.store.stories.get(story_id)
         members = self.store.articles.get_many(self.store.stories.article_ids(story_id))
-        return StoryDetail(summary, members, self.store.stories.duplicates_in(story_id))
+        return StoryWithArticles(summary, members, self.store.stories.duplicates_in(story_id))
 
     def coverage(self, story_id: int) -> Coverage:
         """How many outlets and articles report the story, its first and latest report, and a

@@ -29,7 +29,7 @@ from .store import (
 )
 from .store.search import words as search_words
 from .text import stem
-from .verify.differ import DIFFER_LEAD
+from .verify.differ_check import DIFFER_LEAD
 
 
 @dataclass

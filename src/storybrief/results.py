@@ -29,7 +29,7 @@ class ExplainResult:
 
 
 @dataclass
-class StoryDetail:
+class StoryWithArticles:
     """One story with its articles and which of them copy another."""
 
     summary: Any

@@ -1,6 +1,6 @@
 """Clauses of source sentences, and whether two of them speak of the same thing: the shared
-ground of the "sources differ" detectors for figures (:mod:`.differ`) and for dates, officials
-and speakers (:mod:`.differ_facts`).
+ground of the "sources differ" detectors for figures (:mod:`.differ_figures`) and for dates,
+officials and speakers (:mod:`.differ_facts`).
 
 A clause is the stretch of a sentence between clause breaks (commas outside numbers,
 semicolons, dashes, "and", "while", "but"). Two clauses speak of the same thing when they share

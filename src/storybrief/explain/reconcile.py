@@ -4,9 +4,10 @@ The built-in engine does this while it selects its sentences (:mod:`.builtin`: a
 gives another value than a chosen one is never chosen). An engine that drafts freely (the LLM
 engines) calls :func:`reconcile` on its checked draft:
 
-1. **Where the sources differ.** The story's differences (:func:`.differ.find_differences` over
-   every quotable source statement, best evidence first) become sentences that name both
-   sources, quote both clauses and cite both sentences (:func:`differ_sentences`); each is
+1. **Where the sources differ.** The story's differences
+   (:func:`.differ_figures.find_differences` over every quotable source statement, best
+   evidence first) become sentences that name both sources, quote both clauses and cite both
+   sentences (:func:`differ_sentences`); each is
    checked by the checker like any other sentence and ends "Beyond the Headlines" only when
    the checker accepts it.
 2. **No contradiction.** The same detection runs over the explainer's own published
@@ -27,7 +28,7 @@ from ..records import Article
 from ..verify import Checker
 from .candidates import FATAL, candidates
 from .clauses import story_names
-from .differ import Difference, Statement, find_differences, sentence_text
+from .differ_figures import Difference, Statement, find_differences, sentence_text
 from .model import (
     EMPTY_NOTES,
     Explainer,

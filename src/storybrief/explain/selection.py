@@ -21,8 +21,8 @@ it as it is; the LLM engines start from it (each section's chosen sentences) and
 6. Coherence (option ``coherence``, on by default): articles that report another event (years
    or months apart, no names shared) are set aside and the explainer is flagged for
    re-clustering (:mod:`.coherence`); where two articles give different values for one thing,
-   or different days, office-holders or speakers (:mod:`.differ`, :mod:`.differ_facts`), only
-   one of the two sentences may be published as a plain statement, and
+   or different days, office-holders or speakers (:mod:`.differ_figures`,
+   :mod:`.differ_facts`), only one of the two sentences may be published as a plain statement, and
    "Beyond the Headlines" ends with sentences that name both sources and quote both values
    (:func:`.reconcile.differ_sentences`, which the LLM engines' explainers get too).
 """
@@ -45,7 +45,7 @@ from ..verify.repeats import restates
 from . import rank
 from .candidates import FATAL, Candidate, candidates
 from .coherence import split_events
-from .differ import Difference, Statement, find_differences
+from .differ_figures import Difference, Statement, find_differences
 from .model import (
     SECTION_KEYS,
     Explainer,

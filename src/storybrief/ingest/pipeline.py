@@ -22,7 +22,7 @@ from ..records import Article
 from ..settings import Settings
 from ..store import Store
 from ..text import storable, storable_value
-from .feeds import Feed, FeedItem, is_web_url, parse_feed, parse_opml
+from .feed_parser import Feed, FeedItem, is_web_url, parse_feed, parse_opml
 from .fetch import Fetcher, FetchResult
 from .polite import HostGate
 

@@ -23,7 +23,7 @@ from email.utils import parsedate_to_datetime
 from typing import Protocol
 
 from ..errors import FetchError, HostPausedError, HTTPStatusError
-from .feeds import Feed
+from .feed_parser import Feed
 from .fetch import FetchResult
 
 __all__ = [

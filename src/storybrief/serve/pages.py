@@ -18,7 +18,7 @@ from starlette.types import Scope
 
 from ..explain.render import web_url
 from ..readers import Readers, StoryPage, first_line
-from . import feeds
+from . import feed_writer
 from .api import ArticleId, StoryId, VersionNumber
 from .cache import FastAnswer, ResponseCache, cached, kept
 from .security import MAX_ID, Signer, client_address
@@ -340,12 +340,12 @@ def _base(request: Request) -> str:
 
 @router.api_route("/feeds/explainers.rss", methods=["GET", "HEAD"])
 async def rss_feed(request: Request) -> Response:
-    return await _explainers_feed(request, feeds.rss, "rss")
+    return await _explainers_feed(request, feed_writer.rss, "rss")
 
 
 @router.api_route("/feeds/explainers.atom", methods=["GET", "HEAD"])
 async def atom_feed(request: Request) -> Response:
-    return await _explainers_feed(request, feeds.atom, "atom")
+    return await _explainers_feed(request, feed_writer.atom, "atom")
 
 
 async def _explainers_feed(request: Request, write: Callable[..., bytes], kind: str) -> Response:
@@ -369,7 +369,7 @@ async def story_feed(request: Request, story_id: StoryId) -> Response:
     def render() -> Response:
         readers = _readers(request)
         story = readers.story(story_id)
-        body = feeds.atom(
+        body = feed_writer.atom(
             readers.versions(story_id)[:50],
             base=_base(request),
             title=request.app.state.settings.serve.site_title,
@@ -391,7 +391,7 @@ async def topic_feed(request: Request, slug: TopicSlug) -> Response:
         label = readers.topic_label(slug)
         if label is None:
             raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
-        body = feeds.atom(
+        body = feed_writer.atom(
             readers.recent_explainers(limit=50, topic_slug=slug),
             base=_base(request),
             title=request.app.state.settings.serve.site_title,

@@ -6,10 +6,10 @@ from .database import create_db_engine, migrate
 from .explainers import CitedSpan, StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
 from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
-from .feeds import FeedRecord
 from .search import SearchFilters, SearchResults
 from .store import Store
 from .stories import StoryRecord, StorySummary, Successor
+from .subscriptions import FeedRecord
 from .watchers import WatcherRecord
 
 __all__ = [

@@ -28,11 +28,11 @@ from .database import Database, create_db_engine, migrate
 from .explainers import Explainers
 from .failures import Failures
 from .feedback import Feedback
-from .feeds import Subscriptions
 from .ratelimits import RateLimits
 from .search import Search
 from .sessions import OperatorSessions
 from .stories import Stories
+from .subscriptions import Subscriptions
 from .version import DataVersion
 from .watchers import Watchers
 

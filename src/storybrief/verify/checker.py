@@ -21,7 +21,7 @@ from .checks import (
     name_in,
 )
 from .claims import numbers_match
-from .differ import check_difference, is_difference
+from .differ_check import check_difference, is_difference
 from .models import CheckerOptions, Citation, Label, Verdict
 from .sources import Analysed, SourceIndex, SourceSentence, analyse, content_keys
 
@@ -79,7 +79,7 @@ class Checker:
         support it, against all the articles' sentences, and the verdict then carries the
         corrected citations (``corrected=True``).
 
-        A "sources differ" sentence is checked as such (:mod:`.differ`): both quotations in
+        A "sources differ" sentence is checked as such (:mod:`.differ_check`): both quotations in
         cited sentences of the named sources, with values that differ.
         """
         if is_difference(sentence):

@@ -14,7 +14,7 @@ holds a named office, and who said a quotation.
 
 These work on any typography (curly or straight quotation marks and apostrophes), so the
 explainer applies them to source sentences and the checker to the quotations of a "sources
-differ" sentence (:mod:`.differ`).
+differ" sentence (:mod:`.differ_check`).
 """
 
 from __future__ import annotations

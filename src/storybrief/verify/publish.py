@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..records import EMPTY_NOTES, Article, Explainer, ExplainerSentence, Section
 from .checker import Checker
-from .differ import is_difference
+from .differ_check import is_difference
 from .models import CheckerOptions, Verdict
 from .repeats import restates
 from .standalone import fragment, introduce, story_people

@@ -31,7 +31,7 @@ Dates, office-holders and the speakers of quotations are compared by :mod:`.diff
 
 The published sentence quotes each source's clause verbatim and names its outlet (or "source
 N" by its place in the source list), citing both sentences; the checker verifies it
-(:mod:`storybrief.verify.differ`): each quotation is in a cited sentence of the named source,
+(:mod:`storybrief.verify.differ_check`): each quotation is in a cited sentence of the named source,
 and the quoted values differ.
 """
 
@@ -45,7 +45,7 @@ from datetime import timedelta
 from typing import Literal
 
 from ..records import Article
-from ..verify.differ import ACCOUNT_CHANGE_LEAD, CHANGE_LEAD, DIFFER_LEAD, published_label
+from ..verify.differ_check import ACCOUNT_CHANGE_LEAD, CHANGE_LEAD, DIFFER_LEAD, published_label
 from .clauses import (
     CONDITIONAL,
     Statement,
