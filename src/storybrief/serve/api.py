@@ -1,7 +1,10 @@
 """The JSON API, ``/api/v1``: stories, explainers (every version, as JSON, Markdown, HTML or
-text), articles, search, feedback; submitting articles and feed URLs and (re)explaining a
-story. Writes and feedback statistics need the API token; reads are public unless
-``public_read`` is off."""
+text), search and (re)explaining a story, with what every route of the API shares — who may
+call it (the API token, the write rate limit), path parameters and the story and article
+summaries. The articles (listed, one, and submitting pages, feeds and texts) are in
+:mod:`.api_articles`, readers' answers in :mod:`.api_feedback`; the app includes all three
+routers under ``/api/v1``. Writes and feedback statistics need the API token; reads are public
+unless ``public_read`` is off."""
 
 from __future__ import annotations
 
@@ -11,13 +14,12 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from ..explain import Explainer, render
 from ..library import Library
 from ..readers import Found, Readers, StoryItem, spans
-from ..records import Article
 from ..settings import Settings
 from .cache import cached
 from .security import MAX_ID, client_address, token_ok
@@ -180,29 +182,6 @@ class ArticleOut(BaseModel):
     story_id: int | None
 
 
-class SentenceOut(BaseModel):
-    index: int
-    text: str
-    start: int
-    end: int
-    is_heading: bool
-
-
-class ArticleDetail(BaseModel):
-    id: int
-    title: str | None
-    authors: list[str]
-    published_at: datetime | None
-    site_name: str | None
-    url: str | None
-    canonical_url: str | None
-    language: str | None
-    story_id: int | None
-    fetched_at: datetime | None
-    text: str
-    sentences: list[SentenceOut]
-
-
 class MatchOut(BaseModel):
     """Where the searched words are, for a client to mark them (plain text and offsets, never
     markup)."""
@@ -236,54 +215,6 @@ class SearchOut(BaseModel):
     until: date | None = Field(default=None, description="the last day searched (UTC)")
     stories: list[StoryMatchOut]
     articles: list[ArticleMatchOut]
-
-
-class FeedbackIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reader_id: str = Field(min_length=1, max_length=64, description="who answers (one per reader)")
-    useful: bool
-    reason: str | None = Field(default=None, max_length=300)
-
-
-class FeedbackCounts(BaseModel):
-    explainer_id: int
-    story_id: int
-    version: int
-    yes: int
-    no: int
-    reasons: list[str] = Field(default_factory=list, description="reasons given with a No")
-
-
-class SubmittedArticle(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    text: str | None = Field(default=None, max_length=500_000, description="plain text")
-    html: str | None = Field(default=None, max_length=900_000, description="an HTML page")
-    title: str | None = Field(default=None, max_length=500)
-    url: HttpUrl | None = None
-    site_name: str | None = Field(default=None, max_length=200)
-    published_at: datetime | None = None
-
-
-class SubmitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    urls: list[HttpUrl] = Field(
-        default_factory=list, max_length=50, description="pages, feeds (RSS/Atom/JSON) or OPML"
-    )
-    articles: list[SubmittedArticle] = Field(default_factory=list, max_length=20)
-
-
-class ItemOut(BaseModel):
-    location: str
-    status: str
-    article_id: int | None
-    title: str | None
-    reason: str | None
-
-
-class SubmitOut(BaseModel):
-    ok: bool
-    counts: dict[str, int]
-    items: list[ItemOut]
 
 
 class ExplainIn(BaseModel):
@@ -351,7 +282,8 @@ def _version_out(request: Request, e: StoredExplainer) -> VersionOut:
     )
 
 
-def _article_out(a: Any) -> ArticleOut:
+def article_out(a: Any) -> ArticleOut:
+    """An article summary as the API gives it (listed, or found by a search)."""
     return ArticleOut(
         id=a.id,
         title=a.title,
@@ -509,70 +441,6 @@ def explain_story(request: Request, story_id: StoryId, body: ExplainIn | None = 
     )
 
 
-# -- articles ---------------------------------------------------------------------------------
-
-
-@router.get("/articles", response_model=list[ArticleOut], summary="Stored articles, newest first")
-def list_articles(
-    request: Request,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> list[ArticleOut]:
-    return [_article_out(a) for a in _library(request).articles(limit=limit, offset=offset)]
-
-
-@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
-def get_article(request: Request, article_id: ArticleId) -> ArticleDetail:
-    a: Article = _library(request).article(article_id)
-    return ArticleDetail(
-        id=a.id or article_id,
-        title=a.title,
-        authors=a.authors,
-        published_at=a.published_at,
-        site_name=a.site_name,
-        url=a.url,
-        canonical_url=a.canonical_url,
-        language=a.language,
-        story_id=a.story_id,
-        fetched_at=a.fetched_at,
-        text=a.text,
-        sentences=[
-            SentenceOut(
-                index=s.index, text=s.text, start=s.start, end=s.end, is_heading=s.is_heading
-            )
-            for s in a.sentences
-        ],
-    )
-
-
-@router.post(
-    "/articles",
-    response_model=SubmitOut,
-    summary="Submit articles (text or HTML) and page or feed URLs to ingest",
-    dependencies=[Depends(require_write)],
-)
-def submit(request: Request, body: SubmitIn) -> SubmitOut:
-    if not body.urls and not body.articles:
-        raise HTTPException(422, "nothing to ingest: give urls or articles")
-    report = _library(request).submit(
-        [str(u) for u in body.urls], [a.model_dump() for a in body.articles]
-    )
-    return SubmitOut(
-        ok=report.ok,
-        counts=report.counts,
-        items=[
-            ItemOut(
-                location=i.location,
-                status=i.status,
-                article_id=i.article_id,
-                title=i.title,
-                reason=i.reason,
-            )
-            for i in report.items
-        ],
-    )
-
-
 @router.get(
     "/search",
     response_model=SearchOut,
@@ -619,7 +487,7 @@ def search(
             for f in found.stories
         ],
         articles=[
-            ArticleMatchOut(**_article_out(f.item).model_dump(), match=_match_out(f))
+            ArticleMatchOut(**article_out(f.item).model_dump(), match=_match_out(f))
             for f in found.articles
         ],
     )
@@ -631,68 +499,4 @@ def _match_out(found: Found) -> MatchOut:
         title=spans(found.title),
         snippet=snippet or None,
         snippet_marks=spans(found.snippet),
-    )
-
-
-# -- feedback -----------------------------------------------------------------------------------
-
-
-@router.post(
-    "/explainers/{explainer_id}/feedback",
-    response_model=FeedbackCounts,
-    summary="Record a reader's answer to “Do you find this article useful?”",
-    dependencies=[Depends(require_write)],
-)
-def post_feedback(request: Request, explainer_id: ExplainerId, body: FeedbackIn) -> FeedbackCounts:
-    readers = _readers(request)
-    reason = " ".join((body.reason or "").split()) if not body.useful else ""
-    readers.record_answer(explainer_id, body.reader_id, body.useful, reason or None)
-    return _counts(readers, explainer_id)
-
-
-@router.get(
-    "/explainers/{explainer_id}/feedback",
-    response_model=FeedbackCounts,
-    summary="Feedback counts and reasons for one explainer version (operator)",
-    dependencies=[Depends(require_token)],
-)
-def get_feedback(request: Request, explainer_id: ExplainerId) -> FeedbackCounts:
-    return _counts(_readers(request), explainer_id)
-
-
-@router.get(
-    "/feedback",
-    response_model=list[FeedbackCounts],
-    summary="Feedback counts of every explainer version that has answers (operator)",
-    dependencies=[Depends(require_token)],
-)
-def feedback_stats(
-    request: Request,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    reasons: Annotated[
-        int, Query(ge=0, le=50, description="latest reasons given with a No, per version")
-    ] = 5,
-) -> list[FeedbackCounts]:
-    return [
-        FeedbackCounts(
-            explainer_id=f.explainer_id,
-            story_id=f.story_id,
-            version=f.version,
-            yes=f.yes,
-            no=f.no,
-            reasons=f.reasons,
-        )
-        for f in _readers(request).feedback(limit=limit, reasons=reasons)
-    ]
-
-
-def _counts(readers: Readers, explainer_id: int) -> FeedbackCounts:
-    answers = readers.answers_to(explainer_id)
-    return FeedbackCounts(
-        explainer_id=explainer_id,
-        story_id=answers.story_id,
-        version=answers.version,
-        yes=answers.yes,
-        no=answers.no,
-        reasons=answers.reasons,
     )

@@ -1,0 +1,138 @@
+"""The JSON API's articles: the stored articles (``GET /api/v1/articles``, one with its numbered
+sentences) and what clients submit to ingest (``POST /api/v1/articles``: pages, feeds or OPML
+by URL, articles as text or HTML; a write), through the library's one polite fetcher. Included
+in the app beside :mod:`.api`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from ..library import Library
+from ..records import Article
+from .api import ArticleId, ArticleOut, article_out, require_read, require_write
+
+router = APIRouter(tags=["api"], dependencies=[Depends(require_read)])
+
+
+def _library(request: Request) -> Library:
+    return request.app.state.library  # type: ignore[no-any-return]
+
+
+class SentenceOut(BaseModel):
+    index: int
+    text: str
+    start: int
+    end: int
+    is_heading: bool
+
+
+class ArticleDetail(BaseModel):
+    id: int
+    title: str | None
+    authors: list[str]
+    published_at: datetime | None
+    site_name: str | None
+    url: str | None
+    canonical_url: str | None
+    language: str | None
+    story_id: int | None
+    fetched_at: datetime | None
+    text: str
+    sentences: list[SentenceOut]
+
+
+class SubmittedArticle(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str | None = Field(default=None, max_length=500_000, description="plain text")
+    html: str | None = Field(default=None, max_length=900_000, description="an HTML page")
+    title: str | None = Field(default=None, max_length=500)
+    url: HttpUrl | None = None
+    site_name: str | None = Field(default=None, max_length=200)
+    published_at: datetime | None = None
+
+
+class SubmitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    urls: list[HttpUrl] = Field(
+        default_factory=list, max_length=50, description="pages, feeds (RSS/Atom/JSON) or OPML"
+    )
+    articles: list[SubmittedArticle] = Field(default_factory=list, max_length=20)
+
+
+class ItemOut(BaseModel):
+    location: str
+    status: str
+    article_id: int | None
+    title: str | None
+    reason: str | None
+
+
+class SubmitOut(BaseModel):
+    ok: bool
+    counts: dict[str, int]
+    items: list[ItemOut]
+
+
+@router.get("/articles", response_model=list[ArticleOut], summary="Stored articles, newest first")
+def list_articles(
+    request: Request,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[ArticleOut]:
+    return [article_out(a) for a in _library(request).articles(limit=limit, offset=offset)]
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
+def get_article(request: Request, article_id: ArticleId) -> ArticleDetail:
+    a: Article = _library(request).article(article_id)
+    return ArticleDetail(
+        id=a.id or article_id,
+        title=a.title,
+        authors=a.authors,
+        published_at=a.published_at,
+        site_name=a.site_name,
+        url=a.url,
+        canonical_url=a.canonical_url,
+        language=a.language,
+        story_id=a.story_id,
+        fetched_at=a.fetched_at,
+        text=a.text,
+        sentences=[
+            SentenceOut(
+                index=s.index, text=s.text, start=s.start, end=s.end, is_heading=s.is_heading
+            )
+            for s in a.sentences
+        ],
+    )
+
+
+@router.post(
+    "/articles",
+    response_model=SubmitOut,
+    summary="Submit articles (text or HTML) and page or feed URLs to ingest",
+    dependencies=[Depends(require_write)],
+)
+def submit(request: Request, body: SubmitIn) -> SubmitOut:
+    if not body.urls and not body.articles:
+        raise HTTPException(422, "nothing to ingest: give urls or articles")
+    report = _library(request).submit(
+        [str(u) for u in body.urls], [a.model_dump() for a in body.articles]
+    )
+    return SubmitOut(
+        ok=report.ok,
+        counts=report.counts,
+        items=[
+            ItemOut(
+                location=i.location,
+                status=i.status,
+                article_id=i.article_id,
+                title=i.title,
+                reason=i.reason,
+            )
+            for i in report.items
+        ],
+    )
