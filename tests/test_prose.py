@@ -105,3 +105,60 @@ def test_a_video_players_notice_is_furniture() -> None:
 
     assert boilerplate("Rating is available when the video has been rented.") == "video player"
     assert boilerplate("The video was rented by thousands of viewers in its first week.") is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Associated Press)",
+        "(Image: Getty)",
+        "REUTERS/Jane Doe",
+        "(Jane Doe/AP, Pool)",
+        "Courtesy Sara Carlson",
+        "Slideshow (5 Images)",
+        "1 of 6.",
+        "Get The Daily Digest In Your Inbox!",
+        "Follow Jane Doe on Twitter, @janedoe.",
+        "EMBED More News Videos",
+        "(SOUNDBITE OF ARCHIVED RECORDING)",
+        "(See the top 10 fiction books of 2009.)",
+        "Warning: Contains spoilers for the season finale.",
+        "The mayor speaks during a news conference in City Hall, Thursday, Feb. 16, 2017.",
+    ],
+)
+def test_furniture_is_never_published(line: str) -> None:
+    from storybrief.explain.candidates import FATAL, boilerplate
+
+    assert boilerplate(line) in FATAL
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The agency's photographer said the image was taken from the roof of the station.",
+        "Reuters reported that the talks would resume in Geneva on Monday.",
+        "Follow-up inspections found no further damage to the bridge, officials said.",
+        "The mayor said on Thursday that the city would appeal the ruling of Feb. 16.",
+    ],
+)
+def test_prose_about_photos_and_agencies_is_not_furniture(line: str) -> None:
+    from storybrief.explain.candidates import boilerplate
+
+    assert boilerplate(line) is None
+
+
+def test_a_caption_whose_credit_stands_on_the_next_line_is_not_published() -> None:
+    from storybrief.explain.candidates import candidates
+    from storybrief.records import Article
+
+    article = Article(
+        id=1,
+        text=(
+            "Rescue workers carry a stretcher through the flooded streets of the old town.\n"
+            "(Associated Press)\n"
+            "The river rose three metres overnight and forced hundreds of families from home."
+        ),
+    )
+    found = {c.text: c.rejected for c in candidates([article])}
+    assert found[article.sentences[0].text] == "caption"
+    assert found[article.sentences[2].text] is None

@@ -91,6 +91,32 @@ _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
             r"(?:unavailable|not available|private)\b|\bautoplay is (?:paused|on|off)\b",
         ),
         ("call to action", r"\b(?:buy|download|get) the digital edition\b"),
+        (
+            "call to action",
+            r"\bin your inbox\b|\bview all [\w ]{0,40}newsletters\b|^please re-enter\b"
+            r"|^follow [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3} on (?:twitter|x|facebook|"
+            r"instagram|tiktok|threads|bluesky|linkedin)\b|^share (?:it|this|your)\b.{0,30}"
+            r"\bcomments?\b",
+        ),
+        (
+            "video player",
+            r"^(?:embed more news videos|now playing:|just watched\b|replay more videos)"
+            r"|^\(soundbite of\b",
+        ),
+        ("gallery", r"^slideshow \(\d+ images?\)|^\d+ of \d+\.?$"),
+        # a wire photo's caption: present tense, then ", Thursday, Feb. 16, 2017"
+        (
+            "caption",
+            r", (?:mon|tues|wednes|thurs|fri|satur|sun)day,? (?:jan|feb|mar|apr|may|jun|jul|"
+            r"aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}\b",
+        ),
+        # a link to related coverage set in brackets, a spoiler warning, "Follow ABC 13 for ..."
+        (
+            "call to action",
+            r"^[(\[](?:see|also on|related|read|watch|more on|click)\b.*[)\]]\.?$"
+            r"|^warning: (?:contains )?spoilers?\b|^follow [A-Z][\w ]{1,30} for (?:the latest|"
+            r"more|updates)\b",
+        ),
         ("contact", r"https?://|www\.\w|\b[\w.+-]+@[\w-]+\.[\w.]+\b"),
         ("table row", r"^\||\|$"),  # (part of) a table row in an article (extract.extract_html)
     ]
@@ -107,12 +133,34 @@ _BYLINE = re.compile(
 _PLAYER = re.compile(r"^CLOSE\s+[A-Z]")
 
 
+# A photo or video credit standing as a line: "(Associated Press)", "(Image: Getty)",
+# "REUTERS/Brian Snyder", "(Julie Jacobson/AP, Pool)", "Pic Giles Hamm", "Courtesy Sara Carson".
+_AGENCIES = (
+    r"(?:AP|AFP|Reuters|REUTERS|Getty(?: Images)?|EPA|Associated Press|Bloomberg|Shutterstock|"
+    r"Pool|Xinhua|Sipa|Alamy|Rex|PA|Buzz60|CNN|NBC|ABC|CBS|Fox News|BBC)"
+)
+_CREDIT_LINE = re.compile(
+    rf"^\(?(?:{_AGENCIES}|(?:image|photo|picture|video|pic)s?:? [^()]{{1,40}})\)?\.?$"
+    rf"|^\([^()]{{1,50}}/(?:{_AGENCIES})[^()]{{0,20}}\)\.?$"
+    rf"|^{_AGENCIES}/[A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){{0,3}}\.?$"
+    r"|^(?:pic|photo|courtesy|credit)s?:? [A-Z][\w.'’-]+(?: [A-Z][\w.'’-]+){0,3}\.?$",
+    re.IGNORECASE,
+)
+
+
+def credit_line(text: str) -> bool:
+    """A line that is only a photo or video credit."""
+    return bool(_CREDIT_LINE.match(text.strip()))
+
+
 def boilerplate(text: str) -> str | None:
     """Why ``text`` is page or feed furniture rather than a statement, or None."""
     for name, pattern in _BOILERPLATE:
         if pattern.search(text):
             return name
     stripped = text.strip()
+    if credit_line(stripped):
+        return "credit line"
     if _PLAYER.match(stripped):
         return "video player"
     if (
@@ -222,7 +270,20 @@ UNATTRIBUTED = "quotation without its speaker"
 #: Rejections that stay rejected even when nothing else is left: such a line is not the
 #: article's own statement, so it is never published nor quoted.
 FATAL = frozenset(
-    {"feed footer", "credit line", "call to action", "site chrome", "caption", "contact", "byline"}
+    {
+        "feed footer",
+        "credit line",
+        "call to action",
+        "site chrome",
+        "caption",
+        "contact",
+        "byline",
+        "gallery",
+        "archive notice",
+        "social embed",
+        "video player",
+        "table row",
+    }
 )
 
 
@@ -307,6 +368,17 @@ class Candidate:
         return (self.order, self.sentence.index)
 
 
+def _credited(article: Article, sentence: Sentence) -> bool:
+    """Is the next line of the article a photo credit alone (so this line is its caption)?
+    Only when ``sentence`` ends its own line."""
+    text = article.text
+    end = sentence.end
+    if end >= len(text) or text[end : end + 1] != "\n":
+        return False
+    following = text[end + 1 :].split("\n", 1)[0]
+    return credit_line(following)
+
+
 def reading_order(articles: Sequence[Article]) -> list[int]:
     """Input positions in reading order: dated articles oldest first, then undated ones, in
     input order (a story is read in the order it unfolded)."""
@@ -370,6 +442,8 @@ def candidates(
                 cand.hint, cand.hint_strength = hint
             position += 1
             cand.rejected = _rejection(body, cand.words, min_words, max_words, titles)
+            if cand.rejected is None and _credited(article, sentence):
+                cand.rejected = "caption"  # its credit stands on the next line
             if position == 1 and cand.rejected is None and _is_title(body, article.title):
                 cand.rejected = "a headline"  # the page's <h1> kept as its first line
             cand.dangling = dangles(body)
