@@ -340,11 +340,13 @@ class _Plan:
         # meaning similarity of every two sentences (MiniLM), when the model is there: two
         # reports of one point in other words ("named Sharon foreign minister", "appointed
         # Ariel Sharon ... to be foreign minister") are told once
+        # Embedded lazily, only the sentences the selection weighs (a ten-article story has
+        # some 300 candidates and MiniLM costs ~20 ms of CPU a sentence), unless the role model
+        # has embedded them all already.
+        self._meaning = meaning
+        self._points: dict[int, np.ndarray] = {}
         if meaning is not None and meaning is semantic and vectors is not None:
-            points = vectors  # (one embedding of the story's sentences serves both)
-        else:
-            points = meaning.embed(texts) if meaning is not None else None
-        self.meaning = points @ points.T if points is not None else None
+            self._points = dict(enumerate(vectors))
         self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
         self.role: dict[int, Role] = {c.idx: self._role(c) for c in usable}
 
@@ -557,14 +559,25 @@ class _Plan:
         does not, or, with the meaning model, the two make one point), in other words than the
         similarity cut-off catches?"""
         row = self.row[c.idx]
-        for t in taken:
-            if self.meaning is not None and self.meaning[row, t] >= SAME_POINT:
+        if self._meaning is not None and taken:
+            points = self._embedded([row, *taken])
+            if float((points[1:] @ points[0]).max()) >= SAME_POINT:
                 return True
+        for t in taken:
             if self.sim[row, t] < SAME_FACT_SIM:
                 continue
             if self._same_fact(c, self.all[t]):
                 return True
         return False
+
+    def _embedded(self, rows: list[int]) -> np.ndarray:
+        """The meaning vectors of the sentences in ``rows`` (embedded once each)."""
+        assert self._meaning is not None
+        missing = [r for r in dict.fromkeys(rows) if r not in self._points]
+        if missing:
+            vectors = self._meaning.embed([self.all[r].text for r in missing])
+            self._points.update(zip(missing, vectors, strict=True))
+        return np.stack([self._points[r] for r in rows])
 
     def _same_fact(self, a: Candidate, b: Candidate) -> bool:
         """Either of two sentences says nothing the other does not (remembered per pair)."""
