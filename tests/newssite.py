@@ -44,7 +44,7 @@ class Item:
     slug: str
     title: str
     text: str
-    published: datetime
+    published: datetime | None  # None: the page and the feed give no date
 
 
 class NewsSite:
@@ -83,10 +83,24 @@ class NewsSite:
                 made.append(item)
         return made
 
+    def publish_article(
+        self, slug: str, title: str, text: str, published: datetime | None = None
+    ) -> Item:
+        """One article written by the test (``published`` None: an undated page, as many are)."""
+        item = Item(slug, title, text, published)
+        with self._lock:
+            self.items.append(item)
+            self.server.route(f"/news/{slug}", self._page(item))
+        return item
+
     def _page(self, item: Item) -> Reply:
-        html = (
-            f"<html><head><title>{item.title}</title>"
+        dated = (
             f'<meta property="article:published_time" content="{item.published.isoformat()}">'
+            if item.published is not None
+            else ""
+        )
+        html = (
+            f"<html><head><title>{item.title}</title>{dated}"
             f"</head><body><article><h1>{item.title}</h1>"
             + "".join(f"<p>{s.strip()}.</p>" for s in item.text.split(". ") if s.strip())
             + "</article></body></html>"
@@ -102,7 +116,9 @@ class NewsSite:
             items = list(self.items)
         entries = "".join(
             f"<item><title>{i.title}</title><link>{self.server.url('/news/' + i.slug)}</link>"
-            f"<guid>{i.slug}</guid><pubDate>{format_datetime(i.published)}</pubDate></item>"
+            f"<guid>{i.slug}</guid>"
+            + (f"<pubDate>{format_datetime(i.published)}</pubDate>" if i.published else "")
+            + "</item>"
             for i in reversed(items)
         )
         body = (

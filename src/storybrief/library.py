@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .cluster import ReclusterReport, StoryChange, assign, group_as_story, recluster
+from .cluster import ReclusterReport, StoryChange, assign, group_as_story, heal, recluster
 from .errors import (
     ConfigError,
     NotFoundError,
@@ -271,8 +271,10 @@ class Library:
         self, report: IngestReport | None = None, *, explain_grown: bool = True
     ) -> list[StoryChange]:
         """Put the report's new articles, and any article a crash left without a story, into
-        stories; then (``explain_grown`` and ``auto_explain``) write the next version of each
-        grown story that has an explainer, at once — the watcher and workers pass False and
+        stories, and look at the stories that changed again (:func:`storybrief.cluster.heal`:
+        one that holds two events splits, one that is another's event merges into it); then
+        (``explain_grown`` and ``auto_explain``) write the next version of each grown story
+        that has an explainer, at once — the watcher and workers pass False and
         leave that to :meth:`explain_pending`, which debounces. Not safe to run twice at once
         on one database: the watcher runs it in one thread, workers under a lock."""
         report = report if report is not None else IngestReport()
@@ -283,6 +285,8 @@ class Library:
             # and any an interrupted run stored but did not get to put in a story
             fresh = sorted({*fresh, *self.store.articles.unassigned_ids()})
             report.stories = self._assign(fresh)
+            if report.stories and self.settings.cluster.heal:
+                self._heal([change.story_id for change in report.stories])
         if not (explain_grown and self.settings.explain.auto_explain):
             return report.stories
         for change in report.stories:
@@ -295,6 +299,17 @@ class Library:
             except StorybriefError as exc:  # the articles are stored; say what failed
                 report.explained.append((change.story_id, str(exc)))
         return report.stories
+
+    def _heal(self, story_ids: list[int]) -> None:
+        """Look at the stories an assignment changed again: one that holds two events splits,
+        one that is another recent story's event merges into it (:func:`cluster.heal`). The
+        articles already have their stories: a look that fails is logged, not raised."""
+        try:
+            heal(self.store, self.settings, story_ids)
+        except StorageError:
+            raise
+        except Exception as exc:
+            log.warning("looking again at stories %s failed: %s", story_ids, exc)
 
     def _assign(self, article_ids: list[int]) -> list[StoryChange]:
         """Clustering, with one article's failure its own: when a batch fails on something

@@ -175,6 +175,17 @@ def first_line(document: dict | None) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class Moved:
+    """Where a retired story's articles went: ``split`` (it held two events or more, each now
+    a story) or ``merge`` (it was the same event as another story); ``successors``: the live
+    stories holding them now, the one that took most first."""
+
+    kind: str
+    at: datetime | None
+    successors: list[StorySummary]
+
+
 @dataclass
 class FrontPage:
     """Explained stories (one page of them), the stories still waiting for an explainer, and
@@ -404,6 +415,20 @@ class Readers:
     def story(self, story_id: int) -> StorySummary:
         """One story's summary (:class:`NotFoundError` when there is none)."""
         return self.store.stories.get(story_id)
+
+    def moved(self, story_id: int) -> Moved | None:
+        """Where the story's articles went when it split or merged (None: it is live).
+        :class:`NotFoundError` when there is no such story."""
+        if not self.store.stories.is_retired(story_id):
+            return None
+        links = self.store.stories.successors(story_id)
+        live = self.store.stories.live_successors(story_id)
+        found = {s.id: s for s in self.store.stories.summaries(limit=len(live), ids=live)}
+        return Moved(
+            links[0].kind if links else "merge",
+            links[0].created_at if links else None,
+            [found[i] for i in live if i in found],
+        )
 
     def article_ids(self, story_id: int) -> list[int]:
         """The ids of the story's articles."""

@@ -163,6 +163,11 @@ class ClusterSettings(_Stage):
         le=1.0,
         description="word-trigram similarity (MinHash) at which an article is a near-duplicate",
     )
+    heal: bool = Field(
+        default=True,
+        description="after each assignment, split a changed story that holds two events and "
+        "merge one that is the same event as another recent story",
+    )
 
 
 class CheckSettings(_Stage):

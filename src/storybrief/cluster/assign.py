@@ -65,7 +65,14 @@ def item_of(article: Article) -> Item:
     text = f"{article.title}. {lead}" if article.title else lead or article.text[:500]
     when = article.published_at or article.fetched_at or datetime.now(UTC)
     assert article.id is not None
-    return Item(article.id, text, article.text, when.timestamp(), has_lead=bool(lead))
+    return Item(
+        article.id,
+        text,
+        article.text,
+        when.timestamp(),
+        has_lead=bool(lead),
+        dated=article.published_at is not None,
+    )
 
 
 def assign(store: Store, article_ids: list[int], settings: Settings) -> list[StoryChange]:
@@ -94,7 +101,8 @@ def assign(store: Store, article_ids: list[int], settings: Settings) -> list[Sto
         profile = EventProfile()  # what its articles say: read again, it costs no model
         for member in originals:
             profile.add(Facts.of(member.text))
-        times = [i.when for i in member_items]
+        dated = [i.when for i in member_items if i.dated]
+        times = dated or [i.when for i in member_items]
         clusterer.seed(
             StoryState(
                 record.id,
@@ -103,6 +111,7 @@ def assign(store: Store, article_ids: list[int], settings: Settings) -> list[Sto
                 min(times),
                 max(times),
                 profile,
+                dated=bool(dated),
             ),
             [(i.key, i.body, i.when) for i in member_items],
         )

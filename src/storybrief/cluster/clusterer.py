@@ -28,7 +28,7 @@ from .vectors import Embedder
 #: (the UCI stories of one half, ECB+'s train topics; see the README): the share of the
 #: story's core names the article carries, and what naming different years takes off.
 CORE_WEIGHT = 0.1
-YEAR_PENALTY = 0.2
+YEAR_PENALTY = 0.5
 #: A second look for a pair whose score is within DOUBT of the threshold: part of the gap
 #: between the story's most similar recent article and its centroid, and a shared figure.
 DOUBT = 0.05
@@ -48,6 +48,7 @@ class Item:
     body: str
     when: float
     has_lead: bool = False  # ``text`` is a title and lead sentences, not a headline alone
+    dated: bool = True  # ``when`` is a publication time (not only when it was fetched)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,16 @@ class StoryState:
     last: float
     profile: EventProfile = field(default_factory=EventProfile)
     recent: list[np.ndarray] = field(default_factory=list)  # the latest members' vectors
+    dated: bool = True  # ``first`` and ``last`` are publication times of its articles
+
+    def took(self, item: Item) -> None:
+        """Its times with the item's: a publication time counts over fetch times."""
+        if item.dated and not self.dated:
+            self.first = self.last = item.when
+            self.dated = True
+        elif item.dated or not self.dated:
+            self.first = min(self.first, item.when)
+            self.last = max(self.last, item.when)
 
     @property
     def entities(self) -> Counter[str]:
@@ -112,6 +123,7 @@ class Clusterer:
         self._rows: list[int] = []  # story keys, in the order of matrix rows
         self._matrix = np.zeros((0, embedder.dimensions), dtype=np.float32)
         self._last = np.zeros(0, dtype=np.float64)
+        self._dated = np.zeros(0, dtype=bool)
         self._next_key = -1
         self._added = 0
         self._newest = float("-inf")
@@ -131,11 +143,13 @@ class Clusterer:
 
     # -- clustering ----------------------------------------------------------------------------
 
-    def add(self, items: Sequence[Item]) -> list[Decision]:
-        """Assign ``items`` in order; returns one decision per item."""
+    def add(self, items: Sequence[Item], *, vectors: np.ndarray | None = None) -> list[Decision]:
+        """Assign ``items`` in order (their ``vectors`` when already embedded); returns one
+        decision per item."""
         if not items:
             return []
-        vectors = self.embedder.embed([item.text for item in items])
+        if vectors is None:
+            vectors = self.embedder.embed([item.text for item in items])
         return [self._add_one(item, vectors[i]) for i, item in enumerate(items)]
 
     def _add_one(self, item: Item, vector: np.ndarray) -> Decision:
@@ -150,18 +164,18 @@ class Clusterer:
             if abs(item.when - when) <= self.window and story_key in self.stories:
                 self._story_of[item.key] = (story_key, item.when)
                 story = self.stories[story_key]
-                story.last = max(story.last, item.when)
-                story.first = min(story.first, item.when)
-                self._last[self._rows.index(story_key)] = story.last
+                story.took(item)
+                row = self._rows.index(story_key)
+                self._last[row], self._dated[row] = story.last, story.dated
                 return Decision(item.key, story_key, False, duplicate_of=original, score=1.0)
         facts = Facts.of(item.text)
         self.names.add(facts.names)
         threshold = self.lead_threshold if item.has_lead else self.threshold
-        best, score = self._best(vector, facts, item.when, threshold)
+        best, score = self._best(vector, facts, item, threshold)
         if best is None:
             story_key = self._next_key
             self._next_key -= 1
-            story = StoryState(story_key, vector.copy(), 1, item.when, item.when)
+            story = StoryState(story_key, vector.copy(), 1, item.when, item.when, dated=item.dated)
             story.profile.add(facts)
             story.recent.append(vector)
             self.stories[story_key] = story
@@ -174,11 +188,10 @@ class Clusterer:
             story.size += 1
             story.profile.add(facts)
             story.recent = [*story.recent[-(RECENT - 1) :], vector]
-            story.first = min(story.first, item.when)
-            story.last = max(story.last, item.when)
+            story.took(item)
             row = self._rows.index(story_key)
             self._matrix[row] = story.centroid
-            self._last[row] = story.last
+            self._last[row], self._dated[row] = story.last, story.dated
             created = False
         self.duplicates.add(item.key, sig)
         self._story_of[item.key] = (story_key, item.when)
@@ -204,14 +217,15 @@ class Clusterer:
         return score
 
     def _best(
-        self, vector: np.ndarray, facts: Facts, when: float, threshold: float
+        self, vector: np.ndarray, facts: Facts, item: Item, threshold: float
     ) -> tuple[int | None, float]:
         if not self._rows:
             return None, 0.0
         # einsum, not BLAS: a small matrix-vector product per article, where a multi-threaded
         # BLAS spends far longer waking its threads (50x slower on a busy 2-core machine)
         sims = np.einsum("ij,j->i", self._matrix, vector)
-        sims[np.abs(self._last - when) > self.window] = -1.0
+        if item.dated:  # an undated article is placed by what it says, not by when it came
+            sims[(np.abs(self._last - item.when) > self.window) & self._dated] = -1.0
         top = np.argsort(-sims)[:5]
         best, best_score = None, threshold
         reach = self.entity_weight + CORE_WEIGHT + DOUBT * (1 + NEAREST_SHARE)
@@ -228,6 +242,7 @@ class Clusterer:
         self._rows.append(story.key)
         self._matrix = np.vstack([self._matrix, story.centroid[None, :].astype(np.float32)])
         self._last = np.append(self._last, story.last)
+        self._dated = np.append(self._dated, story.dated)
 
     def _compact(self) -> None:
         """Forget stories (and duplicate candidates) too old to take the newest articles."""
@@ -238,6 +253,7 @@ class Clusterer:
         self._rows = [self._rows[i] for i in keep]
         self._matrix = self._matrix[keep]
         self._last = self._last[keep]
+        self._dated = self._dated[keep]
         live = set(self._rows)
         self.stories = {k: s for k, s in self.stories.items() if k in live}
         for key, (_story, when) in list(self._story_of.items()):

@@ -28,7 +28,7 @@ _WORD = re.compile(r"[A-Za-z0-9][\w’'&.-]*\w|[A-Za-z]")
 # sentence ends, a headline's " | " or " - " joints, and line breaks start a new segment: a
 # capitalised first word there says nothing about being a name
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|\s+\|\s+|\n+|\s+[-–—:]\s+")
-_YEAR = re.compile(r"(?<![\d$.,])(?:19[5-9]\d|20[0-4]\d)(?![\d,]|\.\d|\s?%)")
+_YEAR = re.compile(r"(?<![\d$.,])(?:19[5-9]\d|20[0-4]\d)(?!\d|[.,]\d|\s?%)")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 #: Capitalised words of headlines that name nothing.
 _NOT_NAMES = frozenset(
@@ -130,12 +130,14 @@ class EventProfile:
     names: Counter[str] = field(default_factory=Counter)
     years: Counter[int] = field(default_factory=Counter)
     figures: Counter[str] = field(default_factory=Counter)
+    _core: list[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, facts: Facts) -> None:
         self.size += 1
         self.names.update(facts.names)
         self.years.update(facts.years)
         self.figures.update(facts.figures)
+        self._core = None
 
     def merged(self, other: EventProfile) -> EventProfile:
         return EventProfile(
@@ -146,9 +148,11 @@ class EventProfile:
         )
 
     def core(self) -> list[str]:
-        """The names that at least half of its articles carry."""
-        least = max(1.0, self.size / 2)
-        return [name for name, n in self.names.items() if n >= least]
+        """The names that at least half of its articles carry (kept until it changes)."""
+        if self._core is None:
+            least = max(1.0, self.size / 2)
+            self._core = [name for name, n in self.names.items() if n >= least]
+        return self._core
 
     def state(self) -> dict:
         """For the story's stored state (JSON)."""

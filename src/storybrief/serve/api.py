@@ -165,11 +165,25 @@ class CoverageOut(BaseModel):
     timeline: list[CoverageEventOut]
 
 
+class SuccessorOut(BaseModel):
+    id: int
+    title: str | None
+    url: str
+
+
 class StoryDetail(StoryOut):
     article_ids: list[int]
     versions: list[VersionOut]
     topic: str | None = None
     coverage: CoverageOut
+    moved: Literal["split", "merge"] | None = Field(
+        default=None,
+        description="the story split (it held more than one event) or merged (it was the same "
+        "event as another story): its articles are in ``successors`` now",
+    )
+    successors: list[SuccessorOut] = Field(
+        default_factory=list, description="the stories holding a moved story's articles now"
+    )
 
 
 class ArticleOut(BaseModel):
@@ -339,8 +353,14 @@ def get_story(request: Request, story_id: StoryId) -> StoryDetail:
     story = readers.story(story_id)
     (out,) = _stories_out(request, [story])
     coverage = _library(request).coverage(story_id)
+    moved = readers.moved(story_id)
     return StoryDetail(
         **out.model_dump(),
+        moved=moved.kind if moved else None,  # type: ignore[arg-type]
+        successors=[
+            SuccessorOut(id=s.id, title=s.title, url=str(request.url_for("story", story_id=s.id)))
+            for s in (moved.successors if moved else [])
+        ],
         article_ids=readers.article_ids(story_id),
         versions=[_version_out(request, v) for v in readers.versions(story_id)],
         topic=story.topic,

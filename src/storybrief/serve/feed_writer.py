@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
@@ -77,6 +78,15 @@ def rss(explainers: list[StoredExplainer], *, base: str, title: str) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
+@dataclass(frozen=True)
+class MovedEntry:
+    """A story's split or merge, for its feed: the kind, when, and the successors (id, title)."""
+
+    kind: str
+    at: datetime | None
+    successors: list[tuple[int, str]]
+
+
 def atom(
     explainers: list[StoredExplainer],
     *,
@@ -85,9 +95,12 @@ def atom(
     path: str = "/feeds/explainers.atom",
     subject: str = "explainers",
     page: str = "/",
+    moved: MovedEntry | None = None,
 ) -> bytes:
     """An Atom feed of these explainer versions: the site's (``/feeds/explainers.atom``), a
-    story's (``path`` and ``page`` of that story, one entry per version) or a topic's."""
+    story's (``path`` and ``page`` of that story, one entry per version) or a topic's. A
+    story that split or merged (``moved``) gets an entry first saying so, linking to the
+    stories that hold its articles now."""
     ET.register_namespace("", ATOM_NS)
     base, title, subject = xml_text(base), xml_text(title), xml_text(subject)
 
@@ -103,9 +116,26 @@ def atom(
     sub(feed, "link", href=f"{base}{path}", rel="self")
     sub(feed, "link", href=f"{base}{page}", rel="alternate", type="text/html")
     newest = max((e.created_at for e in explainers), default=datetime(1970, 1, 1, tzinfo=UTC))
+    if moved is not None and moved.at is not None:
+        newest = max(newest, _utc(moved.at))
     sub(feed, "updated", _utc(newest).isoformat())
     author = sub(feed, "author")
     sub(author, "name", title)
+    if moved is not None:
+        entry = sub(feed, "entry")
+        names = "; ".join(xml_text(t) for _, t in moved.successors)
+        if moved.kind == "split":
+            heading = f"This story split into {len(moved.successors)} stories"
+            text = f"It held more than one event; each is now a story of its own: {names}."
+        else:
+            heading = "This story continues in another story"
+            text = f"It was the same event as another story, which holds its articles: {names}."
+        sub(entry, "title", heading)
+        sub(entry, "id", f"{base}{page}#moved")
+        for story_id, _ in moved.successors:
+            sub(entry, "link", href=f"{base}/stories/{story_id}", rel="related", type="text/html")
+        sub(entry, "updated", _utc(moved.at or newest).isoformat())
+        sub(entry, "summary", text)
     for e in explainers:
         entry = sub(feed, "entry")
         sub(entry, "title", _headline(e))

@@ -17,7 +17,7 @@ from starlette.requests import cookie_parser
 from starlette.types import Scope
 
 from ..explain.render import web_url
-from ..readers import Readers, StoryPage, first_line
+from ..readers import Moved, Readers, StoryPage, first_line
 from . import feed_writer
 from .api import ArticleId, StoryId, VersionNumber
 from .cache import FastAnswer, ResponseCache, cached, kept
@@ -163,6 +163,10 @@ async def story(
     version: VersionNumber = None,
 ) -> Response:
     readers = _readers(request)
+    if version is None:
+        moved = readers.moved(story_id)
+        if moved is not None:  # it split or merged: its URL points to where it went
+            return _moved(request, story_id, moved)
     reader, new_cookie = _reader(request)
     answer = None
     if new_cookie is None:  # a returning reader: their answer to the version shown
@@ -203,6 +207,31 @@ async def story(
         fast=partial(_story_fast, story_id=story_id, version=version),
     )
     _set_reader(request, response, new_cookie)
+    return response
+
+
+def _moved(request: Request, story_id: int, moved: Moved) -> Response:
+    """A retired story's URL: one story now holds its articles (it merged, or its parts
+    merged again): a permanent redirect there. Several (it split): 300 Multiple Choices, a
+    page listing them with the largest first in ``Location``, each in a ``Link`` header."""
+    urls = [str(request.url_for("story", story_id=s.id)) for s in moved.successors]
+    if len(urls) == 1:
+        return RedirectResponse(urls[0], status_code=301)
+    title = _readers(request).story(story_id).title or f"Story {story_id}"
+    response = _render(
+        request,
+        "moved.html",
+        {
+            "title": title,
+            "moved": moved,
+            "story_id": story_id,
+            "versions": _readers(request).versions(story_id),
+        },
+        status=300 if urls else 410,
+    )
+    if urls:
+        response.headers["Location"] = urls[0]
+        response.headers["Link"] = ", ".join(f'<{u}>; rel="successor-version"' for u in urls)
     return response
 
 
@@ -369,8 +398,14 @@ async def story_feed(request: Request, story_id: StoryId) -> Response:
     def render() -> Response:
         readers = _readers(request)
         story = readers.story(story_id)
+        moved = readers.moved(story_id)
         body = feed_writer.atom(
             readers.versions(story_id)[:50],
+            moved=None
+            if moved is None
+            else feed_writer.MovedEntry(
+                moved.kind, moved.at, [(s.id, s.title or f"Story {s.id}") for s in moved.successors]
+            ),
             base=_base(request),
             title=request.app.state.settings.serve.site_title,
             path=f"/stories/{story_id}/feed.atom",

@@ -369,9 +369,7 @@ def front(
     shown: ColumnElement[bool] = has_explainer
     if min_outlets > 1:
         shown = and_(has_explainer, Story.outlet_count >= min_outlets)
-    query = select(Story.id).where(
-        shown if explained else not_(shown), Story.retired_at.is_(None)
-    )
+    query = select(Story.id).where(shown if explained else not_(shown), Story.retired_at.is_(None))
     if topic_slug is not None:
         query = query.where(Story.topic_slug == topic_slug)
     if explained:

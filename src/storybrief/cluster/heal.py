@@ -1,0 +1,216 @@
+"""Stories that heal: after each assignment, the stories it changed are looked at again.
+
+- A story whose articles, clustered afresh on their own, form two events or more **splits**:
+  each event becomes a story of its own (and gets its explainer), and the old story retires,
+  linked to them, so that its URL points to them.
+- A story that reports the same event as another recent story **merges** into it (the one with
+  more articles, else the older, stays): the other retires, linked to it.
+
+Both ask the question assignment asks — how surely does an article report a story's event
+(:meth:`Clusterer.score`) — averaged over the articles of one side, with a margin: two groups
+split only when each scores below the join threshold by ``MARGIN`` with the other, two stories
+merge only when they score above it by ``MARGIN``, so a story never flips back and forth.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+
+from ..records import Article
+from ..settings import Settings
+from ..store import Store
+from .assign import clusterer_for, embedder_for, item_of
+from .clusterer import Clusterer, Item, StoryState
+from .identity import EventProfile, Facts
+
+log = logging.getLogger("storybrief.cluster")
+
+MARGIN = 0.05
+#: Stories larger than this are not re-clustered after each assignment (by hand they are:
+#: ``storybrief recluster``).
+MAX_ARTICLES = 200
+#: Other stories a changed story is compared with for a merge (the closest by vector).
+MERGE_CANDIDATES = 3
+
+
+@dataclass
+class Healing:
+    """What one look did: the stories that split (old id -> the new stories' ids) and merged
+    (old id -> the story it merged into)."""
+
+    split: dict[int, list[int]] = field(default_factory=dict)
+    merged: dict[int, int] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.split or self.merged)
+
+
+@dataclass
+class _Group:
+    """Some articles as one event: their items, vectors and what they say."""
+
+    items: list[Item]
+    vectors: np.ndarray
+
+    def state(self, key: int = 0) -> StoryState:
+        profile = EventProfile()
+        for item in self.items:
+            profile.add(Facts.of(item.text))
+        times = [i.when for i in self.items]
+        total = self.vectors.sum(axis=0).astype(np.float32)
+        recent = list(self.vectors[-8:])
+        return StoryState(key, total, len(self.items), min(times), max(times), profile, recent)
+
+
+def agreement(clusterer: Clusterer, a: _Group, b: _Group) -> float:
+    """How surely the articles of each group report the other's event: the lower of the two
+    averages of :meth:`Clusterer.score` (an article against the other group as a story)."""
+    sides = []
+    for mine, other in ((a, b), (b, a)):
+        story = other.state()
+        scores = [
+            clusterer.score(
+                vector,
+                Facts.of(item.text),
+                story,
+                clusterer.lead_threshold if item.has_lead else clusterer.threshold,
+            )
+            - (clusterer.lead_threshold if item.has_lead else clusterer.threshold)
+            for item, vector in zip(mine.items, mine.vectors, strict=True)
+        ]
+        sides.append(float(np.mean(scores)))
+    return min(sides)
+
+
+def heal(store: Store, settings: Settings, story_ids: list[int]) -> Healing:
+    """Look again at these stories: split each that holds two events, merge each that is one
+    event with another recent story. Each split and merge is one transaction."""
+    done = Healing()
+    for story_id in dict.fromkeys(story_ids):
+        if story_id in done.merged or store.stories.is_retired(story_id):
+            continue
+        parts = _split(store, settings, story_id)
+        if parts:
+            titles = [_title(store.articles.get_many(ids[:5])) for ids, _ in parts]
+            named = [(title, ids) for title, (ids, _) in zip(titles, parts, strict=True)]
+            made = store.stories.split(story_id, named)
+            for new_id, (_, group) in zip(made, parts, strict=True):
+                _save_state(store, settings, new_id, group)
+            done.split[story_id] = made
+            log.info("story %s held %d events: split into %s", story_id, len(made), made)
+            continue
+        into = _merge_target(store, settings, story_id)
+        if into is not None:
+            keep, leave = into
+            store.stories.merge(leave, keep)
+            done.merged[leave] = keep
+            log.info("story %s was one event with story %s: merged into it", leave, keep)
+    return done
+
+
+def _members(store: Store, story_id: int) -> tuple[list[Item], dict[int, int]]:
+    ids = store.stories.article_ids(story_id)
+    if len(ids) > MAX_ARTICLES:
+        return [], {}
+    duplicates = store.stories.duplicates_in(story_id)
+    items = sorted(
+        (item_of(a) for a in store.articles.get_many(ids)), key=lambda i: (i.when, i.key)
+    )
+    return items, duplicates
+
+
+def _split(
+    store: Store, settings: Settings, story_id: int
+) -> list[tuple[list[int], _Group]] | None:
+    """The story's articles as two events or more (a copy with its original), when they are
+    clearly apart; else None."""
+    items, duplicates = _members(store, story_id)
+    originals = [i for i in items if i.key not in duplicates]
+    if len(originals) < 2:
+        return None
+    clusterer = clusterer_for(settings)
+    vectors = clusterer.embedder.embed([i.text for i in originals])
+    decisions = clusterer.add(originals, vectors=vectors)
+    groups: dict[int, list[int]] = {}
+    for d in decisions:
+        groups.setdefault(d.story, []).append(d.key)
+    if len(groups) < 2:
+        return None
+    by_key = {i.key: i for i in originals}
+    row = {i.key: n for n, i in enumerate(originals)}
+    parts = [
+        _Group([by_key[k] for k in keys], vectors[[row[k] for k in keys]])
+        for keys in groups.values()
+    ]
+    for n, a in enumerate(parts):
+        for b in parts[n + 1 :]:
+            if agreement(clusterer, a, b) > -MARGIN:
+                return None  # not clearly two events: leave the story as it is
+    out = [[i.key for i in p.items] for p in parts]
+    for copy, original in duplicates.items():  # a copy goes with its original
+        for part in out:
+            if original in part:
+                part.append(copy)
+                break
+        else:
+            out[0].append(copy)
+    return [(sorted(keys), part) for keys, part in zip(out, parts, strict=True)]
+
+
+def _save_state(store: Store, settings: Settings, story_id: int, group: _Group) -> None:
+    """What assignment keeps about a story, for a part that became one."""
+    state = group.state()
+    store.stories.save_state(
+        story_id,
+        centroid=state.total.astype(np.float32).tobytes(),
+        state={
+            **state.profile.state(),
+            "vectors": embedder_for(settings).name,
+            "size": state.size,
+        },
+    )
+
+
+def _merge_target(store: Store, settings: Settings, story_id: int) -> tuple[int, int] | None:
+    """(the story that stays, the one that merges into it), or None."""
+    items, duplicates = _members(store, story_id)
+    mine = [i for i in items if i.key not in duplicates]
+    if not mine:
+        return None
+    clusterer = clusterer_for(settings)
+    window = timedelta(hours=settings.cluster.window_hours)
+    first = datetime.fromtimestamp(min(i.when for i in mine), UTC)
+    last = datetime.fromtimestamp(max(i.when for i in mine), UTC)
+    own = _Group(mine, clusterer.embedder.embed([i.text for i in mine]))
+    centroid = own.state().centroid
+    closest = []  # by the centroid each story keeps (its articles are read for the few closest)
+    for record in store.stories.states(first - window):
+        if record.id == story_id or record.first_seen is None or record.first_seen > last + window:
+            continue
+        if not record.centroid or len(record.centroid) != centroid.nbytes:
+            continue  # kept with other vectors, or none: the next assignment keeps them
+        kept = np.frombuffer(record.centroid, dtype=np.float32)
+        norm = float(np.linalg.norm(kept))
+        if norm:
+            closest.append((float(kept @ centroid) / norm, record.id))
+    candidates = []
+    for _, other_id in sorted(closest, reverse=True)[:MERGE_CANDIDATES]:
+        other, other_duplicates = _members(store, other_id)
+        theirs = [i for i in other if i.key not in other_duplicates]
+        if theirs:
+            vectors = clusterer.embedder.embed([i.text for i in theirs])
+            candidates.append((0.0, other_id, _Group(theirs, vectors)))
+    for _, other_id, group in candidates[:MERGE_CANDIDATES]:
+        if agreement(clusterer, own, group) >= MARGIN:
+            sizes = {story_id: len(mine), other_id: len(group.items)}
+            keep = max(sizes, key=lambda s: (sizes[s], -s))
+            return keep, other_id if keep == story_id else story_id
+    return None
+
+
+def _title(articles: list[Article]) -> str | None:
+    return next((a.title for a in articles if a.title), None)
