@@ -4,7 +4,14 @@ built-in engine's choice), and every citation earns its place. Texts made for th
 from __future__ import annotations
 
 from storybrief.explain import explain_articles
-from storybrief.records import SECTION_KEYS, Article, Explainer, ExplainerSentence, Section, SourceArticle
+from storybrief.records import (
+    SECTION_KEYS,
+    Article,
+    Explainer,
+    ExplainerSentence,
+    Section,
+    SourceArticle,
+)
 from storybrief.verify import Checker, Citation
 from storybrief.verify.publish import check_explainer
 from storybrief.verify.repeats import restates
@@ -72,7 +79,11 @@ def test_gate_publishes_a_fact_once_and_keeps_its_sources() -> None:
     explainer = _explainer(
         [
             ("whats_happening", lead_a, [_cite(A, 0)]),
-            ("whats_happening", "Officials said the harbour wall collapsed under the waves.", [_cite(A, 1)]),
+            (
+                "whats_happening",
+                "Officials said the harbour wall collapsed under the waves.",
+                [_cite(A, 1)],
+            ),
             ("beyond_the_headlines", short, [_cite(B, 0)]),
         ]
     )

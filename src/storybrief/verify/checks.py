@@ -181,9 +181,9 @@ def check_quotes(claim: Analysed, index: SourceIndex) -> list[Finding]:
             continue
         sources = [n for a, s in hits for n in _speakers_at(index, a, s)]
         spoken = [index.by_position(a, s) for a, s in hits]
-        if any(
-            set(c.keys) <= set(n.keys) | set(n.titles) for c in claimed for n in sources
-        ) or any(_named_in_full(c.keys, [x for x in spoken if x], index) for c in claimed):
+        if any(set(c.keys) <= set(n.keys) | set(n.titles) for c in claimed for n in sources) or any(
+            _named_in_full(c.keys, [x for x in spoken if x], index) for c in claimed
+        ):
             who = claimed[0].surface
             out.append(
                 Finding(

@@ -43,6 +43,7 @@ def fragment(text: str) -> bool:
         return True
     return text.count("“") != text.count("”") or text.count('"') % 2 == 1
 
+
 _TITLE_WORDS = (
     "Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Col|Capt|Lt|Sgt|Rev|Judge|Justice|President|"
     "Senator|Representative|Governor|Mayor|Minister|Secretary|Chancellor|Chairman|Chairwoman|"
@@ -155,7 +156,11 @@ def bare_mentions(text: str, people: dict[str, set[str]]) -> list[re.Match[str]]
                 continue
             before = text[: m.start()].rstrip()
             given = re.search(rf"({_WORD})(?:\s[A-Z]\.)?$", before)
-            if given and text[m.start() - 1 : m.start()] == " " and given.group(1) not in _NOT_GIVEN:
+            if (
+                given
+                and text[m.start() - 1 : m.start()] == " "
+                and given.group(1) not in _NOT_GIVEN
+            ):
                 continue  # "Jane Marsh": written in full
             out.append(m)
     return sorted(out, key=lambda m: m.start())
