@@ -115,6 +115,11 @@ def test_input_sources_tell_urls_from_documents():
         input_sources(b"x" * 101, max_bytes=100)
     with pytest.raises(SourceError, match="empty"):
         input_sources(b"", max_bytes=cap)
+    # found by bench/fuzz.py: these were an IndexError (no line left once decoded)
+    with pytest.raises(SourceError, match="standard input is empty"):
+        input_sources(b"\xef\xbb\xbf \t\r\n", max_bytes=cap)  # a byte-order mark, then space
+    (comments,) = input_sources(b"# only a comment\n", max_bytes=cap)
+    assert isinstance(comments, Document)  # a text, which extraction judges
 
 
 def test_stdin_mixes_with_other_sources_once(test_settings, tmp_path):

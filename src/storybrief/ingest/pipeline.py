@@ -522,19 +522,25 @@ def input_sources(
     Feed), an OPML list, or plain text. Input that starts like a URL list must be one."""
     if len(data) > max_bytes:
         raise SourceError(f"{location} is over the {max_bytes / 1e6:.0f} MB cap (fetch.max_bytes)")
+    empty = SourceError(
+        f"{location} is empty: give http(s) URLs, one per line, or one document "
+        "(an HTML page, a feed, an OPML list or plain text)"
+    )
     if not data.strip():
-        raise SourceError(
-            f"{location} is empty: give http(s) URLs, one per line, or one document "
-            "(an HTML page, a feed, an OPML list or plain text)"
-        )
+        raise empty
     doc = Document(location, data)
     if sniff(doc) != "text" or _looks_binary(data):
         return [doc]  # a binary one fails as any file would, with the reason
+    text = decode_bytes(data, None)
+    if not text.strip():  # a byte-order mark and white space, say
+        raise empty
     lines = [
         (n, line.strip())
-        for n, line in enumerate(decode_bytes(data, None).splitlines(), 1)
+        for n, line in enumerate(text.splitlines(), 1)
         if line.strip() and not line.strip().startswith("#")
     ]
+    if not lines:  # comments only: a text, which extraction judges
+        return [doc]
     first = lines[0][1].lower()
     if "://" not in first and not first.startswith("www."):
         return [doc]  # plain text: an article
