@@ -97,6 +97,8 @@ def settings(test_settings: Settings) -> Settings:
         **{
             "cluster.vectors": "hashing",
             "fetch.per_host_delay": 0.0,
+            # every page in one poll, however busy the machine (not a test of the budget)
+            "fetch.source_seconds": 300.0,
             "fetch.obey_robots": False,
             "explain.interval_seconds": 0.0,
             "watch.min_poll_seconds": 1.0,
