@@ -327,8 +327,7 @@ def test_the_checker_does_not_take_a_relatives_full_name_for_an_office_holder() 
 
 
 def test_a_dangling_sentence_follows_the_one_it_leans_on() -> None:
-    from storybrief.explain.candidates import candidates
-    from storybrief.explain.selection import _after_context
+    from storybrief.explain.candidates import after_context, candidates
 
     one = Article(
         id=1,
@@ -343,5 +342,5 @@ def test_a_dangling_sentence_follows_the_one_it_leans_on() -> None:
     cands = candidates([one, two])
     lead_1, move_1, lead_2, move_2 = cands
     assert move_1.dangling and move_1.prev == lead_1.idx
-    arranged = _after_context([lead_1, lead_2, move_1, move_2])
+    arranged = after_context([lead_1, lead_2, move_1, move_2])
     assert arranged == [lead_1, move_1, lead_2, move_2]

@@ -379,6 +379,30 @@ def _credited(article: Article, sentence: Sentence) -> bool:
     return credit_line(following)
 
 
+def after_context(picked: list[Candidate]) -> list[Candidate]:
+    """A dangling sentence ("The move is ...") right after the sentence before it, wherever
+    the arrangement put it (more of the story told after the section's first account would
+    part them)."""
+    out: list[Candidate] = []
+    waiting = {c.prev: c for c in picked if c.dangling and c.prev is not None}
+    placed: set[int] = set()
+    present = {c.idx for c in picked}
+
+    def place(c: Candidate) -> None:
+        out.append(c)
+        placed.add(c.idx)
+        follower = waiting.get(c.idx)
+        if follower is not None and follower.idx not in placed:
+            place(follower)
+
+    for c in picked:
+        if c.idx in placed or (c.dangling and c.prev in present):
+            continue
+        place(c)
+    out += [c for c in picked if c.idx not in placed]  # (a cycle cannot happen; kept safe)
+    return out
+
+
 def reading_order(articles: Sequence[Article]) -> list[int]:
     """Input positions in reading order: dated articles oldest first, then undated ones, in
     input order (a story is read in the order it unfolded)."""

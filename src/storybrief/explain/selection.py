@@ -32,10 +32,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..errors import EngineError, NothingToPublishError
 from ..records import Article
@@ -43,7 +41,7 @@ from ..text import normalise
 from ..verify.checker import Checker
 from ..verify.repeats import restates
 from . import rank
-from .candidates import FATAL, Candidate, candidates
+from .candidates import FATAL, Candidate, after_context, candidates
 from .coherence import split_events
 from .differ_figures import Difference, Statement, find_differences
 from .model import (
@@ -55,6 +53,7 @@ from .model import (
     SourceArticle,
     citation_for,
 )
+from .options import BuiltinOptions, Embedder
 from .reconcile import differ_sentences
 from .role_model import RoleInput, RoleModel, role_inputs, shipped_model
 from .roles import (
@@ -65,70 +64,6 @@ from .roles import (
     Role,
     statistics,
 )
-
-
-class BuiltinOptions(BaseModel):
-    """Options of the built-in engine. The defaults give sections of two to five sentences,
-    about 70 to 110 words each, like a hand-written explainer."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    min_sentences: int = Field(default=2, ge=1, le=10, description="a section aims for this many")
-    max_sentences: int = Field(default=8, ge=1, le=20, description="most sentences per section")
-    target_words: int = Field(
-        default=70, ge=10, le=1000, description="a section stops growing at this many words"
-    )
-    max_words: int = Field(
-        default=110, ge=10, le=2000, description="a section does not grow past this many words"
-    )
-    redundancy: float = Field(
-        default=0.4,
-        gt=0.0,
-        le=1.0,
-        description="similarity (TF-IDF cosine) at which two sentences count as one",
-    )
-    diversity: float = Field(
-        default=0.5, ge=0.0, le=2.0, description="MMR penalty on similarity to chosen sentences"
-    )
-    lead_weight: float = Field(
-        default=0.1, ge=0.0, le=5.0, description="weight of a sentence's position in its article"
-    )
-    headline_weight: float = Field(
-        default=0.3, ge=0.0, le=5.0, description="weight of similarity to the headlines"
-    )
-    agreement_weight: float = Field(
-        default=0.3, ge=0.0, le=5.0, description="weight of other articles saying the same"
-    )
-    cross_article_weight: float = Field(
-        default=1.5, ge=1.0, le=10.0, description="LexRank edge weight between articles"
-    )
-    coherence: bool = Field(
-        default=True,
-        description="say where the sources differ, never publish two contradicting values as "
-        "plain statements, and write from the dominant event when articles report several",
-    )
-    max_differences: int = Field(
-        default=3, ge=0, le=10, description="most 'sources differ' sentences per explainer"
-    )
-    meaning: Literal["auto", "model", "words"] = Field(
-        default="auto",
-        description="how two sentences are found to make one point: the MiniLM model "
-        "(storybrief[checker-model]) and words, words alone, or auto (the model when installed)",
-    )
-
-    @model_validator(mode="after")
-    def _consistent(self) -> BuiltinOptions:
-        if self.min_sentences > self.max_sentences:
-            raise ValueError("min_sentences must not exceed max_sentences")
-        if self.target_words > self.max_words:
-            raise ValueError("target_words must not exceed max_words")
-        return self
-
-
-class Embedder(Protocol):
-    """What the role model needs of the semantic model: sentence vectors."""
-
-    def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
 def select_explainer(
@@ -199,7 +134,7 @@ def select_explainer(
         picks = chosen.get(key, [])
         more = [c for c in picks if c.idx in plan.more]
         picked = plan.arrange([c for c in picks if c.idx not in plan.more]) + plan.arrange(more)
-        picked = _after_context(picked)
+        picked = after_context(picked)
         sections.append(
             Section(
                 key=key,
@@ -231,30 +166,6 @@ def select_explainer(
         sources=[SourceArticle.from_article(a, pos) for pos, a in enumerate(articles)],
         recluster=recluster,
     )
-
-
-def _after_context(picked: list[Candidate]) -> list[Candidate]:
-    """A dangling sentence ("The move is ...") right after the sentence before it, wherever
-    the arrangement put it (more of the story told after the section's first account would
-    part them)."""
-    out: list[Candidate] = []
-    waiting = {c.prev: c for c in picked if c.dangling and c.prev is not None}
-    placed: set[int] = set()
-    present = {c.idx for c in picked}
-
-    def place(c: Candidate) -> None:
-        out.append(c)
-        placed.add(c.idx)
-        follower = waiting.get(c.idx)
-        if follower is not None and follower.idx not in placed:
-            place(follower)
-
-    for c in picked:
-        if c.idx in placed or (c.dangling and c.prev in present):
-            continue
-        place(c)
-    out += [c for c in picked if c.idx not in placed]  # (a cycle cannot happen; kept safe)
-    return out
 
 
 def _article_id(article: Article, position: int) -> int:
