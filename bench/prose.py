@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Sequence
 from itertools import combinations
 
+from coherence import _previous_statement
 from storybrief.explain import Explainer
 from storybrief.explain.candidates import boilerplate, dangles, headline_like
 from storybrief.explain.rank import tfidf
@@ -69,16 +70,11 @@ def audit(explainer: Explainer, articles: Sequence[Article], measure: Checker) -
             c = s.citations[0] if s.citations else None
             if dangles(text) and c is not None and c.article_id in by_id:
                 prev = before.citations[0] if before is not None and before.citations else None
-                earlier = [
-                    x.index
-                    for x in by_id[c.article_id].sentences
-                    if x.index < c.sentence_index and not x.is_heading
-                ]
                 leaning = not (
                     prev is not None
                     and prev.article_id == c.article_id
-                    and earlier
-                    and earlier[-1] == prev.sentence_index
+                    and _previous_statement(by_id[c.article_id], c.sentence_index)
+                    == prev.sentence_index
                 )
             for m in bare_mentions(text, people):
                 surname = m.group(0).split()[-1]

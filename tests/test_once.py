@@ -344,3 +344,38 @@ def test_a_dangling_sentence_follows_the_one_it_leans_on() -> None:
     assert move_1.dangling and move_1.prev == lead_1.idx
     arranged = after_context([lead_1, lead_2, move_1, move_2])
     assert arranged == [lead_1, move_1, lead_2, move_2]
+
+
+def test_the_checker_the_clusterer_and_the_engine_share_one_model() -> None:
+    from storybrief.cluster.vectors import ModelEmbedder
+    from storybrief.explain.builtin import BuiltinEngine
+    from storybrief.explain.options import BuiltinOptions
+    from storybrief.semantic import SemanticModel
+    from storybrief.verify import CheckerOptions
+
+    shared = SemanticModel.shared()
+    assert Checker(CheckerOptions(use_model=True)).semantic is shared
+    assert ModelEmbedder()._model is shared
+    assert BuiltinEngine().meaning is shared
+    assert BuiltinEngine(BuiltinOptions(meaning="words")).meaning is None
+
+
+def test_the_meaning_model_embeds_only_the_sentences_it_weighs() -> None:
+    from storybrief.explain.candidates import candidates
+    from storybrief.explain.options import BuiltinOptions
+    from storybrief.explain.selection import select_explainer
+    from storybrief.semantic import SemanticModel
+
+    model = SemanticModel.shared()
+    embedded: list[str] = []
+
+    class Counting:
+        def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            embedded.extend(texts)
+            return model.embed(texts)
+
+    articles = [A, B, HARBOUR]
+    select_explainer(articles, BuiltinOptions(), meaning=Counting())
+    usable = [c for c in candidates(articles) if c.usable]
+    assert embedded and len(embedded) == len(set(embedded))  # each once
+    assert len(embedded) < len(usable)  # not every candidate

@@ -375,8 +375,8 @@ def _credited(article: Article, sentence: Sentence) -> bool:
     end = sentence.end
     if end >= len(text) or text[end : end + 1] != "\n":
         return False
-    following = text[end + 1 :].split("\n", 1)[0]
-    return credit_line(following)
+    stop = text.find("\n", end + 1)
+    return credit_line(text[end + 1 : stop if stop >= 0 else len(text)])
 
 
 def after_context(picked: list[Candidate]) -> list[Candidate]:
