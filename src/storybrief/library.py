@@ -229,8 +229,10 @@ class Library:
         """Ingest files, URLs, feeds (RSS, Atom, JSON Feed) and OPML lists; returns what became
         of each article: new, updated, duplicate, unchanged or failed (with the reason).
 
-        New articles then join stories (``report.stories``); a story that grows and already has
-        an explainer gets its next version, written with the same engine (``auto_explain``)."""
+        New articles then join stories (``report.stories``: the stories made or grown); a story
+        that grows and already has an explainer gets its next version, written with the same
+        engine (``auto_explain``). ``report.story_ids`` are the stories that hold the run's
+        articles, those stored before included."""
         if isinstance(sources, str | Path):
             sources = [sources]
         report = run_ingest(
@@ -243,6 +245,7 @@ class Library:
         )
         if cluster:
             self.assign_stories(report)
+            report.story_ids = self.store.articles.stories_of(report.article_ids)
         return report
 
     def input_sources(self, data: bytes, *, name: str = "standard input") -> list[str | Document]:
@@ -265,6 +268,7 @@ class Library:
         )
         if cluster:
             self.assign_stories(report)
+            report.story_ids = self.store.articles.stories_of(report.article_ids)
         return report
 
     def assign_stories(

@@ -74,6 +74,10 @@ class IngestReport:
     polls: dict[str, FeedPoll] = field(default_factory=dict)
     #: stories that were made or grew (storybrief.cluster.StoryChange), when clustering ran
     stories: list[Any] = field(default_factory=list)
+    #: the stories that hold this run's articles, new or already stored, in the order of the
+    #: articles, each once: a run that stored nothing new still says where its articles are
+    #: (filled by ``Library.ingest`` and ``Library.submit`` when clustering ran)
+    story_ids: list[int] = field(default_factory=list)
     #: (story id, explainer version) written because a story grew, or (story id, error)
     explained: list[tuple[int, int | str]] = field(default_factory=list)
     #: feeds whose items were cut by their time budget (fetch.source_seconds): the rest are

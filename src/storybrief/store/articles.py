@@ -178,6 +178,20 @@ def summaries_by_id(db: Database, ids: list[int]) -> list[ArticleSummary]:
     return [found[i] for i in ids if i in found]
 
 
+def stories_of(db: Database, ids: list[int]) -> list[int]:
+    """The stories these articles are in, in the order of the articles, each once (articles
+    in no story, and unknown ids, left out)."""
+    known = [i for i in ids if possible_id(i)]
+    if not known:
+        return []
+    with db.session() as s:
+        rows = s.execute(
+            select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.id.in_(known))
+        ).all()
+    story = {article_id: story_id for article_id, story_id in rows if story_id is not None}
+    return list(dict.fromkeys(story[i] for i in known if i in story))
+
+
 def count(db: Database) -> int:
     with db.session() as s:
         return s.scalar(select(func.count(ArticleRow.id))) or 0
@@ -227,9 +241,7 @@ def mark_duplicate(db: Database, article_id: int, original_id: int | None) -> No
         row.duplicate_of = original_id
 
 
-def _fill(
-    row: ArticleRow, article: Article, *, replace: bool, keep: tuple[str, ...] = ()
-) -> None:
+def _fill(row: ArticleRow, article: Article, *, replace: bool, keep: tuple[str, ...] = ()) -> None:
     """Copy metadata onto a row: all of it (``replace``) or only what the row lacks, never the
     fields named in ``keep``."""
     if replace:
@@ -293,6 +305,7 @@ class Articles(Database):
     find_by_url = find_by_url
     summaries = summaries
     summaries_by_id = summaries_by_id
+    stories_of = stories_of
     count = count
     stored_since = stored_since
     in_order = in_order
