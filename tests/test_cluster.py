@@ -189,6 +189,33 @@ def test_recluster_keeps_story_ids_and_explainers(settings, store):
     assert store.explainers.latest(bridge.story_id).id == explained.explainer_id
 
 
+def test_a_recluster_that_changes_nothing_leaves_no_story_grown(settings, store):
+    """`status` said every story "grew" after a `recluster` that gave each its own articles
+    back: only a story whose articles changed is due for its next explainer version."""
+    from storybrief import Library
+
+    a = article(store, BRIDGE_A, T0, "The Riverside Ledger")
+    late = article(store, BRIDGE_B, T0 + timedelta(days=10), "Riverside Daily")
+    c = article(store, LIBRARY, T0 + timedelta(hours=5), "The Riverside Ledger")
+    changes = assign(store, [a, late, c], settings)
+    assert len(changes) == 3
+    for change in changes:
+        explain(story_id=change.story_id, settings=settings, store=store)
+    report = recluster(store, settings)
+    assert (report.stories, report.kept, report.created, report.removed) == (3, 3, 0, 0)
+    assert store.explainers.changed_since_explainer() == []
+    with Library(settings) as lib:
+        assert lib.pending().stories_changed == 0
+    # a recluster that does move articles: the story that took them is due, the others not
+    settings.cluster.window_hours = 24 * 30
+    report = recluster(store, settings)
+    assert (report.stories, report.kept, report.removed) == (2, 2, 1)
+    (grown,) = store.explainers.changed_since_explainer()
+    assert store.stories.article_ids(grown.story_id) == [a, late]
+    with Library(settings) as lib:
+        assert lib.pending().stories_changed == 1
+
+
 def test_a_growing_story_gets_a_new_explainer_version_on_ingest(settings, store, tmp_path):
     first, second = tmp_path / "a.txt", tmp_path / "b.txt"
     first.write_text("\n".join(BRIDGE_A), encoding="utf-8")

@@ -147,17 +147,20 @@ def _persist(
     return out
 
 
-def _save_state(store: Store, story_id: int, clusterer: Clusterer, key: int) -> None:
+def _save_state(
+    store: Store, story_id: int, clusterer: Clusterer, key: int, *, changed: bool = True
+) -> None:
     """Keep the story's vector sum and names so the next run resumes without re-embedding.
     (A story the clusterer already forgot keeps no state: the next run recomputes it.)"""
     story = clusterer.stories.get(key)
     if story is None:
-        store.stories.save_state(story_id, centroid=None, state={})
+        store.stories.save_state(story_id, centroid=None, state={}, changed=changed)
         return
     store.stories.save_state(
         story_id,
         centroid=story.total.astype(np.float32).tobytes(),
         state={**story.profile.state(), "vectors": clusterer.embedder.name, "size": story.size},
+        changed=changed,
     )
 
 
@@ -196,20 +199,24 @@ def recluster(store: Store, settings: Settings) -> ReclusterReport:
     duplicates = {d.key: d.duplicate_of for d in decisions}
     for key, members in clusters.items():
         kept = target[key]
+        # a story given back the articles it had has not changed: no explainer falls due
+        same = kept is not None and old[kept] == set(members)
         if kept is None:
             story_id = store.stories.create(titles.get(members[0]), members)
         else:
             story_id = kept
-            store.stories.add_articles(story_id, members)
+            if not same:
+                store.stories.add_articles(story_id, members)
         times = [when[m] for m in members]
         store.stories.update(
             story_id,
+            changed=not same,
             first_seen=datetime.fromtimestamp(min(times), UTC),
             last_seen=datetime.fromtimestamp(max(times), UTC),
         )
         for article_id in members:
             store.articles.mark_duplicate(article_id, duplicates.get(article_id))
-        _save_state(store, story_id, clusterer, key)
+        _save_state(store, story_id, clusterer, key, changed=not same)
     return ReclusterReport(
         len(articles), len(clusters), len(taken), len(clusters) - len(taken), len(old) - len(taken)
     )

@@ -214,13 +214,24 @@ def _successor(row: StorySuccessor) -> Successor:
     return Successor(row.story_id, row.successor_id, row.kind, row.articles, aware(row.created_at))
 
 
-def update(db: Database, story_id: int, **fields: object) -> None:
+def update(db: Database, story_id: int, *, changed: bool = True, **fields: object) -> None:
+    """Set the story's ``fields``. ``changed=False``: what is written does not change the
+    story for its readers (a re-clustering that gave it the same articles), so ``updated_at``
+    stays as it was and no explainer version falls due."""
     with db.session() as s:
         story = s.get(Story, story_id)
         if story is None:
             raise _missing(story_id)
         for key, value in fields.items():
             setattr(story, key, value)
+        if not changed:
+            _keep_updated_at(story)
+
+
+def _keep_updated_at(story: Story) -> None:
+    # SET updated_at = updated_at: the column's onupdate (utcnow) fires only when the UPDATE
+    # does not set it
+    story.updated_at = Story.updated_at  # type: ignore[assignment]
 
 
 def states(db: Database, since: datetime | None = None) -> list[StoryRecord]:
@@ -243,8 +254,15 @@ def states(db: Database, since: datetime | None = None) -> list[StoryRecord]:
 
 
 def save_state(
-    db: Database, story_id: int, *, centroid: bytes | None, state: dict, title: str | None = None
+    db: Database,
+    story_id: int,
+    *,
+    centroid: bytes | None,
+    state: dict,
+    title: str | None = None,
+    changed: bool = True,
 ) -> None:
+    """Keep what clustering knows of the story (``changed``: as for :func:`update`)."""
     with db.session() as s:
         story = s.get(Story, story_id)
         if story is None:
@@ -252,6 +270,8 @@ def save_state(
         story.centroid, story.state = centroid, state
         if title is not None:
             story.title = title
+        if not changed:
+            _keep_updated_at(story)
 
 
 def duplicates_in(db: Database, story_id: int) -> dict[int, int]:
