@@ -474,11 +474,35 @@ def test_a_worker_logs_json_lines(workers, pool, http_server: LocalHTTPServer):
     lines = [line for line in pool.logs().splitlines()[1:] if line.strip()]
     events = [json.loads(line) for line in lines]  # stdout and stderr: JSON lines only
     polls = [e for e in events if e.get("task") == "storybrief.poll_feed"]
-    assert {e.get("action") for e in polls} >= {"start_job", "job_success"}, lines
+    assert {e.get("action") for e in polls} == {"job_success"}, lines  # one line a job
     done = next(e for e in polls if e["action"] == "job_success")
     assert done["level"] == "info" and done["logger"] == "procrastinate.worker"
     assert "ok, 1 new" in done["event"] and isinstance(done["job"], int)
-    assert {e["action"] for e in events if "action" in e} >= {"start_worker", "stop_worker"}
+    actions = {e["action"] for e in events if "action" in e}
+    assert actions >= {"start_worker", "stop_worker"}
+    # at INFO no line per HTTP request, nor the queue's set-up, deferrals and job starts
+    assert not [e for e in events if e["event"].startswith("HTTP Request")], lines
+    assert not actions & {"loading_blueprint", "registering_periodic_task", "start_job"}, lines
+
+
+def test_apply_schema_prints_one_line(workers, pool):
+    """`worker --apply-schema` says what it did, without the task queue's start-up lines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
+    env.update(ENV)
+    env["STORYBRIEF_DATABASE_URL"] = str(workers.settings.database_url)
+    env["STORYBRIEF_DATA_DIR"] = str(pool.tmp_path)
+    env["STORYBRIEF_CONFIG"] = str(pool.tmp_path / "none.toml")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "src"), env.get("PYTHONPATH", "")])
+    run = subprocess.run(
+        [sys.executable, "-c", "from storybrief.cli import main; main()", "worker"]
+        + ["--apply-schema"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (run.stdout, run.stderr) == ("storybrief: job tables already there\n", "")
 
 
 def test_a_worker_killed_mid_poll_loses_nothing(workers, pool, http_server: LocalHTTPServer):

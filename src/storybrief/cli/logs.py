@@ -58,11 +58,58 @@ class Plain(logging.Formatter):
         return line
 
 
+#: Loggers whose INFO lines are one per HTTP request (129 lines for a poll of 120 pages):
+#: DEBUG here, so that INFO is the pipeline's own lines.
+HTTP_LOGGERS = ("httpx", "httpcore")
+#: The extraction libraries, which warn about a page they give up on; storybrief then falls
+#: back or records the item's failure with its reason, so their warnings are DEBUG here.
+EXTRACTION_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
+#: Procrastinate's lines that say nothing about a job's outcome: its set-up on every start
+#: (also for `--apply-schema`), each job deferred and each job started. A job's end (success,
+#: error, retry) and the worker's start and stop stay INFO.
+QUEUE_CHATTER = frozenset(
+    {
+        "loading_blueprint",
+        "registering_periodic_task",
+        "periodic_task_deferred",
+        "periodic_task_already_deferred",
+        "jobs_deferred",
+        "about_to_defer_job",
+        "start_job",
+    }
+)
+
+
+class Quieter(logging.Filter):
+    """Demotes to DEBUG what other libraries log at INFO (or warn about) that is not the
+    pipeline's news: HTTP requests, Procrastinate's set-up and job starts, the extraction
+    libraries' complaints; then lets through the records at ``level`` and above. (A handler's
+    level is checked before its filters, so the level is checked here, after demoting.)"""
+
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR and _chatter(record):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
+def _chatter(record: logging.LogRecord) -> bool:
+    top = record.name.partition(".")[0]
+    if top in HTTP_LOGGERS:
+        return record.levelno <= logging.INFO
+    if top in EXTRACTION_LOGGERS:
+        return True
+    return top == "procrastinate" and getattr(record, "action", None) in QUEUE_CHATTER
+
+
 def log_to_stderr(
     log_format: str, *, level: str = "info", loggers: tuple[str, ...] = ("storybrief",)
 ) -> None:
     """Send the records of ``loggers`` at ``level`` and above to stderr, as ``log_format``
-    (plain or json) lines."""
+    (plain or json) lines; other libraries' chatter (:class:`Quieter`) only at ``debug``."""
     if log_format not in FORMATS:
         raise typer.BadParameter(f"--log-format is plain or json, not {log_format!r}")
     number = logging.getLevelName(level.upper())
@@ -72,6 +119,7 @@ def log_to_stderr(
         )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if log_format == "json" else Plain())
+    handler.addFilter(Quieter(number))
     for name in loggers:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
