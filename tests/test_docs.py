@@ -25,6 +25,41 @@ def test_command_is_documented_and_has_help(name):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+def _all_commands(group=None, prefix=""):
+    """Every command and subcommand (``feeds add``) with its click object."""
+    group = group or get_command(app)
+    for name, command in group.commands.items():
+        yield f"{prefix}{name}", command
+        if hasattr(command, "commands"):
+            yield from _all_commands(command, f"{prefix}{name} ")
+
+
+def test_a_short_option_means_one_thing_in_every_command():
+    """`-q` was `--quiet` for `watch` and `--queue` for `worker`."""
+    meaning: dict[str, set[str]] = {}
+    for _name, command in _all_commands():
+        for param in command.params:
+            longs = [o for o in param.opts if o.startswith("--")]
+            for short in (o for o in param.opts if not o.startswith("--")):
+                meaning.setdefault(short, set()).update(longs)
+    assert meaning["-q"] == {"--quiet"}
+    assert {k: v for k, v in meaning.items() if len(v) > 1} == {}
+
+
+@pytest.mark.parametrize("group", [[], ["feeds"]])
+def test_the_list_of_commands_gives_each_one_line(group):
+    """Each command's help in the list is its docstring's first paragraph as one line (typer
+    kept the docstring's line breaks, which cut the lines mid-sentence): on a wide terminal,
+    one line a command."""
+    result = CliRunner().invoke(app, [*group, "--help"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    panel = result.output.split("Commands")[1].splitlines()[1:]
+    rows = [line for line in panel if line.startswith("│")]
+    names = {name.split()[-1] for name, _ in _all_commands() if name.split()[:-1] == group}
+    assert len(rows) == len(names), "\n".join(rows)
+    assert {row.split()[1] for row in rows} == names
+
+
 def test_readme_first_screen_has_the_two_commands():
     head = README[:1500]
     assert "make run" in head and "make test" in head

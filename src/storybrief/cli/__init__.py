@@ -5,8 +5,10 @@ Each command group lives in its own module and registers itself on ``app``.
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
+import click
 import typer
 from typer.core import TyperGroup
 
@@ -15,7 +17,14 @@ from .output import Invocation, fail
 
 class _Group(TyperGroup):
     """Turns storybrief's own errors into one red line and exit status 2, however the app is
-    invoked (console script, ``python -m``, or a test's CliRunner)."""
+    invoked (console script, ``python -m``, or a test's CliRunner); lists each command with the
+    first paragraph of its docstring as one line of text, wrapped only by the terminal."""
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[no-untyped-def]
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _one_line_help(command)
+        return command
 
     def invoke(self, ctx):  # type: ignore[no-untyped-def]
         from ..errors import StorybriefError
@@ -24,6 +33,17 @@ class _Group(TyperGroup):
             return super().invoke(ctx)
         except StorybriefError as exc:
             fail(str(exc))
+
+
+def _one_line_help(command: click.Command) -> None:
+    """Typer's list of commands keeps the line breaks of a docstring's first paragraph (in its
+    rich mode), which cut each line mid-sentence: the command's short help is that paragraph
+    on one line (and so for a group's own commands)."""
+    if command.short_help is None and command.help:
+        first = inspect.cleandoc(command.help).partition("\n\n")[0]
+        command.short_help = " ".join(first.split())
+    for sub in getattr(command, "commands", {}).values():
+        _one_line_help(sub)
 
 
 app = typer.Typer(

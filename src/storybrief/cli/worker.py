@@ -19,7 +19,6 @@ def worker(
     queue: list[str] | None = typer.Option(
         None,
         "--queue",
-        "-q",
         help="Only take jobs of this stage's queue: feeds, stories or explain (repeatable; "
         "default all).",
     ),
@@ -28,10 +27,17 @@ def worker(
         "--apply-schema",
         help="Create the job tables in the database (once per database; idempotent), then exit.",
     ),
-    log_level: str = typer.Option("info", "--log-level", help="Log level of the job log."),
+    log_level: str = typer.Option(
+        "info",
+        "--log-level",
+        help="info: each job's outcome; debug: also each HTTP request and the queue's own lines.",
+    ),
     log_format: str = log_format_option(),
     quiet: bool = typer.Option(
-        False, "--quiet", help="No line on standard output about what it runs, only the log."
+        False,
+        "--quiet",
+        "-q",
+        help="No line on standard output about what it runs, only the log.",
     ),
 ) -> None:
     """Run a worker: poll due feeds, put articles in stories, explain stories — with the
