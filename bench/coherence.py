@@ -48,7 +48,7 @@ from rich.table import Table
 
 from storybrief.explain import SECTION_KEYS, Explainer, explain_articles
 from storybrief.explain.candidates import bare_attribution, dangles, headline_like
-from storybrief.explain.clauses import Statement, clause_span, story_names
+from storybrief.explain.clauses import Statement, clause_span, common_names, story_names
 from storybrief.explain.coherence import split_events
 from storybrief.explain.differ_facts import fact_pairs
 from storybrief.explain.differ_figures import Value, differs, find_differences, find_values
@@ -288,6 +288,7 @@ def predicted(
     ref_a: list[int],
     ref_b: list[int],
     known: frozenset[str],
+    ground: frozenset[str] = frozenset(),
 ) -> bool:
     """Does the detector say the two items of a sample pair differ?"""
     a, va = _locate(articles, ref_a, kind)
@@ -296,7 +297,7 @@ def predicted(
         return False
     if kind == "number":
         assert isinstance(va, Value) and isinstance(vb, Value)
-        return bool(differs(a, va, find_values(a.text), b, vb, find_values(b.text), known))
+        return bool(differs(a, va, find_values(a.text), b, vb, find_values(b.text), known, ground))
     for pair in fact_pairs([a, b], articles, known):
         if pair.fact_a.what == kind and {
             (pair.fact_a.start, pair.fact_a.end),
@@ -327,10 +328,12 @@ def _scores(data: Path, pairs: list[dict]) -> dict[str, float | int]:
         for story_id, articles in stories(data, name, ids):
             cache[(name, story_id)] = articles
     known = {key: story_names([s.text for s in statements(arts)]) for key, arts in cache.items()}
+    ground = {key: common_names(statements(arts), known[key]) for key, arts in cache.items()}
     tp = fp = fn = tn = 0
     for pair in pairs:
         key = (pair["set"], pair["story"])
-        guess = predicted(cache[key], pair.get("kind", "number"), pair["a"], pair["b"], known[key])
+        kind = pair.get("kind", "number")
+        guess = predicted(cache[key], kind, pair["a"], pair["b"], known[key], ground[key])
         truth = bool(pair["label"])
         tp += guess and truth
         fp += guess and not truth
@@ -398,13 +401,14 @@ def print_candidates(
     for name in SETS:
         for story_id, articles in stories(data, name):
             known = story_names([s.text for s in statements(articles)])
+            ground = common_names(statements(articles), known)
             pairs = _pairs(articles) if kind == "number" else _fact_pairs(articles, kind)
             for a, va, b, vb in pairs:
                 ref_a = [a.article_pos, a.start + va.start, a.start + va.end]
                 ref_b = [b.article_pos, b.start + vb.start, b.start + vb.end]
                 if (name, story_id, tuple(ref_a), tuple(ref_b)) in have:
                     continue
-                flagged = predicted(articles, kind, ref_a, ref_b, known)
+                flagged = predicted(articles, kind, ref_a, ref_b, known, ground)
                 ratio = max(va.value, vb.value) / min(va.value, vb.value) if kind == "number" else 1
                 pool.append((flagged, name, story_id, ref_a, ref_b, a.text, b.text, va, vb, ratio))
     flagged = [p for p in pool if p[0]]

@@ -256,6 +256,67 @@ def test_bounds_are_read_right(a: str, b: str, expected: list[tuple[str, str]]) 
     assert _pairs(a, b) == expected
 
 
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        # one toll told by its measure ("injuring", "injured") though the clauses share little
+        (
+            (
+                "A fire turned a Swedish dance hall into a deathtrap, killing at least 60 people "
+                "and injuring about 180.",
+                "A fire turned a dance hall into a deathtrap, killing 65 people and injuring 157 "
+                "others in Sweden's second-largest city.",
+            ),
+            [("180", "157")],  # "at least 60" fits 65
+        ),
+        # ... but two measures are two things, however close the figures: 60 dead, 65 injured
+        (
+            (
+                "The fire in the dance hall killed 60 people, the police said on Saturday.",
+                "The police said on Saturday that the fire in the dance hall injured 65 people.",
+            ),
+            [],
+        ),
+        # the story's own country, named by one report only, sets no figure apart ...
+        (
+            (
+                "The U.S. reported 978 deaths from the virus on Friday, a network count showed.",
+                "There were 969 reported deaths from the virus on Friday, the network reported.",
+                "Hospitals across the U.S. were filling again as the virus spread on Friday.",
+                "Schools in the U.S. closed again as the virus spread on Friday.",
+            ),
+            [("978", "969")],
+        ),
+        # ... while a second country named by one report does ("Kenya and Tanzania")
+        (
+            (
+                "The bombings of the embassies in Kenya and Tanzania killed 224 people.",
+                "The bomb at the embassy in Kenya killed 213 people, officials said.",
+            ),
+            [],
+        ),
+        # a population is no forecast though the sentence speaks of needs
+        (
+            (
+                "The country needs 5 million tons of grain to feed its 23 million people.",
+                "The harvest meets two-thirds of the needs of the country's 22 million people.",
+            ),
+            [("23 million", "22 million")],
+        ),
+        # an address is not a figure
+        (
+            (
+                "Officers were called to a home on the 900 block of Springs Drive at dawn.",
+                "Police are still investigating the murder in the 800 block of Springs Drive.",
+            ),
+            [],
+        ),
+    ],
+)
+def test_one_measure_of_one_event(texts: tuple[str, ...], expected: list[tuple[str, str]]) -> None:
+    assert sorted(_pairs(*texts)) == sorted(expected)
+
+
 def test_values_know_their_hedges_and_skip_dates() -> None:
     values = find_values("Nearly 19,000 children crossed on Sept. 11, up from 15,000 in 2020.")
     assert [(v.surface, v.hedge, v.baseline) for v in values] == [

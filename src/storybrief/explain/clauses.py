@@ -174,12 +174,59 @@ class Statement:
     text: str
 
 
+# What a toll counts, by the words of its clause nearest the number: "killing 65 people",
+# "3,963 COVID-19 deaths", "the death toll ... climbing to 19,882", "injured 162".
+_MEASURES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "death",
+        re.compile(r"\b(?:kill(?:ed|ing|s)?|dead|deaths?|died|dies|fatalit(?:y|ies))\b", re.I),
+    ),
+    ("injury", re.compile(r"\b(?:injur(?:ed|ing|ies|y)|wound(?:ed|ing|s)?|hurt)\b", re.I)),
+    ("case", re.compile(r"\b(?:cases?|infections?)\b", re.I)),
+    ("missing", re.compile(r"\bmissing\b", re.I)),
+    ("arrest", re.compile(r"\b(?:arrest(?:ed|s)?|detained)\b", re.I)),
+    ("seat", re.compile(r"\bseats?\b", re.I)),
+]
+MEASURE_REACH = 40  # characters between the number and the word that says what it counts
+# "to feed its 23 million people", "North Korea's 22 million people": a population
+_POPULATION_BEFORE = re.compile(r"(?:['’]s|\bits|\btheir)\s+(?:estimated\s+)?$", re.I)
+_POPULATION_AFTER = re.compile(r"^\s+(?:people|residents|inhabitants|citizens)\b", re.I)
+
+
+def measure(text: str, value: Spanned) -> str | None:
+    """What a number counts when a word of its clause close to it says so ("death",
+    "injury", "case", "missing", "arrest", "seat"), the nearest such word deciding; or
+    "population" for a place's people ("its 23 million people")."""
+    if _POPULATION_BEFORE.search(text[max(0, value.start - 20) : value.start]) and (
+        _POPULATION_AFTER.match(text[value.end : value.end + 20])
+    ):
+        return "population"
+    lo, hi = clause_span(text, value)
+    best: tuple[int, str] | None = None
+    for label, rx in _MEASURES:
+        for m in rx.finditer(text, lo, hi):
+            gap = m.start() - value.end if m.start() >= value.end else value.start - m.end()
+            if gap <= MEASURE_REACH and (best is None or gap < best[0]):
+                best = (gap, label)
+    return best[1] if best else None
+
+
 def same_thing(
-    a: Statement, va: Spanned, b: Statement, vb: Spanned, known: frozenset[str] = frozenset()
+    a: Statement,
+    va: Spanned,
+    b: Statement,
+    vb: Spanned,
+    known: frozenset[str] = frozenset(),
+    counts: bool = False,
+    ground: frozenset[str] = frozenset(),
 ) -> int:
     """How sure we are that two values speak of the same thing (0 when they clearly do not):
-    the same counted noun counts 2, each shared content word of the two clauses 1, a month
-    or year both sentences name 1; different months or years in the two clauses rule it out."""
+    the same counted noun or the same measure (deaths, injuries, cases: :func:`measure`)
+    counts 2, each shared content word of the two clauses 1, a month or year both sentences
+    name 1; different months or years in the two clauses, different counted nouns or
+    measures rule it out, and so does a name (a subject, a place) only one of the clauses
+    gives, unless it is the story's common ground (``ground``: :func:`common_names`).
+    Measures are read only when the values are ``counts``."""
     ca, cb = clause_span(a.text, va), clause_span(b.text, vb)
     clause_a, clause_b = a.text[ca[0] : ca[1]], b.text[cb[0] : cb[1]]
     for labels_a, labels_b in zip(_times(clause_a), _times(clause_b), strict=True):
@@ -188,10 +235,13 @@ def same_thing(
     head_a, head_b = _head(a.text, va), _head(b.text, vb)
     if head_a and head_b and head_a != head_b:
         return 0  # "200 million doses", "300 million people"
-    names_a, names_b = _names(a.text, known, ca), _names(b.text, known, cb)
-    if names_a - _names(b.text, known) or names_b - _names(a.text, known):
+    measure_a, measure_b = (measure(a.text, va), measure(b.text, vb)) if counts else (None, None)
+    if measure_a and measure_b and measure_a != measure_b:
+        return 0  # "killing 60", "injuring 65"
+    names_a, names_b = _names(a.text, known, ca) - ground, _names(b.text, known, cb) - ground
+    if _uncovered(names_a, _names(b.text, known)) or _uncovered(names_b, _names(a.text, known)):
         return 0  # a subject or place only one of them names: "in North Carolina", "in the U.S."
-    shared_heads = 2 if head_a and head_a == head_b else 0
+    shared_heads = 2 if head_a and head_a == head_b or measure_a and measure_a == measure_b else 0
     words_a = _stems(clause_a) - {head_a}
     words_b = _stems(clause_b) - {head_b}
     score = shared_heads + len(words_a & words_b)
@@ -234,6 +284,42 @@ def story_names(texts: Sequence[str]) -> frozenset[str]:
     return frozenset(capitalised - lower)
 
 
+COMMON_SHARE = 0.75  # a name in at least this share of a story's articles is its common ground
+
+
+def common_names(statements: Sequence[Statement], known: frozenset[str]) -> frozenset[str]:
+    """Names that at least half of a story's articles (two or more) give: where and who the
+    story is about ("Sweden" in a story of a fire in Gothenburg), which a figure's clause
+    naming them does not set apart from another source's figure."""
+    per_article: dict[int, set[str]] = {}
+    for s in statements:
+        per_article.setdefault(s.article_pos, set()).update(_names(s.text, known))
+    if len(per_article) < 2:
+        return frozenset()
+    counts: dict[str, int] = {}
+    for names in per_article.values():
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+    need = max(2, COMMON_SHARE * len(per_article))
+    return frozenset(name for name, n in counts.items() if n >= need)
+
+
+def _akin(x: str, y: str) -> bool:
+    """One name in two forms: a place and its people ("Sweden", "Swedish"; "Israel",
+    "Israeli"): a shared beginning of four letters or more, most of the shorter word."""
+    n = 0
+    for cx, cy in zip(x, y, strict=False):
+        if cx != cy:
+            break
+        n += 1
+    return n >= 4 and n >= 0.6 * min(len(x), len(y))
+
+
+def _uncovered(names: set[str], other: set[str]) -> bool:
+    """Does ``names`` hold a name that ``other`` gives in no form?"""
+    return any(n not in other and not any(_akin(n, o) for o in other) for n in names)
+
+
 def _names(text: str, known: frozenset[str], span: tuple[int, int] | None = None) -> set[str]:
     """Capitalised words and acronyms of a sentence (or of a span of it), lower-cased without
     dots, so "U.S." and "US", "COVID" and "Covid" match; not weekdays or months, and a word
@@ -249,4 +335,7 @@ def _names(text: str, known: frozenset[str], span: tuple[int, int] | None = None
         ):
             continue
         out.add(word.replace(".", "").lower())
+    if {"united", "states"} <= out:
+        out -= {"united", "states"}
+        out.add("us")  # "the United States" and "the U.S." are one name
     return out

@@ -49,6 +49,8 @@ from ..verify.differ_check import ACCOUNT_CHANGE_LEAD, CHANGE_LEAD, DIFFER_LEAD,
 from .clauses import (
     CONDITIONAL,
     Statement,
+    common_names,
+    measure,
     same_thing,
     snippet,
     story_names,
@@ -98,6 +100,7 @@ _SPAN_AFTER = re.compile(
     r"century)\b",
     re.I,
 )
+_ADDRESS_AFTER = re.compile(r"^\s+block\b", re.I)  # "the 900 block of Springs Drive"
 # "another 6.6 million", "an additional $250 billion"; not "more than 250", which is a bound
 _INCREMENT_BEFORE = re.compile(
     r"\b(?:another|additional|extra|further|more)\s+(?!than\b)(?:\w+\s+)?$", re.I
@@ -181,6 +184,8 @@ def find_values(text: str) -> list[Value]:
             continue  # an end of a range ("18 to 64", "65 and older"): a bound, not a value
         if _SPAN_AFTER.match(text[m.end() : m.end() + 20]):
             continue  # a span of time: "12 years", "a 10-day"
+        if _ADDRESS_AFTER.match(text[m.end() : m.end() + 10]):
+            continue
         kind = "percent" if pct else f"money:{_CURRENCY[cur]}" if cur else "count"
         step = _precision(num, scale) / 2
         low, high = value - step, value + step
@@ -246,20 +251,32 @@ class Difference:
 
 
 def disagreement(
-    a: Statement, va: Value, b: Statement, vb: Value, known: frozenset[str] = frozenset()
+    a: Statement,
+    va: Value,
+    b: Statement,
+    vb: Value,
+    known: frozenset[str] = frozenset(),
+    ground: frozenset[str] = frozenset(),
 ) -> int:
     """The evidence score when ``va`` and ``vb`` disagree about one thing, else 0 (``known``:
-    the story's names, see :func:`story_names`)."""
+    the story's names, see :func:`story_names`; ``ground``: its common ground, see
+    :func:`common_names`)."""
     if va.kind != vb.kind or compatible(va, vb) or not close(va, vb):
         return 0
     if va.baseline or vb.baseline or va.increment != vb.increment:
         return 0
-    if CONDITIONAL.search(a.text) or CONDITIONAL.search(b.text):
+    if _conditional(a.text, va) or _conditional(b.text, vb):
         return 0
     if _revision_pair(a.text, va) or _revision_pair(b.text, vb):
         return 0
-    score = same_thing(a, va, b, vb, known)
+    score = same_thing(a, va, b, vb, known, counts=va.kind == "count", ground=ground)
     return score if score >= MIN_SCORE else 0
+
+
+def _conditional(text: str, v: Value) -> bool:
+    """Is the value a forecast, target or condition? A word of :data:`CONDITIONAL` in its
+    sentence says so, unless the value is a population ("its 23 million people")."""
+    return bool(CONDITIONAL.search(text)) and measure(text, v) != "population"
 
 
 def _bound(v: Value) -> bool:
@@ -283,6 +300,7 @@ def differs(
     vb: Value,
     values_b: list[Value],
     known: frozenset[str] = frozenset(),
+    ground: frozenset[str] = frozenset(),
 ) -> int:
     """:func:`disagreement`, unless either statement also reports the other's figure (then
     the two values are about different things). A bound ("at least 60") is no such report:
@@ -291,7 +309,7 @@ def differs(
         return 0
     if any(vb.kind == v.kind and compatible(vb, v) and not _bound(v) for v in values_a):
         return 0
-    return disagreement(a, va, b, vb, known)
+    return disagreement(a, va, b, vb, known, ground)
 
 
 def _ordered(
@@ -315,15 +333,19 @@ def find_differences(
     statements: Sequence[Statement],
     articles: Sequence[Article],
     known: frozenset[str] | None = None,
+    ground: frozenset[str] | None = None,
 ) -> list[Difference]:
     """Every pair of statements from different articles with values that disagree, best
     evidence first; one difference per pair of statements (its strongest value pair), and a
     pair of values already covered by a difference is not repeated through another pair of
-    statements. ``known``: the story's names (default: those of ``statements``)."""
+    statements. ``known``: the story's names, ``ground`` its common ground (default: those
+    of ``statements``)."""
     found: dict[tuple[tuple[int, int], tuple[int, int]], Difference] = {}
     values = [find_values(s.text) for s in statements]
     if known is None:
         known = story_names([s.text for s in statements])
+    if ground is None:
+        ground = common_names(statements, known)
     for i, a in enumerate(statements):
         for j in range(i + 1, len(statements)):
             b = statements[j]
@@ -332,7 +354,7 @@ def find_differences(
             best: tuple[int, Value, Value] | None = None
             for va in values[i]:
                 for vb in values[j]:
-                    score = differs(a, va, values[i], b, vb, values[j], known)
+                    score = differs(a, va, values[i], b, vb, values[j], known, ground)
                     if score and (best is None or score > best[0]):
                         best = (score, va, vb)
             if best is None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ..records import Article
 from ..verify import Checker
 from .candidates import FATAL, candidates
-from .clauses import story_names
+from .clauses import common_names, story_names
 from .differ_figures import Difference, Statement, find_differences, sentence_text
 from .model import (
     EMPTY_NOTES,
@@ -102,7 +102,8 @@ def reconcile(
     position = {_id(a, p): p for p, a in enumerate(articles)}
     sources = source_statements(articles)
     known = story_names([s.text for s in sources])
-    differences = find_differences(sources, articles, known)
+    ground = common_names(sources, known)
+    differences = find_differences(sources, articles, known, ground)
 
     entries: list[tuple[int, ExplainerSentence]] = []  # (section index, sentence)
     for si, section in enumerate(explainer.sections):
@@ -117,7 +118,7 @@ def reconcile(
     left_out: set[int] = set()
     removed: list[Removed] = []
     covering: list[Difference] = []
-    for conflict in find_differences(published, articles, known):
+    for conflict in find_differences(published, articles, known, ground):
         a, b = (side.statement.sentence_index for side in (conflict.first, conflict.second))
         if a in left_out or b in left_out:
             continue
