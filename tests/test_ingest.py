@@ -231,3 +231,66 @@ def test_cli_ingest_list_show_json(tmp_path, test_settings, monkeypatch):
     assert table.exit_code == 0 and "1 duplicate" in table.stdout
     missing = runner.invoke(app, ["show", "999"])
     assert missing.exit_code == 2 and "no article with id 999" in missing.output
+
+
+def _page(title: str, text: str, canonical: str | None = None) -> bytes:
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    paragraphs = "".join(f"<p>{s}.</p>" for s in text.split(". "))
+    return (
+        f"<html><head><title>{title}</title>{link}</head><body><article><h1>{title}</h1>"
+        f"{paragraphs}</article></body></html>"
+    ).encode()
+
+
+WIRE = (
+    "The Harbor Bridge in Riverside reopened to traffic on Tuesday after a two-year repair, "
+    "Mayor Dana Whitfield said. Engineer Lee Carver said the bridge deck now carries twelve "
+    "thousand vehicles a day. Ferry crossings will be cut as bridge traffic returns, the port "
+    "authority said on Tuesday afternoon"
+)
+
+
+def test_a_feed_item_page_is_fetched_once_syndicated_copies_and_redirects_too(
+    http_server, test_settings, store
+):
+    """README: an item page is fetched once. A wire story on two outlets' pages is stored once
+    (the second page is a duplicate of the first), and a link that redirects is stored where
+    it led: neither item's link was among the stored URLs, so each page was fetched again every
+    time the feed changed. Counted on a real server on 127.0.0.1."""
+    base = http_server.url("").rstrip("/")
+    http_server.route("/ledger/bridge", body=_page("Harbor Bridge reopens", WIRE), headers=HTML)
+    # the same wire story on a second outlet, once with its own URL, once naming the first
+    http_server.route("/daily/bridge", body=_page("Harbor Bridge reopens", WIRE), headers=HTML)
+    http_server.route(
+        "/post/bridge",
+        body=_page("Harbor Bridge reopens", WIRE, canonical=f"{base}/ledger/bridge"),
+        headers=HTML,
+    )
+    http_server.route("/go/library", Reply(302, headers={"Location": "/news/library-expansion"}))
+    http_server.route(
+        "/news/library-expansion", body=(DATA / "article-2.html").read_bytes(), headers=HTML
+    )
+    links = ["/ledger/bridge", "/daily/bridge", "/post/bridge", "/go/library"]
+
+    def rss(paths: list[str]) -> Reply:
+        items = "".join(
+            f"<item><title>Item {p}</title><link>{base}{p}</link><guid>{p}</guid></item>"
+            for p in paths
+        )
+        body = f'<rss version="2.0"><channel><title>Wire</title>{items}</channel></rss>'
+        return Reply(body=body.encode(), headers={"Content-Type": "application/rss+xml"})
+
+    http_server.route("/feed.xml", rss(links))
+    first = ingest([f"{base}/feed.xml"], settings=test_settings, store=store)
+    assert [i.status for i in first.items] == ["new", "duplicate", "duplicate", "new"]
+    for round_ in range(3):  # the feed changes: one more item each time
+        http_server.route(
+            f"/extra/{round_}", body=_page(f"Extra {round_}", WIRE + "."), headers=HTML
+        )
+        http_server.route("/feed.xml", rss([*links, *(f"/extra/{n}" for n in range(round_ + 1))]))
+        again = ingest([f"{base}/feed.xml"], settings=test_settings, store=store)
+        assert [i.status for i in again.items][:4] == ["duplicate"] * 4, again.items
+        assert [i.reason for i in again.items][:4] == ["already stored"] * 4
+    fetched = {path: len(http_server.requests_to(path)) for path in links}
+    assert fetched == dict.fromkeys(links, 1)
+    assert len(http_server.requests_to("/feed.xml")) == 4

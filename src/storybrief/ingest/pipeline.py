@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -343,7 +344,7 @@ class Ingestor:
                 if isinstance(outcome, ItemResult):
                     yield outcome
                 else:
-                    yield self._save(outcome, item.link or location)
+                    yield self._save(outcome, item.link or location, link=item.link)
         finally:
             outcomes.close()  # the tasks not started are dropped
         return True
@@ -401,7 +402,10 @@ class Ingestor:
         article.source = doc.location
         return article
 
-    def _save(self, article: Article, location: str) -> ItemResult:
+    def _save(self, article: Article, location: str, *, link: str | None = None) -> ItemResult:
+        """Store the article; a feed item's ``link`` is remembered as giving it, so that the
+        page is not fetched again (a syndicated copy is stored as the article it copies, whose
+        row holds the first outlet's URL; a redirected link is stored as where it led)."""
         try:
             result = self.store.articles.upsert(storable_article(article))
         except StorageError as exc:
@@ -410,6 +414,10 @@ class Ingestor:
             return ItemResult(
                 location, "failed", title=article.title, reason=unexpected(location, exc)
             )
+        if link and is_web_url(link) and result.article.id is not None:
+            with contextlib.suppress(StorageError):  # at worst, the page is fetched again
+                fetched = article.fetched_at or datetime.now(UTC)
+                self.store.articles.remember_url(storable(link), result.article.id, fetched)
         return ItemResult(
             location, result.status, article_id=result.article.id, title=result.article.title
         )

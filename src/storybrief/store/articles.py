@@ -15,7 +15,7 @@ from ..records import Article
 from ..text import Sentence
 from ..topics import from_url
 from .database import Database, aware, possible_id
-from .models import ArticleRow, SentenceRow
+from .models import ArticleRow, ArticleUrl, SentenceRow
 
 UpsertStatus = Literal["new", "updated", "duplicate"]
 
@@ -125,16 +125,43 @@ def get_many(db: Database, ids: list[int]) -> list[Article]:
 
 
 def find_by_url(db: Database, url: str) -> ArticleRef | None:
-    """The article stored from this URL (as fetched or canonical), with its fetch time."""
+    """The article stored from this URL (as fetched or canonical, or one it was also read
+    from: :func:`remember_url`), with when it was fetched from there."""
     with db.session() as s:
         row = s.execute(
             select(ArticleRow.id, ArticleRow.fetched_at)
             .where((ArticleRow.url == url) | (ArticleRow.canonical_url == url))
             .limit(1)
         ).first()
+        if row is None:
+            row = s.execute(
+                select(ArticleUrl.article_id, ArticleUrl.fetched_at).where(ArticleUrl.url == url)
+            ).first()
     if row is None:
         return None
     return ArticleRef(row[0], aware(row[1]) or datetime.now(UTC))
+
+
+def remember_url(db: Database, url: str, article_id: int, fetched_at: datetime) -> None:
+    """Remember that ``url`` gave the stored article ``article_id`` (a syndicated copy's page,
+    stored once as the article it copies; a link that redirected), so that
+    :func:`find_by_url` finds it; a URL the article's row holds already is not kept twice."""
+    if len(url) > 2048:  # the column's size; such a URL is fetched again, as before
+        return
+    try:
+        with db.session() as s:
+            row = s.get(ArticleRow, article_id)
+            if row is None or url in (row.url, row.canonical_url):
+                return
+            known = s.get(ArticleUrl, url)
+            if known is None:
+                s.add(ArticleUrl(url=url, article_id=article_id, fetched_at=fetched_at))
+            else:  # the page now gives another article, or was read again
+                known.article_id, known.fetched_at = article_id, fetched_at
+    except StorageError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+        # another process remembered it between our lookup and insert: it is remembered
 
 
 def _summary_query() -> Select:
@@ -303,6 +330,7 @@ class Articles(Database):
     get = get
     get_many = get_many
     find_by_url = find_by_url
+    remember_url = remember_url
     summaries = summaries
     summaries_by_id = summaries_by_id
     stories_of = stories_of

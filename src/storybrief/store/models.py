@@ -287,6 +287,18 @@ class OperatorSession(Base):
     expires: Mapped[float] = mapped_column(Float)
 
 
+class ArticleUrl(Base):
+    """A URL an article was read from that the article's own row does not hold (migration
+    0012): a syndicated copy's page (the same text as a stored article, from another outlet),
+    a feed link that redirected. A feed item whose link is here is not fetched again."""
+
+    __tablename__ = "article_urls"
+    __table_args__ = (Index("ix_article_urls_article", "article_id"),)
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ContentVersion(Base):
     """One row whose ``version`` moves whenever a transaction changes what readers see
     (migration 0007's triggers on the tables in :data:`CONTENT_TABLES`): what the web app's
@@ -305,7 +317,8 @@ CONTENT_TABLES = frozenset(
 )  # fmt: skip
 #: The tables whose writes no reader sees, so cached pages stay valid across them: feed
 #: subscriptions and their polls (the operator page shows them, and is never cached), rate
-#: limit events, ingest failures, the watchers, and the content version itself.
+#: limit events, ingest failures, the watchers, the URLs articles were also read from, and the
+#: content version itself.
 BOOKKEEPING_TABLES = frozenset(
     {
         "sources",
@@ -313,6 +326,7 @@ BOOKKEEPING_TABLES = frozenset(
         "ingest_failures",
         "watchers",
         "operator_sessions",
+        "article_urls",
         "content_version",
     }
 )
