@@ -313,6 +313,8 @@ def sample_scores(data: Path, sample: dict) -> dict[str, dict[str, float | int]]
     out = {"all": _scores(data, pairs)}
     for part in sorted({p.get("part", "all") for p in pairs}):
         out[part] = _scores(data, [p for p in pairs if p.get("part") == part])
+    for rnd in sorted({p.get("round", 1) for p in pairs}):
+        out[f"round {rnd}"] = _scores(data, [p for p in pairs if p.get("round", 1) == rnd])
     for kind in ("number", "date", "official", "speaker"):
         chosen = [p for p in pairs if p.get("kind", "number") == kind]
         if chosen:
