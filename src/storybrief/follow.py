@@ -5,6 +5,7 @@ builds its :class:`Feeds` with its settings, store and host gate.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from .errors import ConfigError, FetchError, SourceError, StorageError
-from .ingest import IngestReport, ItemResult
-from .ingest import ingest as run_ingest
-from .ingest.feed_parser import is_web_url, parse_opml
-from .ingest.pipeline import unexpected
-from .ingest.schedule import next_poll, poll_hints
 from .store import FeedRecord
 from .text import xml_text
 
+# ingest (feedparser, lxml, httpx, extraction) is imported by the verbs that fetch or read a
+# list, so that listing the feeds does not load it
 if TYPE_CHECKING:
-    from .ingest import HostGate
+    from .ingest import HostGate, IngestReport
+    from .ingest.feed_parser import FeedList, LeftOut
     from .settings import Settings
     from .store import Store
+
+log = logging.getLogger("storybrief.follow")
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -42,6 +43,15 @@ def parse_duration(text: str) -> float:
     if seconds <= 0:
         raise ConfigError(f"a poll interval must be positive, not {text!r}")
     return seconds
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What :meth:`Feeds.follow` subscribed to, and what the cap of an OPML list
+    (``fetch.max_list_feeds``) left out, if anything."""
+
+    feeds: list[FeedRecord]
+    left_out: LeftOut | None = None
 
 
 @dataclass(frozen=True)
@@ -83,30 +93,48 @@ class Feeds:
         fetch_pages: bool | None = None,
     ) -> list[FeedRecord]:
         """Subscribe to a feed URL, or to every feed an OPML file lists. An interval
-        below the operator's floor (``watch.min_poll_seconds``) is refused."""
+        below the operator's floor (``watch.min_poll_seconds``) is refused. Feeds of a list
+        past ``fetch.max_list_feeds`` are left out, with a warning in the log
+        (:meth:`follow` says what was left out)."""
+        return self.follow(source, every=every, fetch_pages=fetch_pages).feeds
+
+    def follow(
+        self,
+        source: str,
+        *,
+        every: float | None = None,
+        fetch_pages: bool | None = None,
+    ) -> Followed:
+        """:meth:`add`, saying also what the cap of an OPML list left out."""
+        from .ingest.feed_parser import FeedList, is_web_url
+
         if every is not None and every < self.settings.watch.min_poll_seconds:
             raise ConfigError(
                 f"every {every:g} s is more often than the floor watch.min_poll_seconds "
                 f"({self.settings.watch.min_poll_seconds:g} s)"
             )
-        urls = [source] if is_web_url(source) else self._opml_feeds(source)
+        listed = FeedList([source]) if is_web_url(source) else self._opml_feeds(source)
+        if listed.left_out is not None:
+            log.warning("%s", listed.left_out.message)
         seconds = round(every) if every is not None else None
-        return [
-            self.store.feeds.add(url, poll_every_seconds=seconds, fetch_pages=fetch_pages)
-            for url in urls
-        ]
+        added = self.store.feeds.add_many(
+            listed.urls, poll_every_seconds=seconds, fetch_pages=fetch_pages
+        )
+        return Followed(added, listed.left_out)
 
-    def _opml_feeds(self, source: str) -> list[str]:
+    def _opml_feeds(self, source: str) -> FeedList:
+        from .ingest.feed_parser import FeedList, is_web_url, read_opml
+
         path = Path(source)
         if not path.is_file():
             raise SourceError(f"{source}: not an http(s) feed URL nor an OPML file")
         max_bytes = self.settings.fetch.max_bytes
         if path.stat().st_size > max_bytes:
             raise SourceError(f"{source} is larger than the {max_bytes:,} byte cap")
-        urls = parse_opml(
-            path.read_bytes(), location=source, max_feeds=self.settings.fetch.max_feed_items
+        listed = read_opml(
+            path.read_bytes(), location=source, max_feeds=self.settings.fetch.max_list_feeds
         )
-        return [u for u in urls if is_web_url(u)]
+        return FeedList([u for u in listed.urls if is_web_url(u)], listed.left_out)
 
     def all(self) -> list[FeedRecord]:
         """Every followed feed, in the order they were added."""
@@ -169,6 +197,10 @@ class Feeds:
         the outcome and the next poll time recorded — from the feed's own hints, its interval,
         backoff after failures, the operator's floor and ceiling, and jitter. With ``cluster``
         the new articles (and any a crash left without one) are then put into stories."""
+        from .ingest import IngestReport, ItemResult, next_poll, poll_hints
+        from .ingest import ingest as run_ingest
+        from .ingest.pipeline import unexpected
+
         feed = self.store.feeds.get(feed_id)
         settings = self.settings
         if feed.fetch_pages is not None and feed.fetch_pages != settings.fetch.feed_pages:

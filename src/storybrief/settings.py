@@ -83,8 +83,14 @@ class FetchSettings(_Stage):
     max_feed_items: int = Field(
         default=500,
         gt=0,
-        description="items read from one feed, and feeds from one OPML list; the rest are "
-        "left out (feedparser spends about a millisecond on each item)",
+        description="items read from one feed; the rest are left out, saying how many "
+        "(feedparser spends about a millisecond on each item)",
+    )
+    max_list_feeds: int = Field(
+        default=10_000,
+        gt=0,
+        description="feeds read from one OPML list; the rest are left out, saying how many "
+        "and naming the first few",
     )
     source_seconds: float = Field(
         default=20.0,

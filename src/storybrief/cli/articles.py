@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import TYPE_CHECKING
 
@@ -79,6 +80,10 @@ def ingest(
                 "items": report.items,
                 "stories": stories,
                 "explained": report.explained,
+                "left_out": [
+                    {**dataclasses.asdict(left), "message": left.message}
+                    for left in report.left_out
+                ],
             }
         )
     else:
@@ -98,6 +103,10 @@ def ingest(
             ", ".join(f"{n} {status}" for status, n in report.counts.items() if n)
             or "nothing to ingest"
         )
+        for left in report.left_out:
+            console.print(
+                f"[yellow]left out:[/] {escape(left.message)}", highlight=False, soft_wrap=True
+            )
         if report.stories:
             made = sum(c.created for c in report.stories)
             console.print(

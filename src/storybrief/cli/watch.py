@@ -38,12 +38,18 @@ def feeds_add(
     from ..follow import feed_summary, parse_duration
 
     seconds = parse_duration(every) if every else None
-    added = library_of(ctx).feeds.add(source, every=seconds, fetch_pages=pages)
+    followed = library_of(ctx).feeds.follow(source, every=seconds, fetch_pages=pages)
+    if followed.left_out is not None:
+        errors.print(
+            f"left out: {escape(followed.left_out.message)}", highlight=False, soft_wrap=True
+        )
     if as_json:
-        print_json([feed_summary(f) for f in added])
+        print_json([feed_summary(f) for f in followed.feeds])
         return
-    for feed in added:
+    for feed in followed.feeds:
         console.print(f"following {escape(feed.url)} (feed {feed.id})", highlight=False)
+    if len(followed.feeds) > 1:
+        console.print(f"{len(followed.feeds):,} feeds followed", highlight=False)
 
 
 @feeds_app.command("list")

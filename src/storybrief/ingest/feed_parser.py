@@ -4,8 +4,9 @@ feedparser 6 does not read) from its small JSON schema, and OPML lists of feeds.
 Feeds come from strangers. Every parser here sits behind :func:`~storybrief.errors.reading`,
 so whatever a document does to it becomes a :class:`FeedError` naming the document, never a
 crash of the run; fields of the wrong type are ignored as if absent; and at most
-``max_items`` items (or OPML feeds) are read, the document cut before the rest so the parser
-never spends time on them.
+``max_items`` items of a feed (``max_feeds`` feeds of an OPML list) are read, a feed cut before
+the rest so the parser never spends time on them. What a cap leaves out is counted and its
+first few named (:class:`LeftOut`), so that the caller can say so.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -29,6 +29,10 @@ from ..topics import from_categories
 
 #: Items read from one feed unless the caller says otherwise (settings.fetch.max_feed_items).
 MAX_ITEMS = 500
+#: Feeds read from one OPML list unless the caller says otherwise (settings.fetch.max_list_feeds).
+MAX_LIST_FEEDS = 10_000
+#: How many of the items or feeds a cap left out are named in its message.
+NAMED = 3
 # The start of an RSS <item> or Atom <entry>, with or without a namespace prefix.
 _ITEM_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s>/]")
 
@@ -57,6 +61,30 @@ class FeedItem:
         return {k: v for k, v in meta.items() if v}
 
 
+@dataclass(frozen=True)
+class LeftOut:
+    """What a cap left out of one document: ``count`` items of a feed or feeds of an OPML
+    list, after the ``kept`` first; ``first`` names the first few left out (their links,
+    or titles when they have none)."""
+
+    location: str
+    what: str  # "items" or "feeds"
+    kept: int
+    count: int
+    setting: str  # the setting whose cap bit, e.g. fetch.max_list_feeds
+    first: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        named = ", ".join(self.first)
+        more = " …" if self.count > len(self.first) else ""
+        return (
+            f"{self.location}: {self.count:,} {self.what} left out after the first "
+            f"{self.kept:,} (the cap {self.setting}; raise it to read them)"
+            + (f": {named}{more}" if named else "")
+        )
+
+
 @dataclass
 class Feed:
     title: str | None
@@ -66,6 +94,17 @@ class Feed:
     #: how often the feed says to look again (RSS <ttl>; sy:updatePeriod / sy:updateFrequency)
     ttl_seconds: float | None = None
     update_period_seconds: float | None = None
+    #: the items past ``max_items``, not read (None when the feed had no more)
+    left_out: LeftOut | None = None
+
+
+@dataclass(frozen=True)
+class FeedList:
+    """The feed addresses an OPML list names, in order and each once; ``left_out`` says
+    what was past ``max_feeds`` (None when nothing was)."""
+
+    urls: list[str]
+    left_out: LeftOut | None = None
 
 
 def parse_feed(
@@ -85,9 +124,11 @@ def _parse_xml_feed(data: bytes, location: str, content_type: str | None, max_it
     headers = {"content-location": location}
     if content_type:
         headers["content-type"] = content_type
+    # NAMED items more than are read, only to name them when the cap leaves items out
     parsed = feedparser.parse(
-        _first_items(data, max_items), response_headers=headers, sanitize_html=True
+        _first_items(data, max_items + NAMED), response_headers=headers, sanitize_html=True
     )
+    extra = parsed.entries[max_items:]
     entries = parsed.entries[:max_items]
     if parsed.bozo:  # keep what survived the XML error only if it can become an article
         entries = [e for e in entries if e.get("link") or e.get("content") or e.get("summary")]
@@ -99,6 +140,11 @@ def _parse_xml_feed(data: bytes, location: str, content_type: str | None, max_it
             raise FeedError(f"{location} is not an RSS or Atom feed")
     feed = parsed.feed
     items = [_item(entry, location) for entry in entries]
+    left_out = None
+    if extra:
+        count = max(sum(1 for _ in _ITEM_START.finditer(_utf8(data))) - max_items, len(extra))
+        named = [_item(entry, location) for entry in extra]
+        left_out = _items_left_out(location, max_items, count, named)
     return Feed(
         title=_text(feed.get("title")),
         language=_text(feed.get("language")),
@@ -108,7 +154,13 @@ def _parse_xml_feed(data: bytes, location: str, content_type: str | None, max_it
         update_period_seconds=_update_period_seconds(
             feed.get("sy_updateperiod"), feed.get("sy_updatefrequency")
         ),
+        left_out=left_out,
     )
+
+
+def _items_left_out(location: str, kept: int, count: int, named: list[FeedItem]) -> LeftOut:
+    first = tuple(item.link or item.title or "(untitled)" for item in named[:NAMED])
+    return LeftOut(location, "items", kept, count, "fetch.max_feed_items", first)
 
 
 _PERIODS = {
@@ -281,13 +333,18 @@ def _parse_json_feed(data: bytes, location: str, max_items: int) -> Feed:
     items_in = doc.get("items")
     if not isinstance(items_in, list):
         raise FeedError(f"malformed JSON feed {location}: 'items' is not a list")
-    dicts = (raw for raw in items_in if isinstance(raw, dict))
-    items = [_json_item(raw, location) for raw in islice(dicts, max_items)]
+    dicts = [raw for raw in items_in if isinstance(raw, dict)]
+    items = [_json_item(raw, location) for raw in dicts[:max_items]]
+    left_out = None
+    if len(dicts) > max_items:
+        named = [_json_item(raw, location) for raw in dicts[max_items : max_items + NAMED]]
+        left_out = _items_left_out(location, max_items, len(dicts) - max_items, named)
     return Feed(
         title=_text(doc.get("title")),
         language=_text(doc.get("language")),
         items=items,
         version="json" + version.rsplit("/", 1)[-1],
+        left_out=left_out,
     )
 
 
@@ -331,15 +388,20 @@ def _text_to_html(text: str) -> str:
     return "".join(f"<p>{escape(p)}</p>" for p in text.split("\n") if p.strip())
 
 
-def parse_opml(data: bytes, *, location: str, max_feeds: int = MAX_ITEMS) -> list[str]:
+def parse_opml(data: bytes, *, location: str, max_feeds: int = MAX_LIST_FEEDS) -> list[str]:
     """The feed addresses (``xmlUrl``) an OPML document lists, in order, without repeats,
     at most ``max_feeds`` of them. Addresses in a document fetched over HTTP are made
     absolute against it (what they lead to is the caller's to check)."""
+    return read_opml(data, location=location, max_feeds=max_feeds).urls
+
+
+def read_opml(data: bytes, *, location: str, max_feeds: int = MAX_LIST_FEEDS) -> FeedList:
+    """As :func:`parse_opml`, saying also what the cap ``max_feeds`` left out."""
     with reading(FeedError, f"the OPML list {location}"):
         return _parse_opml(data, location, max_feeds)
 
 
-def _parse_opml(data: bytes, location: str, max_feeds: int) -> list[str]:
+def _parse_opml(data: bytes, location: str, max_feeds: int) -> FeedList:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     try:
         root = etree.fromstring(data, parser=parser)
@@ -347,13 +409,17 @@ def _parse_opml(data: bytes, location: str, max_feeds: int) -> list[str]:
         raise FeedError(f"malformed OPML {location}: {exc}") from exc
     if not isinstance(root.tag, str) or root.tag.lower() != "opml":
         raise FeedError(f"{location} is not an OPML document (root <{root.tag}>)")
-    urls: list[str] = []
+    seen: dict[str, None] = {}  # in order; a dict, so that a repeat is found at once
     for outline in root.iter("outline"):
         url = _absolute(location, outline.get("xmlUrl") or outline.get("xmlurl"))
-        if url and url not in urls:
-            urls.append(url)
-            if len(urls) >= max_feeds:
-                break
-    if not urls:
+        if url:
+            seen.setdefault(url)
+    if not seen:
         raise FeedError(f"OPML {location} lists no feeds (no outline with xmlUrl)")
-    return urls
+    urls = list(seen)
+    left_out = None
+    if len(urls) > max_feeds:
+        rest = urls[max_feeds:]
+        first = tuple(rest[:NAMED])
+        left_out = LeftOut(location, "feeds", max_feeds, len(rest), "fetch.max_list_feeds", first)
+    return FeedList(urls[:max_feeds], left_out)

@@ -23,7 +23,7 @@ from ..records import Article
 from ..settings import Settings
 from ..store import Store
 from ..text import storable, storable_value
-from .feed_parser import Feed, FeedItem, is_web_url, parse_feed, parse_opml
+from .feed_parser import Feed, FeedItem, LeftOut, is_web_url, parse_feed, read_opml
 from .fetch import Fetcher, FetchResult
 from .polite import HostGate
 
@@ -84,6 +84,9 @@ class IngestReport:
     #: feeds whose items were cut by their time budget (fetch.source_seconds): the rest are
     #: read on the next poll, so their validators were not kept
     cut: list[str] = field(default_factory=list)
+    #: what a cap left out: items past fetch.max_feed_items in a feed, feeds past
+    #: fetch.max_list_feeds in an OPML list (each says how many and names the first few)
+    left_out: list[LeftOut] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -148,6 +151,7 @@ class Ingestor:
         self.workers = workers or settings.fetch.concurrency
         self.polls: dict[str, FeedPoll] = {}
         self.cut: list[str] = []
+        self.left_out: list[LeftOut] = []
 
     def close(self) -> None:
         if self._own_gate:
@@ -162,7 +166,7 @@ class Ingestor:
     ) -> IngestReport:
         """Ingest every source. ``on_expand(n)`` says n more items are coming (a feed's
         entries); ``on_item`` is called once per finished item, for progress displays."""
-        report = IngestReport(polls=self.polls, cut=self.cut)
+        report = IngestReport(polls=self.polls, cut=self.cut, left_out=self.left_out)
         for source in sources:
             given = source if isinstance(source, Document) else None
             name = given.location if given is not None else str(source)
@@ -220,14 +224,18 @@ class Ingestor:
             if kind == "opml":
                 if depth > 0:
                     raise SourceError(f"{location}: an OPML list inside an OPML list is ignored")
-                feeds = parse_opml(
+                listed = read_opml(
                     doc.data,
                     location=doc.final_url or location,
-                    max_feeds=self.settings.fetch.max_feed_items,
+                    max_feeds=self.settings.fetch.max_list_feeds,
                 )
-                on_expand(len(feeds) - 1)
+                self._left_out(listed.left_out)
+                on_expand(len(listed.urls) - 1)
                 remote = location if etag_source is not None else None
-                for feed_location in feeds:
+                for n, feed_location in enumerate(listed.urls):
+                    if self.deadline is not None and time.monotonic() > self.deadline:
+                        yield self._unread(location, listed.urls[n:])
+                        return
                     yield from self._source(feed_location, on_expand, depth + 1, remote)
             elif kind == "feed":
                 feed = parse_feed(
@@ -240,6 +248,7 @@ class Ingestor:
                     self.store.feeds.update_source(etag_source[0], title=feed.title)
                 if location in self.polls:
                     self.polls[location].feed = feed
+                self._left_out(feed.left_out)
                 on_expand(len(feed.items) - 1)
                 whole = yield from self._feed(feed, location)
                 if not whole:
@@ -256,6 +265,22 @@ class Ingestor:
                 yield self._save(article, location)
         except StorybriefError as exc:
             yield ItemResult(location, "failed", reason=str(exc))
+
+    def _left_out(self, left_out: LeftOut | None) -> None:
+        if left_out is not None:
+            log.warning("%s", left_out.message)
+            self.left_out.append(left_out)
+
+    @staticmethod
+    def _unread(location: str, rest: list[str]) -> ItemResult:
+        """One failure for the feeds of a list not started before the run's deadline."""
+        named = ", ".join(rest[:3]) + (" …" if len(rest) > 3 else "")
+        return ItemResult(
+            location,
+            "failed",
+            reason=f"{location}: {len(rest):,} feeds of the list not read, the request's time "
+            f"budget was spent ({named}); send it again",
+        )
 
     def _read(self, location: str) -> tuple[Document | None, tuple[int, FetchResult] | None]:
         """Read a file or fetch a URL; URLs are conditional GETs against the stored validators."""

@@ -75,6 +75,11 @@ class SubmitOut(BaseModel):
     ok: bool
     counts: dict[str, int]
     items: list[ItemOut]
+    left_out: list[str] = Field(
+        default_factory=list,
+        description="what a cap left out: items past fetch.max_feed_items of a feed, feeds "
+        "past fetch.max_list_feeds of an OPML list (how many, the first few named)",
+    )
 
 
 @router.get("/articles", response_model=list[ArticleOut], summary="Stored articles, newest first")
@@ -135,4 +140,5 @@ def submit(request: Request, body: SubmitIn) -> SubmitOut:
             )
             for i in report.items
         ],
+        left_out=[left.message for left in report.left_out],
     )

@@ -163,6 +163,51 @@ def _add_feed(db: Database, url: str, given: dict[str, Any]) -> FeedRecord:
         return _record(row)
 
 
+def add_feeds(
+    db: Database,
+    urls: list[str],
+    *,
+    poll_every_seconds: int | None = None,
+    fetch_pages: bool | None = None,
+) -> list[FeedRecord]:
+    """:func:`add_feed` for many URLs in one transaction (an OPML list of thousands), in
+    their order, each once. A URL that is not http(s) is refused before any is stored."""
+    cleaned = list(dict.fromkeys(url.strip() for url in urls))
+    for url in cleaned:
+        if not url.startswith(("http://", "https://")):
+            raise SourceError(f"{url!r}: a feed to subscribe to must be an http(s) URL")
+    _check_settings(poll_every_seconds, fetch_pages)
+    given = {"poll_every_seconds": poll_every_seconds, "fetch_pages": fetch_pages}
+    given = {key: value for key, value in given.items() if value is not None}
+    try:
+        return _add_feeds(db, cleaned, given)
+    except StorageError as exc:
+        if not isinstance(exc.__cause__, IntegrityError):
+            raise
+        return _add_feeds(db, cleaned, given)  # ingest stored one of them meanwhile
+
+
+def _add_feeds(db: Database, urls: list[str], given: dict[str, Any]) -> list[FeedRecord]:
+    with db.session() as s:
+        rows: dict[str, Source] = {}
+        for start in range(0, len(urls), 500):  # bound the parameters of one statement
+            chunk = urls[start : start + 500]
+            rows.update(
+                (row.location, row)
+                for row in s.scalars(select(Source).where(Source.location.in_(chunk)))
+            )
+        for url in urls:
+            row = rows.get(url)
+            if row is None:
+                row = rows[url] = Source(location=url, kind=FEED)
+                s.add(row)
+            row.kind, row.enabled = FEED, True
+            for key, value in given.items():
+                setattr(row, key, value)
+        s.flush()
+        return [_record(rows[url]) for url in urls]
+
+
 def _which(id_or_url: int | str) -> ColumnElement[bool]:
     if isinstance(id_or_url, int):
         return Source.id == id_or_url if possible_id(id_or_url) else false()
@@ -316,6 +361,7 @@ class Subscriptions(Database):
     source = source
     update_source = update_source
     add = add_feed
+    add_many = add_feeds
     get = get_feed
     all = list_feeds
     remove = remove_feed
