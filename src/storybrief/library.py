@@ -15,15 +15,15 @@ import json
 import logging
 import os
 import socket
+import sys
 import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .cluster import ReclusterReport, StoryChange, assign, group_as_story, heal, recluster
 from .errors import (
     ConfigError,
     NotFoundError,
@@ -32,17 +32,6 @@ from .errors import (
     StorageError,
     StorybriefError,
 )
-from .explain import Engine, Explainer, available_engines, get_engine
-from .explain.engines import EngineContext, Progress, close_engines, plugin_failures
-from .explain.reconcile import reconcile
-from .follow import Feeds
-from .ingest import Document, HostGate, IngestReport, ItemResult, input_sources
-from .ingest import ingest as run_ingest
-from .ingest.fetch import Fetcher
-from .ingest.pipeline import unexpected
-from .ingest.submit import submit as run_submit
-from .readers import Readers
-from .records import Article
 from .results import (
     GONE_AFTER_SECONDS,
     SILENT_AFTER_SECONDS,
@@ -54,13 +43,26 @@ from .results import (
 )
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Coverage, Store, StoredSentence
-from .verify import Checker, CheckerOptions, Verdict
-from .verify.publish import check_explainer
+
+# The pipeline's stages (clustering, extraction, engines, the checker: scipy, datasketch,
+# lxml, numpy) are imported by the verbs that use them, so that a read-only command
+# (`storybrief stories`, `status`, `feeds list`) does not pay for loading them.
+if TYPE_CHECKING:
+    from .cluster import ReclusterReport, StoryChange
+    from .explain import Engine
+    from .explain.engines import Progress
+    from .follow import Feeds
+    from .ingest import Document, HostGate, IngestReport, ItemResult
+    from .readers import Readers
+    from .records import Article
+    from .verify import Checker, CheckerOptions, Verdict
 
 log = logging.getLogger("storybrief.library")
 
 
 def checker_options(settings: Settings) -> CheckerOptions:
+    from .verify import CheckerOptions
+
     return CheckerOptions(
         policy=settings.check.policy,
         accept_partly=settings.check.accept_partly,
@@ -152,6 +154,8 @@ class Library:
         """What readers see and say: the front page, stories and their explainer versions,
         topics, search, and readers' answers (:mod:`storybrief.readers`)."""
         if self._readers is None:
+            from .readers import Readers
+
             self._readers = Readers(self.store)
         return self._readers
 
@@ -160,6 +164,8 @@ class Library:
         """The feeds this library follows: subscribe, list, change, drop, poll one
         (:class:`storybrief.follow.Feeds`); a poll fetches through :attr:`gate`."""
         if self._feeds is None:
+            from .follow import Feeds
+
             self._feeds = Feeds(
                 self.settings,
                 self.store,
@@ -172,6 +178,8 @@ class Library:
     def checker(self) -> Checker:
         """The one checker: it checks LLM drafts and gates every explainer that is published."""
         if self._checker is None:
+            from .verify import Checker
+
             self._checker = Checker(checker_options(self.settings))
         return self._checker
 
@@ -180,6 +188,9 @@ class Library:
         """The polite fetcher every fetch of this library goes through: robots.txt, per-host
         pacing and pauses, kept for the library's lifetime (share it with ``gate=``)."""
         if self._gate is None:
+            from .ingest import HostGate
+            from .ingest.fetch import Fetcher
+
             self._gate = HostGate(Fetcher(self.settings), self.settings)
         return self._gate
 
@@ -194,7 +205,9 @@ class Library:
         with _OPEN_LOCK:
             last = self in _OPEN and len(_OPEN) == 1
             _OPEN.discard(self)
-        if last:
+        if last and "storybrief.explain.engines" in sys.modules:  # else no engine was made
+            from .explain.engines import close_engines
+
             close_engines()  # e.g. the llama.cpp model: hundreds of MB until the process ends
 
     def __enter__(self) -> Library:
@@ -208,12 +221,18 @@ class Library:
     def engine(self, name: str | None = None, options: dict[str, Any] | None = None) -> Engine:
         """The engine ``name`` (default: the settings' engine), built with this library's
         settings and checker."""
+        from .explain import get_engine
+        from .explain.engines import EngineContext
+
         context = EngineContext(settings=self.settings.explain, checker=self.checker)
         return get_engine(name or self.settings.explain.engine, context=context, **(options or {}))
 
     @staticmethod
     def engines() -> tuple[list[str], dict[str, str]]:
         """The engines available, and the plugins that failed to load (with the reason)."""
+        from .explain import available_engines
+        from .explain.engines import plugin_failures
+
         return available_engines(), plugin_failures()
 
     # -- ingest --------------------------------------------------------------------------------
@@ -233,6 +252,8 @@ class Library:
         that grows and already has an explainer gets its next version, written with the same
         engine (``auto_explain``). ``report.story_ids`` are the stories that hold the run's
         articles, those stored before included."""
+        from .ingest import ingest as run_ingest
+
         if isinstance(sources, str | Path):
             sources = [sources]
         report = run_ingest(
@@ -253,6 +274,8 @@ class Library:
         the http(s) URLs it lists one per line, or the one document it is (an HTML page, a
         feed, an OPML list or plain text). Over ``fetch.max_bytes``, empty, or a URL list
         with a line that is not a URL: :class:`SourceError` naming the line."""
+        from .ingest import input_sources
+
         return input_sources(data, max_bytes=self.settings.fetch.max_bytes, location=name)
 
     def submit(
@@ -263,6 +286,8 @@ class Library:
         ``text`` or ``html``, and optionally ``url``, ``title``, ``site_name``,
         ``published_at``), stored after the same extraction; then, as :meth:`ingest`, put
         into stories."""
+        from .ingest.submit import submit as run_submit
+
         report = run_submit(
             urls, articles, settings=self.settings, store=self.store, gate=self.gate
         )
@@ -281,6 +306,8 @@ class Library:
         that has an explainer, at once — the watcher and workers pass False and
         leave that to :meth:`explain_pending`, which debounces. Not safe to run twice at once
         on one database: the watcher runs it in one thread, workers under a lock."""
+        from .ingest import IngestReport
+
         report = report if report is not None else IngestReport()
         fresh = [i.article_id for i in report.items if i.status == "new" and i.article_id]
         # one process at a time per database: two that read the same articles without a
@@ -308,6 +335,8 @@ class Library:
         """Look at the stories an assignment changed again: one that holds two events splits,
         one that is another recent story's event merges into it (:func:`cluster.heal`). The
         articles already have their stories: a look that fails is logged, not raised."""
+        from .cluster import heal
+
         try:
             heal(self.store, self.settings, story_ids)
         except StorageError:
@@ -320,6 +349,9 @@ class Library:
         unexpected, its articles are put into stories one at a time, and an article that
         fails alone gets a story of its own (so that it is not tried again every round),
         with the reason recorded as an ingest failure."""
+        from .cluster import StoryChange, assign
+        from .ingest.pipeline import unexpected
+
         try:
             return assign(self.store, article_ids, self.settings)
         except StorageError:
@@ -372,6 +404,8 @@ class Library:
 
     def recluster(self) -> ReclusterReport:
         """Rebuild every story from the stored articles."""
+        from .cluster import recluster
+
         with self.store.exclusive("stories"):
             return recluster(self.store, self.settings)
 
@@ -400,6 +434,11 @@ class Library:
         written from the same articles by the same engine (engine, model, prompt version,
         options) under the same checker options, that version is returned (``reused``) —
         unless ``regenerate``, which always asks the engine again."""
+        from .cluster import group_as_story
+        from .explain import Explainer
+        from .explain.reconcile import reconcile
+        from .verify.publish import check_explainer
+
         if isinstance(sources, str | Path):
             sources = [sources]
         sources = list(sources)
@@ -625,6 +664,8 @@ class Library:
     def check(self, text: str, against: Iterable[str | Path]) -> list[tuple[str, Verdict]]:
         """Check every statement of ``text`` against the articles in ``against`` (files or
         URLs, extracted but not stored): each sentence with the checker's verdict and reasons."""
+        from .ingest import ingest as run_ingest
+
         with (
             tempfile.TemporaryDirectory(prefix="storybrief-check-") as scratch,
             Store.open(f"sqlite:///{Path(scratch) / 'check.db'}") as store,

@@ -6,13 +6,14 @@ poll of a feed did is :class:`storybrief.follow.PollReport`, what an ingest did
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .explain import Explainer
-from .ingest import IngestReport
-from .records import Article
-from .store import FeedRecord, WatcherRecord
-from .verify.publish import CheckReport
+if TYPE_CHECKING:  # annotations only: a read-only verb does not load the pipeline's stages
+    from .explain import Explainer
+    from .ingest import IngestReport
+    from .records import Article
+    from .store import FeedRecord, WatcherRecord
+    from .verify.publish import CheckReport
 
 
 @dataclass

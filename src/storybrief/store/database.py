@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..errors import MissingExtraError, StorageError
 from ..text import storable_value
 from .models import SEARCH_TABLES, SEARCH_VECTORS
+
+if TYPE_CHECKING:  # alembic is loaded only when a schema is not current
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -146,6 +148,8 @@ def include_name(name: str | None, type_: str, parent_names: object) -> bool:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
@@ -157,13 +161,13 @@ def migrate(engine: Engine) -> None:
     The check and the upgrade run under a lock held by the migrating connection: PostgreSQL's
     session-level advisory lock (one per schema), SQLite's write lock (``BEGIN IMMEDIATE``).
     A process that finds the schema current after waiting for the lock does nothing."""
-    cfg = alembic_config()
-    head = ScriptDirectory.from_config(cfg).get_current_head()
+    head = head_revision()
     try:
         with engine.connect() as conn:
-            if _revision(conn) == head:
+            if _current_revision(conn) == head:
                 return
             conn.rollback()
+            cfg = alembic_config()
             if conn.dialect.name == "sqlite":
                 _upgrade_sqlite(conn, cfg, head)
             elif conn.dialect.name == "postgresql":
@@ -178,7 +182,40 @@ def migrate(engine: Engine) -> None:
         ) from exc
 
 
+_REVISION = re.compile(r"""^revision\s*=\s*["'](\w+)["']""", re.M)
+_DOWN_REVISION = re.compile(r"""^down_revision\s*=\s*["'](\w+)["']""", re.M)
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files (each names its ``revision`` and
+    the ``down_revision`` it follows) without loading alembic, which is asked only when the
+    files do not make one line."""
+    revisions, followed = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(source))
+        followed.update(_DOWN_REVISION.findall(source))
+    heads = revisions - followed
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(conn: Connection) -> str | None:
+    """The schema's migration as alembic records it (its one-row table), in one query; None
+    when there is no such table (a new database) or it does not hold exactly one row."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
 def _revision(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -186,6 +223,8 @@ def _upgrade(conn: Connection, cfg: Config, head: str | None) -> None:
     """Upgrade unless another process did while this one waited for the lock."""
     if _revision(conn) == head:
         return
+    from alembic import command
+
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
 

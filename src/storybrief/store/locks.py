@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from filelock import FileLock
 from sqlalchemy import func, select
 
 from .database import Database
@@ -33,6 +32,8 @@ def exclusive(db: Database, name: str) -> Iterator[None]:
         return
     path = db.engine.url.database if db.dialect == "sqlite" else None
     if path and path != ":memory:" and not path.startswith("file:"):
+        from filelock import FileLock  # here: a command that takes no lock does not load it
+
         lock = FileLock(str(Path(path).expanduser()) + f".{name}.lock")
         with lock:
             yield
