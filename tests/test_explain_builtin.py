@@ -191,6 +191,11 @@ def test_pronoun_sentence_is_dropped_when_its_antecedent_is_not_publishable() ->
         ("This tram line is the biggest investment.", False),
         ("US officials said the talks would resume.", False),
         ("Mr Lee said he had been shocked.", False),
+        ("Which is why the two companies are talking about a merger.", True),
+        ("One of the suspects was arrested at the border on Friday.", True),
+        ("Two of the victims were children.", True),
+        ("One of the country's largest banks failed on Friday.", False),
+        ("Which team will win the cup is anyone's guess.", False),
     ],
 )
 def test_dangling_detection(text: str, expected: bool) -> None:

@@ -245,7 +245,11 @@ _DANGLING_PHRASES = re.compile(
     r"change|findings|results)\b(?!\s+(?:of|for|in|at|on)\b)|"
     r"(?:some|many|most|others|several|few|all|both)\s+(?:have|has|had|are|were|say|said|"
     r"will|would|of them|of those|of these)\b|"
-    r"for (?:his|her|their|its) part|other (?:such|similar))\b",
+    r"for (?:his|her|their|its) part|other (?:such|similar)|"
+    r"which (?:is|was|are|were|means|meant|explains|has|had|led|leads|makes|made)|"
+    r"(?:one|two|three|some|many|most|none|each|either|neither|all) of (?:the|them|those|these)\s+"
+    r"(?:\w+\s+)?(?:suspects|victims|men|women|people|officials|others|two|three|pair|group|"
+    r"companies|countries|leaders|players|members|candidates))\b",
     re.IGNORECASE,
 )
 # "This"/"These"/"That" stand for something said before when a verb or a vague noun

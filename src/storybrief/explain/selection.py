@@ -29,7 +29,6 @@ it as it is; the LLM engines start from it (each section's chosen sentences) and
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -44,6 +43,7 @@ from . import rank
 from .candidates import FATAL, Candidate, after_context, candidates
 from .coherence import split_events
 from .differ_figures import Difference, Statement, find_differences
+from .headline import shorten
 from .model import (
     SECTION_KEYS,
     Explainer,
@@ -574,16 +574,3 @@ def sentence_roles(
         return {}
     plan = _Plan(articles, usable, BuiltinOptions(), model=model, semantic=semantic)
     return {(c.article_pos, c.sentence.index): plan.role[c.idx] for c in usable}
-
-
-def shorten(sentence: str, max_words: int = 14) -> str:
-    """A sentence cut to a headline: its first clause when short enough, else its first
-    words and an ellipsis; no final full stop."""
-    text = sentence.strip().rstrip(".")
-    words = text.split()
-    if len(words) <= max_words:
-        return text
-    clause = re.split(r",\s|;\s|\s[—–-]\s|:\s", text)[0]
-    if 4 <= len(clause.split()) <= max_words:
-        return clause
-    return " ".join(words[:max_words]).rstrip(",;:") + "…"

@@ -1,0 +1,61 @@
+"""A headline for articles without one: the lead sentence, shortened so that it still reads
+as a headline (sentences written here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from storybrief.explain.headline import shorten
+
+
+@pytest.mark.parametrize(
+    ("sentence", "headline"),
+    [
+        # a short sentence stays whole
+        ("The harbour wall gave way on Tuesday.", "The harbour wall gave way on Tuesday"),
+        # an opening phrase that only sets the scene goes: the main clause is the headline
+        (
+            "After a day of fighting, rebels said Sunday they had entered the town, the "
+            "strategic airbase in the east used by the government to halt their advance.",
+            "Rebels said Sunday they had entered the town",
+        ),
+        (
+            "In a surprise move, the city council voted to close the old harbour wall to "
+            "traffic from next spring until the repairs are finished.",
+            "The city council voted to close the old harbour wall to traffic",
+        ),
+        # ... but not a condition, which the rest would overstate
+        (
+            "If elected, she will close the old harbour wall to all traffic from next spring "
+            "until the repairs are finished.",
+            "If elected, she will close the old harbour wall to all traffic",
+        ),
+        # ... nor a phrase holding the subject ("..., Honey, were found dead")
+        (
+            "Less than a week before the businessman Barry Marsh and his wife, Honey, were "
+            "found dead in their home, the couple had called the police.",
+            "Less than a week before the businessman Barry Marsh and his wife, Honey…",
+        ),
+        # a name alone is no headline: "House Speaker Jane Marsh"
+        (
+            "House Speaker Jane Marsh, who led the chamber for four years and fought the "
+            "budget, said she would step down in January.",
+            "House Speaker Jane Marsh, who led the chamber for four years and fought…",
+        ),
+        # a long sentence is cut before a phrase of time or place, not mid-phrase ...
+        (
+            "Both leaders have hinted they might not attend the meeting of the northern "
+            "fishing nations next month in the capital out of concern for the prisoner.",
+            "Both leaders have hinted they might not attend the meeting of the northern "
+            "fishing nations",
+        ),
+        # ... and never after a word that needs what follows ("hunting", "of Netflix's")
+        (
+            "Search teams hunting for the wreck of a passenger jet that crashed into the sea "
+            "found more debris on Tuesday.",
+            "Search teams hunting for the wreck of a passenger jet that crashed…",
+        ),
+    ],
+)
+def test_shorten(sentence: str, headline: str) -> None:
+    assert shorten(sentence) == headline
