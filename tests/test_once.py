@@ -379,3 +379,46 @@ def test_the_meaning_model_embeds_only_the_sentences_it_weighs() -> None:
     usable = [c for c in candidates(articles) if c.usable]
     assert embedded and len(embedded) == len(set(embedded))  # each once
     assert len(embedded) < len(usable)  # not every candidate
+
+
+def test_a_clause_that_says_a_fact_again_is_left_out() -> None:
+    deal = Article(
+        id=3,
+        text=(
+            "The two parties agreed to form a coalition that makes Jane Marsh prime minister. "
+            "The deal, which makes Jane Marsh prime minister, ended three months of deadlock "
+            "after the July election."
+        ),
+    )
+    explainer = _explainer(
+        [
+            ("whats_happening", deal.sentences[0].text, [_cite(deal, 0)]),
+            ("why_its_important", deal.sentences[1].text, [_cite(deal, 1)]),
+        ]
+    )
+    published, report = check_explainer(explainer, [deal])
+    why = published.sections[1].sentences
+    assert [s.text for s in why] == [
+        "The deal ended three months of deadlock after the July election."
+    ]
+    assert why[0].verdict == "supported"
+    assert report.trimmed == [
+        ("why_its_important", deal.sentences[1].text, why[0].text),
+    ]
+    # a clause with something new stays
+    news = Article(
+        id=4,
+        text=(
+            "The two parties agreed to form a coalition that makes Jane Marsh prime minister. "
+            "The deal, which gives the army four ministries, ended three months of deadlock."
+        ),
+    )
+    explainer = _explainer(
+        [
+            ("whats_happening", news.sentences[0].text, [_cite(news, 0)]),
+            ("why_its_important", news.sentences[1].text, [_cite(news, 1)]),
+        ]
+    )
+    published, report = check_explainer(explainer, [news])
+    assert published.sections[1].sentences[0].text == news.sentences[1].text
+    assert report.trimmed == []

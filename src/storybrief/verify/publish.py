@@ -14,7 +14,7 @@ from ..records import EMPTY_NOTES, Article, Explainer, ExplainerSentence, Sectio
 from .checker import Checker
 from .differ_check import is_difference
 from .models import CheckerOptions, Verdict
-from .repeats import restates
+from .repeats import restates, trimmed
 from .standalone import fragment, introduce, story_people
 
 
@@ -30,6 +30,8 @@ class CheckReport:
     fragments: list[tuple[str, str]] = field(default_factory=list)  # left out: not sentences
     # section, text, and what it was written as (a person named in full at first mention)
     introduced: list[tuple[str, str, str]] = field(default_factory=list)
+    # section, text, and what it was written as (a clause that said a fact again left out)
+    trimmed: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def published(self) -> int:
@@ -78,6 +80,7 @@ def check_explainer(
         sections.append(section.model_copy(update={"sentences": kept}))
     if checker.options.policy == "drop":
         sections = _once(sections, checker, report)
+        sections = _without_repeated_clauses(sections, articles, checker, report)
         sections = _standing_alone(sections, articles, checker, report)
     sections = [
         s.model_copy(update={"note": s.note if s.sentences or s.note else EMPTY_NOTES[s.key]})
@@ -120,6 +123,35 @@ def _once(sections: list[Section], checker: Checker, report: CheckReport) -> lis
         s.model_copy(update={"sentences": [x for sk, x in kept if sk == si]})
         for si, s in enumerate(sections)
     ]
+
+
+def _without_repeated_clauses(
+    sections: list[Section], articles: Sequence[Article], checker: Checker, report: CheckReport
+) -> list[Section]:
+    """One fact once inside sentences too: a relative clause restating a sentence published
+    before it is left out (:func:`.repeats.trimmed`) when the checker supports what remains."""
+    said: list[str] = []
+    out = []
+    for section in sections:
+        kept = []
+        for sentence in section.sentences:
+            text = sentence.text
+            shorter = None if is_difference(text) else trimmed(text, said, checker)
+            if shorter is not None:
+                verdict = checker.check_sentence(shorter, articles, sentence.citations)
+                if verdict.label == "supported" and not fragment(shorter):
+                    report.trimmed.append((section.key, sentence.text, shorter))
+                    sentence = sentence.model_copy(
+                        update={
+                            "text": shorter,
+                            "reasons": [f"a clause said before left out: {sentence.text!r}"]
+                            + sentence.reasons,
+                        }
+                    )
+            kept.append(sentence)
+            said.append(sentence.text)
+        out.append(section.model_copy(update={"sentences": kept}))
+    return out
 
 
 def _standing_alone(

@@ -15,6 +15,13 @@ kept (more sources, more support). The built-in engine uses it while it chooses.
 True
 >>> restates("The storm killed 12 people in Florida.", "The storm killed 12 people.", Checker())
 False
+
+A clause can say again what an earlier sentence said while the rest of its sentence is new:
+"The deal, which makes Hun Sen prime minister, ended three months of deadlock." after "The
+parties agreed a deal that makes Hun Sen prime minister." :func:`trimmed` gives the sentence
+without such a clause (a relative clause set off by commas: ", which ...,", ", who ...,")
+when the sentences published before it state all it claims, taken together; the gate
+publishes the shorter sentence once the checker supports it.
 """
 
 from __future__ import annotations
@@ -55,6 +62,26 @@ def restates(sentence: str, other: str, checker: Checker) -> bool:
         return False
     verdict = checker.check_sentence(sentence, [Article(id=0, text=other)])
     return verdict.label == "supported"
+
+
+# A non-restrictive relative clause: ", which makes Hun Sen prime minister," before the rest
+# of the sentence (in lower case: the main verb), or at its end.
+_RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who)\s+[^,;:()“”\"]+?(?:,\s+(?=[a-z])|(?=[.!?]$))")
+MIN_CLAUSE_WORDS = 4  # a shorter clause ("who is 52") is left alone
+
+
+def trimmed(sentence: str, earlier: list[str], checker: Checker) -> str | None:
+    """``sentence`` without a relative clause that the ``earlier`` sentences (together)
+    already state; None when no clause does."""
+    said = " ".join(earlier)
+    if not said:
+        return None
+    for m in _RELATIVE_CLAUSE.finditer(sentence):
+        claim = m.group().strip(" ,.").split(maxsplit=1)[1]  # "makes Hun Sen prime minister"
+        if len(claim.split()) >= MIN_CLAUSE_WORDS and restates(claim, said, checker):
+            ending = " " if m.group().endswith(" ") else ""
+            return sentence[: m.start()] + ending + sentence[m.end() :]
+    return None
 
 
 def _same_point(sentence: str, other: str, checker: Checker) -> bool:
