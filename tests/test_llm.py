@@ -589,3 +589,70 @@ def test_the_loaded_llamacpp_model_is_freed_when_the_last_library_closes(
         unregister_engine("leaky")
     assert model.closed == 1 and not llamacpp_engine._MODELS
     assert "releasing an engine's resources failed" in caplog.text
+
+
+def test_what_the_engine_was_asked_and_answered_is_kept_and_shown(
+    server: LocalHTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like `llm logs`: every request the openai engine sent (a real OpenAI-compatible server
+    on 127.0.0.1, scripted: a malformed answer, then a good one after the repair prompt) is
+    stored with its explainer version, messages as sent and answer as received — not in the
+    explainer's document — and shown by `storybrief logs` and GET /api/v1/explainers/{id}/calls
+    (with the API token)."""
+    from fastapi.testclient import TestClient
+    from tests.appserver import TOKEN, make_settings
+    from typer.testing import CliRunner
+
+    from storybrief.cli import app
+    from storybrief.library import Library
+    from storybrief.serve.app import create_app
+
+    good = draft("", whats_happening=[(S1, ["A1.S1"])])
+    answers = [chat_reply("not json at all", prompt=70, completion=5), chat_reply(good)]
+    server.route("/v1/chat/completions", lambda request: Reply(body=answers.pop(0)))
+    source = tmp_path / "article.txt"
+    source.write_text(EXAMPLE, encoding="utf-8")
+    options = {"base_url": server.url("/v1"), "model": "scripted", "retries": 0}
+    options["prompt_version"] = V1
+    settings = make_settings(tmp_path, monkeypatch)
+    with Library(settings) as lib:
+        result = lib.explain([source], engine="openai", options=options)
+        builtin = lib.explain(story_id=result.story_id, engine="builtin")
+        calls = lib.engine_calls(story_id=result.story_id)
+        assert lib.engine_calls(explainer_id=builtin.explainer_id) == []
+    sent = bodies(server)
+    assert [(c.explainer_id, c.version, c.position) for c in calls] == [
+        (result.explainer_id, 1, 0),
+        (result.explainer_id, 1, 1),
+    ]
+    assert [c.messages for c in calls] == [s["messages"] for s in sent]
+    assert [c.response for c in calls] == ["not json at all", good]
+    assert (calls[0].prompt_tokens, calls[0].completion_tokens) == (70, 5)
+    assert calls[0].engine == "openai" and calls[0].model == "scripted"
+    assert calls[1].messages[-1]["role"] == "user" and calls[1].messages[-2] == {
+        "role": "assistant",
+        "content": "not json at all",
+    }
+    stored = result.explainer.engine_options["generation"]
+    assert "calls" not in stored and stored["requests"] == 2  # the document stays as it was
+
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(tmp_path))
+    shown = CliRunner().invoke(app, ["logs", "--story", str(result.story_id), "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert [c["response"] for c in json.loads(shown.stdout)] == ["not json at all", good]
+    plain = CliRunner().invoke(app, ["logs", "-n", "1"], env={"COLUMNS": "200"})
+    assert plain.exit_code == 0, plain.output
+    assert "request 1: openai scripted" in plain.stdout and "not json at all" in plain.stdout
+    assert "request 2" not in plain.stdout and "Kim Jong Un" in plain.stdout  # the sources
+
+    with TestClient(create_app(settings)) as client:
+        path = f"/api/v1/explainers/{result.explainer_id}/calls"
+        assert client.get(path).status_code == 401
+        api = client.get(path, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert api.status_code == 200, api.text
+        assert [c["response"] for c in api.json()] == ["not json at all", good]
+        assert api.json()[1]["messages"] == sent[1]["messages"]
+        missing = client.get(
+            "/api/v1/explainers/999/calls", headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert missing.status_code == 404

@@ -516,12 +516,12 @@ def test_request_bodies_are_capped(library, tmp_path, monkeypatch):
 def test_every_route_is_in_the_openapi_document_and_answers_as_it_says(library, client):
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    from storybrief.serve import api, api_articles, api_feedback
+    from storybrief.serve import api, api_articles, api_calls, api_feedback
     from storybrief.serve.app import API_PREFIX
 
     routes = {
         (API_PREFIX + r.path, m)
-        for router in (api.router, api_articles.router, api_feedback.router)
+        for router in (api.router, api_articles.router, api_feedback.router, api_calls.router)
         for r in router.routes
         for m in r.methods
         if m != "HEAD"

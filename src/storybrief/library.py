@@ -42,14 +42,14 @@ from .results import (
     WatcherStatus,
 )
 from .settings import Settings, load_settings
-from .store import ArticleSummary, Coverage, Store, StoredSentence
+from .store import ArticleSummary, Coverage, EngineCall, Store, StoredSentence
 
 # The pipeline's stages (clustering, extraction, engines, the checker: scipy, datasketch,
 # lxml, numpy) are imported by the verbs that use them, so that a read-only command
 # (`storybrief stories`, `status`, `feeds list`) does not pay for loading them.
 if TYPE_CHECKING:
     from .cluster import ReclusterReport, StoryChange
-    from .explain import Engine
+    from .explain import Engine, Explainer
     from .explain.engines import Progress
     from .follow import Feeds
     from .ingest import Document, HostGate, IngestReport, ItemResult
@@ -68,6 +68,20 @@ def checker_options(settings: Settings) -> CheckerOptions:
         accept_partly=settings.check.accept_partly,
         use_model=settings.check.use_model,
     )
+
+
+def _engine_calls(explainer: Explainer) -> tuple[Explainer, list[dict[str, Any]]]:
+    """The requests an engine recorded in its explainer (``engine_options["generation"]
+    ["calls"]``: the LLM engines do), taken out of it: they are stored beside the version
+    (`storybrief logs`), not in its document, which readers and the API get."""
+    generation = explainer.engine_options.get("generation")
+    if not isinstance(generation, dict) or "calls" not in generation:
+        return explainer, []
+    rest = {k: v for k, v in generation.items() if k != "calls"}
+    model = rest.get("model")
+    calls = [{"model": model, **c} for c in generation["calls"] if isinstance(c, dict)]
+    options = {**explainer.engine_options, "generation": rest}
+    return explainer.model_copy(update={"engine_options": options}), calls
 
 
 # the libraries not closed yet (and still referenced): the last one to close frees what the
@@ -484,6 +498,7 @@ class Library:
         except NothingToPublishError:
             store.explainers.mark_unexplainable(story_id)  # not due again until its articles change
             raise
+        draft, calls = _engine_calls(draft)
         if not writer.reconciles:  # an outside engine: made coherent here
             draft, _ = reconcile(draft, articles_, self.checker)
         published, check = check_explainer(draft, articles_, self.checker)
@@ -505,9 +520,24 @@ class Library:
                 )
                 for section_idx, position, s in published.sentences()
             ],
+            calls=calls,
         )
         published = published.model_copy(update={"story_id": story_id, "version": stored.version})
         return ExplainResult(published, check, story_id, stored.version, stored.id, ingest=report)
+
+    def engine_calls(
+        self,
+        *,
+        story_id: int | None = None,
+        explainer_id: int | None = None,
+        limit: int = 20,
+    ) -> list[EngineCall]:
+        """What the LLM engines were asked and answered while writing the stored explainer
+        versions (of one story, or one version): every request as sent and its answer, newest
+        version first (`storybrief logs`)."""
+        return self.store.explainers.calls(
+            story_id=story_id, explainer_id=explainer_id, limit=limit
+        )
 
     def _sources_key(
         self,

@@ -237,8 +237,47 @@ def schema() -> None:
     print_json(published_schema())
 
 
+def logs(
+    ctx: typer.Context,
+    story: int | None = typer.Option(None, "--story", "-s", help="Only this story's versions."),
+    explainer: int | None = typer.Option(
+        None, "--explainer", help="Only this explainer version (its id, as in the JSON)."
+    ),
+    count: int = typer.Option(10, "--count", "-n", min=1, help="Most requests shown."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """What the LLM engines were asked and answered: each request as sent and its answer, for
+    the explainer versions they wrote, newest first."""
+    calls = library_of(ctx).engine_calls(story_id=story, explainer_id=explainer, limit=count)
+    if as_json:
+        print_json(calls)
+        return
+    if not calls:
+        errors.print("no engine requests stored (the LLM engines record theirs)", highlight=False)
+        return
+    for call in calls:
+        tokens = f"{call.prompt_tokens} + {call.completion_tokens} tokens"
+        console.rule(
+            f"story {call.story_id} version {call.version} (explainer {call.explainer_id}), "
+            f"request {call.position + 1}: {call.engine} {call.model or ''}",
+            characters="=",
+        )
+        console.print(
+            f"{call.created_at:%Y-%m-%d %H:%M:%S} UTC, {tokens}, {call.seconds:g} s, "
+            f"finish: {call.finish_reason or '—'}",
+            highlight=False,
+            markup=False,
+        )
+        for message in call.messages:
+            console.rule(message.get("role", "?"), align="left")
+            console.print(message.get("content", ""), highlight=False, markup=False, soft_wrap=True)
+        console.rule("answer", align="left")
+        console.print(call.response, highlight=False, markup=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(explain)
     app.command()(check)
     app.command()(engines)
     app.command()(schema)
+    app.command()(logs)

@@ -2,9 +2,10 @@
 text), search and (re)explaining a story, with what every route of the API shares — who may
 call it (the API token, the write rate limit), path parameters and the story and article
 summaries. The articles (listed, one, and submitting pages, feeds and texts) are in
-:mod:`.api_articles`, readers' answers in :mod:`.api_feedback`; the app includes all three
-routers under ``/api/v1``. Writes and feedback statistics need the API token; reads are public
-unless ``public_read`` is off."""
+:mod:`.api_articles`, readers' answers in :mod:`.api_feedback`, what the LLM engines were
+asked and answered in :mod:`.api_calls`; the app includes the four routers under
+``/api/v1``. Writes, feedback statistics and the engines' requests need the API token; reads
+are public unless ``public_read`` is off."""
 
 from __future__ import annotations
 

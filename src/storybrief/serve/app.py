@@ -167,10 +167,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.add_middleware(SharedFastPath, cache=app.state.response_cache)
     app.add_middleware(GuardMiddleware, max_bytes=settings.serve.max_request_bytes)
 
-    from . import api, api_articles, api_feedback, operator, pages
+    from . import api, api_articles, api_calls, api_feedback, operator, pages
     from .apidocs import add_docs
 
-    for router in (api.router, api_articles.router, api_feedback.router):
+    for router in (api.router, api_articles.router, api_feedback.router, api_calls.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     app.add_api_route("/health", health, methods=["GET", "HEAD"], include_in_schema=False)
     app.include_router(pages.router)

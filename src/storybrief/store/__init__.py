@@ -3,7 +3,7 @@
 from .articles import ArticleRef, ArticleSummary, UpsertResult
 from .coverage import Coverage, CoverageEvent, OutletCoverage
 from .database import create_db_engine, migrate
-from .explainers import CitedSpan, StoredExplainer, StoredSentence, StoryActivity
+from .explainers import CitedSpan, EngineCall, StoredExplainer, StoredSentence, StoryActivity
 from .failures import Failure
 from .feedback import DailyAnswers, FeedbackStats, ReaderAnswer
 from .search import SearchFilters, SearchResults
@@ -19,6 +19,7 @@ __all__ = [
     "Coverage",
     "CoverageEvent",
     "DailyAnswers",
+    "EngineCall",
     "Failure",
     "FeedRecord",
     "FeedbackStats",

@@ -1,19 +1,27 @@
-"""Explainers: numbered versions per story, each with its sentences and their citations; and
-what a scheduler needs to decide which stories to explain next (:class:`StoryActivity`)."""
+"""Explainers: numbered versions per story, each with its sentences and their citations, and
+what an LLM engine was asked and answered for it (:class:`EngineCall`); and what a scheduler
+needs to decide which stories to explain next (:class:`StoryActivity`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFoundError
 from .database import Database, aware, possible_id
-from .models import ArticleRow, CitationRow, ExplainerRow, ExplainerSentenceRow, Story
+from .models import (
+    ArticleRow,
+    CitationRow,
+    EngineCallRow,
+    ExplainerRow,
+    ExplainerSentenceRow,
+    Story,
+)
 
 
 class CitedSpan(NamedTuple):
@@ -50,6 +58,26 @@ class StoredExplainer:
 
 
 @dataclass(frozen=True)
+class EngineCall:
+    """One request an engine sent its model while writing an explainer version, and the
+    answer: the messages as sent (role and content), the text as received."""
+
+    explainer_id: int
+    story_id: int
+    version: int
+    position: int  # the request's place in the run, from 0
+    engine: str
+    model: str | None
+    messages: list[dict[str, str]]
+    response: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str | None
+    seconds: float
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class StoryActivity:
     """A story's articles and explainers over time, for deciding when to explain it:
     a story with no explainer yet, or one that ``changed_at`` after ``latest_explainer_at``."""
@@ -81,9 +109,11 @@ def save(
     sources_key: str,
     document: dict,
     sentences: list[StoredSentence],
+    calls: Sequence[dict[str, Any]] = (),
 ) -> StoredExplainer:
-    """Store the next version of a story's explainer with its sentences and citations,
-    all in one transaction."""
+    """Store the next version of a story's explainer with its sentences and citations, and
+    the ``calls`` its engine made (each a dict of :class:`EngineCall`'s fields from
+    ``messages`` on; ``model`` as the engine recorded it), all in one transaction."""
     with db.session() as s:
         if s.get(Story, story_id) is None:
             raise NotFoundError(f"no story with id {story_id}")
@@ -116,7 +146,65 @@ def save(
         ]
         s.add(row)
         s.flush()
+        s.add_all(_call_row(row.id, engine, n, call) for n, call in enumerate(calls))
         return _record(row)
+
+
+def _call_row(explainer_id: int, engine: str, position: int, call: dict[str, Any]) -> EngineCallRow:
+    return EngineCallRow(
+        explainer_id=explainer_id,
+        position=position,
+        engine=engine,
+        model=call.get("model"),
+        messages=list(call.get("messages") or []),
+        response=str(call.get("response") or ""),
+        prompt_tokens=int(call.get("prompt_tokens") or 0),
+        completion_tokens=int(call.get("completion_tokens") or 0),
+        finish_reason=call.get("finish_reason"),
+        seconds=float(call.get("seconds") or 0.0),
+    )
+
+
+def calls(
+    db: Database,
+    *,
+    story_id: int | None = None,
+    explainer_id: int | None = None,
+    limit: int = 20,
+) -> list[EngineCall]:
+    """What the engines were asked and answered, newest explainer version first, each
+    version's requests in the order they were sent; of one story or one version, or all."""
+    query = (
+        select(EngineCallRow, ExplainerRow.story_id, ExplainerRow.version)
+        .join(ExplainerRow, ExplainerRow.id == EngineCallRow.explainer_id)
+        .order_by(EngineCallRow.explainer_id.desc(), EngineCallRow.position)
+        .limit(limit)
+    )
+    for wanted, column in ((story_id, ExplainerRow.story_id), (explainer_id, ExplainerRow.id)):
+        if wanted is not None:
+            if not possible_id(wanted):
+                return []
+            query = query.where(column == wanted)
+    with db.session() as s:
+        rows = s.execute(query).all()
+    return [
+        EngineCall(
+            r.explainer_id,
+            story,
+            version,
+            r.position,
+            r.engine,
+            r.model,
+            list(r.messages),
+            r.response,
+            r.prompt_tokens,
+            r.completion_tokens,
+            r.finish_reason,
+            r.seconds,
+            aware(r.created_at) or datetime.now(UTC),
+        )
+        for r, story, version in rows
+    ]
 
 
 def versions(db: Database, story_id: int) -> list[StoredExplainer]:
@@ -361,6 +449,7 @@ class Explainers(Database):
     7)``)."""
 
     save = save
+    calls = calls
     versions = versions
     sentences = sentences
     get = get

@@ -204,6 +204,27 @@ class ExplainerSentenceRow(Base):
     )
 
 
+class EngineCallRow(Base):
+    """One request an LLM engine sent its model while writing an explainer version, and the
+    answer (migration 0013): the messages as sent, the text as received, tokens, seconds. What
+    `storybrief logs` shows; readers never see it."""
+
+    __tablename__ = "engine_calls"
+    __table_args__ = (Index("ix_engine_calls_explainer", "explainer_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    explainer_id: Mapped[int] = mapped_column(ForeignKey("explainers.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # the request's place in the run, from 0
+    engine: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(Text)
+    messages: Mapped[list[Any]] = mapped_column()
+    response: Mapped[str] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    finish_reason: Mapped[str | None] = mapped_column(String(32))
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class CitationRow(Base):
     __tablename__ = "citations"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -317,8 +338,8 @@ CONTENT_TABLES = frozenset(
 )  # fmt: skip
 #: The tables whose writes no reader sees, so cached pages stay valid across them: feed
 #: subscriptions and their polls (the operator page shows them, and is never cached), rate
-#: limit events, ingest failures, the watchers, the URLs articles were also read from, and the
-#: content version itself.
+#: limit events, ingest failures, the watchers, the URLs articles were also read from, what
+#: the LLM engines were asked and answered, and the content version itself.
 BOOKKEEPING_TABLES = frozenset(
     {
         "sources",
@@ -327,6 +348,7 @@ BOOKKEEPING_TABLES = frozenset(
         "watchers",
         "operator_sessions",
         "article_urls",
+        "engine_calls",
         "content_version",
     }
 )

@@ -139,6 +139,17 @@ class Dropped(BaseModel):
     reason: str
 
 
+class Call(BaseModel):
+    """One request to the model, as sent, and its answer, as received."""
+
+    messages: list[dict[str, str]]
+    response: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str | None = None
+    seconds: float = 0.0
+
+
 class Generation(BaseModel):
     """How an LLM explainer was made (recorded in ``engine_options["generation"]``)."""
 
@@ -158,6 +169,8 @@ class Generation(BaseModel):
     dropped: list[Dropped] = Field(default_factory=list)
     planned: int = 0  # sentences the selection chose for the model to rewrite (prompt v2)
     fallbacks: int = 0  # chosen sentences published as they are, in place of failed drafts
+    # every request and answer; the library moves them to its log (`storybrief logs`)
+    calls: list[Call] = Field(default_factory=list)
 
     @property
     def tokens_per_second(self) -> float:
@@ -427,6 +440,16 @@ class LLMEngine(Engine):
             chat, schema=schema, max_tokens=max_tokens, progress=run.progress
         )
         run.record.requests += 1
+        run.record.calls.append(
+            Call(
+                messages=[dict(m) for m in chat],
+                response=completion.text,
+                prompt_tokens=completion.prompt_tokens,
+                completion_tokens=completion.completion_tokens,
+                finish_reason=completion.finish_reason,
+                seconds=round(completion.seconds, 3),
+            )
+        )
         run.record.prompt_tokens += completion.prompt_tokens
         run.record.completion_tokens += completion.completion_tokens
         run.record.generation_seconds = round(run.record.generation_seconds + completion.seconds, 3)
