@@ -124,6 +124,8 @@ def test_a_video_players_notice_is_furniture() -> None:
         "(See the top 10 fiction books of 2009.)",
         "Warning: Contains spoilers for the season finale.",
         "The mayor speaks during a news conference in City Hall, Thursday, Feb. 16, 2017.",
+        "Jane Marsh (left) and Ann Lee filming the show in 1996.",
+        "Image copyright Getty Images Image caption The harbour wall after the storm.",
     ],
 )
 def test_furniture_is_never_published(line: str) -> None:
@@ -139,6 +141,7 @@ def test_furniture_is_never_published(line: str) -> None:
         "Reuters reported that the talks would resume in Geneva on Monday.",
         "Follow-up inspections found no further damage to the bridge, officials said.",
         "The mayor said on Thursday that the city would appeal the ruling of Feb. 16.",
+        "Gov. Jane Marsh (R) authorized local officials to order evacuations.",
     ],
 )
 def test_prose_about_photos_and_agencies_is_not_furniture(line: str) -> None:

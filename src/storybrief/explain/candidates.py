@@ -74,6 +74,14 @@ _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
             r"\b|\b(?:getty images|ap photo|afp via getty|shutterstock|file photo)\b",
         ),
         ("caption", r"^(?:pictured|caption|photo|photos|image|video|file)\s*:"),
+        # where the people in a photo stand, "Jane Marsh (left) and ...", and a page's
+        # "Image copyright ... Image caption" labels
+        (
+            "caption",
+            r"\((?:left|right|centre|center|pictured|far left|far right|from left|"
+            r"left to right|second (?:from )?(?:left|right))\)"
+            r"|\bimage (?:copyright|caption)\b",
+        ),
         # a gallery's counter and caption toggle: "Hide Caption 3 of 23 Photos: ..."
         ("gallery", r"^(?:hide|show|expand|collapse) caption\b|\b\d+ of \d+ (?:photos|images):"),
         # a web archive's crawl notice saved with the page
