@@ -469,6 +469,8 @@ def run_setup(
         f"per_host_delay = {args.per_host_delay}\n"
         "[explain]\n"
         f"interval_seconds = {args.explain_interval}\n"
+        f"settle_seconds = {args.settle}\n"
+        f"max_wait_seconds = {args.max_wait}\n"
         "[watch]\n"
         "min_poll_seconds = 1\n",
         encoding="utf-8",
@@ -653,7 +655,8 @@ def fmt(value: float | None, spec: str = ".1f") -> str:
 def print_table(results: list[RunResult], skipped: list[str], args: argparse.Namespace) -> None:
     table = Table(
         title=f"{args.items} items (NeuS) at {args.rate:g}/s on {args.feeds} feeds, "
-        f"{args.hosts} hosts; feeds every {args.every:g} s, explain.interval_seconds "
+        f"{args.hosts} hosts; feeds every {args.every:g} s, explain.settle_seconds "
+        f"{args.settle:g}, max_wait_seconds {args.max_wait:g}, interval_seconds "
         f"{args.explain_interval:g}; {os.cpu_count()} cores shared with other jobs (noisy)"
     )
     columns = (
@@ -750,7 +753,16 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between feed polls")
     parser.add_argument("--workers", default="1,2,4", help="worker processes per run ('' none)")
     parser.add_argument(
-        "--explain-interval", type=float, default=10.0, help="explain.interval_seconds (0..30)"
+        "--explain-interval",
+        type=float,
+        default=0.0,
+        help="explain.interval_seconds, the floor between two versions (0..30)",
+    )
+    parser.add_argument(
+        "--settle", type=float, default=5.0, help="explain.settle_seconds (quiet before an update)"
+    )
+    parser.add_argument(
+        "--max-wait", type=float, default=10.0, help="explain.max_wait_seconds (an update's bound)"
     )
     parser.add_argument(
         "--per-host-delay", type=float, default=0.05, help="fetch.per_host_delay, seconds"

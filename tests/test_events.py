@@ -100,7 +100,7 @@ def settings(test_settings: Settings) -> Settings:
             # every page in one poll, however busy the machine (not a test of the budget)
             "fetch.source_seconds": 300.0,
             "fetch.obey_robots": False,
-            "explain.interval_seconds": 0.0,
+            "explain.settle_seconds": 0.0,  # a grown story is explained at once
             "watch.min_poll_seconds": 1.0,
         }
     )

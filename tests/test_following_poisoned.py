@@ -169,7 +169,7 @@ def settings(test_settings: Settings) -> Settings:
             "cluster.vectors": "hashing",
             "fetch.per_host_delay": 0.0,
             "fetch.obey_robots": False,
-            "explain.interval_seconds": 0.0,
+            "explain.settle_seconds": 0.0,  # a grown story is explained at once
             "watch.min_poll_seconds": 1.0,
             "watch.idle_sleep_seconds": 0.1,
         }

@@ -39,7 +39,7 @@ def settings(test_settings: Settings) -> Settings:
             "cluster.vectors": "hashing",
             "fetch.per_host_delay": 0.0,
             "fetch.obey_robots": False,
-            "explain.interval_seconds": 0.0,
+            "explain.settle_seconds": 0.0,  # a grown story is explained at once
             "watch.min_poll_seconds": 1.0,
         }
     )
@@ -236,7 +236,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         STORYBRIEF_FETCH__PER_HOST_DELAY="0",
         STORYBRIEF_FETCH__OBEY_ROBOTS="false",
         STORYBRIEF_CLUSTER__VECTORS="hashing",
-        STORYBRIEF_EXPLAIN__INTERVAL_SECONDS="0",
+        STORYBRIEF_EXPLAIN__SETTLE_SECONDS="0",
         STORYBRIEF_WATCH__MIN_POLL_SECONDS="1",
         XDG_CONFIG_HOME=str(tmp_path / "config"),  # no user config file
     )

@@ -50,7 +50,7 @@ ENV = {
     "STORYBRIEF_FETCH__PER_HOST_DELAY": "0",
     "STORYBRIEF_FETCH__TIMEOUT": "30",
     "STORYBRIEF_CLUSTER__VECTORS": "hashing",
-    "STORYBRIEF_EXPLAIN__INTERVAL_SECONDS": "0",
+    "STORYBRIEF_EXPLAIN__SETTLE_SECONDS": "0",  # a grown story is explained at once
     "STORYBRIEF_WORKER__HEARTBEAT_SECONDS": "0.5",
     "STORYBRIEF_WORKER__STALLED_AFTER_SECONDS": "2",
     "STORYBRIEF_WORKER__FETCH_INTERVAL_SECONDS": "0.2",
@@ -581,7 +581,7 @@ def test_articles_of_one_new_event_at_the_same_moment_make_one_story(
     assert len(stories) == 1, pool.logs()
     assert len(store.stories.article_ids(stories[0].id)) == 2
     # one explainer — or two when, on a busy machine, the first article was put in its story
-    # (and explained) before the second was stored: explain.interval_seconds is 0 here, so the
+    # (and explained) before the second was stored: explain.settle_seconds is 0 here, so the
     # grown story is explained again; never twice from the same articles, and the latest is
     # current
     versions = [v.sources_key for v in store.explainers.versions(stories[0].id)]

@@ -38,8 +38,10 @@ from .results import (
     Due,
     ExplainResult,
     Pending,
+    PendingUpdate,
     StoryWithArticles,
     WatcherStatus,
+    update_due_at,
 )
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Coverage, EngineCall, Store, StoredSentence
@@ -569,8 +571,9 @@ class Library:
         on_story: Callable[[int, ExplainResult | StorybriefError], None] | None = None,
     ) -> list[tuple[int, ExplainResult | StorybriefError]]:
         """Explain every story that is due: one that qualifies (``explain.min_articles``) and
-        has no explainer, or one that grew since its latest version, once that version is
-        ``explain.interval_seconds`` old (a burst of growth costs one explainer). A story that
+        has no explainer, or one that grew since its latest version, once its burst of new
+        reports has settled or waited its longest (:meth:`pending_updates`: a burst costs one
+        version). A story that
         fails is reported with its error; the others go on."""
         due = self.due_stories(now=now, limit=limit)
         done: list[tuple[int, ExplainResult | StorybriefError]] = []
@@ -590,7 +593,7 @@ class Library:
     ) -> list[tuple[int, str | None]]:
         """Stories whose explainer is due, with the engine to use (that of their latest
         version, else the default): first those that qualify and have none, then those that
-        grew since their latest version once it is ``explain.interval_seconds`` old."""
+        grew since their latest version whose update has come (:meth:`pending_updates`)."""
         now = now or datetime.now(UTC)
         wanted = limit or 1000
         explain = self.settings.explain
@@ -600,12 +603,52 @@ class Library:
                 min_articles=explain.min_articles, limit=wanted
             )
         ]
-        for s in self.store.explainers.changed_since_explainer(limit=wanted):
-            waited = (now - s.latest_explainer_at).total_seconds() if s.latest_explainer_at else 0
-            if waited >= explain.interval_seconds:
-                latest = self.store.explainers.latest(s.story_id)
-                due.append((s.story_id, latest.engine if latest else None))
+        for update in self.pending_updates(limit=wanted):
+            if update.due_at <= now:
+                latest = self.store.explainers.latest(update.story_id)
+                due.append((update.story_id, latest.engine if latest else None))
         return due[:wanted]
+
+    def pending_updates(
+        self, *, limit: int = 1000, story_ids: list[int] | None = None
+    ) -> list[PendingUpdate]:
+        """The stories that grew since their latest explainer version (of ``story_ids``
+        only, when given), each with its new reports and when its next version is due:
+        ``explain.settle_seconds`` after the last report joined, at the latest
+        ``explain.max_wait_seconds`` after the first its latest version lacks, never within
+        ``explain.interval_seconds`` of that version (:func:`~storybrief.results.update_due_at`:
+        the one rule of the watcher, the workers and ``explain --pending``)."""
+        explain = self.settings.explain
+        updates = []
+        for s in self.store.explainers.changed_since_explainer(limit=limit, story_ids=story_ids):
+            if s.latest_explainer_at is None:
+                continue
+            # an article stored before the version but put in the story after it (or a
+            # merge) has no later storing time: the change itself is the first
+            first = s.first_new_at or s.changed_at
+            due_at = update_due_at(
+                version_at=s.latest_explainer_at,
+                first_new_at=first,
+                last_change_at=s.changed_at,
+                settle_seconds=explain.settle_seconds,
+                max_wait_seconds=explain.max_wait_seconds,
+                floor_seconds=explain.interval_seconds,
+            )
+            updates.append(
+                PendingUpdate(
+                    s.story_id, s.latest_explainer_at, first, s.changed_at, s.new_articles, due_at
+                )
+            )
+        return updates
+
+    def pending_update(self, story_id: int) -> PendingUpdate | None:
+        """The story's next explainer version when one is coming (:meth:`pending_updates`);
+        None when its latest version is current, or nothing keeps explainers current
+        (``explain.auto_explain`` off)."""
+        if not self.settings.explain.auto_explain:
+            return None
+        found = self.pending_updates(story_ids=[story_id], limit=1)
+        return found[0] if found else None
 
     def due(self, now: datetime | None = None, *, limit: int = 1000) -> Due:
         """What is due at ``now``: the feeds whose next poll has come, whether an article is

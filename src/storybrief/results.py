@@ -6,6 +6,7 @@ poll of a feed did is :class:`storybrief.follow.PollReport`, what an ingest did
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: a read-only verb does not load the pipeline's stages
@@ -58,6 +59,42 @@ class Pending:
     stories_changed: int
     #: stories whose articles hold nothing publishable, not asked for until they change
     stories_unexplainable: int
+
+
+@dataclass(frozen=True)
+class PendingUpdate:
+    """A story whose explainer is behind its articles (:meth:`Library.pending_updates`):
+    ``new_reports`` articles stored since its latest version (written at ``version_at``), the
+    first at ``first_new_at``, the last joining at ``last_change_at``; its next version is due
+    at ``due_at`` (:func:`update_due_at`)."""
+
+    story_id: int
+    version_at: datetime
+    first_new_at: datetime
+    last_change_at: datetime
+    new_reports: int
+    due_at: datetime
+
+
+def update_due_at(
+    *,
+    version_at: datetime,
+    first_new_at: datetime,
+    last_change_at: datetime,
+    settle_seconds: float,
+    max_wait_seconds: float,
+    floor_seconds: float = 0.0,
+) -> datetime:
+    """When a grown story's next explainer version is due — the one rule the watcher and
+    the workers both follow: once its burst of reports has settled (``settle_seconds``
+    without a new one since ``last_change_at``), and at the latest ``max_wait_seconds``
+    after the first report its latest version lacks, however long the burst goes on; never
+    within ``floor_seconds`` of that version. A burst that settles within the maximum costs
+    one version: the version covers every report stored before it, so only a report stored
+    after it makes the story due again."""
+    settled = last_change_at + timedelta(seconds=settle_seconds)
+    bound = first_new_at + timedelta(seconds=max_wait_seconds)
+    return max(min(settled, bound), version_at + timedelta(seconds=floor_seconds))
 
 
 #: A watcher not heard from for this long is "silent": stuck, or gone without saying so.

@@ -230,10 +230,23 @@ class ExplainSettings(_Stage):
     min_articles: int = Field(
         default=1, ge=1, description="articles a story needs before its first explainer"
     )
-    interval_seconds: float = Field(
-        default=600.0,
+    settle_seconds: float = Field(
+        default=60.0,
         ge=0.0,
-        description="a growing story gets a new explainer version at most this often",
+        description="a story that grew gets its next explainer version once no article has "
+        "joined it for this long (its burst of reports has settled)",
+    )
+    max_wait_seconds: float = Field(
+        default=300.0,
+        ge=0.0,
+        description="... and at the latest this long after the first article its latest "
+        "version lacks, however long the burst goes on",
+    )
+    interval_seconds: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="at least this long between two versions of one story, over the two "
+        "above (0: no floor; for an engine that costs per call)",
     )
     rewrite_unsupported: bool = Field(
         default=False,

@@ -245,9 +245,11 @@ class Watcher:
             log.warning("cannot record the watcher's state: %s", exc)
 
     def _sleep_seconds(self) -> float:
-        """Until the next feed is due, at most ``watch.idle_sleep_seconds``."""
+        """Until the next feed or story update is due, at most ``watch.idle_sleep_seconds``."""
         idle = self.settings.watch.idle_sleep_seconds
         upcoming = [f.next_poll_at for f in self.library.feeds.all() if f.enabled]
+        if self.settings.explain.auto_explain:
+            upcoming += [u.due_at for u in self.library.pending_updates()]
         soonest = min((t for t in upcoming if t is not None), default=None)
         if soonest is None:
             return idle

@@ -201,7 +201,12 @@ class Workers:
             except NothingToPublishError as exc:  # a fact about the articles, not a failure
                 logger.warning("story %s: no explainer: %s", story_id, exc)
                 return f"nothing to publish: {exc}"
-            return "not due" if result is None else f"version {result.version}"
+            if result is None:  # a report joined meanwhile: its burst has not settled yet
+                update = await asyncio.to_thread(self.library.pending_update, story_id)
+                if update is not None:
+                    await self._explain_when_due(story_id, update.due_at)
+                return "not due"
+            return f"version {result.version}"
 
         async def tick(timestamp: int) -> str:
             report = await self.tick()
@@ -285,7 +290,8 @@ class Workers:
         stories: list[tuple[int, str | None]] | None = None,
     ) -> int:
         """Ask for an explain job for each story that is due (``stories``: what the tick found
-        due; otherwise asked for now)."""
+        due; otherwise asked for now), and for one at its due time for each story whose update
+        comes before the next tick (:meth:`Library.pending_updates`: the watcher's rule)."""
         if not self.settings.explain.auto_explain:
             return 0
         if stories is None:
@@ -297,7 +303,19 @@ class Workers:
             if report is not None:
                 report.explains.append(story_id)
                 report.already_waiting += not queued
+        due_now = {story_id for story_id, _ in stories}
+        for update in await asyncio.to_thread(self.library.pending_updates, limit=DUE_LIMIT):
+            if update.story_id not in due_now:
+                await self._explain_when_due(update.story_id, update.due_at)
         return asked
+
+    async def _explain_when_due(self, story_id: int, due: datetime) -> None:
+        """Ask for the story's next version at the time it is due, when that comes within a
+        tick's period (the minute tick would find it up to a minute late); a later one is
+        left to the ticks. The job asks :meth:`Library.explain_if_due` again when it runs."""
+        wait = (due - datetime.now(UTC)).total_seconds()
+        if wait < TICK_SECONDS:
+            await self.defer(EXPLAIN, f"story:{story_id}", delay=max(wait, 0.5), story_id=story_id)
 
     async def tick(self, *, now: datetime | None = None) -> TickReport:
         """Ask for a job for what is due (:meth:`Library.due`), and run again the jobs of

@@ -66,7 +66,8 @@ def explain(
         False,
         "--pending",
         help="Explain every story that is due: qualifies and has none, or grew since its "
-        "latest version (at most once per explain.interval_seconds).",
+        "latest version and its new reports have settled (explain.settle_seconds, at most "
+        "explain.max_wait_seconds).",
     ),
     allow_private: bool | None = allow_private_option(),
 ) -> None:

@@ -185,6 +185,19 @@ class StoryDetail(StoryOut):
     successors: list[SuccessorOut] = Field(
         default_factory=list, description="the stories holding a moved story's articles now"
     )
+    update_pending: bool = Field(
+        default=False,
+        description="reports joined the story after its latest explainer version, and the "
+        "next version is coming (explain.auto_explain): at ``update_due_at``",
+    )
+    update_due_at: datetime | None = Field(
+        default=None,
+        description="when the next version is due: once the new reports have settled "
+        "(explain.settle_seconds), at the latest explain.max_wait_seconds after the first",
+    )
+    new_reports: int = Field(
+        default=0, description="articles stored since the latest explainer version"
+    )
 
 
 class ArticleOut(BaseModel):
@@ -355,8 +368,12 @@ def get_story(request: Request, story_id: StoryId) -> StoryDetail:
     (out,) = _stories_out(request, [story])
     coverage = _library(request).coverage(story_id)
     moved = readers.moved(story_id)
+    update = _library(request).pending_update(story_id)
     return StoryDetail(
         **out.model_dump(),
+        update_pending=update is not None,
+        update_due_at=update.due_at if update else None,
+        new_reports=update.new_reports if update else 0,
         moved=moved.kind if moved else None,  # type: ignore[arg-type]
         successors=[
             SuccessorOut(id=s.id, title=s.title, url=str(request.url_for("story", story_id=s.id)))

@@ -188,6 +188,9 @@ async def story(
             {
                 "page": page,
                 "coverage": request.app.state.library.coverage(story_id),
+                "update": request.app.state.library.pending_update(story_id)
+                if page.is_latest
+                else None,
                 "answer": answer,
                 "csrf": CSRF_PLACEHOLDER,
                 "json_ld": json_ld(page, canonical, request.app.state.settings.serve.site_title),

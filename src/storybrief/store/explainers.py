@@ -5,7 +5,7 @@ needs to decide which stories to explain next (:class:`StoryActivity`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -89,6 +89,10 @@ class StoryActivity:
     changed_at: datetime  # when articles last joined it (or it was otherwise changed)
     explainer_versions: int
     latest_explainer_at: datetime | None
+    #: articles stored after the latest version, and the first one's time (filled by
+    #: :func:`changed_since_explainer` only): what the next version is waiting for
+    new_articles: int = 0
+    first_new_at: datetime | None = None
 
     @property
     def changed_since_explainer(self) -> bool:
@@ -390,19 +394,38 @@ def without_explainer(
     return [_activity(tuple(r)) for r in rows]
 
 
-def changed_since_explainer(db: Database, *, limit: int = 100) -> list[StoryActivity]:
+def changed_since_explainer(
+    db: Database, *, limit: int = 100, story_ids: list[int] | None = None
+) -> list[StoryActivity]:
     """Stories that have an explainer but changed (articles joined) after its newest version,
-    the longest-waiting first."""
+    the longest-waiting first (of ``story_ids`` only, when given), each with the articles
+    stored since that version (``new_articles``, ``first_new_at``)."""
     query, _, written = _activity_query()
+    since = (  # the articles of each story stored after its newest version
+        select(
+            ArticleRow.story_id.label("story_id"),
+            func.count(ArticleRow.id).label("n"),
+            func.min(ArticleRow.created_at).label("first"),
+        )
+        .join(written, written.c.story_id == ArticleRow.story_id)
+        .where(ArticleRow.created_at > written.c.latest)
+        .group_by(ArticleRow.story_id)
+        .subquery()
+    )
+    query = query.add_columns(func.coalesce(since.c.n, 0), since.c.first).outerjoin(
+        since, since.c.story_id == Story.id
+    )
+    query = query.where(
+        written.c.latest.is_not(None), Story.updated_at > written.c.latest, _explainable()
+    )
+    if story_ids is not None:
+        query = query.where(Story.id.in_([i for i in story_ids if possible_id(i)]))
     with db.session() as s:
-        rows = s.execute(
-            query.where(
-                written.c.latest.is_not(None), Story.updated_at > written.c.latest, _explainable()
-            )
-            .order_by(written.c.latest, Story.id)
-            .limit(limit)
-        ).all()
-    return [_activity(tuple(r)) for r in rows]
+        rows = s.execute(query.order_by(written.c.latest, Story.id).limit(limit)).all()
+    return [
+        replace(_activity(tuple(r[:7])), new_articles=int(r[7]), first_new_at=aware(r[8]))
+        for r in rows
+    ]
 
 
 def _explainable() -> ColumnElement[bool]:
