@@ -676,3 +676,57 @@ def test_finished_jobs_are_deleted_once_older_than_the_setting(
     )
     assert orphans == [(0,)]
     assert sql(settings, "SELECT count(*) FROM procrastinate_events")[0][0] < events
+
+
+def test_a_burst_is_explained_once_when_it_settles_not_at_a_tick(
+    workers, pool, tmp_path, monkeypatch
+):
+    """Workers follow the watcher's rule (Library.pending_updates): an assign job that finds
+    a grown story still settling asks for its explain job at the time it is due, so the
+    update lands then (not at the next minute's tick, nor before it settles), once."""
+    from storybrief.library import Library
+
+    monkeypatch.setitem(ENV, "STORYBRIEF_EXPLAIN__SETTLE_SECONDS", "4")  # the workers'
+    settings = workers.settings.changed(**{"explain.settle_seconds": 4.0})
+    pages = []
+    for n, (title, extra) in enumerate(
+        [
+            (BRIDGE.title, ""),
+            ("Harbor Bridge traffic returns to normal", "Traffic returned within a day."),
+            ("Ferries cut as Harbor Bridge reopens", "The ferry company cut its timetable."),
+        ]
+    ):
+        page = tmp_path / f"page-{n}.html"
+        text = BRIDGE.text if not extra else BRIDGE.text.replace("Tuesday morning", "Tuesday")
+        page.write_text(f"<html><h1>{title}</h1>{text}<p>{extra}</p></html>")
+        pages.append(page)
+    with Library(settings.changed(**{"explain.auto_explain": False})) as lib:
+        lib.ingest([pages[0]])
+        (story,) = lib.stories()
+        assert lib.explain(story_id=story.id).version == 1
+        lib.ingest([pages[1]])
+        lib.ingest([pages[2]])  # a burst of two reports
+        (update,) = lib.pending_updates()
+        assert update.story_id == story.id and update.new_reports == 2
+        assert lib.due_stories() == []  # settling
+
+    pool.start(1)
+    assert workers.assign()  # finds the story settling: its explain job is asked for at due_at
+    wait_for(
+        lambda: len(workers.library.store.explainers.versions(story.id)) == 2,
+        "the update",
+        60,
+    )
+    settle(settings, pool)
+    versions = workers.library.store.explainers.versions(story.id)
+    assert [v.version for v in versions] == [2, 1], pool.logs()  # once for the burst
+    assert versions[0].created_at >= update.due_at  # not before it settled
+    assert workers.library.due_stories() == []
+    scheduled = sql(
+        settings,
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s "
+        "AND scheduled_at IS NOT NULL",
+        "storybrief.explain_story",
+    )[0][0]
+    assert scheduled >= 1  # asked for at its due time
+    print(f"update landed {(versions[0].created_at - update.due_at).total_seconds():.1f} s late")
