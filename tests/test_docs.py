@@ -155,3 +155,24 @@ def test_the_readme_multi_article_explainer_is_what_the_command_prints(tmp_path,
     result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "explain", *files])
     assert result.exit_code == 0, result.output
     assert result.output.endswith(expected), result.output
+
+
+def test_the_readme_check_example_runs_from_what_the_package_ships(tmp_path, monkeypatch):
+    """The README's `check` example needs no folder beside the repository (it read
+    ../shared/example/explainer.txt): the example explainer is shipped, `check --example` runs
+    the same check from any install, and each prints the counts the README shows."""
+    import re
+
+    assert "../shared/example" not in README
+    command, expected = re.search(
+        r"\$ storybrief check (.*?)\n\.\.\.\n(.*?)\n```", README, flags=re.S
+    ).groups()
+    for key in [k for k in __import__("os").environ if k.startswith("STORYBRIEF_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("STORYBRIEF_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.chdir(Path(__file__).parents[1])
+    for args in (command.split(), ["--example"]):
+        result = CliRunner().invoke(app, ["--data-dir", str(tmp_path), "check", *args])
+        assert result.exit_code == 1, result.output  # not every sentence is supported
+        assert result.stdout.strip().splitlines()[-1] == expected
