@@ -4,6 +4,7 @@ through `storybrief engines` and `storybrief explain -e leads`."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -26,9 +27,13 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     source = work / "engine-plugin"
     shutil.copytree(PLUGIN, source)
     site = work / "site"
+    # with setuptools at hand (Python 3.11's venvs have it) nothing is fetched; without it
+    # (3.12's do not), pip fetches it to build, as `make test` fetched storybrief's own
+    offline = importlib.util.find_spec("setuptools") is not None
+    build = ["--no-build-isolation", "--no-index"] if offline else []
     pip = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation"]
-        + ["--no-index", "--target", str(site), str(source)],
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", *build]
+        + ["--target", str(site), str(source)],
         capture_output=True,
         text=True,
         timeout=300,
