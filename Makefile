@@ -47,6 +47,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/clustering.py --data $(DATA)
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/pipeline.py --data $(DATA)
+	$(BIN)/python bench/capacity.py --data $(DATA)
+	$(BIN)/python bench/cli_start.py
 	$(BIN)/python bench/fuzz.py
 	$(BIN)/python bench/engines.py --data $(DATA)
 	$(BIN)/python bench/plot.py

@@ -1,0 +1,391 @@
+"""Capacity benchmark (issue 28): many feeds on local hosts, items published faster than the
+system takes them in, followed by one `storybrief watch` on SQLite — what one machine holds.
+
+    python bench/capacity.py [--feeds 2000] [--hosts 8] [--items 600] [--rate 10] [--every 60]
+                             [--idle 60] [--max-seconds 600] [--data ../shared/data]
+
+The feeds and pages are bench/pipeline.py's (NeuS lead excerpts, research use only, read from
+``--data``: three outlets per event, the second and third reporting 8 and 16 events later, so
+stories grow after their first explainer), on ``--hosts`` HTTP servers on 127.0.0.1 (each its
+own origin, so with hundreds of feeds a host the per-host politeness of the fetcher is real:
+``fetch.per_host_concurrency`` 2, ``fetch.per_host_delay`` ``--per-host-delay``). Every feed is
+followed with ``--every`` seconds between polls. The watcher runs with a probe
+(bench/capacity_probe.py) that gives its CPU to pipeline stages by sampling each thread's stack
+and CPU time, and notes each poll's lag behind its due time.
+
+Phases, one watcher throughout:
+
+1. warm-up: every feed polled once (all empty);
+2. unchanged polls: ``--idle`` seconds in which no feed changes, so every poll is a conditional
+   GET answered 304 — CPU per unchanged poll, and the poll lag of a quiet service;
+3. load: ``--items`` items published at ``--rate`` a second (faster than the watcher takes them
+   in), until each is an article covered by its story's explainer, nothing moves for
+   ``--stall`` seconds, or ``--max-seconds`` pass.
+
+Reported: articles per second end to end (articles covered by an explainer / (last covering
+explainer − first publication)); CPU per article (the watcher's CPU over the load phase /
+articles stored) and by stage; CPU per unchanged poll; poll lag p50 / p95 / max (in the quiet
+phase and under load); explainer latency p50 / p95 from publication, for an item that started a
+story (its first version) and for one that joined an explained story (an update); peak RSS.
+Writes bench/results/capacity.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from rich.table import Table  # noqa: E402
+
+from pipeline import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    Hosts,
+    NewsItem,
+    Proc,
+    console,
+    load_items,
+    run_cli,
+)
+
+PROBE_RUN = (
+    "import sys; sys.path.insert(0, {here!r}); import capacity_probe; "
+    "capacity_probe.start({out!r}); from storybrief.cli import main; "
+    "sys.argv[0] = 'storybrief'; main()"
+)
+
+
+class ProbedWatch(Proc):
+    """`storybrief watch` with the probe inside."""
+
+    def __init__(self, env: dict[str, str], log: Path, out: Path) -> None:
+        self.name = "watch"
+        self.log = log.open("ab")
+        code = PROBE_RUN.format(here=str(HERE), out=str(out))
+        self.popen = subprocess.Popen(
+            [sys.executable, "-c", code, "watch", "-q", "--log-format", "json"],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        self.usage = None
+
+
+def probe(out: Path) -> dict[str, Any]:
+    try:
+        return json.loads(out.read_text())
+    except (OSError, ValueError):
+        return {"cpu_by_stage": {}, "poll_lags": []}
+
+
+def quantiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"n": 0, "p50": None, "p95": None, "max": None}
+    cuts = statistics.quantiles(values, n=100, method="inclusive") if len(values) > 1 else []
+    return {
+        "n": len(values),
+        "p50": cuts[49] if cuts else values[0],
+        "p95": cuts[94] if cuts else values[0],
+        "max": max(values),
+    }
+
+
+def coverage(db_url: str, items: list[NewsItem]) -> dict[str, Any]:
+    """Which items are stored, and for each the first explainer version covering it (its
+    time and its version number: 1 is the story's first explainer, more an update)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            articles = c.execute(
+                text("SELECT id, url, canonical_url, duplicate_of FROM articles")
+            ).all()
+            versions = c.execute(
+                text("SELECT version, created_at, document FROM explainers ORDER BY created_at")
+            ).all()
+            stories = c.execute(text("SELECT count(*) FROM stories")).scalar_one()
+    finally:
+        engine.dispose()
+    by_url: dict[str, int] = {}
+    for a in articles:
+        for url in (a.url, a.canonical_url):
+            if url:
+                by_url[url] = a.duplicate_of or a.id
+    first: dict[int, tuple[float, int]] = {}
+    for v in versions:
+        document = v.document if isinstance(v.document, dict) else json.loads(v.document)
+        created = v.created_at
+        if isinstance(created, str):
+            created = datetime.fromisoformat(created)
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        for source in document.get("sources", []):
+            first.setdefault(source["id"], (created.timestamp(), v.version))
+    stored = {i.key: by_url[i.url] for i in items if i.url in by_url}
+    covered = {k: first[a] for k, a in stored.items() if a in first}
+    return {
+        "stored": stored,
+        "covered": covered,
+        "stories": stories,
+        "explainers": len(versions),
+    }
+
+
+def cpu_delta(after: dict[str, float], before: dict[str, float]) -> dict[str, float]:
+    return {k: after.get(k, 0.0) - before.get(k, 0.0) for k in after}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data", type=Path, default=ROOT.parent / "shared" / "data", help="shared data folder"
+    )
+    parser.add_argument("--feeds", type=int, default=2000)
+    parser.add_argument("--hosts", type=int, default=8, help="HTTP servers (origins)")
+    parser.add_argument("--items", type=int, default=600, help="items published")
+    parser.add_argument("--rate", type=float, default=10.0, help="items published a second")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between feed polls")
+    parser.add_argument("--idle", type=float, default=60.0, help="seconds of unchanged polls")
+    parser.add_argument("--per-host-delay", type=float, default=0.05)
+    parser.add_argument("--settle", type=float, default=60.0, help="explain.settle_seconds")
+    parser.add_argument("--max-wait", type=float, default=300.0, help="explain.max_wait_seconds")
+    parser.add_argument("--stall", type=float, default=90.0)
+    parser.add_argument("--max-seconds", type=float, default=900.0, help="bound on the load phase")
+    args = parser.parse_args()
+
+    items = load_items(args.data, args.items, args.feeds)
+    hosts = Hosts(items, args.feeds, args.hosts)
+    load_average = os.getloadavg()[0]
+    console.print(
+        f"{args.feeds} feeds on {args.hosts} hosts, {len(items)} items at {args.rate:g}/s; "
+        f"load average {load_average:.2f} on {os.cpu_count()} cores"
+    )
+    with tempfile.TemporaryDirectory(prefix="storybrief-capacity-") as scratch:
+        folder = Path(scratch)
+        db_url = f"sqlite:///{folder / 'storybrief.db'}"
+        config = folder / "config.toml"
+        config.write_text(
+            f'database_url = "{db_url}"\n'
+            f'data_dir = "{folder}"\n'
+            "[fetch]\n"
+            'allowed_hosts = ["127.0.0.1"]\n'
+            "obey_robots = true\n"
+            f"per_host_delay = {args.per_host_delay}\n"
+            "[explain]\n"
+            f"settle_seconds = {args.settle}\n"
+            f"max_wait_seconds = {args.max_wait}\n"
+            "[watch]\n"
+            "min_poll_seconds = 1\n",
+            encoding="utf-8",
+        )
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")},
+            "STORYBRIEF_CONFIG": str(config),
+            "PYTHONPATH": str(ROOT / "src"),
+        }
+        log = folder / "log.txt"
+        opml = folder / "feeds.opml"
+        opml.write_text(hosts.opml(), encoding="utf-8")
+        out = folder / "probe.json"
+        try:
+            result = run(args, items, hosts, db_url, env, log, opml, out)
+        finally:
+            hosts.stop()
+    result["load_average_start"] = load_average
+    report(result, args)
+
+
+def run(
+    args: argparse.Namespace,
+    items: list[NewsItem],
+    hosts: Hosts,
+    db_url: str,
+    env: dict[str, str],
+    log: Path,
+    opml: Path,
+    out: Path,
+) -> dict[str, Any]:
+    from pipeline import warm_up
+
+    started = time.monotonic()
+    run_cli(["feeds", "add", str(opml), "--every", f"{args.every:g}s"], env, log)
+    console.print(f"  {args.feeds} feeds followed in {time.monotonic() - started:.1f} s")
+    watch = ProbedWatch(env, log, out)
+    try:
+        warm_up(db_url, args.feeds, [watch], log, limit=max(300.0, args.feeds / 5))
+        # 2. unchanged polls
+        time.sleep(3.5)  # a flush of the probe
+        before_idle = probe(out)
+        with hosts._lock:
+            before_304, before_200 = hosts.counts["feed_304"], hosts.counts["feed_200"]
+        cpu_before = watch.cpu_now()
+        console.print(f"  {args.idle:g} s of unchanged polls …")
+        time.sleep(args.idle)
+        cpu_idle = watch.cpu_now() - cpu_before
+        with hosts._lock:
+            polls_304 = hosts.counts["feed_304"] - before_304
+            polls_200 = hosts.counts["feed_200"] - before_200
+        time.sleep(3.5)
+        after_idle = probe(out)
+        idle_lags = after_idle["poll_lags"][len(before_idle["poll_lags"]) :]
+        # 3. load
+        cpu_start = watch.cpu_now()
+        t0 = time.time() + 1.0
+        for j, item in enumerate(items):
+            item.published = t0 + j / args.rate
+        last_publication = items[-1].published
+        console.print(f"  load: {len(items)} items over {last_publication - t0:.0f} s")
+        seen, moved, began = (-1, -1), time.monotonic(), time.monotonic()
+        note = ""
+        while True:
+            time.sleep(5.0)
+            if watch.reap() is not None:
+                raise SystemExit(f"watch exited with {watch.popen.returncode}; see {log}")
+            state = coverage(db_url, items)
+            now_seen = (len(state["stored"]), len(state["covered"]))
+            published = sum(1 for i in items if i.published <= time.time())
+            console.print(
+                f"  {time.monotonic() - began:5.0f} s: {published} published, {now_seen[0]} "
+                f"stored, {now_seen[1]} covered, {state['stories']} stories, "
+                f"{state['explainers']} explainers",
+                highlight=False,
+            )
+            if now_seen != seen:
+                seen, moved = now_seen, time.monotonic()
+            if time.monotonic() - began > args.max_seconds:
+                note = f"stopped after --max-seconds {args.max_seconds:g}"
+                break
+            if time.time() < last_publication:
+                continue
+            if now_seen[1] == len(items):
+                break
+            if time.monotonic() - moved > args.stall:
+                note = f"{len(items) - now_seen[1]} items not covered: nothing moved"
+                break
+        cpu_load = watch.cpu_now() - cpu_start
+        time.sleep(3.5)
+        after_load = probe(out)
+    finally:
+        usage = watch.stop()
+    load_lags = after_load["poll_lags"][len(after_idle["poll_lags"]) :]
+    stored = len(state["stored"])
+    first = min(i.published for i in items)
+    new_latency, update_latency = [], []
+    for item in items:
+        if item.key in state["covered"]:
+            at, version = state["covered"][item.key]
+            (new_latency if version == 1 else update_latency).append(at - item.published)
+    last = max((at for at, _ in state["covered"].values()), default=first)
+    stages = cpu_delta(after_load["cpu_by_stage"], after_idle["cpu_by_stage"])
+    idle_stages = cpu_delta(after_idle["cpu_by_stage"], before_idle["cpu_by_stage"])
+    return {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": git_commit(),
+        "machine": {"cores": os.cpu_count(), "python": platform.python_version()},
+        "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+        "items": len(items),
+        "stored": stored,
+        "covered": len(state["covered"]),
+        "stories": state["stories"],
+        "explainers": state["explainers"],
+        "load_seconds": last - first,
+        "articles_per_s": len(state["covered"]) / (last - first) if last > first else 0.0,
+        "cpu_load_s": cpu_load,
+        "cpu_s_per_article": cpu_load / stored if stored else None,
+        "cpu_s_per_article_by_stage": {k: v / stored for k, v in stages.items()} if stored else {},
+        "idle": {
+            "seconds": args.idle,
+            "polls_304": polls_304,
+            "polls_200": polls_200,
+            "cpu_s": cpu_idle,
+            "cpu_s_per_304": cpu_idle / polls_304 if polls_304 else None,
+            "cpu_by_stage": idle_stages,
+        },
+        "poll_lag_s": {"quiet": quantiles(idle_lags), "load": quantiles(load_lags)},
+        "explainer_latency_s": {
+            "new_story": quantiles(new_latency),
+            "update": quantiles(update_latency),
+        },
+        "peak_rss_mb": usage.max_rss_mb,
+        "watch_total_cpu_s": usage.cpu_s,
+        "note": note,
+    }
+
+
+def git_commit() -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:
+        return ""
+    return done.stdout.strip()
+
+
+def f(value: float | None, spec: str = ".1f") -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def report(r: dict[str, Any], args: argparse.Namespace) -> None:
+    table = Table(
+        title=f"capacity, one `watch` on SQLite: {args.feeds} feeds on {args.hosts} hosts, "
+        f"{r['items']} items at {args.rate:g}/s, polls every {args.every:g} s "
+        f"({os.cpu_count()} cores, shared; load average {r['load_average_start']:.1f} at start)"
+    )
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("issue 28 target", justify="right")
+    idle, lag, latency = r["idle"], r["poll_lag_s"], r["explainer_latency_s"]
+    rows = [
+        ("articles stored / covered by an explainer", f"{r['stored']} / {r['covered']}", ""),
+        ("articles per second, end to end", f(r["articles_per_s"], ".2f"), ""),
+        ("CPU per article (ms)", f(_ms(r["cpu_s_per_article"]), ".0f"), "≤ 70"),
+        *(
+            (f"  … {stage}", f(v * 1000, ".1f"), "")
+            for stage, v in sorted(r["cpu_s_per_article_by_stage"].items(), key=lambda kv: -kv[1])
+        ),
+        ("CPU per unchanged poll (ms)", f(_ms(idle["cpu_s_per_304"]), ".1f"), "≤ 5"),
+        ("unchanged polls in the quiet phase", f"{idle['polls_304']}", ""),
+        ("poll lag p50 / p95 / max, quiet (s)", _q(lag["quiet"]), "p95 ≤ 60"),
+        ("poll lag p50 / p95 / max, under load (s)", _q(lag["load"]), "p95 ≤ 60"),
+        ("explainer latency, new story p50 / p95 / max (s)", _q(latency["new_story"]), "p95 ≤ 60"),
+        ("explainer latency, update p50 / p95 / max (s)", _q(latency["update"]), "p95 ≤ 120"),
+        ("peak RSS (MB)", f(r["peak_rss_mb"], ".0f"), "≤ 400"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if r["note"]:
+        console.print(f"[yellow]{r['note']}[/]")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "capacity.json").write_text(json.dumps(r, indent=2) + "\n")
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds * 1000
+
+
+def _q(q: dict[str, float | None]) -> str:
+    return f"{f(q['p50'])} / {f(q['p95'])} / {f(q['max'])} (n={q['n']})"
+
+
+if __name__ == "__main__":
+    main()
