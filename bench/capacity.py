@@ -1,32 +1,36 @@
 """Capacity benchmark (issue 28): many feeds on local hosts, items published faster than the
-system takes them in, followed by one `storybrief watch` on SQLite — what one machine holds.
+system takes them in, followed by one `storybrief watch` (SQLite or PostgreSQL) or by N
+`storybrief worker` processes (PostgreSQL) — what one machine holds.
 
     python bench/capacity.py [--feeds 2000] [--hosts 8] [--items 600] [--rate 10] [--every 60]
-                             [--idle 60] [--max-seconds 600] [--data ../shared/data]
+                             [--idle 60] [--max-seconds 900] [--data ../shared/data]
+                             [--database sqlite|postgresql] [--workers N]
 
 The feeds and pages are bench/pipeline.py's (NeuS lead excerpts, research use only, read from
 ``--data``: three outlets per event, the second and third reporting 8 and 16 events later, so
 stories grow after their first explainer), on ``--hosts`` HTTP servers on 127.0.0.1 (each its
 own origin, so with hundreds of feeds a host the per-host politeness of the fetcher is real:
 ``fetch.per_host_concurrency`` 2, ``fetch.per_host_delay`` ``--per-host-delay``). Every feed is
-followed with ``--every`` seconds between polls. The watcher runs with a probe
+followed with ``--every`` seconds between polls. Each storybrief process runs with a probe
 (bench/capacity_probe.py) that gives its CPU to pipeline stages by sampling each thread's stack
 and CPU time, and notes each poll's lag behind its due time.
 
-Phases, one watcher throughout:
+Phases, the same processes throughout:
 
 1. warm-up: every feed polled once (all empty);
 2. unchanged polls: ``--idle`` seconds in which no feed changes, so every poll is a conditional
    GET answered 304 — CPU per unchanged poll, and the poll lag of a quiet service;
-3. load: ``--items`` items published at ``--rate`` a second (faster than the watcher takes them
+3. load: ``--items`` items published at ``--rate`` a second (faster than they are taken
    in), until each is an article covered by its story's explainer, nothing moves for
    ``--stall`` seconds, or ``--max-seconds`` pass.
 
 Reported: articles per second end to end (articles covered by an explainer / (last covering
-explainer − first publication)); CPU per article (the watcher's CPU over the load phase /
-articles stored) and by stage; CPU per unchanged poll; poll lag p50 / p95 / max (in the quiet
-phase and under load); explainer latency p50 / p95 from publication, for an item that started a
-story (its first version) and for one that joined an explained story (an update); peak RSS.
+explainer − first publication)); CPU per article (the storybrief processes' CPU over the load
+phase / articles stored) and by stage, with PostgreSQL's backends beside; CPU per unchanged poll;
+poll lag p50 / p95 / max (in the quiet phase and under load); explainer latency p50 / p95 from
+publication, for an item that started a story (its first version) and for one that joined an
+explained story (an update); peak RSS of the largest process.
+
 Writes bench/results/capacity.json.
 """
 
@@ -63,20 +67,25 @@ from pipeline import (  # noqa: E402
 
 PROBE_RUN = (
     "import sys; sys.path.insert(0, {here!r}); import capacity_probe; "
-    "capacity_probe.start({out!r}); from storybrief.cli import main; "
+    "capacity_probe.start({out!r}, {lag_from!r}); from storybrief.cli import main; "
     "sys.argv[0] = 'storybrief'; main()"
 )
 
 
-class ProbedWatch(Proc):
-    """`storybrief watch` with the probe inside."""
+class Probed(Proc):
+    """A storybrief process (`watch`, or one `worker`) with the probe inside, writing to
+    ``out``."""
 
-    def __init__(self, env: dict[str, str], log: Path, out: Path) -> None:
-        self.name = "watch"
+    def __init__(
+        self, name: str, args: list[str], env: dict[str, str], log: Path, out: Path
+    ) -> None:
+        self.name = name
+        self.out = out
         self.log = log.open("ab")
-        code = PROBE_RUN.format(here=str(HERE), out=str(out))
+        lag_from = "store" if args[0] == "worker" else "due"
+        code = PROBE_RUN.format(here=str(HERE), out=str(out), lag_from=lag_from)
         self.popen = subprocess.Popen(
-            [sys.executable, "-c", code, "watch", "-q", "--log-format", "json"],
+            [sys.executable, "-c", code, *args],
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -85,11 +94,31 @@ class ProbedWatch(Proc):
         self.usage = None
 
 
-def probe(out: Path) -> dict[str, Any]:
+def probe_one(out: Path) -> dict[str, Any]:
     try:
         return json.loads(out.read_text())
     except (OSError, ValueError):
         return {"cpu_by_stage": {}, "poll_lags": []}
+
+
+def probe(procs: list[Probed]) -> dict[str, Any]:
+    """The probes of every process, added up (their poll lags one after another)."""
+    cpu: dict[str, float] = {}
+    lags: list[list[float]] = []
+    for p in procs:
+        found = probe_one(p.out)
+        for stage, seconds in found["cpu_by_stage"].items():
+            cpu[stage] = cpu.get(stage, 0.0) + seconds
+        lags.append(found["poll_lags"])
+    return {"cpu_by_stage": cpu, "poll_lags": lags}
+
+
+def new_lags(after: dict[str, Any], before: dict[str, Any]) -> list[float]:
+    return [
+        lag
+        for n, lags in enumerate(after["poll_lags"])
+        for lag in lags[len(before["poll_lags"][n]) if n < len(before["poll_lags"]) else 0 :]
+    ]
 
 
 def quantiles(values: list[float]) -> dict[str, float | None]:
@@ -166,7 +195,23 @@ def main() -> None:
     parser.add_argument("--max-wait", type=float, default=300.0, help="explain.max_wait_seconds")
     parser.add_argument("--stall", type=float, default=90.0)
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound on the load phase")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="N `storybrief worker` processes (PostgreSQL) instead of one `watch`",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "SB_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        help="with --database postgresql: a server; the run creates (and drops) a database",
+    )
     args = parser.parse_args()
+    if args.workers and args.database != "postgresql":
+        parser.error("--workers needs --database postgresql")
 
     items = load_items(args.data, args.items, args.feeds)
     hosts = Hosts(items, args.feeds, args.hosts)
@@ -175,9 +220,19 @@ def main() -> None:
         f"{args.feeds} feeds on {args.hosts} hosts, {len(items)} items at {args.rate:g}/s; "
         f"load average {load_average:.2f} on {os.cpu_count()} cores"
     )
+    pg_name = None
     with tempfile.TemporaryDirectory(prefix="storybrief-capacity-") as scratch:
         folder = Path(scratch)
         db_url = f"sqlite:///{folder / 'storybrief.db'}"
+        if args.database == "postgresql":
+            from pipeline import admin, postgres_missing, with_database
+
+            missing = postgres_missing(args.database_url)
+            if missing:
+                raise SystemExit(missing)
+            pg_name = f"sb_capacity_{os.getpid()}"
+            admin(args.database_url, f'CREATE DATABASE "{pg_name}"')
+            db_url = with_database(args.database_url, pg_name)
         config = folder / "config.toml"
         config.write_text(
             f'database_url = "{db_url}"\n'
@@ -203,10 +258,15 @@ def main() -> None:
         opml.write_text(hosts.opml(), encoding="utf-8")
         out = folder / "probe.json"
         try:
-            result = run(args, items, hosts, db_url, env, log, opml, out)
+            result = run(args, items, hosts, db_url, env, log, opml, out, pg_name)
         finally:
             hosts.stop()
+            if pg_name:
+                from pipeline import admin
+
+                admin(args.database_url, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
     result["load_average_start"] = load_average
+    result["load_average_end"] = os.getloadavg()[0]
     report(result, args)
 
 
@@ -219,32 +279,55 @@ def run(
     log: Path,
     opml: Path,
     out: Path,
+    pg_name: str | None,
 ) -> dict[str, Any]:
-    from pipeline import warm_up
+    from pipeline import BackendCPU, admin_url, warm_up
 
+    backends = BackendCPU(admin_url(args.database_url), pg_name) if pg_name else None
+
+    for item in items:
+        item.published = 0.0  # nothing listed before the load phase
     started = time.monotonic()
     run_cli(["feeds", "add", str(opml), "--every", f"{args.every:g}s"], env, log)
     console.print(f"  {args.feeds} feeds followed in {time.monotonic() - started:.1f} s")
-    watch = ProbedWatch(env, log, out)
+    if args.workers:
+        run_cli(["worker", "--apply-schema"], env, log)
+        procs = [
+            Probed(
+                f"worker {n + 1}",
+                ["worker", "--log-level", "warning"],
+                env,
+                log,
+                out.with_name(f"probe-{n}.json"),
+            )
+            for n in range(args.workers)
+        ]
+    else:
+        procs = [Probed("watch", ["watch", "-q", "--log-format", "json"], env, log, out)]
+
+    def cpu_now() -> float:
+        return sum(p.cpu_now() for p in procs)
+
     try:
-        warm_up(db_url, args.feeds, [watch], log, limit=max(300.0, args.feeds / 5))
+        warm_up(db_url, args.feeds, procs, log, limit=max(300.0, args.feeds / 5))
         # 2. unchanged polls
         time.sleep(3.5)  # a flush of the probe
-        before_idle = probe(out)
+        before_idle = probe(procs)
         with hosts._lock:
             before_304, before_200 = hosts.counts["feed_304"], hosts.counts["feed_200"]
-        cpu_before = watch.cpu_now()
+        cpu_before = cpu_now()
         console.print(f"  {args.idle:g} s of unchanged polls …")
         time.sleep(args.idle)
-        cpu_idle = watch.cpu_now() - cpu_before
+        cpu_idle = cpu_now() - cpu_before
         with hosts._lock:
             polls_304 = hosts.counts["feed_304"] - before_304
             polls_200 = hosts.counts["feed_200"] - before_200
         time.sleep(3.5)
-        after_idle = probe(out)
-        idle_lags = after_idle["poll_lags"][len(before_idle["poll_lags"]) :]
+        after_idle = probe(procs)
+        idle_lags = new_lags(after_idle, before_idle)
         # 3. load
-        cpu_start = watch.cpu_now()
+        cpu_start = cpu_now()
+        db_start = backends.total() if backends is not None else 0.0
         t0 = time.time() + 1.0
         for j, item in enumerate(items):
             item.published = t0 + j / args.rate
@@ -252,13 +335,16 @@ def run(
         console.print(f"  load: {len(items)} items over {last_publication - t0:.0f} s")
         seen, moved, began = (-1, -1), time.monotonic(), time.monotonic()
         note = ""
+        samples: list[tuple[float, int, int, int]] = []  # (s, published, stored, covered)
         while True:
             time.sleep(5.0)
-            if watch.reap() is not None:
-                raise SystemExit(f"watch exited with {watch.popen.returncode}; see {log}")
+            for p in procs:
+                if p.reap() is not None:
+                    raise SystemExit(f"{p.name} exited with {p.popen.returncode}; see {log}")
             state = coverage(db_url, items)
             now_seen = (len(state["stored"]), len(state["covered"]))
             published = sum(1 for i in items if i.published <= time.time())
+            samples.append((time.monotonic() - began, published, *now_seen))
             console.print(
                 f"  {time.monotonic() - began:5.0f} s: {published} published, {now_seen[0]} "
                 f"stored, {now_seen[1]} covered, {state['stories']} stories, "
@@ -277,21 +363,34 @@ def run(
             if time.monotonic() - moved > args.stall:
                 note = f"{len(items) - now_seen[1]} items not covered: nothing moved"
                 break
-        cpu_load = watch.cpu_now() - cpu_start
+        cpu_load = cpu_now() - cpu_start
+        db_load = backends.total() - db_start if backends is not None else None
         time.sleep(3.5)
-        after_load = probe(out)
+        after_load = probe(procs)
     finally:
-        usage = watch.stop()
-    load_lags = after_load["poll_lags"][len(after_idle["poll_lags"]) :]
+        usages = [p.stop() for p in procs]
+        if backends is not None:
+            backends.stop()
+    load_lags = new_lags(after_load, after_idle)
     stored = len(state["stored"])
     first = min(i.published for i in items)
-    new_latency, update_latency = [], []
+    new_latency: list[float] = []
+    update_latency: list[float] = []
     for item in items:
         if item.key in state["covered"]:
             at, version = state["covered"][item.key]
             (new_latency if version == 1 else update_latency).append(at - item.published)
     last = max((at for at, _ in state["covered"].values()), default=first)
     stages = cpu_delta(after_load["cpu_by_stage"], after_idle["cpu_by_stage"])
+    # CPU of threads with no Python stack (onnxruntime's own pool, running clustering's
+    # sentence model) is in the process's CPU but in no sampled stage
+    stages["native threads (sentence model)"] = max(0.0, cpu_load - sum(stages.values()))
+    # intake: articles stored from the first to the moment all were (the feeds were behind)
+    stored_times = [t for t, _, st, _ in samples if st > 0]
+    all_stored = [t for t, _, st, _ in samples if st >= stored]
+    intake = (
+        stored / (all_stored[0] - stored_times[0] + 5.0) if stored_times and all_stored else None
+    )
     idle_stages = cpu_delta(after_idle["cpu_by_stage"], before_idle["cpu_by_stage"])
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -305,8 +404,12 @@ def run(
         "explainers": state["explainers"],
         "load_seconds": last - first,
         "articles_per_s": len(state["covered"]) / (last - first) if last > first else 0.0,
+        "stored_per_s": intake,
+        "samples": samples,
         "cpu_load_s": cpu_load,
         "cpu_s_per_article": cpu_load / stored if stored else None,
+        "database": args.database,
+        "db_cpu_s_per_article": db_load / stored if stored and db_load is not None else None,
         "cpu_s_per_article_by_stage": {k: v / stored for k, v in stages.items()} if stored else {},
         "idle": {
             "seconds": args.idle,
@@ -321,10 +424,17 @@ def run(
             "new_story": quantiles(new_latency),
             "update": quantiles(update_latency),
         },
-        "peak_rss_mb": usage.max_rss_mb,
-        "watch_total_cpu_s": usage.cpu_s,
+        "setup": setup_name(args),
+        "peak_rss_mb": max(u.max_rss_mb for u in usages),
+        "total_cpu_s": sum(u.cpu_s for u in usages),
         "note": note,
     }
+
+
+def setup_name(args: argparse.Namespace) -> str:
+    if args.workers:
+        return f"{args.workers} worker{'s' * (args.workers > 1)}, {args.database}"
+    return f"watch, {args.database}"
 
 
 def git_commit() -> str:
@@ -346,9 +456,10 @@ def f(value: float | None, spec: str = ".1f") -> str:
 
 def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     table = Table(
-        title=f"capacity, one `watch` on SQLite: {args.feeds} feeds on {args.hosts} hosts, "
-        f"{r['items']} items at {args.rate:g}/s, polls every {args.every:g} s "
-        f"({os.cpu_count()} cores, shared; load average {r['load_average_start']:.1f} at start)"
+        title=f"capacity, {r['setup']}: {args.feeds} feeds on "
+        f"{args.hosts} hosts, {r['items']} items at {args.rate:g}/s, polls every {args.every:g} s "
+        f"({os.cpu_count()} cores, shared; load average {r['load_average_start']:.1f} at start, "
+        f"{r['load_average_end']:.1f} at the end)"
     )
     table.add_column("measure")
     table.add_column("value", justify="right")
@@ -357,10 +468,16 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     rows = [
         ("articles stored / covered by an explainer", f"{r['stored']} / {r['covered']}", ""),
         ("articles per second, end to end", f(r["articles_per_s"], ".2f"), ""),
+        ("articles stored per second while behind", f(r["stored_per_s"], ".2f"), ""),
         ("CPU per article (ms)", f(_ms(r["cpu_s_per_article"]), ".0f"), "≤ 70"),
         *(
             (f"  … {stage}", f(v * 1000, ".1f"), "")
             for stage, v in sorted(r["cpu_s_per_article_by_stage"].items(), key=lambda kv: -kv[1])
+        ),
+        (
+            "  + PostgreSQL's backends (ms per article)",
+            f(_ms(r["db_cpu_s_per_article"]), ".0f"),
+            "",
         ),
         ("CPU per unchanged poll (ms)", f(_ms(idle["cpu_s_per_304"]), ".1f"), "≤ 5"),
         ("unchanged polls in the quiet phase", f"{idle['polls_304']}", ""),
@@ -376,7 +493,13 @@ def report(r: dict[str, Any], args: argparse.Namespace) -> None:
     if r["note"]:
         console.print(f"[yellow]{r['note']}[/]")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "capacity.json").write_text(json.dumps(r, indent=2) + "\n")
+    path = RESULTS / "capacity.json"
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        kept = {}
+    kept[r["setup"]] = r  # each setup's latest run
+    path.write_text(json.dumps(kept, indent=2) + "\n")
 
 
 def _ms(seconds: float | None) -> float | None:

@@ -8,8 +8,10 @@
   the library's verbs, logging); "other" for a stack with none of these). A sampling
   profiler weighted by CPU, so time a thread spends waiting on a socket or a lock counts
   nowhere.
-- Poll lag: ``Library.due`` is wrapped to note each due feed's ``next_poll_at``, and
-  ``Feeds.poll`` to note when its poll starts; the lag is the difference.
+- Poll lag: ``Library.due`` is wrapped to note each due feed's ``next_poll_at`` (in a worker,
+  whose poll job may run in another process than the tick that found the feed due, the job
+  reads it from the store: one query more per poll), and ``Feeds.poll`` to note when its
+  poll starts; the lag is the difference.
 
 Both are written as JSON to OUT every few seconds and at exit.
 """
@@ -149,7 +151,7 @@ def write(out: Path) -> None:
     tmp.replace(out)
 
 
-def _wrap_polls() -> None:
+def _wrap_polls(lag_from: str) -> None:
     from storybrief.follow import Feeds
     from storybrief.library import Library
 
@@ -158,15 +160,21 @@ def _wrap_polls() -> None:
 
     def due(self: Any, now: Any = None, *, limit: int = 1000) -> Any:
         found = real_due(self, now, limit=limit)
-        with _lock:
-            for feed in found.feeds:
-                if feed.next_poll_at is not None:
-                    _due[feed.id] = feed.next_poll_at
+        if lag_from == "due":
+            with _lock:
+                for feed in found.feeds:
+                    if feed.next_poll_at is not None:
+                        _due[feed.id] = feed.next_poll_at
         return found
 
     def poll(self: Any, feed_id: int, **kwargs: Any) -> Any:
         with _lock:
             due_at = _due.pop(feed_id, None)
+        if lag_from == "store":  # workers: the job may run in another process than the tick
+            try:
+                due_at = self.store.feeds.get(feed_id).next_poll_at
+            except Exception:  # the feed is gone: the poll says so itself
+                due_at = None
         if due_at is not None:
             lag = (datetime.now(UTC) - due_at).total_seconds()
             with _lock:
@@ -177,8 +185,10 @@ def _wrap_polls() -> None:
     Feeds.poll = poll  # type: ignore[method-assign]
 
 
-def start(out: str) -> None:
+def start(out: str, lag_from: str = "due") -> None:
+    """``lag_from``: "due" (the watcher: what ``Library.due`` said before the round's polls)
+    or "store" (workers: the feed's ``next_poll_at`` read when its poll job starts)."""
     path = Path(out)
-    _wrap_polls()
+    _wrap_polls(lag_from)
     threading.Thread(target=_sample_forever, args=(path,), daemon=True, name="probe").start()
     atexit.register(write, path)
