@@ -1,7 +1,8 @@
 """The operator page and the API docs as people use them, in headless Chromium at desktop
 (1280 px) and phone (390 px) widths, each checked with axe-core (zero serious or critical
 violations): sign in with the token, read feed health and the feedback charts, export OPML;
-open /docs and find the API's operations listed, with the app's strict CSP in force.
+open /docs and find the API's operations listed, with the app's strict CSP in force; the
+sign-in, operator and docs pages dark too, by the system's theme or the reader's choice.
 
 Needs Chromium, playwright and axe-core (see tests/browser.py); skipped, saying why, without."""
 
@@ -131,6 +132,59 @@ def test_operator_tables_scroll_within_their_region_on_a_phone(server, browser):
         assert box and last and name and head
         assert last["x"] + last["width"] <= box["x"] + box["width"] + 1  # the last column, whole
         assert name["x"] >= box["x"] - 1 and head["x"] >= box["x"] - 1  # the name, still shown
+    context.close()
+
+
+DARK = "rgb(23, 23, 27)"
+
+
+def background(page) -> str:  # type: ignore[no-untyped-def]
+    return page.evaluate(  # type: ignore[no-any-return]
+        "getComputedStyle(document.body).backgroundColor === 'rgba(0, 0, 0, 0)'"
+        " ? getComputedStyle(document.documentElement).backgroundColor"
+        " : getComputedStyle(document.body).backgroundColor"
+    )
+
+
+@pytest.mark.parametrize("how", ["system", "chosen"])
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_operator_pages_and_docs_in_the_dark_theme(server, browser, width, how):
+    """Dark by the system's theme, or chosen in the Theme menu on a light system: the
+    sign-in page, the operator page (charts and tables) and /docs are drawn dark and pass
+    the axe-core check."""
+    scheme = "dark" if how == "system" else "light"
+    context = browser.new_context(
+        viewport={"width": WIDTHS[width], "height": 900}, color_scheme=scheme
+    )
+    page = context.new_page()
+    refused = watch_csp(page)
+    expect = sync_api.expect
+    page.goto(server.url + "/operator/login")
+    if how == "chosen":
+        page.get_by_label("Theme").select_option("dark")
+        expect(page.locator("html")).to_have_attribute("data-theme", "dark")
+    assert background(page) == DARK
+    name = f"{width}, dark by {how}"
+    keep(page, f"login-{width}-dark-{how}", assert_accessible(page, f"sign-in page ({name})"))
+    page.get_by_label("API token").fill(TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(server.url + "/operator")
+    assert background(page) == DARK
+    # the chart's bars take the dark theme's colours, not the light ones
+    yes = page.locator("svg.chart rect.yes").first.evaluate("r => getComputedStyle(r).fill")
+    assert yes == "rgb(74, 194, 107)", yes
+    keep(page, f"operator-{width}-dark-{how}", assert_accessible(page, f"operator page ({name})"))
+    page.goto(server.url + "/docs")
+    expect(page.locator(".opblock-summary").first).to_be_visible()
+    assert background(page) == DARK
+    keep(page, f"docs-{width}-dark-{how}", assert_accessible(page, f"API docs ({name})"))
+    page.locator(".opblock-summary", has_text="/api/v1/stories").first.click()
+    page.get_by_role("button", name="Try it out").first.click()
+    page.get_by_role("button", name="Execute").first.click()
+    answer = page.locator(".live-responses-table tbody .response-col_status").first
+    expect(answer).to_have_text("200")
+    assert_accessible(page, f"API docs with an answer shown ({name})")
+    assert refused == []
     context.close()
 
 

@@ -1,11 +1,17 @@
 """The reader's pages in headless Chromium at a desktop (1280 px) and a phone (390 px) width,
-light and dark: the front, story, search, article and topic pages pass the axe-core check
-(zero serious or critical violations), nothing overflows sideways, every citation chip is a
-24 x 24 px target, the citation popover opens above its chip without covering the lines below
-and closes with Esc or a click elsewhere, and a touch works the same. The theme chosen with
-the theme menu holds across pages and on /docs; j / k, / and ? work as the shortcut list says
-and can be turned off; search marks the matched words and filters by outlet; the coverage
-marks say how many outlets stand behind each story.
+light and dark (the system's and the theme menu's): every kind of reader page (front, story,
+an earlier version, a story with an update coming, one without explainer, search with and
+without words and filters, a misspelt day, article, topic, waiting, not found, a split
+story's page) passes the axe-core check (zero serious or critical violations), nothing
+overflows sideways, every citation chip is a 24 x 24 px target, the citation popover opens
+above its chip without covering the lines below and closes with Esc or a click elsewhere,
+and a touch works the same. The theme chosen with the theme menu holds across pages, tabs
+and /docs and is set before the page is drawn; without JavaScript the system's holds. j / k
+(over stories and articles, and from a story's page to its neighbours), Enter, / and ? work
+as the shortcut list says, never with a modifier held, and can be turned off; search marks
+the matched words and filters by topic, outlet and days; the coverage marks say how many
+outlets stand behind each story, and serve.min_outlets lists the fewer-sourced ones as
+waiting; a story that grew says an update is coming.
 
 Set STORYBRIEF_SCREENSHOTS=1 to refresh docs/screenshots/*.png (the README shows them)."""
 
@@ -40,6 +46,22 @@ SHOTS = ROOT / "docs" / "screenshots"
 SAVE_SHOTS = bool(os.environ.get("STORYBRIEF_SCREENSHOTS"))
 WIDTHS = {"desktop": 1280, "phone": 390}
 T0 = datetime(2026, 4, 9, 13, 30, tzinfo=UTC)
+BRIDGE = [
+    (
+        "Harbour Post",
+        "harbour",
+        "The city council approved the new river bridge on Monday by nine votes to four. "
+        "Building work is to start in the autumn and take three years. "
+        "The bridge will carry buses, bicycles and people on foot, but no cars.",
+    ),
+    (
+        "River Times",
+        "rivertimes",
+        "Councillors voted nine to four for the river bridge after a four-hour debate. "
+        "Opponents said the cost, put at 48 million euros, had doubled since 2024. "
+        "A public inquiry into the plan ends in June, the council said.",
+    ),
+]
 
 
 @dataclass
@@ -49,6 +71,7 @@ class Site:
     example: int
     waiting: int
     article: int
+    updating: int  # explained from one report, a second one in since: an update is coming
     url: str = ""
 
 
@@ -93,7 +116,22 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             )
             wid = store.articles.upsert(waiting_article).article.id or 0
             waiting = store.stories.create(waiting_article.title, [wid])
-            yield Site(library, claims, example.story_id, waiting, first)
+            bridge = [
+                Article(
+                    text=text,
+                    title="Council approves the new river bridge",
+                    site_name=outlet,
+                    url=f"https://{host}.example/local/river-bridge-approved-{i}",
+                    published_at=T0 + timedelta(days=2, hours=i),
+                )
+                for i, (outlet, host, text) in enumerate(BRIDGE)
+            ]
+            stored = store.articles.upsert(bridge[0]).article.id or 0
+            updating = store.stories.create(bridge[0].title, [stored])
+            library.explain(story_id=updating)  # version 1; then a second report joins
+            store.stories.add_articles(updating, [store.articles.upsert(bridge[1]).article.id or 0])
+            assert library.pending_update(updating) is not None
+            yield Site(library, claims, example.story_id, waiting, first, updating)
 
 
 @pytest.fixture(scope="module")
@@ -109,45 +147,110 @@ def browser() -> Iterator[object]:
         yield launched
 
 
-def pages_of(site: Site) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def moved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a story that split in two (a site of its own: its parts are not
+    explained), answered with the 300 page listing the parts."""
+    tmp = tmp_path_factory.mktemp("moved")
+    with pytest.MonkeyPatch.context() as mp:
+        settings = make_settings(tmp, mp)
+        with Store.open(settings) as store:
+            ids = [
+                store.articles.upsert(
+                    Article(
+                        text=f"{text} The council said so on Tuesday.",
+                        title=title,
+                        site_name="Harbour Post",
+                        url=f"https://harbour.example/local/{slug}",
+                        published_at=T0,
+                    )
+                ).article.id
+                or 0
+                for title, slug, text in [
+                    ("Library opens late", "library-late", "The library opens until ten."),
+                    ("Pool closes for repairs", "pool-repairs", "The pool closes in May."),
+                ]
+            ]
+            story = store.stories.create("Library and pool", ids)
+            store.stories.split(story, [(None, ids[:1]), (None, ids[1:])])
+            with AppServer(create_app(settings, store)) as running:
+                yield f"{running.url}/stories/{story}"
+
+
+def pages_of(site: Site) -> dict[str, tuple[str, int]]:
+    """Every kind of reader page: its path and the status it answers with."""
     return {
-        "front": "/",
-        "story": f"/stories/{site.claims}",
-        "story without explainer": f"/stories/{site.waiting}",
-        "search": "/search?q=jobless+claims",
-        "search with filters": "/search?q=claims&outlet=Capital+Wire&since=2026-04-01",
-        "article": f"/articles/{site.article}",
-        "topic": "/topics/business",
-        "waiting": "/waiting",
+        "front": ("/", 200),
+        "story": (f"/stories/{site.claims}", 200),
+        "story, an earlier version": (f"/stories/{site.claims}?version=1", 200),
+        "story with an update coming": (f"/stories/{site.updating}", 200),
+        "story without explainer": (f"/stories/{site.waiting}", 200),
+        "search form": ("/search", 200),
+        "search": ("/search?q=jobless+claims", 200),
+        "search with filters": ("/search?q=claims&outlet=Capital+Wire&since=2026-04-01", 200),
+        "search by topic and days": (
+            "/search?topic=business&since=2026-04-09&until=2026-04-10",
+            200,
+        ),
+        "search with a day misspelt": ("/search?q=claims&until=April+9", 200),
+        "article": (f"/articles/{site.article}", 200),
+        "topic": ("/topics/business", 200),
+        "waiting": ("/waiting", 200),
+        "not found": ("/stories/999999", 404),
     }
 
 
 @needs_axe
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("width", list(WIDTHS))
-def test_every_reader_page_passes_axe(site, server, browser, width, scheme):
+@pytest.mark.parametrize(
+    ("width", "scheme", "chosen"),
+    [
+        ("desktop", "light", None),
+        ("desktop", "dark", None),
+        ("phone", "light", None),
+        ("phone", "dark", None),
+        # the theme menu's choice, against the system's
+        ("desktop", "light", "dark"),
+        ("phone", "dark", "light"),
+    ],
+)
+def test_every_reader_page_passes_axe(site, server, moved, browser, width, scheme, chosen):
     context = browser.new_context(
         viewport={"width": WIDTHS[width], "height": 900}, color_scheme=scheme
     )
+    if chosen:  # as the menu keeps it
+        context.add_init_script(f"localStorage.setItem('sb-theme', '{chosen}')")
+        scheme = f"{chosen} chosen on a {scheme} system"
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     report = {}
-    for name, path in pages_of(site).items():
-        response = page.goto(server.url + path)
-        assert response is not None and response.status == 200, (name, path)
+    pages = {
+        f"{name} page": (server.url + path, status)
+        for name, (path, status) in pages_of(site).items()
+    }
+    pages["split story's page (300)"] = (moved, 300)
+    for name, (url, status) in pages.items():
+        response = page.goto(url)
+        assert response is not None and response.status == status, (name, url)
         page.wait_for_load_state("load")
         # nothing wider than the screen: no sideways scrolling
         overflow = page.evaluate(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
-        assert overflow <= 0, f"the {name} page is {overflow}px wider than a {width} screen"
-        report[name] = assert_accessible(page, f"{name} page ({width}, {scheme})")
-        if name == "story":  # and with a citation popover open
+        assert overflow <= 0, f"the {name} is {overflow}px wider than a {width} screen"
+        if chosen:
+            assert background(page) == (DARK if chosen == "dark" else WHITE), name
+        report[name] = assert_accessible(page, f"{name} ({width}, {scheme})")
+        if name == "story page":  # and with a citation popover open
             page.locator("a.cite").first.focus()
             report["story, popover open"] = assert_accessible(page, "story page with popover")
-    assert errors == []  # no script errors, no CSP violations
+        if name == "front page":  # and with the shortcut list open
+            page.keyboard.press("?")
+            sync_api.expect(page.get_by_role("dialog")).to_be_visible()
+            report["shortcut list"] = assert_accessible(page, "the list of shortcuts")
+    # no script errors, no CSP violations (the 404 and 300 answers are logged as errors)
+    assert [e for e in errors if "status of 404" not in e and "status of 300" not in e] == []
     print(
         f"\naxe-core {width} {scheme}: "
         + ", ".join(f"{k}: {len(v)} minor/moderate" for k, v in report.items())
@@ -455,4 +558,257 @@ def test_coverage_marks_on_the_front_and_story_pages(site, server, browser):
     page.goto(f"{server.url}/stories/{site.waiting}")
     expect(page.locator(".coverage-line .coverage-mark")).to_have_text("Single source")
     expect(page.locator(".single-note")).to_contain_text("Only Harbour Post has reported")
+    context.close()
+
+
+def test_coverage_marks_on_topic_and_search_pages(site, server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/topics/local")
+    bridge = page.locator(
+        "main li.story-item", has=page.locator(f"a[href='/stories/{site.updating}']")
+    )
+    expect(bridge.locator(".coverage-mark")).to_have_text("2 outlets")
+    expect(bridge.locator(".outlets")).to_have_text("Harbour Post, River Times")
+    ferry = page.locator(
+        "main li.story-item", has=page.locator(f"a[href='/stories/{site.waiting}']")
+    )
+    expect(ferry.locator(".coverage-mark")).to_have_text("Single source")
+    page.goto(server.url + "/search?q=bridge")
+    found = page.locator("section[aria-labelledby='stories-h'] li.story-item")
+    expect(found).to_have_count(2)
+    expect(found.locator(".coverage-mark")).to_have_text(["2 outlets", "Single source"])
+    # the single-source mark stands apart from the plain count: its own colours
+    single = page.locator(".coverage-mark.single").first
+    plain = found.first.locator(".coverage-mark")
+    assert single.evaluate("m => getComputedStyle(m).backgroundColor") != plain.evaluate(
+        "m => getComputedStyle(m).backgroundColor"
+    )
+    context.close()
+
+
+@needs_axe
+def test_operators_minimum_of_outlets_lists_the_rest_as_waiting(site, server, browser):
+    """serve.min_outlets 2: the front and topic pages list a story among the explained ones
+    only once two outlets report it; the single-source ones (explained or not) wait apart,
+    saying why. With the default (1) the same single-source explainer is listed."""
+    expect = sync_api.expect
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    example = f"a[href='/stories/{site.example}']"
+    page.goto(server.url + "/")
+    expect(page.get_by_role("region", name="Explained stories").locator(example)).to_have_count(1)
+    settings = site.library.settings.changed(**{"serve.min_outlets": 2})
+    with AppServer(create_app(settings, site.library.store)) as strict:
+        page.goto(strict.url + "/")
+        explained = page.get_by_role("region", name="Explained stories")
+        marks = explained.locator(".coverage-mark")
+        expect(marks).to_have_text(["2 outlets", "3 outlets"])
+        expect(explained.locator(example)).to_have_count(0)
+        waiting = page.get_by_role("region", name="Waiting for an explainer")
+        expect(waiting).to_contain_text("Stories reported by fewer than 2 outlets so far")
+        expect(waiting.locator(example)).to_have_count(1)
+        assert set(waiting.locator(".coverage-mark").all_inner_texts()) == {"Single source"}
+        assert_accessible(page, "front page with min_outlets 2")
+        page.goto(strict.url + "/waiting")
+        expect(page.locator("main")).to_contain_text("reported by fewer than 2 outlets so far")
+        expect(page.locator(f"main {example}")).to_have_count(1)
+        page.goto(strict.url + "/topics/local")
+        expect(
+            page.get_by_role("region", name="Explained stories").locator(".coverage-mark")
+        ).to_have_text(["2 outlets"])
+        page.goto(strict.url + f"/stories/{site.example}")  # its page is unchanged
+        expect(
+            page.get_by_role("heading", level=2, name="What is the story about?")
+        ).to_be_visible()
+        expect(page.locator(".coverage-line .coverage-mark")).to_have_text("Single source")
+    context.close()
+
+
+def test_a_story_page_says_when_an_update_is_coming(site, server, browser):
+    """Issue 28's mark: a story that grew since its latest version says, under its
+    headline, how many new reports wait and by when the next version is due; a story whose
+    latest version is current says nothing of it."""
+    update = site.library.pending_update(site.updating)
+    assert update is not None and update.new_reports == 1
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(f"{server.url}/stories/{site.updating}")
+    note = page.get_by_role("status").filter(has_text="Update coming")
+    expect(note).to_be_visible()
+    expect(note).to_have_text(
+        re.compile(
+            r"^Update coming: 1 new report since this version; "
+            r"the next version is due by \d\d \w{3} \d{4}, \d\d:\d\d UTC\.$"
+        )
+    )
+    expect(note.locator("time")).to_have_attribute("datetime", update.due_at.isoformat())
+    # under the headline, above the explainer
+    headline = page.get_by_role("heading", level=1).bounding_box()
+    about = page.get_by_role("heading", level=2, name="What is the story about?").bounding_box()
+    box = note.bounding_box()
+    assert headline and about and box
+    assert headline["y"] < box["y"] < about["y"]
+    expect(page.locator(".coverage-line .coverage-mark")).to_have_text("2 outlets")
+    page.goto(f"{server.url}/stories/{site.claims}")
+    expect(page.locator("main")).not_to_contain_text("Update coming")
+    assert site.library.pending_update(site.claims) is None
+    context.close()
+
+
+def test_search_filters_by_topic_and_days(site, server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/search")
+    stories = page.locator("section[aria-labelledby='stories-h'] li")
+    articles = page.locator("section[aria-labelledby='articles-h'] li")
+    expect(stories).to_have_count(0)  # nothing asked yet
+    page.get_by_label("Topic").select_option("business")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"topic=business"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Stories and articles")
+    expect(page.get_by_label("Topic")).to_have_value("business")
+    expect(stories).to_have_count(1)
+    expect(stories.locator(f"a[href='/stories/{site.claims}']")).to_have_count(1)
+    expect(articles).to_have_count(3)
+    for line in articles.all_inner_texts():
+        assert "Jobless claims" in line
+    # days: from and to, both included
+    page.get_by_label("Topic").select_option("")
+    page.get_by_label("From", exact=True).fill("2026-04-10")
+    page.get_by_label("To", exact=True).fill("2026-04-11")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"since=2026-04-10&until=2026-04-11"))
+    expect(page.get_by_label("From", exact=True)).to_have_value("2026-04-10")
+    expect(articles).to_have_count(3)  # the ferry, and the bridge's two reports
+    days = articles.locator("time").evaluate_all("ts => ts.map(t => t.dateTime.slice(0, 10))")
+    assert sorted(days) == ["2026-04-10", "2026-04-11", "2026-04-11"]
+    expect(stories).to_have_count(2)
+    page.get_by_label("To", exact=True).fill("2026-04-10")  # one day
+    page.get_by_role("button", name="Apply filters").click()
+    expect(articles).to_have_count(1)
+    expect(articles.first).to_contain_text("Extra evening ferry from May")
+    # with words: the filters narrow the search, the words stay marked
+    page.get_by_role("searchbox", name="Search stories and articles").fill("bridge")
+    page.get_by_role("searchbox", name="Search stories and articles").press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Search results for “bridge”")
+    expect(articles).to_have_count(3)  # the header's search starts afresh
+    page.get_by_label("From", exact=True).fill("2026-04-11")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"q=bridge.*since=2026-04-11"))
+    expect(articles).to_have_count(2)
+    assert {m.lower() for m in page.locator("main mark").all_inner_texts()} == {"bridge"}
+    # a day that is no day is named, and the rest of the search still runs
+    page.goto(server.url + "/search?q=claims&until=April+9")
+    expect(page.get_by_role("alert")).to_have_text(
+        "To: 'April 9' is not a day (write it as YYYY-MM-DD); left out."
+    )
+    expect(articles).to_have_count(3)
+    context.close()
+
+
+def test_shortcuts_open_with_enter_step_back_with_k_and_leave_modified_keys_alone(
+    site, server, browser
+):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/search?q=bridge")  # two stories, then three articles
+    entries = page.locator("main .stories > li, main .articles > li")
+    expect(entries).to_have_count(5)
+    current = page.locator("main li.current")
+    for key in ("Control+j", "Alt+j", "Meta+j", "Control+k"):  # the browser's, not ours
+        page.keyboard.press(key)
+        expect(current).to_have_count(0)
+    for i in range(5):  # j walks the stories, then the articles
+        page.keyboard.press("j")
+        expect(entries.nth(i)).to_have_class(re.compile(r"\bcurrent\b"))
+        expect(entries.nth(i).locator("a").first).to_be_focused()
+    page.keyboard.press("j")  # and stops at the last
+    expect(entries.nth(4)).to_have_class(re.compile(r"\bcurrent\b"))
+    expect(current).to_have_count(1)
+    for _ in range(4):
+        page.keyboard.press("k")
+    expect(entries.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+    first = entries.nth(0).locator("a").first.get_attribute("href")
+    second = entries.nth(1).locator("a").first.get_attribute("href")
+    page.keyboard.press("Enter")  # opens the story chosen
+    expect(page).to_have_url(server.url + first)
+    page.wait_for_load_state("load")
+    page.keyboard.press("j")  # the next story of the search
+    expect(page).to_have_url(server.url + second)
+    page.wait_for_load_state("load")
+    page.keyboard.press("j")  # the last one: nowhere further
+    page.wait_for_timeout(300)
+    expect(page).to_have_url(server.url + second)
+    page.keyboard.press("k")  # back to the one before
+    expect(page).to_have_url(server.url + first)
+    context.close()
+
+
+def test_the_theme_is_set_before_the_page_is_drawn(site, server, browser):
+    """theme.js, a blocking script in <head>, sets the chosen theme before the body is
+    parsed (a theme set later shows the other one first); app.js is not needed for it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/")
+    page.get_by_label("Theme").select_option("dark")
+    page.add_init_script(
+        """new MutationObserver((records, observer) => {
+            if (!document.body) return;
+            window.themeAtBody = document.documentElement.getAttribute('data-theme');
+            observer.disconnect();
+        }).observe(document, {childList: true, subtree: true});"""
+    )
+    page.route("**/static/app.js", lambda route: route.abort())
+    for path in (f"/stories/{site.claims}", "/docs"):
+        page.goto(server.url + path)
+        assert page.evaluate("window.themeAtBody") == "dark", path
+        assert background(page) == DARK, path
+    page.goto(server.url + "/")
+    expect(page.get_by_label("Theme")).to_be_hidden()  # app.js offers the choice
+    context.close()
+
+
+def test_the_theme_follows_a_choice_made_in_another_tab(site, server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    one, two = context.new_page(), context.new_page()
+    expect = sync_api.expect
+    one.goto(server.url + "/")
+    two.goto(f"{server.url}/stories/{site.claims}")
+    one.get_by_label("Theme").select_option("dark")
+    expect(two.locator("html")).to_have_attribute("data-theme", "dark")
+    expect(two.get_by_label("Theme")).to_have_value("dark")
+    assert background(two) == DARK
+    one.get_by_label("Theme").select_option("system")
+    expect(two.locator("html")).not_to_have_attribute("data-theme", re.compile("."))
+    expect(two.get_by_label("Theme")).to_have_value("system")
+    assert background(two) == WHITE
+    context.close()
+
+
+def test_without_javascript_the_system_theme_holds_and_search_still_works(site, server, browser):
+    """No script: the theme menu and the shortcuts link (which need it) are not shown, the
+    system's dark theme applies, and search with its filters and marks is plain HTML."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 900}, color_scheme="dark", java_script_enabled=False
+    )
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(server.url + "/")
+    expect(page.get_by_label("Theme")).to_be_hidden()
+    expect(page.get_by_role("button", name="Keyboard shortcuts")).to_be_hidden()
+    assert background(page) == DARK
+    page.get_by_role("searchbox", name="Search stories and articles").fill("claims")
+    page.get_by_role("button", name="Search", exact=True).click()
+    page.get_by_label("Outlet").select_option("Daily Gazette")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"q=claims&.*outlet=Daily\+Gazette"))
+    articles = page.locator("section[aria-labelledby='articles-h'] li")
+    expect(articles).to_have_count(1)
+    expect(articles.locator("mark").first).to_have_text(re.compile("claims", re.I))
     context.close()
