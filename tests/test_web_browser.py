@@ -383,9 +383,9 @@ def test_citation_popover_by_touch(site, server, browser):
 
 
 def test_screenshots(site, server, browser, tmp_path):
-    """The front page, a multi-source story page and a search (dark theme chosen) at both
-    widths: into docs/screenshots with STORYBRIEF_SCREENSHOTS=1, else into a scratch folder
-    (still taken, so they work)."""
+    """The front page, a multi-source story page, the top of a story with an update coming
+    and a search (dark theme chosen) at both widths: into docs/screenshots with
+    STORYBRIEF_SCREENSHOTS=1, else into a scratch folder (still taken, so they work)."""
     out = SHOTS if SAVE_SHOTS else tmp_path
     out.mkdir(parents=True, exist_ok=True)
     for width, px in WIDTHS.items():
@@ -399,11 +399,13 @@ def test_screenshots(site, server, browser, tmp_path):
         chip = page.locator("#whats-happening a.cite").nth(1)
         chip.hover()
         page.screenshot(path=str(out / f"story-{width}.png"), full_page=True)
+        page.goto(f"{server.url}/stories/{site.updating}")  # its top: the marks
+        page.screenshot(path=str(out / f"update-{width}.png"))
         page.get_by_label("Theme").select_option("dark")
         page.goto(f"{server.url}/search?q=jobless+claims&outlet=Morning+Courier")
         page.screenshot(path=str(out / f"search-{width}.png"), full_page=True)
         context.close()
-    for name in ("front", "story", "search"):
+    for name in ("front", "story", "update", "search"):
         for width in WIDTHS:
             assert Path(out / f"{name}-{width}.png").stat().st_size > 10_000
 
