@@ -82,6 +82,24 @@ def test_disagreement_is_named_cited_and_verified() -> None:
     assert published.model_dump(mode="json")["sections"][3]["sentences"][-1]["kind"] == "differ"
 
 
+def test_a_figure_three_reports_give_is_one_note() -> None:
+    texts = [
+        "The island's harvest meets two-thirds of the needs of its 23 million people, the "
+        "agency said.",
+        "The island's harvest meets only two-thirds of the needs of the island's 22 million "
+        "people.",
+        "The harvest meets about two-thirds of the needs of the island's 23 million people, "
+        "officials said.",
+    ]
+    articles = [
+        Article(id=20 + i, text=t, site_name=f"Outlet {i}", title=f"Harvest report {i}")
+        for i, t in enumerate(texts)
+    ]
+    notes = explain_articles(articles).differences()
+    assert len(notes) == 1, [n.text for n in notes]
+    assert "22 million" in notes[0].text
+
+
 def _cite(article: Article, index: int) -> Citation:
     s = article.sentences[index]
     return Citation(article_id=article.id or 0, sentence_index=index, start=s.start, end=s.end)

@@ -22,7 +22,7 @@ from storybrief.explain.headline import shorten
         (
             "In a surprise move, the city council voted to close the old harbour wall to "
             "traffic from next spring until the repairs are finished.",
-            "The city council voted to close the old harbour wall to traffic",
+            "The city council voted to close the old harbour wall to traffic from next…",
         ),
         # ... but not a condition, which the rest would overstate
         (
@@ -48,6 +48,12 @@ from storybrief.explain.headline import shorten
             "fishing nations next month in the capital out of concern for the prisoner.",
             "Both leaders have hinted they might not attend the meeting of the northern "
             "fishing nations",
+        ),
+        # ... nor after a verb the phrase completes ("met with ...")
+        (
+            "The envoy Jane Marsh met with the president of the northern republic Monday night, "
+            "but the talks ended without agreement on the border.",
+            "The envoy Jane Marsh met with the president of the northern republic Monday night",
         ),
         # ... and never after a word that needs what follows ("hunting", "of Netflix's")
         (

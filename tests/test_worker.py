@@ -724,8 +724,7 @@ def test_a_burst_is_explained_once_when_it_settles_not_at_a_tick(
     assert workers.library.due_stories() == []
     scheduled = sql(
         settings,
-        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s "
-        "AND scheduled_at IS NOT NULL",
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = %s AND scheduled_at IS NOT NULL",
         "storybrief.explain_story",
     )[0][0]
     assert scheduled >= 1  # asked for at its due time

@@ -43,6 +43,20 @@ _OPENERS_TEXT = """in on at for after before during amid since until near outsid
     over under from by with without despite following as when while because next last"""
 _PHRASE_OPENERS = frozenset(_OPENERS_TEXT.split())
 MIN_WORDS = 6  # a cut before a phrase keeps at least this many words
+# Verbs a phrase may complete ("met with", "relied on"): a cut right after one leaves it bare.
+_BARE_VERBS_TEXT = """met meets meet said says told tells made makes took takes gave gives sent
+    sends won wins lost loses led leads held holds left leaves put puts set sets hit hits shot
+    struck found finds brought brings sought seeks ran runs came comes went goes saw sees spoke
+    speaks wrote writes broke breaks rose rises fell falls began begins flew flies grew grows
+    knew knows threw throws drew draws got gets kept keeps sold sells paid pays spent built
+    stood fled fought agreed agrees voted votes called calls moved moves looked looks want
+    wants plan plans hope hopes expect expects try tries need needs is are was were be"""
+_BARE_VERBS = frozenset(_BARE_VERBS_TEXT.split())
+
+
+def _verb_last(word: str) -> bool:
+    low = word.lower().strip(",;:")
+    return low in _BARE_VERBS or bool(re.search(r"(?:ing|ed)$", low))
 
 
 def _drop_scene(text: str) -> str:
@@ -80,8 +94,8 @@ def shorten(sentence: str, max_words: int = 14) -> str:
     for cut in range(min(len(words) - 1, max_words + 2), MIN_WORDS - 1, -1):
         if words[cut].lower() in _PHRASE_OPENERS:
             head = " ".join(words[:cut]).rstrip(",;:")
-            if _whole(head) and not re.search(r"(?:ing|ed)$", words[cut - 1]):
-                return head  # not "Search teams hunting", "a dance hall jammed"
+            if _whole(head) and not _verb_last(words[cut - 1]) and words[cut - 2] != "to":
+                return head  # not "Search teams hunting", "Holbrooke met"
     cut = max_words
     while cut > MIN_WORDS and words[cut - 1].lower() in _NEEDS_MORE:
         cut -= 1  # "... that crashed…", not "... that crashed into the…"

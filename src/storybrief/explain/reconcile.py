@@ -28,7 +28,7 @@ from ..records import Article
 from ..verify import Checker
 from .candidates import FATAL, candidates
 from .clauses import common_names, story_names
-from .differ_figures import Difference, Statement, find_differences, sentence_text
+from .differ_figures import Difference, Side, Statement, find_differences, sentence_text
 from .model import (
     EMPTY_NOTES,
     Explainer,
@@ -55,9 +55,17 @@ def differ_sentences(
     differences: Sequence[Difference], articles: Sequence[Article], limit: int
 ) -> list[ExplainerSentence]:
     """One sentence per difference (the first ``limit``): both sources named, both clauses
-    quoted, both sentences cited."""
-    out = []
-    for diff in differences[:limit]:
+    quoted, both sentences cited. A difference whose value an earlier one already quotes is
+    not written: a figure three reports give as 23, 22 and 23 million is one note, not two."""
+    out: list[ExplainerSentence] = []
+    told: set[tuple[int, int, int]] = set()
+    for diff in differences:
+        if len(out) == limit:
+            break
+        sides = {_place(diff.first), _place(diff.second)}
+        if sides & told:
+            continue
+        told |= sides
         citations = []
         for side in (diff.first, diff.second):
             st = side.statement
@@ -166,6 +174,11 @@ def reconcile(
         note = None if sentences else (section.note or EMPTY_NOTES[section.key])
         sections.append(Section(key=section.key, sentences=sentences, note=note))
     return explainer.model_copy(update={"sections": sections}), removed
+
+
+def _place(side: Side) -> tuple[int, int, int]:
+    s = side.statement
+    return (s.article_pos, s.sentence_index, side.value.start)
 
 
 def _id(article: Article, pos: int) -> int:
