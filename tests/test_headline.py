@@ -22,7 +22,7 @@ from storybrief.explain.headline import shorten
         (
             "In a surprise move, the city council voted to close the old harbour wall to "
             "traffic from next spring until the repairs are finished.",
-            "The city council voted to close the old harbour wall to traffic from next…",
+            "The city council voted to close the old harbour wall to traffic",
         ),
         # ... but not a condition, which the rest would overstate
         (
@@ -65,3 +65,4 @@ from storybrief.explain.headline import shorten
 )
 def test_shorten(sentence: str, headline: str) -> None:
     assert shorten(sentence) == headline
+

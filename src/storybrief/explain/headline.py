@@ -30,7 +30,7 @@ _SCENE_WORDS = (
 )
 _SCENE = re.compile(rf"^{_SCENE_WORDS}[^,;:“\"]{{0,80}},\s+(?=\S)", re.IGNORECASE)
 _OPENS_SCENE = re.compile(rf"^{_SCENE_WORDS}", re.IGNORECASE)
-_RELATIVE = re.compile(r",\s+(?:who|which|whose|whom|where|when)\b", re.IGNORECASE)
+_RELATIVE = re.compile(r",\s+(?:who|which|whose|whom|where|when)\b|\swho\s", re.IGNORECASE)
 _CLAUSE = re.compile(r",\s|;\s|\s[—–-]\s|:\s")
 # Words a headline cannot end on: they need what follows.
 _NEEDS_MORE_TEXT = """a an the of to for and or but with from by at in on as his her its their our
@@ -94,7 +94,7 @@ def shorten(sentence: str, max_words: int = 14) -> str:
     for cut in range(min(len(words) - 1, max_words + 2), MIN_WORDS - 1, -1):
         if words[cut].lower() in _PHRASE_OPENERS:
             head = " ".join(words[:cut]).rstrip(",;:")
-            if _whole(head) and not _verb_last(words[cut - 1]) and words[cut - 2] != "to":
+            if _whole(head) and not _verb_last(words[cut - 1]):
                 return head  # not "Search teams hunting", "Holbrooke met"
     cut = max_words
     while cut > MIN_WORDS and words[cut - 1].lower() in _NEEDS_MORE:

@@ -29,6 +29,7 @@ it as it is; the LLM engines start from it (each section's chosen sentences) and
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -40,7 +41,7 @@ from ..text import normalise
 from ..verify.checker import Checker
 from ..verify.repeats import restates
 from . import rank
-from .candidates import FATAL, Candidate, after_context, candidates
+from .candidates import FATAL, Candidate, after_context, candidates, dateline_end
 from .coherence import split_events
 from .differ_figures import Difference, Statement, find_differences
 from .headline import shorten
@@ -64,6 +65,9 @@ from .roles import (
     Role,
     statistics,
 )
+
+HEADLINE_CHOICES = 3  # a title-less story's headline comes from one of its 3 most central
+_QUOTES = re.compile(r"[“”\"]")
 
 
 def select_explainer(
@@ -536,8 +540,9 @@ class _Plan:
     # -- headline ----------------------------------------------------------------------------
 
     def headline(self, chosen: dict[Role, list[Candidate]]) -> str:
-        """The most common title; else the title closest to the story; else the lead
-        sentence, shortened."""
+        """The most common title; else the title closest to the story; else the most central
+        of "What's Happening?"'s first sentences that shortens to a whole headline (else the
+        most central one, cut with an ellipsis)."""
         if self.titles:
             counts = Counter(normalise(t) for t in self.titles)
             top, n = counts.most_common(1)[0]
@@ -548,8 +553,16 @@ class _Plan:
             closeness = self.vectors.embed(self.titles) @ centroid
             return self.titles[int(np.argmax(closeness))].strip()
         lead = chosen.get(HAPPENING) or self.all
-        first = min(lead, key=lambda c: (-self.importance[self.row[c.idx]], c.key))
-        return shorten(first.text)
+        ranked = sorted(lead, key=lambda c: (-self.importance[self.row[c.idx]], c.key))
+        # of the most central sentences, the first that makes a whole headline of its own
+        # (not cut with an ellipsis, not a quotation, not leaning on the sentence before)
+        headlines = [
+            shorten(c.text[dateline_end(c.text) :])
+            for c in ranked[:HEADLINE_CHOICES]
+            if not c.dangling
+        ] or [shorten(ranked[0].text)]
+        whole = [h for h in headlines if not h.endswith("…") and not _QUOTES.search(h)]
+        return whole[0] if whole else headlines[0]
 
 
 def story_role_inputs(articles: Sequence[Article]) -> dict[tuple[int, int], RoleInput]:
