@@ -65,4 +65,3 @@ from storybrief.explain.headline import shorten
 )
 def test_shorten(sentence: str, headline: str) -> None:
     assert shorten(sentence) == headline
-
