@@ -192,6 +192,8 @@ def test_pronoun_sentence_is_dropped_when_its_antecedent_is_not_publishable() ->
         ("US officials said the talks would resume.", False),
         ("Mr Lee said he had been shocked.", False),
         ("Which is why the two companies are talking about a merger.", True),
+        ("Since then, the company has doubled its sales.", True),
+        ("At the time, the plant employed 400 people.", True),
         ("One of the suspects was arrested at the border on Friday.", True),
         ("Two of the victims were children.", True),
         ("One of the country's largest banks failed on Friday.", False),

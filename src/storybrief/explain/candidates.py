@@ -247,6 +247,7 @@ _DANGLING_TEXT = """he she it they him them his her hers its their theirs such
 _DANGLING_WORDS = frozenset(_DANGLING_TEXT.split())
 _DANGLING_PHRASES = re.compile(
     r"^(?:in addition|in turn|as a result|even so|despite this|despite that|after that|"
+    r"since then|by then|until then|before that|even then|back then|at the time|"
     r"on the other hand|at the same time|by contrast|in contrast|the move|the decision|"
     r"the remarks|the comments|the latter|the same|the statement|"
     r"the (?:number|figure|figures|total|tally|increase|decrease|rise|drop|decline|jump|"
