@@ -288,7 +288,7 @@ COMMON_SHARE = 0.75  # a name in at least this share of a story's articles is it
 
 
 def common_names(statements: Sequence[Statement], known: frozenset[str]) -> frozenset[str]:
-    """Names that at least half of a story's articles (two or more) give: where and who the
+    """Names that three quarters of a story's articles (two or more) give: where and who the
     story is about ("Sweden" in a story of a fire in Gothenburg), which a figure's clause
     naming them does not set apart from another source's figure."""
     per_article: dict[int, set[str]] = {}
