@@ -202,3 +202,28 @@ def test_a_list_of_100000_feeds_is_capped_and_counted():
     listed = read_opml(data, location="https://lists.example/all.opml")
     assert len(listed.urls) == 10_000 and listed.left_out is not None
     assert listed.left_out.count == 90_000
+
+
+def test_the_api_answer_names_what_a_cap_left_out(tmp_path, monkeypatch, http_server):
+    import httpx
+    from tests.appserver import TOKEN, AppServer, make_settings
+
+    from storybrief.serve import create_app
+    from storybrief.store import Store
+
+    settings = make_settings(tmp_path, monkeypatch).changed(
+        **{"fetch.max_feed_items": 2, "fetch.feed_pages": False, "cluster.vectors": "hashing"}
+    )
+    url = http_server.route(
+        "/big.xml", body=_rss(12).encode(), headers={"Content-Type": "application/rss+xml"}
+    )
+    with Store.open(settings) as store, AppServer(create_app(settings, store)) as server:
+        answer = httpx.post(
+            f"{server.url}/api/v1/articles",
+            json={"urls": [url]},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=60,
+        )
+    assert answer.status_code == 200, answer.text
+    (left,) = answer.json()["left_out"]
+    assert f"{url}: 10 items left out after the first 2 (the cap fetch.max_feed_items" in left
