@@ -193,7 +193,13 @@ def main() -> None:
     parser.add_argument("--per-host-delay", type=float, default=0.05)
     parser.add_argument("--settle", type=float, default=60.0, help="explain.settle_seconds")
     parser.add_argument("--max-wait", type=float, default=300.0, help="explain.max_wait_seconds")
-    parser.add_argument("--stall", type=float, default=90.0)
+    parser.add_argument(
+        "--stall",
+        type=float,
+        default=180.0,
+        help="give up when nothing is stored or explained for this long after the last "
+        "publication (workers poll a feed when the minute tick finds it due)",
+    )
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound on the load phase")
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument(
@@ -357,6 +363,7 @@ def run(
                 note = f"stopped after --max-seconds {args.max_seconds:g}"
                 break
             if time.time() < last_publication:
+                moved = time.monotonic()  # the stall counts from the last publication on
                 continue
             if now_seen[1] == len(items):
                 break
