@@ -385,11 +385,11 @@ def test_a_run_killed_half_way_through_a_feed_leaves_no_validators(site, setting
     saved: list[str] = []
     real_save = Ingestor._save
 
-    def dies_after_one(self, article, location):  # type: ignore[no-untyped-def]
+    def dies_after_one(self, article, location, **kw):  # type: ignore[no-untyped-def]
         if saved:
             raise KeyboardInterrupt  # the process dies here
         saved.append(location)
-        return real_save(self, article, location)
+        return real_save(self, article, location, **kw)
 
     monkeypatch.setattr(Ingestor, "_save", dies_after_one)
     with Library(settings) as lib, pytest.raises(KeyboardInterrupt):
