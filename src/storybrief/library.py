@@ -10,9 +10,6 @@ it reads settings, environment variables or config files.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
 import os
 import socket
 import sys
@@ -24,42 +21,31 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import updates
 from .errors import (
     ConfigError,
     NotFoundError,
-    NothingToPublishError,
     SourceError,
-    StorageError,
     StorybriefError,
 )
-from .results import (
-    GONE_AFTER_SECONDS,
-    SILENT_AFTER_SECONDS,
-    Due,
-    ExplainResult,
-    Pending,
-    PendingUpdate,
-    StoryWithArticles,
-    WatcherStatus,
-    update_due_at,
-)
+from .grouping import assign_each, heal
+from .publishing import publish, sources_key
+from .results import Due, ExplainResult, Pending, PendingUpdate, StoryWithArticles, WatcherStatus
 from .settings import Settings, load_settings
-from .store import ArticleSummary, Coverage, EngineCall, Store, StoredSentence
+from .store import ArticleSummary, Coverage, EngineCall, Store
 
 # The pipeline's stages (clustering, extraction, engines, the checker: scipy, datasketch,
 # lxml, numpy) are imported by the verbs that use them, so that a read-only command
 # (`storybrief stories`, `status`, `feeds list`) does not pay for loading them.
 if TYPE_CHECKING:
     from .cluster import ReclusterReport, StoryChange
-    from .explain import Engine, Explainer
+    from .explain import Engine
     from .explain.engines import Progress
     from .follow import Feeds
     from .ingest import Document, HostGate, IngestReport, ItemResult
     from .readers import Readers
     from .records import Article
     from .verify import Checker, CheckerOptions, Verdict
-
-log = logging.getLogger("storybrief.library")
 
 
 def checker_options(settings: Settings) -> CheckerOptions:
@@ -70,20 +56,6 @@ def checker_options(settings: Settings) -> CheckerOptions:
         accept_partly=settings.check.accept_partly,
         use_model=settings.check.use_model,
     )
-
-
-def _engine_calls(explainer: Explainer) -> tuple[Explainer, list[dict[str, Any]]]:
-    """The requests an engine recorded in its explainer (``engine_options["generation"]
-    ["calls"]``: the LLM engines do), taken out of it: they are stored beside the version
-    (`storybrief logs`), not in its document, which readers and the API get."""
-    generation = explainer.engine_options.get("generation")
-    if not isinstance(generation, dict) or "calls" not in generation:
-        return explainer, []
-    rest = {k: v for k, v in generation.items() if k != "calls"}
-    model = rest.get("model")
-    calls = [{"model": model, **c} for c in generation["calls"] if isinstance(c, dict)]
-    options = {**explainer.engine_options, "generation": rest}
-    return explainer.model_copy(update={"engine_options": options}), calls
 
 
 # the libraries not closed yet (and still referenced): the last one to close frees what the
@@ -331,9 +303,9 @@ class Library:
         with self.store.exclusive("stories"):
             # and any an interrupted run stored but did not get to put in a story
             fresh = sorted({*fresh, *self.store.articles.unassigned_ids()})
-            report.stories = self._assign(fresh)
+            report.stories = assign_each(self.store, self.settings, fresh)
             if report.stories and self.settings.cluster.heal:
-                self._heal([change.story_id for change in report.stories])
+                heal(self.store, self.settings, [c.story_id for c in report.stories])
         if not (explain_grown and self.settings.explain.auto_explain):
             return report.stories
         for change in report.stories:
@@ -346,47 +318,6 @@ class Library:
             except StorybriefError as exc:  # the articles are stored; say what failed
                 report.explained.append((change.story_id, str(exc)))
         return report.stories
-
-    def _heal(self, story_ids: list[int]) -> None:
-        """Look at the stories an assignment changed again: one that holds two events splits,
-        one that is another recent story's event merges into it (:func:`cluster.heal`). The
-        articles already have their stories: a look that fails is logged, not raised."""
-        from .cluster import heal
-
-        try:
-            heal(self.store, self.settings, story_ids)
-        except StorageError:
-            raise
-        except Exception as exc:
-            log.warning("looking again at stories %s failed: %s", story_ids, exc)
-
-    def _assign(self, article_ids: list[int]) -> list[StoryChange]:
-        """Clustering, with one article's failure its own: when a batch fails on something
-        unexpected, its articles are put into stories one at a time, and an article that
-        fails alone gets a story of its own (so that it is not tried again every round),
-        with the reason recorded as an ingest failure."""
-        from .cluster import StoryChange, assign
-        from .ingest.pipeline import unexpected
-
-        try:
-            return assign(self.store, article_ids, self.settings)
-        except StorageError:
-            raise
-        except Exception as exc:
-            log.warning("clustering %d articles failed (%s): one at a time", len(article_ids), exc)
-        changes: list[StoryChange] = []
-        for article_id in article_ids:
-            try:
-                changes += assign(self.store, [article_id], self.settings)
-            except StorageError:
-                raise
-            except Exception as exc:
-                article = self.store.articles.get(article_id)
-                location = article.url or article.source or f"article {article_id}"
-                self.store.failures.record(location, unexpected(location, exc))
-                story_id = self.store.stories.create(article.title, [article_id])
-                changes.append(StoryChange(story_id, True, [article_id]))
-        return changes
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -451,9 +382,6 @@ class Library:
         options) under the same checker options, that version is returned (``reused``) —
         unless ``regenerate``, which always asks the engine again."""
         from .cluster import group_as_story
-        from .explain import Explainer
-        from .explain.reconcile import reconcile
-        from .verify.publish import check_explainer
 
         if isinstance(sources, str | Path):
             sources = [sources]
@@ -480,52 +408,19 @@ class Library:
         articles_ = store.articles.get_many(ids)
 
         writer = self.engine(engine, options)
-        key = self._sources_key(articles_, writer, engine, options or {})
-        if not regenerate:
-            latest = store.explainers.latest(story_id)
-            if latest is not None and latest.sources_key == key:
-                return ExplainResult(
-                    Explainer.model_validate(latest.document),
-                    None,
-                    story_id,
-                    latest.version,
-                    latest.id,
-                    reused=True,
-                    ingest=report,
-                )
-
-        headline = store.stories.get(story_id).title
-        try:
-            draft = writer.explain(articles_, headline=headline, progress=progress)
-        except NothingToPublishError:
-            store.explainers.mark_unexplainable(story_id)  # not due again until its articles change
-            raise
-        draft, calls = _engine_calls(draft)
-        if not writer.reconciles:  # an outside engine: made coherent here
-            draft, _ = reconcile(draft, articles_, self.checker)
-        published, check = check_explainer(draft, articles_, self.checker)
-        stored = store.explainers.save(
+        asked = {"engine": engine or self.settings.explain.engine, "options": options or {}}
+        key = sources_key(articles_, writer, asked, self.checker)
+        return publish(
+            store,
+            self.checker,
+            writer,
             story_id,
-            engine=published.engine,
-            engine_options=published.engine_options,
-            headline=published.headline,
-            sources_key=key,
-            document=published.model_dump(mode="json"),
-            sentences=[
-                StoredSentence(
-                    section_idx,
-                    position,
-                    s.text,
-                    s.verdict,
-                    list(s.reasons),
-                    [(c.article_id, c.sentence_index, c.start, c.end) for c in s.citations],
-                )
-                for section_idx, position, s in published.sentences()
-            ],
-            calls=calls,
+            articles_,
+            key=key,
+            regenerate=regenerate,
+            progress=progress,
+            ingest=report,
         )
-        published = published.model_copy(update={"story_id": story_id, "version": stored.version})
-        return ExplainResult(published, check, story_id, stored.version, stored.id, ingest=report)
 
     def engine_calls(
         self,
@@ -540,27 +435,6 @@ class Library:
         return self.store.explainers.calls(
             story_id=story_id, explainer_id=explainer_id, limit=limit
         )
-
-    def _sources_key(
-        self,
-        articles_: list[Article],
-        writer: Engine,
-        name: str | None,
-        options: dict[str, Any],
-    ) -> str:
-        """What an explainer is written from: the articles' ids and texts, the engine's
-        identity (engine, model, prompt version, options) and the checker's options."""
-        engine = writer.identity() or {
-            "engine": name or self.settings.explain.engine,
-            "options": options,
-        }
-        payload = {
-            "articles": sorted((a.id or 0, a.content_hash) for a in articles_),
-            "engine": engine,
-            "checker": self.checker.options.model_dump(mode="json"),
-        }
-        encoded = json.dumps(payload, sort_keys=True, default=str).encode()
-        return hashlib.sha256(encoded).hexdigest()
 
     def explain_pending(
         self,
@@ -595,19 +469,7 @@ class Library:
         version, else the default): first those that qualify and have none, then those that
         grew since their latest version whose update has come (:meth:`pending_updates`)."""
         now = now or datetime.now(UTC)
-        wanted = limit or 1000
-        explain = self.settings.explain
-        due: list[tuple[int, str | None]] = [
-            (s.story_id, None)
-            for s in self.store.explainers.without_explainer(
-                min_articles=explain.min_articles, limit=wanted
-            )
-        ]
-        for update in self.pending_updates(limit=wanted):
-            if update.due_at <= now:
-                latest = self.store.explainers.latest(update.story_id)
-                due.append((update.story_id, latest.engine if latest else None))
-        return due[:wanted]
+        return updates.due_stories(self.store, self.settings.explain, now=now, limit=limit or 1000)
 
     def pending_updates(
         self, *, limit: int = 1000, story_ids: list[int] | None = None
@@ -618,28 +480,9 @@ class Library:
         ``explain.max_wait_seconds`` after the first its latest version lacks, never within
         ``explain.interval_seconds`` of that version (:func:`~storybrief.results.update_due_at`:
         the one rule of the watcher, the workers and ``explain --pending``)."""
-        explain = self.settings.explain
-        updates = []
-        for s in self.store.explainers.changed_since_explainer(limit=limit, story_ids=story_ids):
-            if s.latest_explainer_at is None:
-                continue
-            # an article stored before the version but put in the story after it (or a
-            # merge) has no later storing time: the change itself is the first
-            first = s.first_new_at or s.changed_at
-            due_at = update_due_at(
-                version_at=s.latest_explainer_at,
-                first_new_at=first,
-                last_change_at=s.changed_at,
-                settle_seconds=explain.settle_seconds,
-                max_wait_seconds=explain.max_wait_seconds,
-                floor_seconds=explain.interval_seconds,
-            )
-            updates.append(
-                PendingUpdate(
-                    s.story_id, s.latest_explainer_at, first, s.changed_at, s.new_articles, due_at
-                )
-            )
-        return updates
+        return updates.pending_updates(
+            self.store, self.settings.explain, limit=limit, story_ids=story_ids
+        )
 
     def pending_update(self, story_id: int) -> PendingUpdate | None:
         """The story's next explainer version when one is coming (:meth:`pending_updates`);
@@ -671,24 +514,7 @@ class Library:
 
     def pending(self, *, now: datetime | None = None) -> Pending:
         """How much work is waiting."""
-        now = now or datetime.now(UTC)
-        explain = self.settings.explain
-        changed = [
-            s
-            for s in self.store.explainers.changed_since_explainer(limit=10_000)
-            if s.latest_explainer_at is not None
-        ]
-        return Pending(
-            feeds_due=len(self.store.feeds.due(now, limit=10_000)),
-            articles_without_story=len(self.store.articles.unassigned_ids(limit=100_000)),
-            stories_without_explainer=len(
-                self.store.explainers.without_explainer(
-                    min_articles=explain.min_articles, limit=100_000
-                )
-            ),
-            stories_changed=len(changed),
-            stories_unexplainable=self.store.explainers.count_unexplainable(),
-        )
+        return updates.pending(self.store, self.settings.explain, now=now or datetime.now(UTC))
 
     # -- watchers -------------------------------------------------------------------------------
 
@@ -708,21 +534,7 @@ class Library:
         """The watchers that followed the feeds on this database, the most recently heard
         from first, each with its health (:class:`WatcherStatus`)."""
         now = now or datetime.now(UTC)
-        out = []
-        for record in self.store.watchers.all():
-            silent = max(0.0, (now - record.heartbeat_at).total_seconds())
-            if record.state == "stopped":
-                health = "stopped"
-            elif silent >= GONE_AFTER_SECONDS:
-                health = "gone"
-            elif silent >= SILENT_AFTER_SECONDS:
-                health = "silent"
-            elif record.state == "restarting":
-                health = "restarting"
-            else:
-                health = "failing" if record.failures else "ok"
-            out.append(WatcherStatus(record, health, silent))
-        return out
+        return [WatcherStatus.of(record, now) for record in self.store.watchers.all()]
 
     def throughput(self, *, hours: float = 1.0) -> dict[str, int]:
         """Articles stored and explainer versions written in the last ``hours``."""

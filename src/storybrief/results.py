@@ -115,6 +115,22 @@ class WatcherStatus:
     health: str
     silent_seconds: float
 
+    @classmethod
+    def of(cls, record: WatcherRecord, now: datetime) -> WatcherStatus:
+        """The watcher's health at ``now``, from its last heartbeat and state."""
+        silent = max(0.0, (now - record.heartbeat_at).total_seconds())
+        if record.state == "stopped":
+            health = "stopped"
+        elif silent >= GONE_AFTER_SECONDS:
+            health = "gone"
+        elif silent >= SILENT_AFTER_SECONDS:
+            health = "silent"
+        elif record.state == "restarting":
+            health = "restarting"
+        else:
+            health = "failing" if record.failures else "ok"
+        return cls(record, health, silent)
+
     @property
     def healthy(self) -> bool:
         """Whether this watcher counts as following the feeds; a stopped one, or one gone
