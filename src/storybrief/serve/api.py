@@ -20,8 +20,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ..explain import Explainer, render
 from ..library import Library
-from ..readers import Found, Readers, StoryItem, spans
+from ..readers import Readers, spans
 from ..settings import Settings
+from ..views import Found, StoryItem
 from .cache import cached
 from .security import MAX_ID, client_address, token_ok
 

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
-from ..readers import first_line
 from ..text import xml_text
+from ..views import first_line
 
 if TYPE_CHECKING:
     from ..store import StoredExplainer

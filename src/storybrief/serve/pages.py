@@ -17,7 +17,8 @@ from starlette.requests import cookie_parser
 from starlette.types import Scope
 
 from ..explain.render import web_url
-from ..readers import Moved, Readers, StoryPage, first_line
+from ..readers import Readers
+from ..views import Moved, StoryPage, first_line
 from . import feed_writer
 from .api import ArticleId, StoryId, VersionNumber
 from .cache import FastAnswer, ResponseCache, cached, kept
