@@ -17,6 +17,7 @@ from .output import (
     errors,
     library_of,
     print_json,
+    print_table,
     settings_of,
     when,
 )
@@ -144,19 +145,21 @@ def articles(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"articles ({len(rows)} shown)")
-    for column in ("id", "title", "outlet", "published", "words", "story"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            str(r.id),
-            escape(r.title or "(untitled)"),
-            escape(r.site_name or ""),
-            when(r.published_at),
-            str(r.words),
-            str(r.story_id or ""),
-        )
-    console.print(table)
+    print_table(
+        f"articles ({len(rows)} shown)",
+        ("id", "title", "outlet", "published", "words", "story"),
+        [
+            (
+                str(r.id),
+                escape(r.title or "(untitled)"),
+                escape(r.site_name or ""),
+                when(r.published_at),
+                str(r.words),
+                str(r.story_id or ""),
+            )
+            for r in rows
+        ],
+    )
 
 
 def show(
@@ -206,12 +209,11 @@ def failures(
             [{"location": r.location, "reason": r.reason, "at": r.occurred_at} for r in rows]
         )
         return
-    table = Table(title="recent failures")
-    for column in ("when", "location", "reason"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(when(r.occurred_at), escape(r.location), escape(r.reason))
-    console.print(table)
+    print_table(
+        "recent failures",
+        ("when", "location", "reason"),
+        [(when(r.occurred_at), escape(r.location), escape(r.reason)) for r in rows],
+    )
 
 
 def paths(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NoReturn
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
+from rich.table import Table
 
 console = Console()
 errors = Console(stderr=True)
@@ -24,6 +26,17 @@ def _default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def print_table(title: str, columns: Iterable[str], rows: Iterable[Iterable[str]]) -> None:
+    """A table on stdout: ``rows`` of cells as printed (rich markup escaped by the caller),
+    under ``columns`` that fold long cells."""
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
 
 
 def print_json(data: Any) -> None:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from .output import console, library_of, print_json, when
+from .output import console, library_of, print_json, print_table, when
 
 
 def stories(
@@ -23,20 +23,22 @@ def stories(
     if as_json:
         print_json(rows)
         return
-    table = Table(title=f"stories ({len(rows)} shown)")
-    for column in ("id", "title", "articles", "outlets", "first seen", "last seen", "explainers"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            str(r.id),
-            escape(r.title or "(untitled)"),
-            str(r.size),
-            escape(", ".join(r.outlets)),
-            when(r.first_seen),
-            when(r.last_seen),
-            str(r.explainer_versions),
-        )
-    console.print(table)
+    print_table(
+        f"stories ({len(rows)} shown)",
+        ("id", "title", "articles", "outlets", "first seen", "last seen", "explainers"),
+        [
+            (
+                str(r.id),
+                escape(r.title or "(untitled)"),
+                str(r.size),
+                escape(", ".join(r.outlets)),
+                when(r.first_seen),
+                when(r.last_seen),
+                str(r.explainer_versions),
+            )
+            for r in rows
+        ],
+    )
 
 
 def story(
@@ -139,18 +141,20 @@ def feedback(
     if not rows:
         console.print("no reader has answered yet")
         return
-    table = Table(title="reader feedback")
-    for column in ("story", "version", "yes", "no", "latest reasons (No)"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            str(r["story_id"]),
-            str(r["version"]),
-            str(r["yes"]),
-            str(r["no"]),
-            escape(" | ".join(r["reasons"])),
-        )
-    console.print(table)
+    print_table(
+        "reader feedback",
+        ("story", "version", "yes", "no", "latest reasons (No)"),
+        [
+            (
+                str(r["story_id"]),
+                str(r["version"]),
+                str(r["yes"]),
+                str(r["no"]),
+                escape(" | ".join(r["reasons"])),
+            )
+            for r in rows
+        ],
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -11,10 +11,9 @@ from typing import Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from .logs import log_format_option, log_to_stderr
-from .output import console, errors, library_of, print_json, when
+from .output import console, errors, library_of, print_json, print_table, when
 
 feeds_app = typer.Typer(
     help="The feeds storybrief follows (the feeds `ingest` has read are among them).",
@@ -67,21 +66,23 @@ def feeds_list(
 
 
 def _feeds_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title=f"feeds ({len(rows)})")
-    for column in ("id", "feed", "every", "last success", "last error", "next poll", "items"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        table.add_row(
-            str(r["id"]) + ("" if r["enabled"] else " (off)"),
-            escape(r["title"] or r["url"]),
-            f"{r['every']} s" if r["every"] else "default",
-            when(r["last_success"]),
-            escape((r["last_error"] or "")[:80])
-            + (f" (×{r['failures']})" if r["failures"] else ""),
-            when(r["next_poll"]),
-            str(r["items"]),
-        )
-    console.print(table)
+    print_table(
+        f"feeds ({len(rows)})",
+        ("id", "feed", "every", "last success", "last error", "next poll", "items"),
+        [
+            (
+                str(r["id"]) + ("" if r["enabled"] else " (off)"),
+                escape(r["title"] or r["url"]),
+                f"{r['every']} s" if r["every"] else "default",
+                when(r["last_success"]),
+                escape((r["last_error"] or "")[:80])
+                + (f" (×{r['failures']})" if r["failures"] else ""),
+                when(r["next_poll"]),
+                str(r["items"]),
+            )
+            for r in rows
+        ],
+    )
 
 
 @feeds_app.command("remove")
@@ -227,20 +228,21 @@ def _watchers_table(rows: list[dict[str, Any]]) -> None:
     if not rows:
         console.print("watchers: none has run on this database (storybrief watch)")
         return
-    table = Table(title=f"watchers ({len(rows)})")
-    for column in ("watcher", "health", "since", "last heard", "restarts", "last error"):
-        table.add_column(column, overflow="fold")
-    for r in rows:
-        failing = f" ({r['failed_rounds']} rounds)" if r["failed_rounds"] else ""
-        table.add_row(
-            escape(f"{r['name']} on {r['host']} (pid {r['pid']})"),
-            r["health"] + failing,
-            when(r["started"]),
-            when(r["heartbeat"]),
-            str(r["restarts"]),
-            escape((r["last_error"] or "")[:120]),
-        )
-    console.print(table)
+    print_table(
+        f"watchers ({len(rows)})",
+        ("watcher", "health", "since", "last heard", "restarts", "last error"),
+        [
+            (
+                escape(f"{r['name']} on {r['host']} (pid {r['pid']})"),
+                r["health"] + (f" ({r['failed_rounds']} rounds)" if r["failed_rounds"] else ""),
+                when(r["started"]),
+                when(r["heartbeat"]),
+                str(r["restarts"]),
+                escape((r["last_error"] or "")[:120]),
+            )
+            for r in rows
+        ],
+    )
 
 
 def status(

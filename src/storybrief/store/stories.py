@@ -45,6 +45,22 @@ def _missing(story_id: int) -> NotFoundError:
     return NotFoundError(f"no story with id {story_id} (see `storybrief stories`)")
 
 
+def _story(s: Session, story_id: int) -> Story:
+    """The story; :class:`NotFoundError` when there is none."""
+    story = s.get(Story, story_id)
+    if story is None:
+        raise _missing(story_id)
+    return story
+
+
+def _set(s: Session, story_id: int, fields: dict[str, object]) -> Story:
+    """The story, with its ``fields`` set."""
+    story = _story(s, story_id)
+    for key, value in fields.items():
+        setattr(story, key, value)
+    return story
+
+
 def create(db: Database, title: str | None, article_ids: list[int]) -> int:
     """A new story holding these articles (one transaction)."""
     with db.session() as s:
@@ -58,11 +74,7 @@ def create(db: Database, title: str | None, article_ids: list[int]) -> int:
 def add_articles(db: Database, story_id: int, article_ids: list[int], **fields: object) -> None:
     """Move these articles into the story (and set any of its ``fields``)."""
     with db.session() as s:
-        story = s.get(Story, story_id)
-        if story is None:
-            raise _missing(story_id)
-        for key, value in fields.items():
-            setattr(story, key, value)
+        story = _set(s, story_id, fields)
         _attach(s, story, article_ids)
 
 
@@ -113,9 +125,7 @@ def split(db: Database, story_id: int, parts: list[tuple[str | None, list[int]]]
     its successors; one transaction. Returns the new stories' ids, in the order given."""
     now = datetime.now(UTC)
     with db.session() as s:
-        story = s.get(Story, story_id)
-        if story is None:
-            raise _missing(story_id)
+        story = _story(s, story_id)
         made = []
         for title, ids in parts:
             part = Story(title=title, state={})
@@ -204,9 +214,7 @@ def live_successors(db: Database, story_id: int) -> list[int]:
 
 def is_retired(db: Database, story_id: int) -> bool:
     with db.session() as s:
-        story = s.get(Story, story_id)
-        if story is None:
-            raise _missing(story_id)
+        story = _story(s, story_id)
         return story.retired_at is not None
 
 
@@ -219,11 +227,7 @@ def update(db: Database, story_id: int, *, changed: bool = True, **fields: objec
     story for its readers (a re-clustering that gave it the same articles), so ``updated_at``
     stays as it was and no explainer version falls due."""
     with db.session() as s:
-        story = s.get(Story, story_id)
-        if story is None:
-            raise _missing(story_id)
-        for key, value in fields.items():
-            setattr(story, key, value)
+        story = _set(s, story_id, fields)
         if not changed:
             _keep_updated_at(story)
 
@@ -264,9 +268,7 @@ def save_state(
 ) -> None:
     """Keep what clustering knows of the story (``changed``: as for :func:`update`)."""
     with db.session() as s:
-        story = s.get(Story, story_id)
-        if story is None:
-            raise _missing(story_id)
+        story = _story(s, story_id)
         story.centroid, story.state = centroid, state
         if title is not None:
             story.title = title

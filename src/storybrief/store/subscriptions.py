@@ -136,31 +136,7 @@ def add_feed(
 ) -> FeedRecord:
     """Subscribe to a feed (an http(s) URL). Adding one that is already stored (say, by an
     earlier ingest) enables it and sets what is given here, keeping its validators."""
-    url = url.strip()
-    if not url.startswith(("http://", "https://")):
-        raise SourceError(f"{url!r}: a feed to subscribe to must be an http(s) URL")
-    _check_settings(poll_every_seconds, fetch_pages)
-    given = {"poll_every_seconds": poll_every_seconds, "fetch_pages": fetch_pages, "title": title}
-    given = {key: value for key, value in given.items() if value is not None}
-    try:
-        return _add_feed(db, url, given)
-    except StorageError as exc:
-        if not isinstance(exc.__cause__, IntegrityError):
-            raise
-        return _add_feed(db, url, given)  # ingest stored the same URL meanwhile
-
-
-def _add_feed(db: Database, url: str, given: dict[str, Any]) -> FeedRecord:
-    with db.session() as s:
-        row = s.scalar(select(Source).where(Source.location == url))
-        if row is None:
-            row = Source(location=url, kind=FEED)
-            s.add(row)
-        row.kind, row.enabled = FEED, True
-        for key, value in given.items():
-            setattr(row, key, value)
-        s.flush()
-        return _record(row)
+    return _subscribe(db, [url.strip()], poll_every_seconds, fetch_pages, title)[0]
 
 
 def add_feeds(
@@ -173,18 +149,30 @@ def add_feeds(
     """:func:`add_feed` for many URLs in one transaction (an OPML list of thousands), in
     their order, each once. A URL that is not http(s) is refused before any is stored."""
     cleaned = list(dict.fromkeys(url.strip() for url in urls))
-    for url in cleaned:
+    return _subscribe(db, cleaned, poll_every_seconds, fetch_pages)
+
+
+def _subscribe(
+    db: Database,
+    urls: list[str],
+    poll_every_seconds: int | None,
+    fetch_pages: bool | None,
+    title: str | None = None,
+) -> list[FeedRecord]:
+    """The feeds at ``urls`` subscribed to in one transaction, once every URL and setting is
+    found good; tried once more when an ingest stored one of them meanwhile."""
+    for url in urls:
         if not url.startswith(("http://", "https://")):
             raise SourceError(f"{url!r}: a feed to subscribe to must be an http(s) URL")
     _check_settings(poll_every_seconds, fetch_pages)
-    given = {"poll_every_seconds": poll_every_seconds, "fetch_pages": fetch_pages}
+    given = {"poll_every_seconds": poll_every_seconds, "fetch_pages": fetch_pages, "title": title}
     given = {key: value for key, value in given.items() if value is not None}
     try:
-        return _add_feeds(db, cleaned, given)
+        return _add_feeds(db, urls, given)
     except StorageError as exc:
         if not isinstance(exc.__cause__, IntegrityError):
             raise
-        return _add_feeds(db, cleaned, given)  # ingest stored one of them meanwhile
+        return _add_feeds(db, urls, given)  # ingest stored one of them meanwhile
 
 
 def _add_feeds(db: Database, urls: list[str], given: dict[str, Any]) -> list[FeedRecord]:
