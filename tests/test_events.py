@@ -8,6 +8,7 @@ The articles are written for these tests (no outside text is copied)."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
@@ -189,6 +190,11 @@ def test_a_mixed_story_splits_while_followed(site, settings):
                 assert f'href="/stories/{part}"' in page.text
                 assert f"/stories/{part}>" in page.headers["link"]
             assert "more than one event" in page.text
+            # the parts listed as every list of stories is (styled, walked with j/k), each
+            # with its coverage mark
+            (listed,) = re.findall(r'<ul class="stories">(.*?)</ul>', page.text, re.S)
+            assert listed.count('<li class="story-item') == len(parts)
+            assert listed.count('class="coverage-mark') == len(parts)
             old = web.get(f"/stories/{mixed.id}", params={"version": 1})
             assert old.status_code == 200  # the version as it was, at its own URL
             detail = web.get(f"/api/v1/stories/{mixed.id}").json()

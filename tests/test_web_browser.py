@@ -512,6 +512,27 @@ def test_keyboard_shortcuts_move_between_stories_search_and_can_be_turned_off(
     context.close()
 
 
+def test_a_split_storys_page_lists_its_parts_as_stories(moved, browser):
+    """The 300 page of a story that split lists its parts as the front page lists stories:
+    styled, each with its coverage mark, and j/k walk them."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    expect = sync_api.expect
+    page.goto(moved)
+    parts = page.locator("main .stories > li")
+    expect(parts).to_have_count(2)
+    expect(parts.locator(".coverage-mark")).to_have_text(["Single source", "Single source"])
+    assert parts.nth(0).evaluate("e => getComputedStyle(e.parentElement).listStyleType") == "none"
+    page.wait_for_load_state("load")  # its script listening
+    for i in (0, 1):
+        page.keyboard.press("j")
+        expect(parts.nth(i)).to_have_class(re.compile(r"\bcurrent\b"))
+        expect(parts.nth(i).locator("a").first).to_be_focused()
+    page.keyboard.press("k")
+    expect(parts.nth(0)).to_have_class(re.compile(r"\bcurrent\b"))
+    context.close()
+
+
 def test_search_marks_matches_and_filters_by_outlet(site, server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 900})
     page = context.new_page()

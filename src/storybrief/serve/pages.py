@@ -228,6 +228,7 @@ def _moved(request: Request, story_id: int, moved: Moved) -> Response:
         {
             "title": title,
             "moved": moved,
+            "successors": _readers(request).story_items(moved.successors),  # as listed
             "story_id": story_id,
             "versions": _readers(request).versions(story_id),
         },
