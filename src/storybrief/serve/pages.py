@@ -119,13 +119,19 @@ async def front_page(request: Request, offset: Offset = 0) -> Response:
     return await cached(request, ("front", offset, PAGE_SIZE), render, shared=True)
 
 
+def _topic_label(readers: Readers, slug: str) -> str:
+    """The topic's label; 404 for a topic no story is filed under."""
+    label = readers.topic_label(slug)
+    if label is None:
+        raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
+    return label
+
+
 @router.api_route("/topics/{slug}", methods=["GET", "HEAD"])
 async def topic_page(request: Request, slug: TopicSlug, offset: Offset = 0) -> Response:
     def render() -> Response:
         readers = _readers(request)
-        label = readers.topic_label(slug)
-        if label is None:
-            raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
+        label = _topic_label(readers, slug)
         front = readers.front_page(
             limit=PAGE_SIZE, offset=offset, topic_slug=slug, min_outlets=_min_outlets(request)
         )
@@ -428,9 +434,7 @@ async def topic_feed(request: Request, slug: TopicSlug) -> Response:
 
     def render() -> Response:
         readers = _readers(request)
-        label = readers.topic_label(slug)
-        if label is None:
-            raise HTTPException(404, f"no topic {slug!r}: the topics are listed on the front page")
+        label = _topic_label(readers, slug)
         body = feed_writer.atom(
             readers.recent_explainers(limit=50, topic_slug=slug),
             base=_base(request),
