@@ -9,19 +9,20 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .pipeline import Document, Ingestor, IngestReport, ItemResult, ingest, input_sources
+    from .pipeline import Ingestor, IngestReport, ItemResult, ingest
     from .polite import HostGate
     from .schedule import PollHints, next_poll, poll_hints
+    from .sources import Document, input_sources
 
 _WHERE = {
-    "Document": "pipeline",
+    "Document": "sources",
     "HostGate": "polite",
     "IngestReport": "pipeline",
     "Ingestor": "pipeline",
     "ItemResult": "pipeline",
     "PollHints": "schedule",
     "ingest": "pipeline",
-    "input_sources": "pipeline",
+    "input_sources": "sources",
     "next_poll": "schedule",
     "poll_hints": "schedule",
 }
