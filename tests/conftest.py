@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.newssite import NewsSite
 from tests.servers import LocalHTTPServer
 
 from storybrief.settings import Settings
@@ -17,6 +18,14 @@ def http_server() -> Iterator[LocalHTTPServer]:
     """A running HTTP server on 127.0.0.1 and an ephemeral port; add routes with .route()."""
     with LocalHTTPServer() as server:
         yield server
+
+
+@pytest.fixture
+def site() -> Iterator[NewsSite]:
+    """The small news site of tests/newssite.py on 127.0.0.1, whose feed the watcher tests
+    follow (a module whose pages come from elsewhere defines a ``site`` of its own)."""
+    with LocalHTTPServer() as server:
+        yield NewsSite(server)
 
 
 @pytest.fixture

@@ -12,6 +12,15 @@ from email.utils import format_datetime
 
 from tests.servers import LocalHTTPServer, RecordedRequest, Reply
 
+#: Settings for following a NewsSite on 127.0.0.1: hashed vectors (no model to load), no pacing
+#: between requests to the one local host, no robots.txt to ask for, polls at most every second.
+FOLLOWING_SITE = {
+    "cluster.vectors": "hashing",
+    "fetch.per_host_delay": 0.0,
+    "fetch.obey_robots": False,
+    "watch.min_poll_seconds": 1.0,
+}
+
 #: Events and what each new article about them says (every sentence names the event's place and
 #: people, so articles about one event read alike and unlike the others').
 EVENTS = {

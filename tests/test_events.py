@@ -15,8 +15,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from tests.appserver import serving
-from tests.newssite import NewsSite
-from tests.servers import LocalHTTPServer
+from tests.newssite import FOLLOWING_SITE, NewsSite
 
 from storybrief.library import Library
 from storybrief.settings import Settings
@@ -87,23 +86,14 @@ GUARD = [
 
 
 @pytest.fixture
-def site():
-    with LocalHTTPServer() as server:
-        yield NewsSite(server)
-
-
-@pytest.fixture
 def settings(test_settings: Settings) -> Settings:
     return test_settings.changed(
+        **FOLLOWING_SITE,
         **{
-            "cluster.vectors": "hashing",
-            "fetch.per_host_delay": 0.0,
             # every page in one poll, however busy the machine (not a test of the budget)
             "fetch.source_seconds": 300.0,
-            "fetch.obey_robots": False,
             "explain.settle_seconds": 0.0,  # a grown story is explained at once
-            "watch.min_poll_seconds": 1.0,
-        }
+        },
     )
 
 

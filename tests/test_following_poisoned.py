@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.newssite import NewsSite
+from tests.newssite import FOLLOWING_SITE, NewsSite
 from tests.servers import LocalHTTPServer, Reply, redirect
 from tests.test_watch import _cli, _env, socket_port
 
@@ -165,14 +165,11 @@ def test_serve_watch_follows_every_other_feed_and_logs_what_it_does(feeds, tmp_p
 @pytest.fixture
 def settings(test_settings: Settings) -> Settings:
     return test_settings.changed(
+        **FOLLOWING_SITE,
         **{
-            "cluster.vectors": "hashing",
-            "fetch.per_host_delay": 0.0,
-            "fetch.obey_robots": False,
             "explain.settle_seconds": 0.0,  # a grown story is explained at once
-            "watch.min_poll_seconds": 1.0,
             "watch.idle_sleep_seconds": 0.1,
-        }
+        },
     )
 
 

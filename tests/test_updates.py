@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from tests.appserver import AppServer
-from tests.newssite import NewsSite
-from tests.servers import LocalHTTPServer
+from tests.newssite import FOLLOWING_SITE, NewsSite
 
 from storybrief.library import Library
 from storybrief.results import update_due_at
@@ -24,22 +23,9 @@ from storybrief.watch import Watcher
 
 
 @pytest.fixture
-def site():
-    with LocalHTTPServer() as server:
-        yield NewsSite(server)
-
-
-@pytest.fixture
 def settings(test_settings: Settings) -> Settings:
     """The defaults of the debounce (settle 60 s, at most 300 s, no floor)."""
-    return test_settings.changed(
-        **{
-            "cluster.vectors": "hashing",
-            "fetch.per_host_delay": 0.0,
-            "fetch.obey_robots": False,
-            "watch.min_poll_seconds": 1.0,
-        }
-    )
+    return test_settings.changed(**FOLLOWING_SITE)
 
 
 def _explained(lib: Library, site: NewsSite) -> tuple[int, int]:

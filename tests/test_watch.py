@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.newssite import NewsSite
+from tests.newssite import FOLLOWING_SITE, NewsSite
 from tests.servers import LocalHTTPServer, Reply
 from typer.testing import CliRunner
 
@@ -27,22 +27,9 @@ from storybrief.watch import Watcher
 
 
 @pytest.fixture
-def site():
-    with LocalHTTPServer() as server:
-        yield NewsSite(server)
-
-
-@pytest.fixture
 def settings(test_settings: Settings) -> Settings:
-    return test_settings.changed(
-        **{
-            "cluster.vectors": "hashing",
-            "fetch.per_host_delay": 0.0,
-            "fetch.obey_robots": False,
-            "explain.settle_seconds": 0.0,  # a grown story is explained at once
-            "watch.min_poll_seconds": 1.0,
-        }
-    )
+    # a grown story is explained at once
+    return test_settings.changed(**FOLLOWING_SITE, **{"explain.settle_seconds": 0.0})
 
 
 def test_durations():
