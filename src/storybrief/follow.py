@@ -148,6 +148,10 @@ class Feeds:
         """The enabled feeds whose next poll has come at ``now``, the longest waiting first."""
         return self.store.feeds.due(now, limit=limit)
 
+    def next_due(self) -> datetime | None:
+        """When the next enabled feed is due (None: none has a next poll time yet)."""
+        return self.store.feeds.next_due()
+
     def is_due(self, feed_id: int, now: datetime | None = None) -> bool:
         """Whether the feed is enabled and its next poll has come (a feed never polled has)."""
         feed = self.store.feeds.get(feed_id)

@@ -56,6 +56,9 @@ Event = Callable[[str, dict], None]
 
 #: Seconds between heartbeats a watcher writes while nothing changes.
 HEARTBEAT_SECONDS = 10.0
+#: The shortest sleep between two rounds when something comes due soon (unless
+#: ``watch.idle_sleep_seconds`` is shorter): feeds due within it are polled in one round.
+ROUND_FLOOR_SECONDS = 1.0
 #: After a round fails as a whole, the watcher waits this long (doubling with each failed
 #: round in a row, up to ``MAX_PAUSE_SECONDS``) before the next.
 FIRST_PAUSE_SECONDS = 5.0
@@ -247,14 +250,16 @@ class Watcher:
     def _sleep_seconds(self) -> float:
         """Until the next feed or story update is due, at most ``watch.idle_sleep_seconds``."""
         idle = self.settings.watch.idle_sleep_seconds
-        upcoming = [f.next_poll_at for f in self.library.feeds.all() if f.enabled]
+        upcoming = [self.library.feeds.next_due()]  # one query, not every feed loaded
         if self.settings.explain.auto_explain:
             upcoming += [u.due_at for u in self.library.pending_updates()]
         soonest = min((t for t in upcoming if t is not None), default=None)
         if soonest is None:
             return idle
         wait = (soonest - datetime.now(UTC)).total_seconds()
-        return max(0.05, min(idle, wait))
+        # at least a second (or the idle sleep when shorter): the feeds that come due
+        # meanwhile are polled in one round, which asks the database what is due once
+        return max(min(ROUND_FLOOR_SECONDS, idle), min(idle, wait))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, or_, select, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ConfigError, NotFoundError, SourceError, StorageError
@@ -270,6 +270,18 @@ def due_feeds(db: Database, now: datetime, *, limit: int = 100) -> list[FeedReco
         return [_record(r) for r in rows]
 
 
+def next_poll_due(db: Database) -> datetime | None:
+    """The soonest next poll time of the enabled feeds that have one (None: no such feed),
+    in one aggregate query: what the watcher sleeps until, without loading every feed."""
+    with db.session() as s:
+        soonest = s.scalar(
+            select(func.min(Source.next_poll_at)).where(
+                Source.kind == FEED, Source.enabled.is_(True), Source.next_poll_at.is_not(None)
+            )
+        )
+    return aware(soonest)
+
+
 def _record_poll(db: Database, feed_id: int, values: dict[str, Any]) -> FeedRecord:
     with db.session() as s:
         done = s.execute(
@@ -355,5 +367,6 @@ class Subscriptions(Database):
     remove = remove_feed
     update = update_feed
     due = due_feeds
+    next_due = next_poll_due
     record_poll_success = record_poll_success
     record_poll_failure = record_poll_failure
