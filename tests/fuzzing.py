@@ -394,15 +394,6 @@ def fuzz(
     not raised, so one run reports them all."""
     tally = Tally(name)
 
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-        derandomize=seed is None,
-    )
-    @given(strategy)
     def run(sample: Any) -> None:
         started = time.perf_counter()
         error: BaseException | None = None
@@ -412,12 +403,28 @@ def fuzz(
             error = exc
         tally.record(time.perf_counter() - started, sample, error)
 
+    _drawn(run, strategy, examples, seed)
+    return tally
+
+
+def _drawn(
+    test: Callable[[Any], None], strategy: st.SearchStrategy[Any], examples: int, seed: int | None
+) -> None:
+    """``test`` run on ``examples`` inputs drawn from ``strategy``: generation only, no
+    deadline, no example database, the same inputs every run unless ``seed`` is given."""
+    run = settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        derandomize=seed is None,
+    )(given(strategy)(test))
     if seed is not None:
         from hypothesis import seed as with_seed
 
         run = with_seed(seed)(run)
     run()
-    return tally
 
 
 PARSERS: dict[str, tuple[st.SearchStrategy[Any], Callable[[Any], Any]]] = {
@@ -467,15 +474,6 @@ def _fuzz_operations(
         operation = result.ok()
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
 
-            @settings(
-                max_examples=examples,
-                deadline=None,
-                database=None,
-                phases=[Phase.generate],
-                suppress_health_check=list(HealthCheck),
-                derandomize=seed is None,
-            )
-            @given(operation.as_strategy(generation_mode=mode))
             def run(case: Any) -> None:
                 case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
                 started = time.perf_counter()
@@ -489,8 +487,4 @@ def _fuzz_operations(
                 label = f"{case.method} {case.formatted_path} {case.query or ''}"
                 tally.record(time.perf_counter() - started, None, error, label)
 
-            if seed is not None:
-                from hypothesis import seed as with_seed
-
-                run = with_seed(seed)(run)
-            run()
+            _drawn(run, operation.as_strategy(generation_mode=mode), examples, seed)

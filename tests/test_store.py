@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -32,6 +33,26 @@ BODY = (
 def store(request, tmp_path):
     with database_url(request.param, tmp_path) as url, Store.open(url) as opened:
         yield opened
+
+
+def save_version(
+    store: Store,
+    story_id: int,
+    sentences: list[Any],
+    *,
+    key: str = "k",
+    headline: str | None = None,
+) -> Any:
+    """The next version of the story's explainer, stored as the built-in engine's."""
+    return store.explainers.save(
+        story_id,
+        engine="builtin",
+        engine_options={},
+        headline=headline,
+        sources_key=key,
+        document={"headline": headline} if headline else {},
+        sentences=sentences,
+    )
 
 
 def test_migrations_create_exactly_the_models(store):
@@ -162,23 +183,8 @@ def test_story_explainer_versions_and_feedback(store):
         ["ok"],
         [(a.id, 0, 0, 51)],
     )
-    v1 = store.explainers.save(
-        story,
-        engine="builtin",
-        engine_options={},
-        headline="Budget",
-        sources_key="k1",
-        document={"headline": "Budget"},
-        sentences=[sentence],
-    )
-    v2 = store.explainers.save(
-        story,
-        engine="builtin",
-        engine_options={},
-        headline="Budget",
-        sources_key="k2",
-        document={"headline": "Budget"},
-        sentences=[sentence],
+    v1, v2 = (
+        save_version(store, story, [sentence], key=k, headline="Budget") for k in ("k1", "k2")
     )
     assert (v1.version, v2.version) == (1, 2)
     assert [e.version for e in store.explainers.versions(story)] == [2, 1]
@@ -207,15 +213,7 @@ def test_failed_explainer_write_keeps_no_version(store):
     story = store.stories.create("Budget", [a.id])
     broken = StoredSentence(0, 0, None, None, [], [(a.id, 0, 0, 5)])  # type: ignore[arg-type]
     with pytest.raises(StorageError):
-        store.explainers.save(
-            story,
-            engine="builtin",
-            engine_options={},
-            headline=None,
-            sources_key="k",
-            document={},
-            sentences=[broken],
-        )
+        save_version(store, story, [broken])
     assert store.explainers.versions(story) == []
 
 
@@ -254,15 +252,7 @@ def test_results_are_named_records(store):
     assert found is not None and found.id == a.id and found.fetched_at.tzinfo is not None
     story = store.stories.create("Budget", [a.id])
     sentence = StoredSentence(0, 0, "The city council approved.", None, [], [(a.id, 0, 0, 26)])
-    saved = store.explainers.save(
-        story,
-        engine="builtin",
-        engine_options={},
-        headline=None,
-        sources_key="k",
-        document={},
-        sentences=[sentence],
-    )
+    saved = save_version(store, story, [sentence])
     (cited,) = store.explainers.sentences(saved.id)[0].citations
     assert (cited.article_id, cited.sentence_idx, cited.start, cited.end) == (a.id, 0, 0, 26)
     assert store.feedback.reader_answer(saved.id, "r1") is None
@@ -420,19 +410,8 @@ def test_story_activity_for_scheduling_explainers(store):
     assert [s.story_id for s in store.explainers.without_explainer(min_articles=2)] == [pair]
     assert store.explainers.changed_since_explainer() == []
 
-    def explain(story: int) -> None:
-        store.explainers.save(
-            story,
-            engine="builtin",
-            engine_options={},
-            headline=None,
-            sources_key="k",
-            document={},
-            sentences=[StoredSentence(0, 0, "Budget.", None, [], [])],
-        )
-
-    explain(pair)
-    explain(pair)
+    for _ in range(2):
+        save_version(store, pair, [StoredSentence(0, 0, "Budget.", None, [], [])])
     activity = store.explainers.activity([pair, lone, 999])
     assert set(activity) == {pair, lone}
     assert (activity[pair].articles, activity[pair].explainer_versions) == (2, 2)

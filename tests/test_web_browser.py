@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.appserver import DATA, EXAMPLE, AppServer, make_settings
@@ -175,6 +176,12 @@ def moved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             store.stories.split(story, [(None, ids[:1]), (None, ids[1:])])
             with AppServer(create_app(settings, store)) as running:
                 yield f"{running.url}/stories/{story}"
+
+
+def listed(page: Any, story_id: int, within: Any = None) -> Any:
+    """The story's item in the lists of stories of the page's main part (or of ``within``)."""
+    where = within if within is not None else page.locator("main")
+    return where.locator("li.story-item", has=page.locator(f"a[href='/stories/{story_id}']"))
 
 
 def pages_of(site: Site) -> dict[str, tuple[str, int]]:
@@ -563,20 +570,14 @@ def test_coverage_marks_on_the_front_and_story_pages(site, server, browser):
     page = context.new_page()
     expect = sync_api.expect
     page.goto(server.url + "/")
-    claims = page.locator(
-        "main li.story-item", has=page.locator(f"a[href='/stories/{site.claims}']")
-    )
+    claims = listed(page, site.claims)
     expect(claims.locator(".coverage-mark")).to_have_text("3 outlets")
-    example = page.locator(
-        "main li.story-item", has=page.locator(f"a[href='/stories/{site.example}']")
-    )
+    example = listed(page, site.example)
     expect(example.locator(".coverage-mark")).to_have_text("Single source")
     expect(example.locator(".coverage-mark")).to_be_visible()
     # a story waiting for its explainer is listed apart, under its own heading, marked too
     waiting = page.get_by_role("region", name="Waiting for an explainer")
-    pending = waiting.locator(
-        "li.story-item", has=page.locator(f"a[href='/stories/{site.waiting}']")
-    )
+    pending = listed(page, site.waiting, within=waiting)
     expect(pending.locator(".coverage-mark")).to_have_text("Single source")
     page.goto(f"{server.url}/stories/{site.waiting}")
     expect(page.locator(".coverage-line .coverage-mark")).to_have_text("Single source")
@@ -589,14 +590,10 @@ def test_coverage_marks_on_topic_and_search_pages(site, server, browser):
     page = context.new_page()
     expect = sync_api.expect
     page.goto(server.url + "/topics/local")
-    bridge = page.locator(
-        "main li.story-item", has=page.locator(f"a[href='/stories/{site.updating}']")
-    )
+    bridge = listed(page, site.updating)
     expect(bridge.locator(".coverage-mark")).to_have_text("2 outlets")
     expect(bridge.locator(".outlets")).to_have_text("Harbour Post, River Times")
-    ferry = page.locator(
-        "main li.story-item", has=page.locator(f"a[href='/stories/{site.waiting}']")
-    )
+    ferry = listed(page, site.waiting)
     expect(ferry.locator(".coverage-mark")).to_have_text("Single source")
     page.goto(server.url + "/search?q=bridge")
     found = page.locator("section[aria-labelledby='stories-h'] li.story-item")
