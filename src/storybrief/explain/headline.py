@@ -6,11 +6,13 @@ lead sentence, shortened so that what is left still reads as a headline.
   without it the rest would say more than the sentence does.
 * A sentence of up to ``max_words`` words is kept whole (without its full stop).
 * Else its first clause, when that is a whole one: not a name alone ("House Speaker Newt
-  Gingrich"), not ending on a word that needs more ("the upcoming season of Netflix's").
+  Gingrich"), not ending on a word that needs more ("the upcoming season of Netflix's"), not
+  a scene-setting phrase, not inside a relative clause ("A girl who suffered a heart attack").
 * Else the sentence up to a word that opens a phrase of place, time or manner ("... the 18
   Asia-Pacific Economic Cooperation nations | next month in the Malaysian capital"), which the
-  headline can do without (up to two words over ``max_words``); else its first words and an
-  ellipsis, never after a word that needs more ("the", "of").
+  headline can do without (up to two words over ``max_words``), when what is left is whole and
+  does not end on a verb the phrase completes ("Holbrooke met | with ..."); else its first
+  words and an ellipsis, never after a word that needs more ("the", "of").
 
 >>> shorten("After a day of fighting, Congolese rebels said Sunday they had entered Kindu, "
 ...         "the strategic town and airbase in eastern Congo used by the government.")
