@@ -65,3 +65,15 @@ from storybrief.explain.headline import shorten
 )
 def test_shorten(sentence: str, headline: str) -> None:
     assert shorten(sentence) == headline
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["storybrief.explain.headline", "storybrief.verify.repeats", "storybrief.verify.standalone"],
+)
+def test_the_examples_in_the_gates_docstrings_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
