@@ -233,7 +233,7 @@ def _as_dict(tally: Any) -> dict[str, Any]:
 
 
 def run_class(name: str, examples: int, seed: int) -> dict[str, Any]:
-    from tests.fuzzing import PARSERS, Tally, fuzz
+    from tests.fuzzing import PARSERS, fuzz
 
     if name == "fetch (bombs)":
         return run_bombs()
@@ -245,7 +245,15 @@ def run_class(name: str, examples: int, seed: int) -> dict[str, Any]:
     _warm_up(check, name)
     fuzz(name, strategy, lambda sample: None, 1, seed=seed)  # hypothesis builds its Unicode
     baseline = _peak_mb()  # tables on first use, ~200 MB at peak: part of the baseline
-    # the reported inputs first, on a fresh heap: the peak is theirs, not fragmentation's
+    tally = _reported_then_generated(name, strategy, check, examples, seed)
+    return {**_as_dict(tally), "baseline_mb": baseline}
+
+
+def _reported_then_generated(name: str, strategy: Any, check: Any, examples: int, seed: int) -> Any:
+    """The class's reported inputs first, on a fresh heap (the peak is theirs, not
+    fragmentation's), then ``examples`` generated ones: one tally."""
+    from tests.fuzzing import Tally, fuzz
+
     tally = Tally(name)
     for label, sample in reported(name):
         started = time.perf_counter()
@@ -262,13 +270,13 @@ def run_class(name: str, examples: int, seed: int) -> dict[str, Any]:
     tally.failures += generated.failures
     if generated.slowest > tally.slowest:
         tally.slowest, tally.slowest_input = generated.slowest, generated.slowest_input
-    return {**_as_dict(tally), "baseline_mb": baseline}
+    return tally
 
 
 def run_pipeline(name: str, examples: int, seed: int) -> dict[str, Any]:
     """Whole sources through the library (or the CLI) into one SQLite store, offline (URLs
     the inputs name fail to connect, as on a machine without a network)."""
-    from tests.fuzzing import Tally, check_cli, check_ingest, documents, fuzz, offline, submitted
+    from tests.fuzzing import check_cli, check_ingest, documents, fuzz, offline, submitted
 
     from storybrief.library import Library
     from storybrief.settings import Settings
@@ -286,20 +294,7 @@ def run_pipeline(name: str, examples: int, seed: int) -> dict[str, Any]:
             check(warm)  # imports, the sentence model, the database: not an input's cost
             fuzz(name, strategy, lambda sample: None, 1, seed=seed)
             baseline = _peak_mb()
-            tally = Tally(name)
-            for label, sample in reported(name):
-                started = time.perf_counter()
-                error: BaseException | None = None
-                try:
-                    check(sample)
-                except Exception as exc:
-                    error = exc
-                tally.record(time.perf_counter() - started, sample, error, label)
-            generated = fuzz(name, strategy, check, examples, seed=seed)
-    tally.tried += generated.tried
-    tally.failures += generated.failures
-    if generated.slowest > tally.slowest:
-        tally.slowest, tally.slowest_input = generated.slowest, generated.slowest_input
+            tally = _reported_then_generated(name, strategy, check, examples, seed)
     return {**_as_dict(tally), "baseline_mb": baseline}
 
 
