@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
 import re
 import statistics
 import sys
@@ -48,6 +47,7 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "engines.json"
 sys.path.insert(0, str(ROOT))  # tests.llm_server starts the local OpenAI-compatible server
+sys.path.insert(0, str(ROOT / "bench"))  # the data folder, as every benchmark finds it
 
 from storybrief.errors import StorybriefError  # noqa: E402
 from storybrief.explain import Explainer, get_engine, register_engine, to_text  # noqa: E402
@@ -55,10 +55,7 @@ from storybrief.explain.engines import available_engines  # noqa: E402
 from storybrief.explain.llm import generation_of, register_engines  # noqa: E402
 from storybrief.records import Article  # noqa: E402
 from storybrief.verify import Checker  # noqa: E402
-
-
-def default_data() -> Path:
-    return Path(os.environ.get("STORYBRIEF_DATA") or ROOT.parent / "shared" / "data")
+from summarization import default_data  # noqa: E402
 
 
 @dataclass
