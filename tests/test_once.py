@@ -422,3 +422,32 @@ def test_a_clause_that_says_a_fact_again_is_left_out() -> None:
     published, report = check_explainer(explainer, [news])
     assert published.sections[1].sentences[0].text == news.sentences[1].text
     assert report.trimmed == []
+
+
+def test_a_sentence_in_the_first_person_is_never_published() -> None:
+    column = Article(
+        id=5,
+        text=(
+            "The storm killed 12 people in Marlow on Monday. "
+            "In thirty years of reporting, I have never seen a storm like this one in Marlow. "
+            "“We will rebuild the harbour wall,” the mayor said on Tuesday."
+        ),
+    )
+    explainer = _explainer(
+        [
+            ("whats_happening", column.sentences[0].text, [_cite(column, 0)]),
+            ("why_its_important", column.sentences[1].text, [_cite(column, 1)]),
+            ("whats_next", column.sentences[2].text, [_cite(column, 2)]),
+        ]
+    )
+    published, report = check_explainer(explainer, [column])
+    texts = [s.text for _, _, s in published.sentences()]
+    assert column.sentences[1].text not in texts  # whose "I"? the reader cannot tell
+    assert column.sentences[2].text in texts  # a quoted "we" has its speaker
+    assert report.first_person == [("why_its_important", column.sentences[1].text)]
+    # nor does the built-in engine choose it
+    assert not any(" I " in s for s in published_texts(explain_articles([column])))
+
+
+def published_texts(explainer: Explainer) -> list[str]:
+    return [s.text for _, _, s in explainer.sentences()]

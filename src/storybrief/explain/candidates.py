@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..records import Article
 from ..text import Sentence, normalise
+from ..verify.standalone import first_person
 from .roles import Role, heading_role
 
 # --- boilerplate ----------------------------------------------------------------------------
@@ -586,4 +587,6 @@ def _rejection(
         return "a question"
     if not re.search(r"[.!”\"’)]\s*$", text):
         return "not a complete sentence"
+    if first_person(text):
+        return "first person"  # a columnist's "I" or a speaker's without quotation marks
     return quote_problem(text)

@@ -15,7 +15,7 @@ from .checker import Checker
 from .differ_check import is_difference
 from .models import CheckerOptions, Verdict
 from .repeats import restates, trimmed
-from .standalone import fragment, introduce, story_people
+from .standalone import first_person, fragment, introduce, story_people
 
 
 @dataclass
@@ -28,6 +28,8 @@ class CheckReport:
     # section, text, and the published sentence that already says it (left out: one fact once)
     repeated: list[tuple[str, str, str]] = field(default_factory=list)
     fragments: list[tuple[str, str]] = field(default_factory=list)  # left out: not sentences
+    # left out: speaking as "I" or "we" outside a quotation (whose voice, the reader cannot tell)
+    first_person: list[tuple[str, str]] = field(default_factory=list)
     # section, text, and what it was written as (a person named in full at first mention)
     introduced: list[tuple[str, str, str]] = field(default_factory=list)
     # section, text, and what it was written as (a clause that said a fact again left out)
@@ -63,6 +65,9 @@ def check_explainer(
         for sentence in section.sentences:
             if fragment(sentence.text) and checker.options.policy == "drop":
                 report.fragments.append((section.key, sentence.text))
+                continue
+            if first_person(sentence.text) and checker.options.policy == "drop":
+                report.first_person.append((section.key, sentence.text))
                 continue
             verdict = checker.check_sentence(sentence.text, articles, sentence.citations)
             checked = sentence.model_copy(

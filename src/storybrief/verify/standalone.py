@@ -44,6 +44,21 @@ def fragment(text: str) -> bool:
     return text.count("“") != text.count("”") or text.count('"') % 2 == 1
 
 
+# A quotation, in double or single quotation marks (an apostrophe inside a word is no mark).
+_QUOTATION = re.compile(r"“[^”]*”|\"[^\"]*\"|‘.*?’(?!\w)|(?<!\w)'(?=\w).*?(?<=[\w.,!?])'(?!\w)")
+_FIRST_PERSON = re.compile(
+    r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]ine|[Mm]yself|[Ww]e|[Ww]e['’](?:re|ve|d|ll)|"
+    r"[Oo]urs?|[Oo]urselves|us)\b"
+)
+
+
+def first_person(text: str) -> bool:
+    """Does the sentence speak in the first person outside a quotation ("Fate threw me in
+    his path", "I've never seen this level of doom")? An explainer has no "I": such a
+    sentence is a columnist's or a quoted speaker's, and the reader cannot tell whose."""
+    return bool(_FIRST_PERSON.search(_QUOTATION.sub(" ", text)))
+
+
 _TITLE_WORDS = (
     "Mr|Mrs|Ms|Miss|Dr|Prof|Sen|Rep|Gov|Gen|Col|Capt|Lt|Sgt|Rev|Judge|Justice|President|"
     "Senator|Representative|Governor|Mayor|Minister|Secretary|Chancellor|Chairman|Chairwoman|"
