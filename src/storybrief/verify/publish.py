@@ -142,17 +142,11 @@ def _without_repeated_clauses(
         for sentence in section.sentences:
             text = sentence.text
             shorter = None if is_difference(text) else trimmed(text, said, checker)
-            if shorter is not None:
-                verdict = checker.check_sentence(shorter, articles, sentence.citations)
-                if verdict.label == "supported" and not fragment(shorter):
-                    report.trimmed.append((section.key, sentence.text, shorter))
-                    sentence = sentence.model_copy(
-                        update={
-                            "text": shorter,
-                            "reasons": [f"a clause said before left out: {sentence.text!r}"]
-                            + sentence.reasons,
-                        }
-                    )
+            if shorter is not None and not fragment(shorter):
+                why = f"a clause said before left out: {text!r}"
+                sentence = _rewritten(sentence, shorter, why, articles, checker)
+                if sentence.text != text:
+                    report.trimmed.append((section.key, text, shorter))
             kept.append(sentence)
             said.append(sentence.text)
         out.append(section.model_copy(update={"sentences": kept}))
@@ -176,23 +170,29 @@ def _standing_alone(
             text = sentence.text
             written = text if is_difference(text) else introduce(text, people, said)
             if written != text:
-                verdict = checker.check_sentence(written, articles, sentence.citations)
-                if verdict.label != "supported":
-                    written = text
-                else:
-                    sentence = sentence.model_copy(
-                        update={
-                            "text": written,
-                            "reasons": [f"written with the person's full name: {text!r}"]
-                            + sentence.reasons,
-                        }
-                    )
-            if written != text:
-                report.introduced.append((section.key, text, written))
+                why = f"written with the person's full name: {text!r}"
+                sentence = _rewritten(sentence, written, why, articles, checker)
+                if sentence.text != text:
+                    report.introduced.append((section.key, text, written))
             kept.append(sentence)
-            said += " " + written
+            said += " " + sentence.text
         out.append(section.model_copy(update={"sentences": kept}))
     return out
+
+
+def _rewritten(
+    sentence: ExplainerSentence,
+    text: str,
+    why: str,
+    articles: Sequence[Article],
+    checker: Checker,
+) -> ExplainerSentence:
+    """``sentence`` written as ``text`` (and the reason said) when the checker supports the
+    new wording from the sentence's citations; else ``sentence`` as it was."""
+    verdict = checker.check_sentence(text, articles, sentence.citations)
+    if verdict.label != "supported":
+        return sentence
+    return sentence.model_copy(update={"text": text, "reasons": [why] + sentence.reasons})
 
 
 def _joined(keep: ExplainerSentence, gone: ExplainerSentence) -> ExplainerSentence:
