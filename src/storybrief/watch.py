@@ -72,8 +72,8 @@ def pause_after(failures: int) -> float:
 
 class Watcher:
     """Runs the pipeline over one :class:`Library`. ``on_event(kind, fields)`` hears each
-    thing that happens (``poll``, ``stories``, ``explained``, ``explain_failed``,
-    ``round_failed``, ``idle``), for a status line or a log.
+    thing that happens (``polling`` as a poll starts, ``poll``, ``stories``, ``explained``,
+    ``explain_failed``, ``round_failed``, ``idle``), for a status line or a log.
 
     A round that fails as a whole (the database went away, say) is logged with its traceback,
     and the next waits a while (5 s, doubling to 5 min): nothing a feed, a page or a story
@@ -131,6 +131,7 @@ class Watcher:
     def _poll_one(self, feed_id: int) -> PollReport | None:
         if self.stop.is_set():
             return None  # stopping: leave the feed due for next time
+        self.on_event("polling", {"feed_id": feed_id})  # a first poll may take a minute
         try:
             report = self._thread_library().feeds.poll(feed_id, cluster=False)
         except StorybriefError as exc:  # e.g. the feed was removed meanwhile

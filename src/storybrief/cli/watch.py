@@ -161,19 +161,23 @@ def watch(
     live = console.is_terminal and not quiet
     status = errors.status("watching…", spinner="dots") if live else None
     log_event = event_logger()
-    counts = {"polls": 0, "new": 0, "explained": 0}
+    counts = {"polls": 0, "new": 0, "explained": 0, "polling": 0}
 
     def on_event(kind: str, fields: dict) -> None:
         log_event(kind, fields)
-        if kind == "poll":
+        if kind == "polling":
+            counts["polling"] += 1
+        elif kind == "poll":
             counts["polls"] += 1
+            counts["polling"] = max(0, counts["polling"] - 1)
             counts["new"] += fields["new"]
         elif kind == "explained":
             counts["explained"] += 1
         if status is not None:
             status.update(
-                f"watching {len(lib.feeds.all())} feeds: {counts['polls']} polls, "
-                f"{counts['new']} new articles, {counts['explained']} explainers"
+                f"watching {len(lib.feeds.all())} feeds: {counts['polls']} polls"
+                + (f" ({counts['polling']} under way)" if counts["polling"] else "")
+                + f", {counts['new']} new articles, {counts['explained']} explainers"
                 + (" — idle" if kind == "idle" else "")
             )
 
