@@ -196,6 +196,7 @@ def test_pronoun_sentence_is_dropped_when_its_antecedent_is_not_publishable() ->
         ("At the time, the plant employed 400 people.", True),
         ("One of the suspects was arrested at the border on Friday.", True),
         ("Two of the victims were children.", True),
+        ("One of them was arrested at the border.", True),
         ("One of the country's largest banks failed on Friday.", False),
         ("Which team will win the cup is anyone's guess.", False),
     ],

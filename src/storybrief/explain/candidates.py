@@ -257,7 +257,8 @@ _DANGLING_PHRASES = re.compile(
     r"will|would|of them|of those|of these)\b|"
     r"for (?:his|her|their|its) part|other (?:such|similar)|"
     r"which (?:is|was|are|were|means|meant|explains|has|had|led|leads|makes|made)|"
-    r"(?:one|two|three|some|many|most|none|each|either|neither|all) of (?:the|them|those|these)\s+"
+    r"(?:one|two|three|none|each|either|neither) of (?:them|those|these)|"
+    r"(?:one|two|three|some|many|most|none|each|either|neither|all) of (?:the|those|these)\s+"
     r"(?:\w+\s+)?(?:suspects|victims|men|women|people|officials|others|two|three|pair|group|"
     r"companies|countries|leaders|players|members|candidates))\b",
     re.IGNORECASE,
