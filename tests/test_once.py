@@ -13,7 +13,7 @@ from storybrief.records import (
     SourceArticle,
 )
 from storybrief.verify import Checker, Citation
-from storybrief.verify.publish import check_explainer
+from storybrief.verify.publish import CheckReport, check_explainer
 from storybrief.verify.repeats import restates
 from storybrief.verify.standalone import story_people
 
@@ -381,22 +381,25 @@ def test_the_meaning_model_embeds_only_the_sentences_it_weighs() -> None:
     assert len(embedded) < len(usable)  # not every candidate
 
 
-def test_a_clause_that_says_a_fact_again_is_left_out() -> None:
-    deal = Article(
-        id=3,
-        text=(
-            "The two parties agreed to form a coalition that makes Jane Marsh prime minister. "
-            "The deal, which makes Jane Marsh prime minister, ended three months of deadlock "
-            "after the July election."
-        ),
-    )
+def _checked_pair(article: Article) -> tuple[Explainer, CheckReport]:
+    """The article's two sentences published under What's Happening and Why, through the gate."""
     explainer = _explainer(
         [
-            ("whats_happening", deal.sentences[0].text, [_cite(deal, 0)]),
-            ("why_its_important", deal.sentences[1].text, [_cite(deal, 1)]),
+            ("whats_happening", article.sentences[0].text, [_cite(article, 0)]),
+            ("why_its_important", article.sentences[1].text, [_cite(article, 1)]),
         ]
     )
-    published, report = check_explainer(explainer, [deal])
+    return check_explainer(explainer, [article])
+
+
+def test_a_clause_that_says_a_fact_again_is_left_out() -> None:
+    lead = "The two parties agreed to form a coalition that makes Jane Marsh prime minister. "
+    deal = Article(
+        id=3,
+        text=lead + "The deal, which makes Jane Marsh prime minister, ended three months of "
+        "deadlock after the July election.",
+    )
+    published, report = _checked_pair(deal)
     why = published.sections[1].sentences
     assert [s.text for s in why] == [
         "The deal ended three months of deadlock after the July election."
@@ -408,18 +411,10 @@ def test_a_clause_that_says_a_fact_again_is_left_out() -> None:
     # a clause with something new stays
     news = Article(
         id=4,
-        text=(
-            "The two parties agreed to form a coalition that makes Jane Marsh prime minister. "
-            "The deal, which gives the army four ministries, ended three months of deadlock."
-        ),
+        text=lead + "The deal, which gives the army four ministries, ended three months of "
+        "deadlock.",
     )
-    explainer = _explainer(
-        [
-            ("whats_happening", news.sentences[0].text, [_cite(news, 0)]),
-            ("why_its_important", news.sentences[1].text, [_cite(news, 1)]),
-        ]
-    )
-    published, report = check_explainer(explainer, [news])
+    published, report = _checked_pair(news)
     assert published.sections[1].sentences[0].text == news.sentences[1].text
     assert report.trimmed == []
 
