@@ -45,7 +45,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +60,7 @@ from pipeline import (  # noqa: E402
     NewsItem,
     Proc,
     console,
+    coverage,
     load_items,
     run_cli,
 )
@@ -130,48 +130,6 @@ def quantiles(values: list[float]) -> dict[str, float | None]:
         "p50": cuts[49] if cuts else values[0],
         "p95": cuts[94] if cuts else values[0],
         "max": max(values),
-    }
-
-
-def coverage(db_url: str, items: list[NewsItem]) -> dict[str, Any]:
-    """Which items are stored, and for each the first explainer version covering it (its
-    time and its version number: 1 is the story's first explainer, more an update)."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(db_url)
-    try:
-        with engine.connect() as c:
-            articles = c.execute(
-                text("SELECT id, url, canonical_url, duplicate_of FROM articles")
-            ).all()
-            versions = c.execute(
-                text("SELECT version, created_at, document FROM explainers ORDER BY created_at")
-            ).all()
-            stories = c.execute(text("SELECT count(*) FROM stories")).scalar_one()
-    finally:
-        engine.dispose()
-    by_url: dict[str, int] = {}
-    for a in articles:
-        for url in (a.url, a.canonical_url):
-            if url:
-                by_url[url] = a.duplicate_of or a.id
-    first: dict[int, tuple[float, int]] = {}
-    for v in versions:
-        document = v.document if isinstance(v.document, dict) else json.loads(v.document)
-        created = v.created_at
-        if isinstance(created, str):
-            created = datetime.fromisoformat(created)
-        if created.tzinfo is None:
-            created = created.replace(tzinfo=UTC)
-        for source in document.get("sources", []):
-            first.setdefault(source["id"], (created.timestamp(), v.version))
-    stored = {i.key: by_url[i.url] for i in items if i.url in by_url}
-    covered = {k: first[a] for k, a in stored.items() if a in first}
-    return {
-        "stored": stored,
-        "covered": covered,
-        "stories": stories,
-        "explainers": len(versions),
     }
 
 

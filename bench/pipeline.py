@@ -369,18 +369,19 @@ class RunResult:
     note: str = ""
 
 
-def progress_of(db_url: str, items: list[NewsItem]) -> dict[str, Any]:
-    """Which published items are articles, and when each was first covered by an explainer."""
+def coverage(db_url: str, items: list[NewsItem]) -> dict[str, Any]:
+    """Which published items are articles, and for each the first explainer version covering
+    it: its time and its version number (1 is the story's first explainer, more an update)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(db_url)
     try:
         with engine.connect() as c:
             articles = c.execute(
-                text("SELECT id, url, canonical_url, story_id, duplicate_of FROM articles")
+                text("SELECT id, url, canonical_url, duplicate_of FROM articles")
             ).all()
-            explainers = c.execute(
-                text("SELECT story_id, created_at, document FROM explainers ORDER BY created_at")
+            versions = c.execute(
+                text("SELECT version, created_at, document FROM explainers ORDER BY created_at")
             ).all()
             stories = c.execute(text("SELECT count(*) FROM stories")).scalar_one()
     finally:
@@ -390,24 +391,26 @@ def progress_of(db_url: str, items: list[NewsItem]) -> dict[str, Any]:
         for url in (a.url, a.canonical_url):
             if url:
                 by_url[url] = a.duplicate_of or a.id
-    first_cover: dict[int, float] = {}
-    for e in explainers:
-        document = e.document if isinstance(e.document, dict) else json.loads(e.document)
-        created = e.created_at
+    first: dict[int, tuple[float, int]] = {}
+    for v in versions:
+        document = v.document if isinstance(v.document, dict) else json.loads(v.document)
+        created = v.created_at
         if isinstance(created, str):
             created = datetime.fromisoformat(created)
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
         for source in document.get("sources", []):
-            first_cover.setdefault(source["id"], created.timestamp())
+            first.setdefault(source["id"], (created.timestamp(), v.version))
     stored = {i.key: by_url[i.url] for i in items if i.url in by_url}
-    covered = {k: first_cover[a] for k, a in stored.items() if a in first_cover}
-    return {
-        "stored": stored,
-        "covered": covered,
-        "stories": stories,
-        "explainers": len(explainers),
-    }
+    covered = {k: first[a] for k, a in stored.items() if a in first}
+    return {"stored": stored, "covered": covered, "stories": stories, "explainers": len(versions)}
+
+
+def progress_of(db_url: str, items: list[NewsItem]) -> dict[str, Any]:
+    """:func:`coverage` with each covered item's time only."""
+    state = coverage(db_url, items)
+    state["covered"] = {k: when for k, (when, _) in state["covered"].items()}
+    return state
 
 
 def warm_up(db_url: str, feeds: int, procs: list[Proc], log: Path, limit: float = 150.0) -> None:
