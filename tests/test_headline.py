@@ -77,3 +77,33 @@ def test_the_examples_in_the_gates_docstrings_run(module: str) -> None:
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_title_less_storys_headline_is_the_first_whole_one_of_its_central_sentences() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from storybrief.explain.roles import HAPPENING
+    from storybrief.explain.selection import _Plan
+
+    texts = [  # most central first
+        "“Don’t be put off by that,” the harbour master said of the damage.",
+        "Search teams hunting for the wreck of a passenger jet that crashed into the sea "
+        "off the island found more debris on Tuesday near the harbour.",
+        "The harbour wall of Marlow collapsed on Monday after a storm.",
+        "Engineers said the harbour wall would take a year to rebuild.",
+    ]
+    cands = [
+        SimpleNamespace(idx=i, key=(0, i), text=t, dangling=False) for i, t in enumerate(texts)
+    ]
+    plan = SimpleNamespace(
+        titles=[], importance=np.array([4.0, 3.0, 2.0, 1.0]), row={i: i for i in range(4)}
+    )
+    headline = _Plan.headline(plan, {HAPPENING: cands})  # type: ignore[arg-type]
+    # the quotation and the sentence only an ellipsis can cut are passed over
+    assert headline == "The harbour wall of Marlow collapsed on Monday after a storm"
+    # none of the three whole: the most central, cut
+    plan.importance = np.array([1.0, 4.0, 3.0, 2.0])
+    cands[2].dangling = cands[3].dangling = True
+    assert _Plan.headline(plan, {HAPPENING: cands}).endswith("…")  # type: ignore[arg-type]
