@@ -182,6 +182,11 @@ def test_an_article_is_split_once_on_first_use(monkeypatch) -> None:
             "2. Take inventory of what you spend each month.",
             ["2. Take inventory of what you spend each month."],
         ),
+        # a title sentencex does not know is no end before a name
+        (
+            "Mr. Cuomo put his hand on Ms. Ruch’s back, she said. They flew to Ft. Lauderdale.",
+            ["Mr. Cuomo put his hand on Ms. Ruch’s back, she said.", "They flew to Ft. Lauderdale."],
+        ),
         # no boundary without a space after it
         (
             "Write to www.example.com or Rep. Lee, R-W.Va., today. Then wait.",

@@ -47,6 +47,10 @@ def looks_like_heading(line: str) -> bool:
     return line[-1] not in _TERMINAL
 
 
+# Titles written short before a name that sentencex takes for a sentence's end ("Ms. Ruch", "Atty.
+# Gen.", "Ft. Lauderdale"); before a capitalised word they never end one.
+_TITLE_BEFORE_NAME = re.compile(r"(?:^|[\s(“\"])(?:Ms|Mx|Amb|Atty|Ft)\.\s*$")
+
 # A sentence that is only a list number or bullet ("2.", "iv)", "•") belongs with what follows.
 _LIST_MARK = re.compile(r"(?:\d{1,3}|[ivxIVX]{1,4}|[A-Za-z])[.)]|[•*·‣–-]")
 _OPENING_QUOTES = "\"“‘«„'"
@@ -82,7 +86,7 @@ def line_sentences(line: str, language: str = "en") -> list[tuple[int, int]]:
     """The (start, end) spans of the sentences of one paragraph, without surrounding spaces.
 
     sentencex's boundaries, except that a boundary needs a space before the next sentence
-    ("www.example.com", "R-W.Va."), a list number or bullet stays with its item ("2. Take
+    ("www.example.com", "R-W.Va."), a title it does not know is no end ("Ms. Ruch"), a list number or bullet stays with its item ("2. Take
     inventory"), and an opening quote goes with the sentence it opens (sentencex leaves it at
     the end of the sentence before).
     """
@@ -96,6 +100,8 @@ def line_sentences(line: str, language: str = "en") -> list[tuple[int, int]]:
             continue
         if _LIST_MARK.fullmatch(previous.strip()):
             continue
+        if _TITLE_BEFORE_NAME.search(previous) and line[start : start + 1].isupper():
+            continue  # "Ms. Ruch": a title, not an end
         if _INITIALS.search(previous) and (
             line[start : start + 1].islower() or _TITLED_INITIALS.search(previous)
         ):
