@@ -126,6 +126,8 @@ def test_a_video_players_notice_is_furniture() -> None:
         "The mayor speaks during a news conference in City Hall, Thursday, Feb. 16, 2017.",
         "Jane Marsh (left) and Ann Lee filming the show in 1996.",
         "Image copyright Getty Images Image caption The harbour wall after the storm.",
+        "Jane Doe / AP file The mayor and the governor at the harbour last June.",
+        "Jane Doe / Splash News The singer's handlers have strong ideas about interviews.",
     ],
 )
 def test_furniture_is_never_published(line: str) -> None:
@@ -142,6 +144,8 @@ def test_furniture_is_never_published(line: str) -> None:
         "Follow-up inspections found no further damage to the bridge, officials said.",
         "The mayor said on Thursday that the city would appeal the ruling of Feb. 16.",
         "Gov. Jane Marsh (R) authorized local officials to order evacuations.",
+        "The river rose 2 m / 6 ft overnight, the Environment Agency said.",
+        "Democrats said the and / or clause in the bill was unclear.",
     ],
 )
 def test_prose_about_photos_and_agencies_is_not_furniture(line: str) -> None:

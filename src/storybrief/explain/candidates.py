@@ -157,6 +157,11 @@ _CREDIT_LINE = re.compile(
 )
 
 
+# A photo credit glued to the caption after it, as some pages print them: "Evan Vucci / AP file
+# President Barack Obama and ...", "Neil Warner / Splash News Britney Spears' handlers ...".
+_CREDIT_PREFIX = re.compile(r"^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,2}\s+/\s+(?:[A-Z]|via\b)")
+
+
 def credit_line(text: str) -> bool:
     """A line that is only a photo or video credit."""
     return bool(_CREDIT_LINE.match(text.strip()))
@@ -170,6 +175,8 @@ def boilerplate(text: str) -> str | None:
     stripped = text.strip()
     if credit_line(stripped):
         return "credit line"
+    if _CREDIT_PREFIX.match(stripped):
+        return "caption"
     if _PLAYER.match(stripped):
         return "video player"
     if (
