@@ -249,6 +249,8 @@ def test_a_fragment_is_never_published() -> None:
             ("whats_happening", "the harbour wall collapsed under the waves.", [_cite(A, 1)]),
             ("whats_next", "The town council will meet on Friday to plan", [_cite(A, 2)]),
             ("beyond_the_headlines", "Officials said “the harbour wall collapsed.", [_cite(A, 1)]),
+            # a teaser cut at its length
+            ("beyond_the_headlines", "The harbour wall collapsed amid the waves...", [_cite(A, 1)]),
         ]
     )
     published, report = check_explainer(explainer, [A, B])
@@ -256,6 +258,7 @@ def test_a_fragment_is_never_published() -> None:
     assert [key for key, _ in report.fragments] == [
         "whats_happening",
         "whats_next",
+        "beyond_the_headlines",
         "beyond_the_headlines",
     ]
 

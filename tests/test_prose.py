@@ -169,3 +169,21 @@ def test_a_caption_whose_credit_stands_on_the_next_line_is_not_published() -> No
     found = {c.text: c.rejected for c in candidates([article])}
     assert found[article.sentences[0].text] == "caption"
     assert found[article.sentences[2].text] is None
+
+
+def test_a_teaser_cut_at_its_length_is_not_a_sentence() -> None:
+    from storybrief.explain.candidates import candidates
+    from storybrief.records import Article
+
+    article = Article(
+        id=1,
+        text=(
+            "The trial of the former minister resumed on Monday amid talk that a recent...\n"
+            "On trial with him are his two sons, one of them his heir apparent,…\n"
+            "The river rose three metres overnight and forced hundreds of families from home."
+        ),
+    )
+    found = {c.text: c.rejected for c in candidates([article])}
+    assert found[article.sentences[0].text] == "not a complete sentence"
+    assert found[article.sentences[1].text] == "not a complete sentence"
+    assert found[article.sentences[2].text] is None

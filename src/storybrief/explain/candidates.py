@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..records import Article
 from ..text import Sentence, normalise
-from ..verify.standalone import first_person
+from ..verify.standalone import cut_short, first_person
 from .roles import Role, heading_role
 
 # --- boilerplate ----------------------------------------------------------------------------
@@ -593,7 +593,7 @@ def _rejection(
         return "too long"
     if text.rstrip("”\"’' )").endswith("?"):
         return "a question"
-    if not re.search(r"[.!”\"’)]\s*$", text):
+    if not re.search(r"[.!”\"’)]\s*$", text) or cut_short(text):
         return "not a complete sentence"
     if first_person(text):
         return "first person"  # a columnist's "I" or a speaker's without quotation marks

@@ -34,14 +34,20 @@ from ..text import STOPWORDS
 
 
 def fragment(text: str) -> bool:
-    """Not a whole sentence: it opens in lower case, ends without closing punctuation, or
-    leaves a quotation open ("... as well as the bodies of the”)."""
+    """Not a whole sentence: it opens in lower case, ends without closing punctuation or with
+    an ellipsis, or leaves a quotation open ("... as well as the bodies of the”)."""
     opening = text.lstrip("“\"‘'([ ")
     if opening[:1].islower():
         return True
-    if not re.search(r"[.!?”\"’')\]]\s*$", text):
+    if not re.search(r"[.!?”\"’')\]]\s*$", text) or cut_short(text):
         return True
     return text.count("“") != text.count("”") or text.count('"') % 2 == 1
+
+
+def cut_short(text: str) -> bool:
+    """Ends in an ellipsis: a teaser cut at its length ("... a recent acquittal of
+    policemen...", "his one-time heir apparent,..."), or a quotation left trailing."""
+    return bool(re.search(r"(?:\.\.\.|…)[\"”’')\]]?\s*$", text))
 
 
 # A quotation, in double or single quotation marks (an apostrophe inside a word is no mark).
