@@ -40,6 +40,9 @@ ExplainerId = Annotated[int, Path(ge=1, le=MAX_ID, description="an explainer ver
 VersionNumber = Annotated[
     int | None, Query(ge=1, le=MAX_ID, description="an explainer version number")
 ]
+# The API's lists (stories, articles) page alike: at most 200 items, after up to a million.
+ListLimit = Annotated[int, Query(ge=1, le=200)]
+ListOffset = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 def _library(request: Request) -> Library:
@@ -312,16 +315,9 @@ def _version_out(request: Request, e: StoredExplainer) -> VersionOut:
 
 
 def article_out(a: Any) -> ArticleOut:
-    """An article summary as the API gives it (listed, or found by a search)."""
-    return ArticleOut(
-        id=a.id,
-        title=a.title,
-        site_name=a.site_name,
-        published_at=a.published_at,
-        url=a.url,
-        words=a.words,
-        story_id=a.story_id,
-    )
+    """An article summary as the API gives it (listed, or found by a search): the fields
+    :class:`ArticleOut` declares, read from the summary's attributes of the same names."""
+    return ArticleOut.model_validate(a, from_attributes=True)
 
 
 def _render_explainer(readers: Readers, stored: StoredExplainer, fmt: ExplainerFormat) -> Response:
@@ -356,8 +352,8 @@ _FORMAT_DOC = {
 @router.get("/stories", response_model=list[StoryOut], summary="Latest stories")
 def list_stories(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: ListLimit = 50,
+    offset: ListOffset = 0,
 ) -> list[StoryOut]:
     return _stories_out(request, _library(request).stories(limit=limit, offset=offset))
 
@@ -383,26 +379,7 @@ def get_story(request: Request, story_id: StoryId) -> StoryDetail:
         article_ids=readers.article_ids(story_id),
         versions=[_version_out(request, v) for v in readers.versions(story_id)],
         topic=story.topic,
-        coverage=CoverageOut(
-            articles=coverage.articles,
-            outlets=[OutletOut(outlet=o.outlet, articles=o.articles) for o in coverage.outlets],
-            first_report=coverage.first_report,
-            latest_report=coverage.latest_report,
-            explainer_versions=coverage.explainer_versions,
-            timeline=[
-                CoverageEventOut(
-                    kind="article" if e.kind == "article" else "explainer",
-                    at=e.at,
-                    article_id=e.article_id,
-                    title=e.title,
-                    outlet=e.outlet,
-                    published_at=e.published_at,
-                    version=e.version,
-                    added=list(e.added),
-                )
-                for e in coverage.timeline
-            ],
-        ),
+        coverage=CoverageOut.model_validate(coverage, from_attributes=True),
     )
 
 

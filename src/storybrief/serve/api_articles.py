@@ -6,14 +6,20 @@ in the app beside :mod:`.api`."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from ..library import Library
-from ..records import Article
-from .api import ArticleId, ArticleOut, article_out, require_read, require_write
+from .api import (
+    ArticleId,
+    ArticleOut,
+    ListLimit,
+    ListOffset,
+    article_out,
+    require_read,
+    require_write,
+)
 
 router = APIRouter(tags=["api"], dependencies=[Depends(require_read)])
 
@@ -85,34 +91,16 @@ class SubmitOut(BaseModel):
 @router.get("/articles", response_model=list[ArticleOut], summary="Stored articles, newest first")
 def list_articles(
     request: Request,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: ListLimit = 50,
+    offset: ListOffset = 0,
 ) -> list[ArticleOut]:
     return [article_out(a) for a in _library(request).articles(limit=limit, offset=offset)]
 
 
 @router.get("/articles/{article_id}", response_model=ArticleDetail, summary="One article")
 def get_article(request: Request, article_id: ArticleId) -> ArticleDetail:
-    a: Article = _library(request).article(article_id)
-    return ArticleDetail(
-        id=a.id or article_id,
-        title=a.title,
-        authors=a.authors,
-        published_at=a.published_at,
-        site_name=a.site_name,
-        url=a.url,
-        canonical_url=a.canonical_url,
-        language=a.language,
-        story_id=a.story_id,
-        fetched_at=a.fetched_at,
-        text=a.text,
-        sentences=[
-            SentenceOut(
-                index=s.index, text=s.text, start=s.start, end=s.end, is_heading=s.is_heading
-            )
-            for s in a.sentences
-        ],
-    )
+    article = _library(request).article(article_id)
+    return ArticleDetail.model_validate(article, from_attributes=True)
 
 
 @router.post(

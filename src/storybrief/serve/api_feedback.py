@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..readers import Readers
+from ..views import FeedbackSummary
 from .api import ExplainerId, require_read, require_token, require_write
 
 router = APIRouter(tags=["api"], dependencies=[Depends(require_read)])
@@ -71,26 +72,14 @@ def feedback_stats(
         int, Query(ge=0, le=50, description="latest reasons given with a No, per version")
     ] = 5,
 ) -> list[FeedbackCounts]:
-    return [
-        FeedbackCounts(
-            explainer_id=f.explainer_id,
-            story_id=f.story_id,
-            version=f.version,
-            yes=f.yes,
-            no=f.no,
-            reasons=f.reasons,
-        )
-        for f in _readers(request).feedback(limit=limit, reasons=reasons)
-    ]
+    return [_counts_out(f) for f in _readers(request).feedback(limit=limit, reasons=reasons)]
 
 
 def _counts(readers: Readers, explainer_id: int) -> FeedbackCounts:
-    answers = readers.answers_to(explainer_id)
-    return FeedbackCounts(
-        explainer_id=explainer_id,
-        story_id=answers.story_id,
-        version=answers.version,
-        yes=answers.yes,
-        no=answers.no,
-        reasons=answers.reasons,
-    )
+    return _counts_out(readers.answers_to(explainer_id))
+
+
+def _counts_out(answers: FeedbackSummary) -> FeedbackCounts:
+    """One version's answers as the API gives them: the fields :class:`FeedbackCounts`
+    declares, read from the summary's attributes of the same names."""
+    return FeedbackCounts.model_validate(answers, from_attributes=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 from urllib.parse import urlsplit
 
 from . import articles, explainers, stories
@@ -25,7 +26,7 @@ class CoverageEvent:
     """One step in how a story grew: an article arrived (``kind="article"``), or an
     explainer version was written (``kind="explainer"``)."""
 
-    kind: str  # "article" | "explainer"
+    kind: Literal["article", "explainer"]
     at: datetime | None  # when it was stored here
     article_id: int | None = None
     title: str | None = None
