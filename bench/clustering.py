@@ -62,7 +62,7 @@ from storybrief.cluster.clusterer import Clusterer, Item  # noqa: E402
 from storybrief.cluster.heal import MARGIN as HEAL_MARGIN  # noqa: E402
 from storybrief.cluster.heal import MAX_ARTICLES as HEAL_MAX  # noqa: E402
 from storybrief.cluster.heal import MERGE_CANDIDATES as HEAL_CANDIDATES  # noqa: E402
-from storybrief.cluster.heal import _Group, agreement  # noqa: E402
+from storybrief.cluster.heal import _Group, agreement, may_merge, split_groups  # noqa: E402
 from storybrief.cluster.vectors import HashingEmbedder, ModelEmbedder  # noqa: E402
 from storybrief.settings import Settings  # noqa: E402
 
@@ -196,15 +196,8 @@ def healed(items: list[Item], vectors, pred: dict[int, object], embedder, settin
         if not 2 <= len(members) <= HEAL_MAX:
             parts.append(members)
             continue
-        fresh = clusterer(embedder, settings)
-        split: dict[int, list[Item]] = defaultdict(list)
-        for d, m in zip(fresh.add(members, vectors=group(members).vectors), members, strict=True):
-            split[d.story].append(m)
-        groups = list(split.values())
-        apart = len(groups) > 1 and all(
-            agreement(judge, group(a), group(b)) <= -HEAL_MARGIN for a, b in combinations(groups, 2)
-        )
-        parts.extend(groups if apart else [members])
+        groups = split_groups(clusterer(embedder, settings), members, group(members).vectors)
+        parts.extend([g.items for g in groups] if groups else [members])
     live = {n: group(members) for n, members in enumerate(parts)}
     changed = True
     while changed:
@@ -218,7 +211,9 @@ def healed(items: list[Item], vectors, pred: dict[int, object], embedder, settin
                 reverse=True,
             )[:HEAL_CANDIDATES]
             for _, other in closest:
-                if agreement(judge, live[key], live[other]) >= HEAL_MARGIN:
+                if agreement(judge, live[key], live[other]) >= HEAL_MARGIN and may_merge(
+                    live[key], live[other]
+                ):
                     keep, leave = sorted((key, other), key=lambda k: -len(live[k].items))
                     live[keep] = group(live[keep].items + live[leave].items)
                     del live[leave]

@@ -297,3 +297,109 @@ def test_signatures_are_datasketchs_and_kept_for_texts_seen_again():
     assert (first.hashvalues == fresh.hashvalues).all()
     assert signature(text) is first
     assert signature(LIBRARY[1]) is not first
+
+
+#: Two rescues of one kind, a week apart, told with the same names: only the day, the count and
+#: the ship tell them apart (written for these tests).
+RESCUE_MONDAY = [
+    "The coast guard cutter Alder rescued 14 fishermen off Cape Morrow on Monday after their "
+    "trawler sank in a storm.",
+    "Fourteen crew, 14 in all, were lifted from the sea near Cape Morrow on Monday by the "
+    "cutter Alder, the coast guard said.",
+    "On Monday the coast guard's Alder pulled 14 fishermen from a sinking trawler off Cape Morrow.",
+]
+RESCUE_FRIDAY = [
+    "The coast guard cutter Birch rescued 9 fishermen and 22 passengers off Cape Morrow on "
+    "Friday when a ferry ran aground.",
+    "A ferry ran aground off Cape Morrow on Friday; the cutter Birch took 22 passengers off, "
+    "the coast guard said.",
+    "On Friday the Birch, a coast guard cutter, rescued 22 passengers from a ferry stuck off "
+    "Cape Morrow.",
+]
+
+
+def test_days_are_weekdays_and_dates_of_the_month():
+    from storybrief.cluster.identity import days
+
+    assert days("ruled on Wednesday, December 18, 2019, that") == {"wd:wed", "md:12-18"}
+    assert days("killed in Queens on the night of Sept. 13") == {"md:09-13"}
+    assert days("signed on 13th of September and 4 July") == {"md:09-13", "md:07-04"}
+    # a month with a year, a figure after a month, a word that is not a month: no day
+    assert days("in March 2014, Mark 10 times, it may 5 people, June 17.5") == set()
+
+
+def test_two_events_of_one_kind_are_told_apart_by_what_they_say():
+    from storybrief.cluster.identity import Facts, two_events
+
+    facts = [Facts.of(t) for t in RESCUE_MONDAY + RESCUE_FRIDAY]
+    found = two_events(facts, share=0.2)
+    assert found is not None
+    # the pair given by the most articles, each side with a fact of its own beside it
+    assert {found.first, found.second} in ({"wd:mon", "wd:fri"}, {"fg:14", "fg:22"})
+    sides = sorted([sorted(found.with_first), sorted(found.with_second)])
+    assert sides == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_one_event_with_a_stray_figure_is_not_cut_in_two():
+    """Figures that never meet in one article but have nothing else of their own beside them
+    (reports of one rescue that count differently) say nothing of two events."""
+    from storybrief.cluster.identity import Facts, two_events
+
+    one = [
+        "The cutter Alder rescued 14 fishermen off Cape Morrow on Monday.",
+        "The cutter Alder rescued 14 fishermen off Cape Morrow on Monday, officials said.",
+        "The cutter Alder rescued 14 fishermen off Cape Morrow, the coast guard said Monday.",
+        "The cutter Alder rescued 15 fishermen off Cape Morrow on Monday.",
+        "The cutter Alder rescued 15 fishermen off Cape Morrow on Monday, officials said.",
+        "The cutter Alder rescued 15 fishermen off Cape Morrow, the coast guard said Monday.",
+    ]
+    assert two_events([Facts.of(t) for t in one], share=0.2) is None
+    # fewer articles than the least that must give each fact: no split either
+    assert two_events([Facts.of(t) for t in RESCUE_MONDAY[:2] + RESCUE_FRIDAY[:2]], 0.2) is None
+
+
+def test_a_story_of_two_events_of_one_kind_splits_by_its_facts_and_does_not_merge_back():
+    """Healing's look at a story (cluster.heal.split_groups): the vectors alone put the two
+    rescues together (a join threshold of 0 here), what the articles say splits them; and two
+    such stories are not merged again."""
+    from storybrief.cluster.heal import _Group, may_merge, split_groups
+
+    embedder = HashingEmbedder()
+    texts = RESCUE_MONDAY + RESCUE_FRIDAY
+    items = [Item(n, t, t, T0.timestamp(), has_lead=True) for n, t in enumerate(texts)]
+    vectors = embedder.embed(texts)
+    together = Clusterer(
+        embedder, threshold=0.0, window_hours=72, entity_weight=0.2, duplicate_threshold=0.8
+    )
+    parts = split_groups(together, items, vectors)
+    assert parts is not None
+    assert sorted(sorted(i.key for i in p.items) for p in parts) == [[0, 1, 2], [3, 4, 5]]
+    a, b = parts
+    assert not may_merge(a, b)
+    assert may_merge(_Group(items[:2], vectors[:2]), _Group(items[2:3], vectors[2:3]))
+
+
+def test_different_days_named_take_off_the_score(monkeypatch):
+    from storybrief.cluster import clusterer as module
+    from storybrief.cluster.identity import Facts
+
+    embedder = HashingEmbedder()
+    c = Clusterer(
+        embedder, threshold=0.3, window_hours=72, entity_weight=0.2, duplicate_threshold=0.8
+    )
+    c.add([Item(n, t, t, T0.timestamp(), has_lead=True) for n, t in enumerate(RESCUE_MONDAY)])
+    (story,) = c.stories.values()
+    same, other = "rescued 14 fishermen on Monday", "rescued 14 fishermen on Friday"
+    (v_same, v_other) = embedder.embed([same, other])
+
+    def scores() -> tuple[float, float]:
+        return (
+            c.score(v_same, Facts.of(same), story, 0.9),  # far from the threshold: no 2nd look
+            c.score(v_other, Facts.of(other), story, 0.9),
+        )
+
+    with_days = scores()
+    monkeypatch.setattr(module, "DAY_PENALTY", 0.0)
+    without = scores()
+    assert with_days[0] == without[0]  # Monday, as the story says: nothing taken off
+    assert with_days[1] == pytest.approx(without[1] - 0.05)  # Friday: a different day

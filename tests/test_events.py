@@ -84,6 +84,49 @@ GUARD = [
     ),
 ]
 
+#: Two rescues of one kind in one week off the same cape, by the same coast guard: no year,
+#: no name tells them apart, only the day, the count and the cutter.
+RESCUE_MONDAY = [
+    (
+        "Coast guard saves trawler crew off Cape Morrow",
+        "The coast guard cutter Alder rescued 14 fishermen off Cape Morrow on Monday after "
+        "their trawler sank in a storm. The men were flown to hospital in Port Ellis. Their "
+        "families waited at the harbour through the night for news of them.",
+    ),
+    (
+        "Fishermen lifted from the sea near Cape Morrow",
+        "Fourteen crew, 14 in all, were pulled from the water near Cape Morrow on Monday by the "
+        "cutter Alder, the coast guard said. Their boat went down within minutes. A "
+        "helicopter crew spotted the life raft in heavy seas before dawn.",
+    ),
+    (
+        "Trawler sinks in storm, all hands saved",
+        "On Monday the coast guard's Alder took 14 fishermen off a sinking trawler near Cape "
+        "Morrow. Winds reached gale force during the rescue. The owners of the boat said "
+        "they would ask how it came to sink so fast.",
+    ),
+]
+RESCUE_FRIDAY = [
+    (
+        "Ferry runs aground off Cape Morrow",
+        "The coast guard cutter Birch rescued 22 passengers off Cape Morrow on Friday when "
+        "their ferry ran aground on a sandbar. No one was hurt. The ferry company said its "
+        "crossings would stop until the ship is inspected.",
+    ),
+    (
+        "Passengers taken off stranded ferry",
+        "A ferry ran aground off Cape Morrow on Friday, and the cutter Birch took its 22 "
+        "passengers to safety, the coast guard said. The ship had left the harbour an hour "
+        "earlier in calm weather. Divers will look at its hull.",
+    ),
+    (
+        "Coast guard clears grounded ferry near Cape Morrow",
+        "On Friday the Birch, a coast guard cutter, brought 22 passengers off a ferry stuck "
+        "on a sandbar near Cape Morrow. Tugs will try to free the ship at high tide. Harbour "
+        "officials closed the channel to other boats for the day.",
+    ),
+]
+
 
 @pytest.fixture
 def settings(test_settings: Settings) -> Settings:
@@ -228,3 +271,27 @@ def test_two_stories_of_one_event_merge_and_the_old_url_redirects(site, settings
             assert moved.status_code == 301
             assert moved.headers["location"].endswith(f"/stories/{story.id}")
             assert web.get(f"/api/v1/stories/{gone}").json()["moved"] == "merge"
+
+
+def test_two_events_of_one_kind_in_one_week_split_by_what_they_say(site, settings):
+    """Two rescues off one cape in one week, put in one story (as an older release made it:
+    here by hand): once the story changes, it splits into the two rescues, told apart by the
+    day, the count and the cutter each report gives, and the old story points to both."""
+    monday = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    publish(site, "rescue-monday", RESCUE_MONDAY, dated=monday)
+    publish(site, "rescue-friday", RESCUE_FRIDAY[:2], dated=monday + timedelta(days=4))
+    with Library(settings) as lib:
+        (feed,) = lib.feeds.add(site.feed_url)
+        assert lib.feeds.poll(feed.id, cluster=False).new == 5
+        mixed_id = lib.store.stories.create("Rescues", lib.store.articles.unassigned_ids())
+
+    publish(site, "rescue-later", RESCUE_FRIDAY[2:], dated=monday + timedelta(days=4, hours=5))
+    with Library(settings) as lib:
+        lib.feeds.update(site.feed_url, next_poll_at=datetime.now(UTC))
+        Watcher(lib).run(once=True)
+        assert stories_by_title(lib) == sorted(
+            [{t for t, _ in RESCUE_MONDAY}, {t for t, _ in RESCUE_FRIDAY}], key=sorted
+        )
+        assert lib.store.stories.is_retired(mixed_id)
+        parts = {s.id for s in lib.stories()}
+        assert sorted(lib.store.stories.live_successors(mixed_id)) == sorted(parts)

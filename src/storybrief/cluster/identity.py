@@ -5,10 +5,17 @@ kind, beyond how alike their words are.
   how rare each is among the articles seen (a name every story carries says little);
 - **when**: the years its title and lead mention. Two reports that name different years and no
   year in common are taken for different events (the 2019 ruling and the 2021 one), unless
-  their words are alike enough to say otherwise. Publication dates keep their own rule: a story
-  takes articles only within ``window_hours`` of its latest one;
+  their words are alike enough to say otherwise; the weekdays and dates of the month it names
+  likewise, with less weight ("on Saturday" against a story told "on Thursday"). Publication
+  dates keep their own rule: a story takes articles only within ``window_hours`` of its latest
+  one;
 - **what**: the figures it gives (a magnitude, a toll, a price), which a second look at a
   doubtful pair compares.
+
+A story's articles can also say that it holds two events of one kind (:func:`two_events`):
+two days, years or figures each given by several of its articles and never together, each
+side with a fact of its own ("23 pirates ... on Saturday ... INS Mysore" against "26 pirates
+... on Thursday ... INS Sukanya").
 
 Everything here is a few regular expressions and counters: it adds no measurable time to an
 article's vector.
@@ -30,6 +37,17 @@ _WORD = re.compile(r"[A-Za-z0-9][\w’'&.-]*\w|[A-Za-z]")
 _SEGMENT = re.compile(r"(?<=[.!?])\s+|\s+\|\s+|\n+|\s+[-–—:]\s+")
 _YEAR = re.compile(r"(?<![\d$.,])(?:19[5-9]\d|20[0-4]\d)(?!\d|[.,]\d|\s?%)")
 _NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
+DAY_SHARE = 3
+#: Articles (at the least) that must give each of two facts for :func:`two_events`.
+SPLIT_LEAST = 3
+_WEEKDAY = re.compile(r"\b(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b", re.I)
+_MONTH = (
+    r"(Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|"
+    r"Aug(?:ust|\.)?|Sept?(?:ember|\.)?|Oct(?:ober|\.)?|Nov(?:ember|\.)?|Dec(?:ember|\.)?)"
+)
+# "December 18", "Sept. 13", "18 December", "13th of September" (not "March 2014", "June 17.5")
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.:,]?\d)")
+_DAY_MONTH = re.compile(rf"(?<![\d.,])\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?!\w)")
 #: Capitalised words of headlines that name nothing.
 _NOT_NAMES = frozenset(
     word_list(
@@ -70,6 +88,32 @@ def years(text: str) -> set[int]:
     return {int(y) for y in _YEAR.findall(text)}
 
 
+def days(text: str) -> set[str]:
+    """The days ``text`` says things happened on: weekdays ("wd:thu") and dates of the month
+    ("md:12-18"), so that "on Saturday" and "on Thursday" tell two events of one kind apart."""
+    out = {"wd:" + m.group(1)[:3].lower() for m in _WEEKDAY.finditer(text)}
+    for m in _MONTH_DAY.finditer(text):
+        out.add(_month_day(m.group(1), m.group(2)))
+    for m in _DAY_MONTH.finditer(text):
+        out.add(_month_day(m.group(2), m.group(1)))
+    return {d for d in out if d}
+
+
+def _month_day(month: str, day: str) -> str:
+    number = int(day)
+    if not 1 <= number <= 31:
+        return ""
+    return f"md:{_MONTH_NUMBERS[month[:3].lower()]:02d}-{number:02d}"
+
+
+_MONTH_NUMBERS = {
+    m: n
+    for n, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1
+    )
+}
+
+
 def figures(text: str) -> set[str]:
     """The figures ``text`` gives, other than years and small counts: "6.1", "40", "1.8"."""
     out = set()
@@ -94,10 +138,16 @@ class Facts:
     names: frozenset[str] = frozenset()
     years: frozenset[int] = frozenset()
     figures: frozenset[str] = frozenset()
+    days: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, text: str) -> Facts:
-        return cls(frozenset(names(text)), frozenset(years(text)), frozenset(figures(text)))
+        return cls(
+            frozenset(names(text)),
+            frozenset(years(text)),
+            frozenset(figures(text)),
+            frozenset(days(text)),
+        )
 
 
 @dataclass
@@ -130,6 +180,7 @@ class EventProfile:
     names: Counter[str] = field(default_factory=Counter)
     years: Counter[int] = field(default_factory=Counter)
     figures: Counter[str] = field(default_factory=Counter)
+    days: Counter[str] = field(default_factory=Counter)
     _core: list[str] | None = field(default=None, repr=False, compare=False)
 
     def add(self, facts: Facts) -> None:
@@ -137,6 +188,7 @@ class EventProfile:
         self.names.update(facts.names)
         self.years.update(facts.years)
         self.figures.update(facts.figures)
+        self.days.update(facts.days)
         self._core = None
 
     def merged(self, other: EventProfile) -> EventProfile:
@@ -145,6 +197,7 @@ class EventProfile:
             self.names + other.names,
             self.years + other.years,
             self.figures + other.figures,
+            self.days + other.days,
         )
 
     def core(self) -> list[str]:
@@ -154,6 +207,13 @@ class EventProfile:
             self._core = [name for name, n in self.names.items() if n >= least]
         return self._core
 
+    def main_days(self) -> list[str]:
+        """The days it names most: each at least a third as often as the most named one."""
+        if not self.days:
+            return []
+        most = max(self.days.values())
+        return [d for d, n in self.days.items() if n * DAY_SHARE >= most]
+
     def state(self) -> dict:
         """For the story's stored state (JSON)."""
         return {
@@ -161,6 +221,7 @@ class EventProfile:
             "entities": dict(self.names.most_common(50)),
             "years": {str(y): n for y, n in self.years.most_common(10)},
             "figures": dict(self.figures.most_common(20)),
+            "days": dict(self.days.most_common(20)),
         }
 
     @classmethod
@@ -170,6 +231,7 @@ class EventProfile:
             Counter(state.get("entities", {})),
             Counter({int(y): n for y, n in state.get("years", {}).items()}),
             Counter(state.get("figures", {})),
+            Counter(state.get("days", {})),
         )
 
 
@@ -181,6 +243,7 @@ class Evidence:
     core_shared: float  # weighted share of the story's core names the article carries
     years_differ: bool  # both name years, and no year in common
     figures_shared: bool
+    days_differ: bool = False  # both name weekdays (or dates of the month), none in common
 
 
 def evidence(facts: Facts, profile: EventProfile, weights: NameWeights) -> Evidence:
@@ -194,4 +257,67 @@ def evidence(facts: Facts, profile: EventProfile, weights: NameWeights) -> Evide
         core_found / core_weight if core_weight else 0.0,
         bool(facts.years and profile.years and not facts.years & profile.years.keys()),
         bool(facts.figures & profile.figures.keys()),
+        _differ(facts.days, profile.main_days(), "wd:")
+        or _differ(facts.days, profile.main_days(), "md:"),
     )
+
+
+def _differ(mine: frozenset[str], theirs: Iterable[str], kind: str) -> bool:
+    """Both name days of this kind, and none in common."""
+    a = {d for d in mine if d.startswith(kind)}
+    b = {d for d in theirs if d.startswith(kind)}
+    return bool(a and b and not a & b)
+
+
+def _kinds(facts: Facts) -> set[str]:
+    """The facts that tell two events of one kind apart by their values: the days, years and
+    figures an article gives, each tagged with its kind."""
+    return set(facts.days) | {f"yr:{y}" for y in facts.years} | {f"fg:{x}" for x in facts.figures}
+
+
+@dataclass(frozen=True)
+class TwoEvents:
+    """Two events in one group of articles, told apart by two facts of one kind: the articles
+    that give ``first`` (by index), those that give ``second``; the rest belong to neither
+    by their facts."""
+
+    first: str
+    second: str
+    with_first: list[int]
+    with_second: list[int]
+
+
+def two_events(facts: list[Facts], share: float, least: int = SPLIT_LEAST) -> TwoEvents | None:
+    """Whether these articles report two events of one kind, by what they say: two facts of
+    one kind (weekdays, dates of the month, years, figures) each given by at least ``share``
+    of the articles (and ``least``), never by one article together — "23 pirates" and "26
+    pirates", "on Saturday" and "on Thursday" — and each side with a fact of its own beside
+    it (another kind of fact, or a name, that two of its articles give and the other side's
+    never do), so that one stray figure does not cut a story in two. The pair given by the
+    most articles wins; None when there is none."""
+    tagged = [_kinds(f) for f in facts]
+    every = [t | {f"nm:{n}" for n in f.names} for t, f in zip(tagged, facts, strict=True)]
+    support = Counter(x for t in tagged for x in t)
+    need = max(least, share * len(facts))
+    candidates = sorted(x for x, n in support.items() if n >= need)
+    best: tuple[int, TwoEvents] | None = None
+    for i, a in enumerate(candidates):
+        for b in candidates[i + 1 :]:
+            if a[:3] != b[:3] or any(a in t and b in t for t in tagged):
+                continue
+            sides = [[n for n, t in enumerate(tagged) if x in t] for x in (a, b)]
+            if not all(
+                _own_fact(every, mine, theirs, a[:3]) for mine, theirs in (sides, sides[::-1])
+            ):
+                continue
+            weight = min(support[a], support[b])
+            if best is None or weight > best[0]:
+                best = (weight, TwoEvents(a, b, sides[0], sides[1]))
+    return best[1] if best else None
+
+
+def _own_fact(every: list[set[str]], mine: list[int], theirs: list[int], kind: str) -> bool:
+    """A fact of another kind that two of ``mine`` give and none of ``theirs``."""
+    counts = Counter(x for n in mine for x in every[n] if not x.startswith(kind))
+    other = {x for n in theirs for x in every[n]}
+    return any(c >= 2 and x not in other for x, c in counts.items())
