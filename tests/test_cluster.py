@@ -340,6 +340,24 @@ def test_two_events_of_one_kind_are_told_apart_by_what_they_say():
     assert sides == [[0, 1, 2], [3, 4, 5]]
 
 
+def test_an_article_without_the_telling_facts_goes_with_the_side_it_shares_facts_with():
+    """A report that gives neither the day nor the count goes with the side whose own facts
+    it gives (the cutter's name), whatever its words are closer to."""
+    from storybrief.cluster.heal import by_facts
+    from storybrief.cluster.identity import Facts, two_events
+
+    texts = [*RESCUE_MONDAY, *RESCUE_FRIDAY, "Ferry passengers thank the crew of the Alder."]
+    found = two_events([Facts.of(t) for t in texts[:6]], share=0.2)
+    assert found is not None
+    monday = 0 if 0 in found.with_first else 1
+    assert found.side_of(Facts.of(texts[6])) == monday
+    assert found.side_of(Facts.of("A quiet week at sea.")) is None
+    items = [Item(n, t, t, T0.timestamp(), has_lead=True) for n, t in enumerate(texts)]
+    parts = by_facts(items, HashingEmbedder().embed(texts))
+    assert parts is not None
+    assert sorted(sorted(i.key for i in p.items) for p in parts) == [[0, 1, 2, 6], [3, 4, 5]]
+
+
 def test_one_event_with_a_stray_figure_is_not_cut_in_two():
     """Figures that never meet in one article but have nothing else of their own beside them
     (reports of one rescue that count differently) say nothing of two events."""

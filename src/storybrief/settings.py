@@ -155,7 +155,7 @@ class ClusterSettings(_Stage):
         ge=0.0,
         le=1.0,
         description="similarity an article needs to join a story; default: with the model "
-        "0.40 for a headline alone, 0.60 for a title and lead; hashed vectors 0.08 / 0.28",
+        "0.40 for a headline alone, 0.60 for a title and lead; hashed vectors 0.11 / 0.32",
     )
     window_hours: float = Field(
         default=72.0, gt=0, description="a story takes articles within this many hours of its last"

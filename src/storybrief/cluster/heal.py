@@ -116,7 +116,8 @@ def by_facts(items: list[Item], vectors: np.ndarray) -> list[_Group] | None:
     """Two events, when the articles' facts say so (:func:`two_events`): the articles that
     give the one fact, those that give the other, and each of the rest with the side whose
     vectors it is closer to."""
-    found = two_events([Facts.of(i.text) for i in items], SPLIT_SHARE)
+    facts = [Facts.of(i.text) for i in items]
+    found = two_events(facts, SPLIT_SHARE)
     if found is None:
         return None
     sides = [list(found.with_first), list(found.with_second)]
@@ -124,7 +125,10 @@ def by_facts(items: list[Item], vectors: np.ndarray) -> list[_Group] | None:
     placed = set(sides[0]) | set(sides[1])
     for n in range(len(items)):
         if n not in placed:
-            sides[int(vectors[n] @ centroids[1] > vectors[n] @ centroids[0])].append(n)
+            side = found.side_of(facts[n])
+            if side is None:
+                side = int(vectors[n] @ centroids[1] > vectors[n] @ centroids[0])
+            sides[side].append(n)
     return [_Group([items[n] for n in sorted(rows)], vectors[sorted(rows)]) for rows in sides]
 
 

@@ -285,6 +285,14 @@ class TwoEvents:
     second: str
     with_first: list[int]
     with_second: list[int]
+    own: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())  # each side's facts
+
+    def side_of(self, facts: Facts) -> int | None:
+        """0 or 1: the side whose own facts (given by two of its articles, by none of the
+        other's) an article gives more of; None when they tie."""
+        mine = _tagged(facts)
+        counts = [len(mine & own) for own in self.own]
+        return None if counts[0] == counts[1] else int(counts[1] > counts[0])
 
 
 def two_events(facts: list[Facts], share: float, least: int = SPLIT_LEAST) -> TwoEvents | None:
@@ -296,7 +304,7 @@ def two_events(facts: list[Facts], share: float, least: int = SPLIT_LEAST) -> Tw
     never do), so that one stray figure does not cut a story in two. The pair given by the
     most articles wins; None when there is none."""
     tagged = [_kinds(f) for f in facts]
-    every = [t | {f"nm:{n}" for n in f.names} for t, f in zip(tagged, facts, strict=True)]
+    every = [_tagged(f) for f in facts]
     support = Counter(x for t in tagged for x in t)
     need = max(least, share * len(facts))
     candidates = sorted(x for x, n in support.items() if n >= need)
@@ -312,12 +320,22 @@ def two_events(facts: list[Facts], share: float, least: int = SPLIT_LEAST) -> Tw
                 continue
             weight = min(support[a], support[b])
             if best is None or weight > best[0]:
-                best = (weight, TwoEvents(a, b, sides[0], sides[1]))
+                own = (_own(every, *sides), _own(every, *sides[::-1]))
+                best = (weight, TwoEvents(a, b, sides[0], sides[1], own))
     return best[1] if best else None
+
+
+def _tagged(facts: Facts) -> set[str]:
+    return _kinds(facts) | {f"nm:{n}" for n in facts.names}
+
+
+def _own(every: list[set[str]], mine: list[int], theirs: list[int]) -> frozenset[str]:
+    """The facts two of ``mine`` give and none of ``theirs``."""
+    counts = Counter(x for n in mine for x in every[n])
+    other = {x for n in theirs for x in every[n]}
+    return frozenset(x for x, c in counts.items() if c >= 2 and x not in other)
 
 
 def _own_fact(every: list[set[str]], mine: list[int], theirs: list[int], kind: str) -> bool:
     """A fact of another kind that two of ``mine`` give and none of ``theirs``."""
-    counts = Counter(x for n in mine for x in every[n] if not x.startswith(kind))
-    other = {x for n in theirs for x in every[n]}
-    return any(c >= 2 and x not in other for x, c in counts.items())
+    return any(not x.startswith(kind) for x in _own(every, mine, theirs))
