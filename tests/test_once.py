@@ -293,6 +293,30 @@ def test_with_the_meaning_model_one_point_in_other_words_is_said_once() -> None:
     assert not restates("The storm killed 14 people in Marlow.", lead, checker)
 
 
+def test_people_named_after_a_title_or_by_initials_are_known() -> None:
+    from storybrief.verify.standalone import introduce
+
+    people = story_people(
+        [
+            "German Foreign Minister Joschka Fischer met exiled dissidents last month.",
+            "The sentences are unacceptable, Fischer said.",
+            "President B.J. Habibie has not decided whether to attend the summit.",
+            "Habibie said he was concerned.",
+            "The official Xinhua News Agency said the trial lasted two hours.",
+        ]
+    )
+    assert people == {"Fischer": {"Joschka Fischer"}, "Habibie": {"B.J. Habibie"}}
+    assert introduce("The sentences are unacceptable, Fischer said.", people, said="") == (
+        "The sentences are unacceptable, Joschka Fischer said."
+    )
+    assert introduce("Habibie said he was concerned.", people, said="") == (
+        "B.J. Habibie said he was concerned."
+    )
+    assert introduce("President B.J. Habibie spoke.", people, said="") == (
+        "President B.J. Habibie spoke."
+    )
+
+
 def test_a_surname_after_an_office_is_not_rewritten() -> None:
     people = story_people(
         ["Jill Biden visited a school on Monday.", "Biden said the school would reopen."]

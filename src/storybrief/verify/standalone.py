@@ -79,8 +79,12 @@ _OFFICE = (
 )
 _WORD = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+|['’][A-Z][a-z]+)?"  # Marsh, Cheng-Hopkins, O'Brien
 # "Jane Marsh", "Jane A. Marsh"; the given name is not a title or a word that opens names of
-# places, bodies or days
-_FULL = re.compile(rf"\b(?P<given>{_WORD})(?:\s[A-Z]\.)?\s(?P<surname>{_WORD})\b")
+# places, bodies or days. Matched at every word (a lookahead), so that "Foreign Minister Joschka
+# Fischer" yields "Joschka Fischer" after "Foreign Minister" and "Minister Joschka".
+# Initials stand for a given name too ("B.J. Habibie").
+_FULL = re.compile(
+    rf"(?=(?<![\w.])(?P<given>{_WORD}|(?:[A-Z]\.){{2,3}})(?:\s[A-Z]\.)?\s(?P<surname>{_WORD})\b)"
+)
 _NOT_GIVEN = frozenset(
     (
         _TITLE_WORDS.replace("|", " ")
@@ -92,6 +96,8 @@ _NOT_GIVEN = frozenset(
         " Mr Mrs Ms Dr Sen Rep Gov Gen Democratic Republican Democrat Labour Conservative"
         " American British Chinese Russian European African Asian Israeli Palestinian Iranian"
         " Ukrainian Korean Japanese Indian French German Mexican Canadian Australian"
+        " News Agency Press Times Post Journal Party Company Corp Group University College"
+        " House Senate Court Council Committee Department Ministry Army Force Union Bank"
     ).split()
 )
 _SPEECH = r"(?:said|says|told|added|wrote|asked|argued|noted|explained|insisted|warned)"
@@ -110,7 +116,13 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
     for text in texts:
         for m in _FULL.finditer(text):
             given, surname = m.group("given"), m.group("surname")
-            if not {given, surname} <= names or given in _NOT_GIVEN or surname in _NOT_GIVEN:
+            initials = given.endswith(".")
+            if (
+                not (initials or given in names)
+                or surname not in names
+                or given in _NOT_GIVEN
+                or surname in _NOT_GIVEN
+            ):
                 continue
             full.setdefault(surname, set()).add(f"{given} {surname}")
     people = {}
@@ -176,7 +188,7 @@ def bare_mentions(text: str, people: dict[str, set[str]]) -> list[re.Match[str]]
             if title and title not in _PLAIN_HONORIFICS:
                 continue
             before = text[: m.start()].rstrip()
-            given = re.search(rf"({_WORD})(?:\s[A-Z]\.)?$", before)
+            given = re.search(rf"({_WORD}|(?:[A-Z]\.){{2,3}})(?:\s[A-Z]\.)?$", before)
             if (
                 given
                 and text[m.start() - 1 : m.start()] == " "
