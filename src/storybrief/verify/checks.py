@@ -229,6 +229,12 @@ def _context(data: Analysed, j: int, window: int = 4) -> set[str]:
     return out
 
 
+def _in_context(claim: Analysed, j: int, source: Analysed, key: str) -> int | None:
+    """Where ``source`` says ``key`` in the context the claim's word ``j`` stands in, or None."""
+    near = _context(claim, j)
+    return next((k for k in _positions(source, key) if near & _context(source, k)), None)
+
+
 def check_polarity(claim: Analysed, evidence: Sequence[SourceSentence]) -> list[Finding]:
     """Negation flips ("will" / "won't", "did" / "did not"), opposite words ("confirmed" /
     "denied") and certainty added to a hedged statement ("might" / "will")."""
@@ -259,14 +265,7 @@ def check_polarity(claim: Analysed, evidence: Sequence[SourceSentence]) -> list[
             if not holding or any(s.data.negated() for s in holding):
                 continue  # not stated in the evidence, or stated with a negation too
             for s in holding:
-                k = next(
-                    (
-                        k
-                        for k in _positions(s.data, key)
-                        if _context(claim, j) & _context(s.data, k)
-                    ),
-                    None,
-                )
+                k = _in_context(claim, j, s.data, key)
                 if k is None:
                     continue
                 reported.add(key)
@@ -317,14 +316,7 @@ def check_polarity(claim: Analysed, evidence: Sequence[SourceSentence]) -> list[
                 if other in claim_keys or other not in evidence_keys:
                     continue
                 for s in evidence:
-                    hit = next(
-                        (
-                            k
-                            for k in _positions(s.data, other)
-                            if _context(claim, j) & _context(s.data, k)
-                        ),
-                        None,
-                    )
+                    hit = _in_context(claim, j, s.data, other)
                     if hit is None:
                         continue
                     reported.add(key)

@@ -290,20 +290,18 @@ russian_federation:russia ussr:soviet_union soviet:soviet_union holland:netherla
 
 @lru_cache(maxsize=1)
 def demonyms() -> dict[str, str]:
-    out = {}
-    for item in _DEMONYMS.split():
-        a, b = item.split(":")
-        out[a.replace("_", " ")] = b.replace("_", " ")
-    return out
+    return _pairs(_DEMONYMS)
 
 
 @lru_cache(maxsize=1)
 def aliases() -> dict[str, str]:
-    out = {}
-    for item in _ALIASES.split():
-        a, b = item.split(":")
-        out[a.replace("_", " ")] = b.replace("_", " ")
-    return out
+    return _pairs(_ALIASES)
+
+
+def _pairs(listing: str) -> dict[str, str]:
+    """``a:b`` items (an underscore for a space) as a mapping from a to b."""
+    pairs = (item.split(":") for item in listing.split())
+    return {a.replace("_", " "): b.replace("_", " ") for a, b in pairs}
 
 
 def place_key(word: str) -> str:

@@ -7,7 +7,7 @@ reasons, and is dropped or marked when the checker does not accept it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from ..records import EMPTY_NOTES, Article, Explainer, ExplainerSentence, Section
@@ -135,22 +135,13 @@ def _without_repeated_clauses(
 ) -> list[Section]:
     """One fact once inside sentences too: a relative clause restating a sentence published
     before it is left out (:func:`.repeats.trimmed`) when the checker supports what remains."""
-    said: list[str] = []
-    out = []
-    for section in sections:
-        kept = []
-        for sentence in section.sentences:
-            text = sentence.text
-            shorter = None if is_difference(text) else trimmed(text, said, checker)
-            if shorter is not None and not fragment(shorter):
-                why = f"a clause said before left out: {text!r}"
-                sentence = _rewritten(sentence, shorter, why, articles, checker)
-                if sentence.text != text:
-                    report.trimmed.append((section.key, text, shorter))
-            kept.append(sentence)
-            said.append(sentence.text)
-        out.append(section.model_copy(update={"sentences": kept}))
-    return out
+
+    def shorter(text: str, said: list[str]) -> str | None:
+        cut = trimmed(text, said, checker)
+        return None if cut is None or fragment(cut) else cut
+
+    why = "a clause said before left out"
+    return _rewrite_each(sections, shorter, why, articles, checker, report.trimmed)
 
 
 def _standing_alone(
@@ -162,20 +153,38 @@ def _standing_alone(
     people = story_people(s.text for a in articles for s in a.sentences)
     if not people:
         return sections
-    said = ""
+
+    def in_full(text: str, said: list[str]) -> str:
+        return introduce(text, people, " ".join(said))
+
+    why = "written with the person's full name"
+    return _rewrite_each(sections, in_full, why, articles, checker, report.introduced)
+
+
+def _rewrite_each(
+    sections: list[Section],
+    rewrite: Callable[[str, list[str]], str | None],
+    why: str,
+    articles: Sequence[Article],
+    checker: Checker,
+    found: list[tuple[str, str, str]],
+) -> list[Section]:
+    """Each sentence, in reading order, as ``rewrite`` words it given the sentences published
+    before it (None: as it is); a new wording is published when the checker supports it
+    (:func:`_rewritten`) and is recorded in ``found`` as (section, before, after)."""
+    said: list[str] = []
     out = []
     for section in sections:
         kept = []
         for sentence in section.sentences:
             text = sentence.text
-            written = text if is_difference(text) else introduce(text, people, said)
-            if written != text:
-                why = f"written with the person's full name: {text!r}"
-                sentence = _rewritten(sentence, written, why, articles, checker)
+            written = None if is_difference(text) else rewrite(text, said)
+            if written is not None and written != text:
+                sentence = _rewritten(sentence, written, f"{why}: {text!r}", articles, checker)
                 if sentence.text != text:
-                    report.introduced.append((section.key, text, written))
+                    found.append((section.key, text, written))
             kept.append(sentence)
-            said += " " + sentence.text
+            said.append(sentence.text)
         out.append(section.model_copy(update={"sentences": kept}))
     return out
 
