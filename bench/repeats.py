@@ -1,11 +1,13 @@
 """Facts said twice in an explainer, as readers count them (``bench/repeats-rule.md``).
 
-    python bench/repeats.py sample --dump DIR --out SHEETS   # worksheets for readers
-    python bench/repeats.py gold --a A.jsonl --b B.jsonl [--adjudicated C.jsonl]
-    python bench/repeats.py score [--data ../shared/data]   # detectors against the gold
+    python bench/repeats.py sample --dump DIR --out SHEETS [--round N]  # worksheets
+    python bench/repeats.py gold --a A.jsonl --b B.jsonl --positions SHEETS/positions.json
+                                 --round N --engine COMMIT [--adjudicated C.jsonl]
+    python bench/repeats.py score [--data ../shared/data]   # readers' counts, detectors
 
 ``sample`` draws explainers from the published sentences ``bench/explainers.py --dump DIR``
-wrote (10 DUC 2004, 15 Multi-News, 15 NeuS validation stories; a fixed seed) and writes,
+wrote (10 DUC 2004, 15 Multi-News, 15 NeuS validation stories; a fixed seed; a later round
+draws stories no earlier round read, so that an engine's change is read on new stories) and writes,
 outside the repository, the worksheet readers label (``SHEETS/sheet.md``: each explainer's
 sentences numbered, under their sections) and the positions (``SHEETS/positions.json``).
 A reader's labels are JSON lines: ``{"explainer": KEY, "j": 5, "i": 2, "label": "repeat"}``
@@ -59,12 +61,19 @@ def explainers_of(dump: Path) -> dict[str, list[dict]]:
     return out
 
 
-def sample(dump: Path, out: Path, data: Path) -> None:
+def sample(dump: Path, out: Path, data: Path, round_: int) -> None:
     found = explainers_of(dump)
-    rng = random.Random(SEED)
+    rng = random.Random(SEED + round_ - 1)
+    done = set()
+    if GOLD.exists():  # a later round reads other stories
+        done = {f"{it['set']}/{it['story']}" for it in json.loads(GOLD.read_text())["items"]}
     chosen: list[str] = []
     for name, n in PER_SET.items():
-        keys = sorted(k for k, rows in found.items() if k.startswith(name + "/") and len(rows) > 1)
+        keys = sorted(
+            k
+            for k, rows in found.items()
+            if k.startswith(name + "/") and len(rows) > 1 and k not in done
+        )
         chosen += rng.sample(keys, min(n, len(keys)))
     rng.shuffle(chosen)
     starts = _starts(data, chosen, found)
@@ -122,7 +131,9 @@ def _read(path: Path) -> tuple[dict[tuple[str, int], tuple[int, str]], set[tuple
     return pairs, leans
 
 
-def gold(a: Path, b: Path, adjudicated: Path | None, positions_path: Path) -> None:
+def gold(
+    a: Path, b: Path, adjudicated: Path | None, positions_path: Path, round_: int, engine: str
+) -> None:
     positions = json.loads(positions_path.read_text(encoding="utf-8"))
     pa, la = _read(a)
     pb, lb = _read(b)
@@ -153,6 +164,7 @@ def gold(a: Path, b: Path, adjudicated: Path | None, positions_path: Path) -> No
                 label = la_ if la_ and lb_ else None  # unadjudicated: only pairs both saw
             set_name, story = key.split("/", 1)
             item = {
+                "round": round_,
                 "set": set_name,
                 "story": story,
                 "j": j,
@@ -172,30 +184,32 @@ def gold(a: Path, b: Path, adjudicated: Path | None, positions_path: Path) -> No
         for j in range(1, len(rows) + 1)
     )
     sentences = sum(len(rows) for rows in positions.values())
+    doc = json.loads(GOLD.read_text(encoding="utf-8")) if GOLD.exists() else {}
+    rounds = {k: v for k, v in doc.get("rounds", {}).items() if k != str(round_)}
+    rounds[str(round_)] = {
+        "explainers written by": engine,
+        "sentences": sentences,
+        "repeat label agreement": round(po, 3),
+        "kappa": round(kappa, 3),
+        "leans agreement": round(leans_agree / sentences, 3),
+        "pass a": dict(Counter(lab for _, lab in pa.values())),
+        "pass b": dict(Counter(lab for _, lab in pb.values())),
+        "adjudicated": adjudicated is not None,
+    }
+    kept = [it for it in doc.get("items", []) if it.get("round", 1) != round_]
     doc = {
         "rule": "bench/repeats-rule.md",
         "note": "Positions only (set, story, article index, character offset of the sentence "
         "in the article's text, the section it was published under); j numbers an explainer's "
         "sentences in reading order from 1, repeats names the earlier j it says again. Two "
-        "independent passes; "
-        + (
-            "disagreements adjudicated by a third reading."
-            if adjudicated
-            else "not adjudicated: a pair is gold where both passes flagged sentence j (pass "
-            "a's i and label where they differ), a sentence leans where both marked it."
-        ),
-        "agreement": {
-            "sentences": sentences,
-            "repeat label agreement": round(po, 3),
-            "kappa": round(kappa, 3),
-            "leans agreement": round(leans_agree / sentences, 3),
-            "pass a": dict(Counter(lab for _, lab in pa.values())),
-            "pass b": dict(Counter(lab for _, lab in pb.values())),
-        },
-        "items": items,
+        "independent passes a round, each round other stories; where a round is not "
+        "adjudicated, a pair is gold where both passes flagged sentence j (pass a's i and "
+        "label where they differ), a sentence leans where both marked it.",
+        "rounds": rounds,
+        "items": kept + items,
     }
     GOLD.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    print(json.dumps(doc["agreement"], indent=1))
+    print(json.dumps(doc["rounds"][str(round_)], indent=1))
 
 
 def load_explainers(data: Path) -> list[dict]:
@@ -222,6 +236,7 @@ def load_explainers(data: Path) -> list[dict]:
                 {
                     "set": name,
                     "story": story,
+                    "round": items[0].get("round", 1),
                     "items": items,
                     "texts": texts,
                     "places": places,
@@ -451,16 +466,24 @@ def score(data: Path) -> dict:
     explainers = load_explainers(data)
     pairs = pairs_of(explainers, meaning)
     doc = json.loads(GOLD.read_text(encoding="utf-8"))
-    n_any = sum(p["label"] != "none" for p in pairs)
-    result: dict = {
-        "explainers": len(explainers),
-        "readers' pairs per explainer": round(n_any / len(explainers), 2),
-        "readers' repeats (not partial) per explainer": round(
-            sum(p["label"] == "repeat" for p in pairs) / len(explainers), 2
-        ),
-        "agreement": doc["agreement"],
-        "detectors": {},
-    }
+    result: dict = {"rounds": {}, "detectors": {}}
+    for r, agreement in sorted(doc["rounds"].items()):
+        these = [ex for ex in explainers if str(ex["round"]) == r]
+        mine = [p for p in pairs if str(p["ex"]["round"]) == r]
+        n = len(these)
+        result["rounds"][r] = {
+            **agreement,
+            "explainers": n,
+            "pairs saying one fact twice per explainer": round(
+                sum(p["label"] != "none" for p in mine) / n, 2
+            ),
+            "of them with nothing new": round(sum(p["label"] == "repeat" for p in mine) / n, 2),
+            "sentences leaning": round(
+                sum(bool(it.get("leans")) for ex in these for it in ex["items"])
+                / sum(len(ex["items"]) for ex in these),
+                3,
+            ),
+        }
     for name, detect in detectors(checker).items():
         result["detectors"][name] = _count(pairs, detect)
     for kind in ("words", "vectors") if meaning is not None else ("words",):
@@ -492,14 +515,13 @@ def show(result: dict) -> None:
     from rich.table import Table
 
     console = Console(width=150)
-    per = result["readers' pairs per explainer"]
-    bare = result["readers' repeats (not partial) per explainer"]
-    agree = result["agreement"]
-    console.print(
-        f"{result['explainers']} explainers read twice: readers find {per} pairs saying one "
-        f"fact twice per explainer ({bare} with nothing new); agreement "
-        f"{agree['repeat label agreement']}, kappa {agree['kappa']}"
-    )
+    for r, got in result["rounds"].items():
+        console.print(
+            f"round {r} ({got['explainers']} explainers by {got['explainers written by']}, "
+            f"read twice, kappa {got['kappa']}): {got['pairs saying one fact twice per explainer']}"
+            f" pairs saying one fact twice per explainer ({got['of them with nothing new']} with "
+            f"nothing new), {got['sentences leaning']:.0%} of sentences leaning"
+        )
     table = Table(title="Facts said twice: detectors against the readers' pairs")
     for col in ("detector", "part", "pairs", "said", "P (repeat|partial)", "R repeat", "R any"):
         table.add_column(col, justify="right")
@@ -537,18 +559,21 @@ def main(argv: Iterable[str] | None = None) -> int:
     s.add_argument("--dump", type=Path, required=True)
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--data", type=Path, default=default_data())
+    s.add_argument("--round", type=int, default=1)
     g = sub.add_parser("gold")
     g.add_argument("--a", type=Path, required=True)
     g.add_argument("--b", type=Path, required=True)
     g.add_argument("--adjudicated", type=Path, default=None)
     g.add_argument("--positions", type=Path, required=True)
+    g.add_argument("--round", type=int, default=1)
+    g.add_argument("--engine", required=True, help="the commit whose explainers were read")
     c = sub.add_parser("score")
     c.add_argument("--data", type=Path, default=default_data())
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.command == "sample":
-        sample(args.dump, args.out, args.data)
+        sample(args.dump, args.out, args.data, args.round)
     elif args.command == "gold":
-        gold(args.a, args.b, args.adjudicated, args.positions)
+        gold(args.a, args.b, args.adjudicated, args.positions, args.round, args.engine)
     else:
         result = score(args.data)
         show(result)

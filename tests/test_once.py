@@ -317,6 +317,34 @@ def test_people_named_after_a_title_or_by_initials_are_known() -> None:
     )
 
 
+def test_someone_called_by_a_given_name_alone_is_named_in_full_first() -> None:
+    from storybrief.verify.standalone import introduce
+
+    people = story_people(
+        [
+            "Prime Minister Mahathir Mohamad fired his deputy, Anwar Ibrahim, in September.",
+            "Anwar said the charges against him were fabricated.",
+            "Mahathir has said Anwar was unfit to lead.",
+        ]
+    )
+    assert people["Anwar"] == {"Anwar Ibrahim"} and people["Mahathir"] == {"Mahathir Mohamad"}
+    assert introduce("Anwar was fired by Mahathir in September.", people, said="") == (
+        "Anwar Ibrahim was fired by Mahathir Mohamad in September."
+    )
+    # written in full already, or named in full before: left as written
+    text = "Anwar Ibrahim was fired in September."
+    assert introduce(text, people, said="") == text
+    assert introduce("Anwar said so.", people, said=text) == "Anwar said so."
+    # part of another word: left alone
+    text = "The pro-Anwar rally and a Mahathir-era law."
+    assert introduce(text, people, said="") == text
+    # a given name two people share is no one's alone
+    shared = story_people(
+        ["Jane Marsh spoke first.", "Jane Reed spoke next.", "Jane said it was over."]
+    )
+    assert "Jane" not in shared
+
+
 def test_a_surname_after_an_office_is_not_rewritten() -> None:
     people = story_people(
         ["Jill Biden visited a school on Monday.", "Biden said the school would reopen."]

@@ -187,3 +187,24 @@ def test_a_teaser_cut_at_its_length_is_not_a_sentence() -> None:
     assert found[article.sentences[0].text] == "not a complete sentence"
     assert found[article.sentences[1].text] == "not a complete sentence"
     assert found[article.sentences[2].text] is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("A bag of medicine lies ready at his home for the day police take him away.", True),
+        ("By the time the uprising broke out on Jan. 25, he was in charge of the party.", True),
+        ("In an interview on Monday, she said the deal was done.", True),
+        ("Jane Marsh said on Monday that her plan would work.", False),
+        ("The governor said his plan would work.", False),
+        ("Marsh finds the summit difficult because of his concerns.", False),
+        ("The mayor said: “We will rebuild what he destroyed.”", False),
+        ("The company said its profits rose by a third.", False),
+    ],
+)
+def test_he_or_her_of_no_one_named_leans_on_the_sentence_before(sentence: str, leans: bool) -> None:
+    from storybrief.explain.candidates import dangles
+    from storybrief.verify.standalone import unresolved_pronoun
+
+    assert unresolved_pronoun(sentence) is leans
+    assert dangles(sentence) is leans

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..records import Article
 from ..text import Sentence, normalise
-from ..verify.standalone import cut_short, first_person
+from ..verify.standalone import cut_short, first_person, unresolved_pronoun
 from .roles import Role, heading_role
 
 # --- boilerplate ----------------------------------------------------------------------------
@@ -292,20 +292,8 @@ UNATTRIBUTED = "quotation without its speaker"
 #: Rejections that stay rejected even when nothing else is left: such a line is not the
 #: article's own statement, so it is never published nor quoted.
 FATAL = frozenset(
-    {
-        "feed footer",
-        "credit line",
-        "call to action",
-        "site chrome",
-        "caption",
-        "contact",
-        "byline",
-        "gallery",
-        "archive notice",
-        "social embed",
-        "video player",
-        "table row",
-    }
+    ("feed footer", "credit line", "call to action", "site chrome", "caption", "contact")
+    + ("byline", "gallery", "archive notice", "social embed", "video player", "table row")
 )
 
 
@@ -333,7 +321,8 @@ def quote_problem(text: str) -> str | None:
 def dangles(text: str) -> bool:
     """True when the sentence needs the one before it to be understood: it opens with a
     pronoun or connective (a quotation opening with "I" or "we" is fine: the speaker is named
-    after it), or it attributes a quotation to a pronoun ("..., she said.")."""
+    after it), it says "he" or "her" of no one it names, or it attributes a quotation to a
+    pronoun ("..., she said.")."""
     match = _FIRST_WORD.match(text)
     if match:
         word = match.group(1)
@@ -348,6 +337,8 @@ def dangles(text: str) -> bool:
             return True
     opening = text.lstrip("“\"‘'(")
     if _DANGLING_PHRASES.match(opening) or _DEMONSTRATIVE.match(opening):
+        return True
+    if unresolved_pronoun(text):  # "By the time ..., he was effectively in charge"
         return True
     if not _QUOTED.search(text):
         return False

@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable
 
 from ..text import STOPWORDS
+from .claims import find_names, is_calendar
 
 
 def fragment(text: str) -> bool:
@@ -63,6 +64,43 @@ def first_person(text: str) -> bool:
     his path", "I've never seen this level of doom")? An explainer has no "I": such a
     sentence is a columnist's or a quoted speaker's, and the reader cannot tell whose."""
     return bool(_FIRST_PERSON.search(_QUOTATION.sub(" ", text)))
+
+
+# "he", "his", "her" outside quotations, and the words before them that can say who is meant
+_PERSONAL = re.compile(r"\b(?:he|him|his|himself|she|her|hers|herself)\b")
+_PERSON_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        """man woman men women boy girl child kid baby teen teenager mother father mom dad son
+    daughter wife husband brother sister uncle aunt grandmother grandfather parent friend
+    girlfriend boyfriend partner neighbor neighbour colleague suspect victim officer official
+    spokesman spokeswoman spokesperson president governor minister leader driver judge lawyer
+    attorney teacher student doctor nurse player coach actor actress singer star author writer
+    reporter mayor senator candidate chairman chairwoman chief founder owner worker resident
+    priest pilot soldier defendant prosecutor detective sheriff manager executive director
+    producer host king queen prince princess pope lawmaker politician activist dissident
+    campaigner employee patient passenger survivor witness aide adviser advisor secretary
+    speaker representative who whom whose someone anyone person""",
+    )
+)
+
+
+def unresolved_pronoun(text: str) -> bool:
+    """Does the sentence say "he", "his" or "her" (outside quotations) with no one before it
+    in the sentence that it could mean: no name but of a day or month, no word for a person
+    ("A bag lies ready at his Beijing home", "By the time the uprising broke out on Jan. 25,
+    he was in charge")? Then it means someone of the sentence before."""
+    plain = _QUOTATION.sub(lambda m: " " * len(m.group()), text)
+    pronoun = _PERSONAL.search(plain)
+    if pronoun is None:
+        return False
+    before = plain[: pronoun.start()]
+    words = re.findall(r"[A-Za-z]+", before)
+    if any(w.lower() in _PERSON_WORDS for w in words):
+        return False
+    if words and words[0][0].isupper() and words[0].lower() not in STOPWORDS:
+        return False  # "Habibie finds ... his concerns": a name opening the sentence
+    return not any(not is_calendar(n) and not set(n.keys) <= STOPWORDS for n in find_names(before))
 
 
 _TITLE_WORDS = (
@@ -134,7 +172,25 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
             continue  # "President Biden" beside "Jill Biden": perhaps two people
         if re.search(rf"\b{_HONORIFIC}\s(?:{_WORD}\s)?{s}\b|\b{s},?\s{_SPEECH}\b", joined):
             people[surname] = found
+    # someone the articles call by a given name alone ("Anwar said", "Jamie claims"), the given
+    # name of one full name only and no one's surname
+    given_names: dict[str, set[str]] = {}
+    for found in full.values():
+        for name in found:
+            given = name.split()[0]
+            if not given.endswith("."):
+                given_names.setdefault(given, set()).add(name)
+    for given, found in given_names.items():
+        g = re.escape(given)
+        alone = rf"\b{g}(?![-'’]?\s*(?:{'|'.join(re.escape(n.split()[-1]) for n in found)})\b)"
+        if given in full or len(found) > 1 or re.search(rf"\b[Tt]he {g}\b", joined):
+            continue
+        if re.search(rf"{alone},?\s(?:{_SPEECH}|{_CLAIMS})\b", joined):
+            people[given] = found
     return people
+
+
+_CLAIMS = r"(?:claims|says|has|had|was|is|will|would)"
 
 
 def office_holder_too(surname: str, texts: Iterable[str], full_names: Iterable[str]) -> bool:
@@ -187,6 +243,10 @@ def bare_mentions(text: str, people: dict[str, set[str]]) -> list[re.Match[str]]
             title = m.group(0)[: -len(surname)].strip().rstrip(".")
             if title and title not in _PLAIN_HONORIFICS:
                 continue
+            if text[m.start() - 1 : m.start()] == "-" or text[m.end() : m.end() + 1] == "-":
+                continue  # "pro-Trump", "Trump-era": part of another word
+            if any(text.startswith(n, m.start()) for n in people[surname] if n != surname):
+                continue  # "Anwar Ibrahim": the given name of a name written in full
             before = text[: m.start()].rstrip()
             given = re.search(rf"({_WORD}|(?:[A-Z]\.){{2,3}})(?:\s[A-Z]\.)?$", before)
             if (
