@@ -185,7 +185,10 @@ def test_an_article_is_split_once_on_first_use(monkeypatch) -> None:
         # a title sentencex does not know is no end before a name
         (
             "Mr. Cuomo put his hand on Ms. Ruch’s back, she said. They flew to Ft. Lauderdale.",
-            ["Mr. Cuomo put his hand on Ms. Ruch’s back, she said.", "They flew to Ft. Lauderdale."],
+            [
+                "Mr. Cuomo put his hand on Ms. Ruch’s back, she said.",
+                "They flew to Ft. Lauderdale.",
+            ],
         ),
         # no boundary without a space after it
         (

@@ -86,9 +86,9 @@ def line_sentences(line: str, language: str = "en") -> list[tuple[int, int]]:
     """The (start, end) spans of the sentences of one paragraph, without surrounding spaces.
 
     sentencex's boundaries, except that a boundary needs a space before the next sentence
-    ("www.example.com", "R-W.Va."), a title it does not know is no end ("Ms. Ruch"), a list number or bullet stays with its item ("2. Take
-    inventory"), and an opening quote goes with the sentence it opens (sentencex leaves it at
-    the end of the sentence before).
+    ("www.example.com", "R-W.Va."), a title it does not know is no end ("Ms. Ruch"), a list
+    number or bullet stays with its item ("2. Take inventory"), and an opening quote goes with
+    the sentence it opens (sentencex leaves it at the end of the sentence before).
     """
     from sentencex import get_sentence_boundaries
 
