@@ -338,6 +338,17 @@ def test_someone_called_by_a_given_name_alone_is_named_in_full_first() -> None:
     # part of another word: left alone
     text = "The pro-Anwar rally and a Mahathir-era law."
     assert introduce(text, people, said="") == text
+    # a name of three words is one person's, and a surname two people share is left alone
+    family = story_people(
+        [
+            "Gloria Chapman said her husband Mark David Chapman told her of his plan.",
+            "Mark said he would wait.",
+            "Chapman said nothing more.",
+        ]
+    )
+    assert family["Chapman"] == {"Gloria Chapman", "Mark David Chapman"}
+    assert introduce("Mark told her.", family, said="") == "Mark David Chapman told her."
+    assert introduce("Chapman said no.", family, said="") == "Chapman said no."
     # a given name two people share is no one's alone
     shared = story_people(
         ["Jane Marsh spoke first.", "Jane Reed spoke next.", "Jane said it was over."]

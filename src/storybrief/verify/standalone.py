@@ -154,6 +154,9 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
     for text in texts:
         for m in _FULL.finditer(text):
             given, surname = m.group("given"), m.group("surname")
+            longer = _longer(text, m.start("given"), m.end("surname"))
+            if longer == "":
+                continue  # "Mark David" of "Mark David Chapman"
             initials = given.endswith(".")
             if (
                 not (initials or given in names)
@@ -162,7 +165,8 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
                 or surname in _NOT_GIVEN
             ):
                 continue
-            full.setdefault(surname, set()).add(f"{given} {surname}")
+            # "David Chapman" of "Mark David Chapman": the name in full
+            full.setdefault(surname, set()).add(f"{longer or given} {surname}")
     people = {}
     for surname, found in full.items():
         s = re.escape(surname)
@@ -191,6 +195,19 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
 
 
 _CLAIMS = r"(?:claims|says|has|had|was|is|will|would)"
+
+
+def _longer(text: str, start: int, end: int) -> str | None:
+    """Is the name at text[start:end] part of a longer one? "" when a name word follows it
+    ("Mark David" of "Mark David Chapman"); its given names with the one before when a name
+    word (not a title: "Minister Joschka Fischer" is Joschka Fischer) comes before it ("Mark
+    David" for "David Chapman"); None when it stands alone."""
+    if re.match(rf"\s{_WORD}\b", text[end : end + 40]):
+        return ""
+    before = re.search(rf"(?<![\w.])({_WORD})\s$", text[max(0, start - 40) : start])
+    if before is None or before.group(1) in _NOT_GIVEN:
+        return None
+    return f"{before.group(1)} {text[start:end].rsplit(maxsplit=1)[0]}"
 
 
 def office_holder_too(surname: str, texts: Iterable[str], full_names: Iterable[str]) -> bool:
