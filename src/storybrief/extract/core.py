@@ -11,8 +11,8 @@ measured by ``bench/extraction.py``.
 
 from __future__ import annotations
 
-import functools
 import re
+import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -215,11 +215,25 @@ def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Ar
     )
 
 
-@functools.cache
+_LOADED = threading.Event()
+_LOADING = threading.Lock()
+
+
 def _load_extractors() -> None:
     """Import trafilatura and htmldate and load the language and sentence models, once, before
     any deadline starts: a cold start is not the page's cost (and an import must never be cut
-    off half way by one)."""
+    off half way by one). Once in the process, whatever the threads: the fetcher's 8 threads
+    each ran it at the start of a first feed (``functools.cache`` does not make them wait), and
+    each loaded its own language model and jusText stop lists, ~690 MB at once."""
+    if _LOADED.is_set():
+        return
+    with _LOADING:
+        if not _LOADED.is_set():
+            _warm_extractors()
+            _LOADED.set()
+
+
+def _warm_extractors() -> None:
     import htmldate  # noqa: F401
     import trafilatura
     from trafilatura.utils import load_html  # noqa: F401

@@ -1,0 +1,286 @@
+"""Memory and CPU of ingest and watch, per article (issues 27 and 28): NeuS articles ingested
+round after round into one library, as `storybrief watch` takes them (stored, put into stories,
+the due stories explained with the built-in engine), with the code of another commit beside the
+working tree in the same run.
+
+    python bench/memory.py [--articles 600] [--round 30] [--before 63157a7] [--data ../shared/data]
+    python bench/memory.py --articles 20000 --only now      # the soak (NeuS replayed)
+
+Each setup runs in its own child process, one after another: ``before`` (the ``--before``
+commit's ``src``, read with ``git archive``), ``now`` (this tree) and ``no model`` (this tree,
+as without the ``checker-model`` extra: hashed vectors, no meaning model; what everything but
+the sentence model costs, a floor).
+A round is one JSON Feed of ``--round`` articles (title and lead excerpt, published 10 s apart;
+``fetch.feed_pages`` off, so nothing is fetched), ingested by ``Library.ingest`` into a SQLite
+store, then ``Library.explain_pending`` (``explain.settle_seconds`` 0). Past the NeuS articles
+(about 7,000) they are read again with new URLs, 30 days later each time (beyond the clustering
+window, so a replay does not join its original's stories).
+
+Reported per setup: RSS after the imports, peak RSS (``ru_maxrss``), RSS at the end, growth
+(the least-squares slope of RSS over the articles of the last half of the rounds, KB per
+article: caches full by then, so what is left is growth), CPU per article (user + system over
+the rounds, start-up excluded) and the stories and explainers made. Writes
+bench/results/memory.json and, with matplotlib, bench/results/memory.png (RSS over articles).
+Issue 28's targets: peak ≤ 400 MB for watch, growth ≤ 2 KB an article, ≤ 70 ms CPU an article;
+issue 27's: ingest of hostile input ≤ 256 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results"
+DEFAULT_BEFORE = "63157a7"  # main before this bench: the model's batches, caches and options
+START = 1_700_000_000.0  # the first publication time (POSIX)
+REPLAY_SECONDS = 30 * 86_400
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def neus(data: Path) -> list[tuple[str, str]]:
+    """(title, lead excerpt) of every NeuS article, story by story, each once."""
+    sys.path.insert(0, str(HERE))
+    from pipeline import MIN_BODY_CHARS, split_neus
+
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name in ("neus-train.jsonl", "neus-val.jsonl"):
+        path = data / "summarization" / name
+        if not path.exists():
+            raise SystemExit(f"{path} is missing: pass --data (the shared evaluation data)")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for title, body in (split_neus(a) for a in json.loads(line)["articles"]):
+                if len(body) >= MIN_BODY_CHARS and body not in seen:
+                    seen.add(body)
+                    out.append((title, body))
+    return out
+
+
+def feed(articles: list[tuple[str, str]], first: int) -> bytes:
+    """A JSON Feed of ``articles``, numbered from ``first`` (a replay is 30 days later)."""
+    from datetime import UTC, datetime
+
+    total = len(neus_cache)
+    items = []
+    for n, (title, body) in enumerate(articles, start=first):
+        when = START + (n // total) * REPLAY_SECONDS + (n % total) * 10.0
+        items.append(
+            {
+                "id": f"a{n}",
+                "url": f"https://news.example/{n}",
+                "title": title,
+                "content_text": body,
+                "date_published": datetime.fromtimestamp(when, UTC).isoformat(),
+            }
+        )
+    return json.dumps(
+        {"version": "https://jsonfeed.org/version/1.1", "title": "bench", "items": items}
+    ).encode()
+
+
+neus_cache: list[tuple[str, str]] = []
+
+
+def child(args: argparse.Namespace) -> dict[str, Any]:
+    """One setup: the rounds, with RSS and CPU after each."""
+    base_rss = rss_mb()
+    neus_cache.extend(neus(args.data))
+    from storybrief.ingest import Document
+    from storybrief.library import Library
+    from storybrief.settings import Settings
+
+    imported = rss_mb()
+    samples: list[tuple[int, float, float]] = []  # (articles, RSS MB, CPU s)
+    stories = explainers = stored = 0
+    with tempfile.TemporaryDirectory(prefix="storybrief-memory-") as tmp:
+        if args.setup == "no model":  # as without the checker-model extra
+            from storybrief import semantic
+            from storybrief.errors import MissingExtraError
+
+            def missing() -> None:
+                raise MissingExtraError("the semantic model", "checker-model", "onnxruntime")
+
+            semantic._require_extra = missing
+        settings = Settings(
+            data_dir=Path(tmp),
+            fetch={"feed_pages": False},
+            explain={"settle_seconds": 0.0, "max_wait_seconds": 0.0, "interval_seconds": 0.0},
+        )
+        with Library(settings) as lib:
+            lib.open()
+            cpu0 = cpu_s()
+            samples.append((0, rss_mb(), 0.0))
+            for first in range(0, args.articles, args.round):
+                count = min(args.round, args.articles - first)
+                batch = [neus_cache[(first + k) % len(neus_cache)] for k in range(count)]
+                report = lib.ingest([Document(f"round-{first}.json", feed(batch, first))])
+                stored += sum(1 for i in report.items if i.status == "new")
+                for _story, outcome in lib.explain_pending():
+                    explainers += int(getattr(outcome, "version", None) is not None)
+                samples.append((first + count, rss_mb(), cpu_s() - cpu0))
+            stories = len(lib.stories(limit=1_000_000))
+    return {
+        "setup": args.setup,
+        "rss_start_mb": base_rss,
+        "rss_imports_mb": imported,
+        "samples": samples,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "stored": stored,
+        "stories": stories,
+        "explainers": explainers,
+    }
+
+
+def run_setup(setup: str, src: Path, args: argparse.Namespace) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
+    empty = Path(tempfile.mkdtemp()) / "config.toml"
+    empty.write_text("")
+    env.update({"PYTHONPATH": str(src), "STORYBRIEF_CONFIG": str(empty)})
+    command = [sys.executable, __file__, "--child", setup, "--articles", str(args.articles)]
+    command += ["--round", str(args.round), "--data", str(args.data)]
+    print(f"{setup}: {args.articles} articles ...", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{setup} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["seconds"] = time.monotonic() - started
+    return result
+
+
+def summary(r: dict[str, Any]) -> dict[str, Any]:
+    samples = r["samples"]
+    half = samples[len(samples) // 2 :]
+    xs = [s[0] for s in half]
+    ys = [s[1] for s in half]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
+    articles = samples[-1][0]
+    return {
+        "imports_mb": r["rss_imports_mb"],
+        "peak_mb": r["peak_rss_mb"],
+        "end_mb": samples[-1][1],
+        "growth_kb_per_article": slope * 1024,
+        "cpu_ms_per_article": 1000 * samples[-1][2] / articles if articles else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=600)
+    parser.add_argument("--round", type=int, default=30, help="articles a round")
+    parser.add_argument("--before", default=DEFAULT_BEFORE, help="commit to compare with")
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument(
+        "--only", action="append", choices=("before", "now", "no model"), help="repeatable"
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.setup = args.child
+        print(json.dumps(child(args)))
+        return
+
+    from rich.console import Console
+    from rich.table import Table
+
+    setups = args.only or ["before", "now", "no model"]
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="storybrief-before-") as old:
+        for setup in setups:
+            src = ROOT / "src"
+            if setup == "before":
+                archive = subprocess.run(
+                    ["git", "-C", str(ROOT), "archive", args.before, "src"],
+                    capture_output=True,
+                    check=True,
+                ).stdout
+                subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
+                src = Path(old) / "src"
+            results[setup] = run_setup(setup, src, args)
+    title = (
+        f"memory and CPU, {args.articles} NeuS articles in rounds of {args.round} "
+        f"(ingest, stories, explainers; {os.cpu_count()} cores, load average "
+        f"{os.getloadavg()[0]:.1f}); before = {args.before}"
+    )
+    table = Table(title=title)
+    for column in (
+        "setup",
+        "RSS after imports (MB)",
+        "peak RSS (MB)",
+        "RSS at the end (MB)",
+        "growth, last half (KB/article)",
+        "CPU (ms/article)",
+        "stored / stories / explainers",
+    ):
+        table.add_column(column, justify="left" if column == "setup" else "right")
+    for setup, r in results.items():
+        s = r["summary"] = summary(r)
+        table.add_row(
+            f"{setup} ({args.before})" if setup == "before" else setup,
+            f"{s['imports_mb']:.0f}",
+            f"{s['peak_mb']:.0f}",
+            f"{s['end_mb']:.0f}",
+            f"{s['growth_kb_per_article']:.1f}",
+            f"{s['cpu_ms_per_article']:.0f}",
+            f"{r['stored']} / {r['stories']} / {r['explainers']}",
+        )
+    table.add_row("issue 28 target (watch)", "", "≤ 400", "", "≤ 2", "≤ 70", "")
+    Console(width=160).print(table)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    name = "memory-soak" if args.articles > 5000 else "memory"
+    out = {"args": {**vars(args), "data": str(args.data)}, "results": results}
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
+    plot(results, RESULTS / f"{name}.png", title)
+
+
+def plot(results: dict[str, dict[str, Any]], path: Path, title: str) -> None:
+    try:
+        import matplotlib
+    except ImportError:
+        print("matplotlib is missing (pip install -e '.[bench]'): no plot")
+        return
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"before": "#9dc3e6", "now": "#1f4e79", "no model": "#c9a227"}
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for setup, r in results.items():
+        xs = [s[0] for s in r["samples"]]
+        ax.plot(xs, [s[1] for s in r["samples"]], label=setup, color=colours.get(setup))
+    ax.axhline(400, color="grey", linestyle="--", linewidth=0.8, label="target peak (watch)")
+    ax.set_xlabel("articles")
+    ax.set_ylabel("RSS (MB)")
+    ax.set_ylim(bottom=0)
+    ax.set_title(title, fontsize=8, loc="left")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
