@@ -1,6 +1,7 @@
-"""What keeps a process's memory down (issues 27 and 28; measured by bench/memory.py): what is
-loaded once is loaded once whatever the threads, the sentence model runs in bounded batches,
-and what it keeps of a text it saw is its sentence vector."""
+"""What keeps a process's memory and CPU per article down (issues 27 and 28; measured by
+bench/memory.py): what is loaded once is loaded once whatever the threads, the sentence model
+runs in bounded batches, what it keeps of a text it saw is its sentence vector, and what is
+worked out once is not worked out again for every story."""
 
 from __future__ import annotations
 
@@ -129,3 +130,24 @@ def test_the_model_runs_on_one_thread_without_a_memory_pattern() -> None:
     assert options.intra_op_num_threads == 1
     assert options.inter_op_num_threads == 1
     assert options.enable_mem_pattern is False
+
+
+def test_near_duplicate_indexes_work_out_their_bands_once(monkeypatch) -> None:
+    # datasketch finds an index's bands by numeric integration, ~0.1 s of CPU, and healing
+    # makes a clusterer (an index) for every story it looks at: a fifth of an article's CPU
+    import datasketch.lsh
+
+    from storybrief.cluster import dedupe
+
+    real = datasketch.lsh._optimal_param
+    calls: list[tuple[object, ...]] = []
+
+    def counted(*args: object) -> tuple[int, int]:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(datasketch.lsh, "_optimal_param", counted)
+    dedupe._bands.cache_clear()
+    indexes = [dedupe.NearDuplicates(0.8) for _ in range(5)]
+    assert len(calls) == 1
+    assert all((i._lsh.b, i._lsh.r) == real(0.6, dedupe.NUM_PERM, 0.5, 0.5) for i in indexes)

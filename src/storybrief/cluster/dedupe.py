@@ -31,6 +31,15 @@ def _permutations() -> tuple[Any, str]:
     return first.permutations, first.scheme
 
 
+@functools.cache
+def _bands(threshold: float) -> tuple[int, int]:
+    """datasketch's bands and rows for ``threshold``, found once: it finds them by numeric
+    integration (scipy) for every index it makes, ~0.1 s of CPU, and each story healing looks
+    at makes one (a fifth of the CPU of an article in bench/memory.py)."""
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
+
+
 def signature(text: str, shingle: int = 3) -> MinHash:
     """The MinHash of ``text``'s word 3-grams (shared with earlier calls for the same text:
     do not change it)."""
@@ -60,7 +69,7 @@ class NearDuplicates:
         self.threshold = threshold
         # LSH finds candidates at a lower similarity so that pairs just above the threshold
         # are not missed by the banding; the estimated Jaccard then decides.
-        self._lsh = MinHashLSH(threshold=max(0.1, threshold - 0.2), num_perm=NUM_PERM)
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands(max(0.1, threshold - 0.2)))
         self._signatures: dict[int, MinHash] = {}
 
     def __len__(self) -> int:
