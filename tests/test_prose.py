@@ -127,6 +127,8 @@ def test_a_video_players_notice_is_furniture() -> None:
         "Jane Marsh (left) and Ann Lee filming the show in 1996.",
         "Image copyright Getty Images Image caption The harbour wall after the storm.",
         "Jane Doe / AP file The mayor and the governor at the harbour last June.",
+        "These crawls are part of an effort to archive pages as they are created.",
+        'Crawls of supported "No More 404" sites.',
         "Jane Doe / Splash News The singer's handlers have strong ideas about interviews.",
     ],
 )

@@ -89,7 +89,8 @@ _BOILERPLATE: list[tuple[str, re.Pattern[str]]] = [
         (
             "archive notice",
             r"\b(?:internet archive|wayback machine)\b.*\b(?:crawl|embargo|donat)\w*"
-            r"|\bcrawl data\b.*\b(?:internet archive|wayback machine)\b",
+            r"|\bcrawl data\b.*\b(?:internet archive|wayback machine)\b"
+            r"|\bcrawls are part of an effort to archive\b|^crawls of supported\b|\bno more 404\b",
         ),
         # a social network's notice in an embedded post
         ("social embed", r"\bwhen you tweet with a location\b|\btweet with a location\b"),
