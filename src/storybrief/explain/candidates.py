@@ -254,6 +254,10 @@ _DANGLING_TEXT = """he she it they him them his her hers its their theirs such
     another nor besides otherwise likewise similarly accordingly consequently here there's
     that's it's they're he's she's"""
 _DANGLING_WORDS = frozenset(_DANGLING_TEXT.split())
+_COUNT = (
+    r"\d[\d,]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-\w+)?|(?:a )?(?:dozen|hundred)s?"
+)
 _DANGLING_PHRASES = re.compile(
     r"^(?:in addition|in turn|as a result|even so|despite this|despite that|after that|"
     r"since then|by then|until then|before that|even then|back then|at the time|"
@@ -265,7 +269,7 @@ _DANGLING_PHRASES = re.compile(
     r"will|would|of them|of those|of these)\b|"
     r"for (?:his|her|their|its) part|other (?:such|similar)|"
     r"which (?:is|was|are|were|means|meant|explains|has|had|led|leads|makes|made)|"
-    r"(?:one|two|three|none|each|either|neither) of (?:them|those|these)|"
+    rf"(?:{_COUNT}|none|each|either|neither) of (?:them|those|these)|(?:{_COUNT}) more\b|"
     r"(?:one|two|three|some|many|most|none|each|either|neither|all) of (?:the|those|these)\s+"
     r"(?:\w+\s+)?(?:suspects|victims|men|women|people|officials|others|two|three|pair|group|"
     r"companies|countries|leaders|players|members|candidates))\b",
