@@ -156,39 +156,31 @@ def test_prose_about_photos_and_agencies_is_not_furniture(line: str) -> None:
     assert boilerplate(line) is None
 
 
-def test_a_caption_whose_credit_stands_on_the_next_line_is_not_published() -> None:
+def _rejections(*lines: str) -> list[str | None]:
+    """Why the candidates reject each line of an article made of ``lines`` (None: usable)."""
     from storybrief.explain.candidates import candidates
     from storybrief.records import Article
 
-    article = Article(
-        id=1,
-        text=(
-            "Rescue workers carry a stretcher through the flooded streets of the old town.\n"
-            "(Associated Press)\n"
-            "The river rose three metres overnight and forced hundreds of families from home."
-        ),
-    )
+    article = Article(id=1, text="\n".join(lines))
     found = {c.text: c.rejected for c in candidates([article])}
-    assert found[article.sentences[0].text] == "caption"
-    assert found[article.sentences[2].text] is None
+    return [found[s.text] for s in article.sentences]
+
+
+RIVER = "The river rose three metres overnight and forced hundreds of families from home."
+
+
+def test_a_caption_whose_credit_stands_on_the_next_line_is_not_published() -> None:
+    caption = "Rescue workers carry a stretcher through the flooded streets of the old town."
+    found = _rejections(caption, "(Associated Press)", RIVER)
+    assert found[0] == "caption" and found[2] is None
 
 
 def test_a_teaser_cut_at_its_length_is_not_a_sentence() -> None:
-    from storybrief.explain.candidates import candidates
-    from storybrief.records import Article
-
-    article = Article(
-        id=1,
-        text=(
-            "The trial of the former minister resumed on Monday amid talk that a recent...\n"
-            "On trial with him are his two sons, one of them his heir apparent,…\n"
-            "The river rose three metres overnight and forced hundreds of families from home."
-        ),
-    )
-    found = {c.text: c.rejected for c in candidates([article])}
-    assert found[article.sentences[0].text] == "not a complete sentence"
-    assert found[article.sentences[1].text] == "not a complete sentence"
-    assert found[article.sentences[2].text] is None
+    assert _rejections(
+        "The trial of the former minister resumed on Monday amid talk that a recent...",
+        "On trial with him are his two sons, one of them his heir apparent,…",
+        RIVER,
+    ) == ["not a complete sentence", "not a complete sentence", None]
 
 
 @pytest.mark.parametrize(
