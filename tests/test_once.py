@@ -303,9 +303,15 @@ def test_people_named_after_a_title_or_by_initials_are_known() -> None:
             "President B.J. Habibie has not decided whether to attend the summit.",
             "Habibie said he was concerned.",
             "The official Xinhua News Agency said the trial lasted two hours.",
+            "U.S. Secretary of State Madeleine Albright will visit Beijing.",
+            "Albright said the talks would go on.",
         ]
     )
-    assert people == {"Fischer": {"Joschka Fischer"}, "Habibie": {"B.J. Habibie"}}
+    assert people == {
+        "Fischer": {"Joschka Fischer"},
+        "Habibie": {"B.J. Habibie"},
+        "Albright": {"Madeleine Albright"},  # not "State Madeleine Albright"
+    }
     assert introduce("The sentences are unacceptable, Fischer said.", people, said="") == (
         "The sentences are unacceptable, Joschka Fischer said."
     )

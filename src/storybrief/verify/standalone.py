@@ -136,6 +136,9 @@ _NOT_GIVEN = frozenset(
         " Ukrainian Korean Japanese Indian French German Mexican Canadian Australian"
         " News Agency Press Times Post Journal Party Company Corp Group University College"
         " House Senate Court Council Committee Department Ministry Army Force Union Bank"
+        " State Defense Foreign Interior Treasury Homeland Security Affairs Attorney District"
+        " County City Police Health Education Energy Commerce Labor Transportation Agriculture"
+        " Senior Executive Officer Medical Examiner"
     ).split()
 )
 _SPEECH = r"(?:said|says|told|added|wrote|asked|argued|noted|explained|insisted|warned)"
@@ -146,7 +149,8 @@ def story_people(sentences: Iterable[str]) -> dict[str, set[str]]:
     and the surname are names (written capitalised inside sentences, never in lower case: not
     "Both Ranariddh" or "Like Estrada"), the surname is never "the Surname" (a group or a body:
     "the Republicans", "the Committee"), and the articles write it after a title or before a
-    speech verb ("Mr. Marsh", "Marsh said")."""
+    speech verb ("Mr. Marsh", "Marsh said"). A given name the articles use alone for someone
+    they name in full once ("Anwar said" beside "Anwar Ibrahim") is a key too."""
     texts = list(sentences)
     names = _name_words(texts)
     joined = "\n".join(texts)
