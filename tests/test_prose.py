@@ -128,6 +128,8 @@ def test_a_video_players_notice_is_furniture() -> None:
         "Image copyright Getty Images Image caption The harbour wall after the storm.",
         "Jane Doe / AP file The mayor and the governor at the harbour last June.",
         "These crawls are part of an effort to archive pages as they are created.",
+        "View Images The skull of the dinosaur, found in 2014.",
+        "Facebook Twitter Pinterest An artist's impression of the probe near the sun.",
         'Crawls of supported "No More 404" sites.',
         "Jane Doe / Splash News The singer's handlers have strong ideas about interviews.",
     ],
@@ -148,6 +150,8 @@ def test_furniture_is_never_published(line: str) -> None:
         "Gov. Jane Marsh (R) authorized local officials to order evacuations.",
         "The river rose 2 m / 6 ft overnight, the Environment Agency said.",
         "Democrats said the and / or clause in the bill was unclear.",
+        "The Hague tribunal said The Netherlands would host the court.",
+        "In The Hague, a court ruled on Monday.",
     ],
 )
 def test_prose_about_photos_and_agencies_is_not_furniture(line: str) -> None:

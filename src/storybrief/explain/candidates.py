@@ -161,6 +161,8 @@ _CREDIT_LINE = re.compile(
 # A photo credit glued to the caption after it, as some pages print them: "Evan Vucci / AP file
 # President Barack Obama and ...", "Neil Warner / Splash News Britney Spears' handlers ...".
 _CREDIT_PREFIX = re.compile(r"^[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,2}\s+/\s+(?:[A-Z]|via\b)")
+# A page's label glued to its sentence: "View Images The skull of ...", "Boston Globe The sale"
+_KICKER = re.compile(r"^(?:[A-Z][\w'’.&-]*\s){1,4}(?:The|A|An)\s[a-z]")
 
 
 def credit_line(text: str) -> bool:
@@ -178,6 +180,8 @@ def boilerplate(text: str) -> str | None:
         return "credit line"
     if _CREDIT_PREFIX.match(stripped):
         return "caption"
+    if _KICKER.match(stripped):
+        return "site chrome"
     if _PLAYER.match(stripped):
         return "video player"
     if (
