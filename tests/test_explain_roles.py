@@ -11,6 +11,7 @@ import pytest
 
 from storybrief.explain import explain_articles, selection
 from storybrief.explain.builtin import BuiltinEngine
+from storybrief.explain.options import BuiltinOptions
 from storybrief.explain.engines import EngineContext
 from storybrief.explain.role_model import (
     MODEL_FILE,
@@ -192,4 +193,20 @@ def test_the_checkers_sentence_vectors_are_used_when_it_has_them() -> None:
     explainer = engine.explain(harbour_story())
     assert embedder.calls == 1 and explainer.section("whats_happening").sentences
     assert shipped_model(vectors=True).vectors
-    assert BuiltinEngine().semantic is None
+    assert BuiltinEngine(BuiltinOptions(roles="words")).semantic is None
+
+
+def test_with_minilm_installed_the_roles_read_its_vectors_and_the_account_stays() -> None:
+    """roles=auto: the shared MiniLM model's vectors decide Why, Next and Beyond (embedded once,
+    with the one-point-once test); "What's Happening?" is what the words-only model makes it."""
+    from storybrief.semantic import SemanticModel
+
+    shared = SemanticModel.shared()
+    engine = BuiltinEngine()
+    assert engine.semantic is shared and engine.meaning is shared
+    story = harbour_story()
+    words = BuiltinEngine(BuiltinOptions(roles="words")).explain(story)
+    both = engine.explain(story)
+    assert both.section("whats_happening").sentences[:2] == (
+        words.section("whats_happening").sentences[:2]
+    )

@@ -15,8 +15,9 @@ from .selection import BuiltinOptions, Embedder, select_explainer
 class BuiltinEngine(Engine):
     """Extractive explainer engine (offline, deterministic, fast). With the ``checker-model``
     extra installed it tells two sentences that make one point in other words apart by their
-    MiniLM vectors (option ``meaning``); with the library's checker running that model, sentence
-    roles are decided with its vectors too."""
+    MiniLM vectors (option ``meaning``), and decides which sentences answer Why, Next and Beyond
+    with the role model that reads those vectors too (option ``roles``; the checker's model
+    when the library's checker runs one)."""
 
     name = "builtin"
     offline = True
@@ -30,6 +31,8 @@ class BuiltinEngine(Engine):
         self.checker = context.checker if context is not None else None
         self.semantic: Embedder | None = self.checker.semantic if self.checker is not None else None
         self.meaning: Embedder | None = self.semantic or _meaning_model(self.options.meaning)
+        if self.semantic is None and self.options.roles != "words":
+            self.semantic = _meaning_model(self.options.roles)
 
     def explain(
         self,
@@ -50,8 +53,8 @@ class BuiltinEngine(Engine):
 
 
 def _meaning_model(kind: str) -> Embedder | None:
-    """The MiniLM model for telling one point once: ``model`` (its extra must be installed),
-    ``auto`` (when installed), ``words`` (never)."""
+    """The MiniLM model (one shared instance) for telling one point once or for the roles:
+    ``model`` (its extra must be installed), ``auto`` (when installed), ``words`` (never)."""
     if kind == "words":
         return None
     from ..semantic import SemanticModel

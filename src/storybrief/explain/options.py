@@ -59,6 +59,12 @@ class BuiltinOptions(BaseModel):
         description="how two sentences are found to make one point: the MiniLM model "
         "(storybrief[checker-model]) and words, words alone, or auto (the model when installed)",
     )
+    roles: Literal["auto", "model", "words"] = Field(
+        default="auto",
+        description="which sentences answer Why, Next and Beyond: the role model with MiniLM "
+        "sentence vectors (storybrief[checker-model]), the words-only one, or auto (vectors "
+        "when installed); What's Happening is the words-only model's to say either way",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BuiltinOptions:

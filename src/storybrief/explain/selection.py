@@ -263,6 +263,14 @@ class _Plan:
         if meaning is not None and meaning is semantic and vectors is not None:
             self._points = dict(enumerate(vectors))
         self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
+        # What the story's central account is stays the words model's to say when the vectors
+        # model weighs the other sections: a sentence it leaves in "What's Happening?" stays
+        # there, so the vectors change which sentences answer why, next and beyond, not what
+        # happens (the vectors model asks more of the central ones and left the account short)
+        words = shipped_model(vectors=False) if self.model.vectors else self.model
+        self.words_probs = self.probs if words is self.model else words.probabilities(self.inputs)
+        self.words_model = words
+        self.words_answers = {r: words.answers(self.words_probs, r) for r in ROLES[1:]}
         self.role: dict[int, Role] = {c.idx: self._role(c) for c in usable}
 
     def p(self, c: Candidate, role: Role) -> float:
@@ -276,17 +284,22 @@ class _Plan:
         if c.hint is not None and c.hint_strength >= _DECISIVE:
             return c.hint
         row = self.row[c.idx]
-        answered = [r for r in ROLES[1:] if self.answers[r][row]]
-        if IMPORTANT in answered and statistics(c.text):
-            answered.remove(IMPORTANT)  # figures belong with what is happening
-        if not answered:
+        by_words = [r for r in ROLES[1:] if self.words_answers[r][row]]
+        answered = [r for r in ROLES[1:] if self.answers[r][row]] or by_words
+        for found in (by_words, answered):
+            if IMPORTANT in found and statistics(c.text):
+                found.remove(IMPORTANT)  # figures belong with what is happening
+        if not by_words or not answered:
             return HAPPENING
         return max(answered, key=lambda r: (self.p(c, r), -ROLES.index(r)))
 
-    def _surely(self, c: Candidate, role: Role) -> bool:
+    def _surely(self, c: Candidate, role: Role, probs: np.ndarray | None = None) -> bool:
         """The model is sure ``c`` answers ``role``: its probability is at least halfway
-        from the role's threshold to 1."""
-        return self.p(c, role) >= (1.0 + self.model.thresholds[role]) / 2
+        from the role's threshold to 1 (with ``probs``, the words model's)."""
+        if probs is None:
+            return self.p(c, role) >= (1.0 + self.model.thresholds[role]) / 2
+        p = float(probs[self.row[c.idx], ROLES.index(role)])
+        return p >= (1.0 + self.words_model.thresholds[role]) / 2
 
     def _floor(self, share: float, few: bool) -> float:
         """Importance a sentence needs: ``share`` of the story's most important sentence's."""
@@ -376,7 +389,8 @@ class _Plan:
             # model surely puts them elsewhere
             if c.hint_strength >= _DECISIVE:
                 return c.hint == HAPPENING
-            return self.role[c.idx] == HAPPENING or not self._surely(c, self.role[c.idx])
+            role_ = self.role[c.idx]
+            return role_ == HAPPENING or not self._surely(c, role_, self.words_probs)
         if self.role[c.idx] != role:
             return False
         if role == HAPPENING:
