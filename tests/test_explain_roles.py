@@ -11,8 +11,8 @@ import pytest
 
 from storybrief.explain import explain_articles, selection
 from storybrief.explain.builtin import BuiltinEngine
-from storybrief.explain.options import BuiltinOptions
 from storybrief.explain.engines import EngineContext
+from storybrief.explain.options import BuiltinOptions
 from storybrief.explain.role_model import (
     MODEL_FILE,
     RoleInput,
@@ -207,6 +207,7 @@ def test_with_minilm_installed_the_roles_read_its_vectors_and_the_account_stays(
     story = harbour_story()
     words = BuiltinEngine(BuiltinOptions(roles="words")).explain(story)
     both = engine.explain(story)
-    assert both.section("whats_happening").sentences[:2] == (
-        words.section("whats_happening").sentences[:2]
+    assert (
+        both.section("whats_happening").sentences[:2]
+        == (words.section("whats_happening").sentences[:2])
     )
