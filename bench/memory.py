@@ -4,9 +4,10 @@ the due stories explained with the built-in engine), with the code of another co
 working tree in the same run.
 
     python bench/memory.py [--articles 600] [--round 30] [--before 63157a7] [--data ../shared/data]
-    python bench/memory.py --articles 20000 --only now      # the soak (NeuS replayed)
+    python bench/memory.py --articles 3000 --only now       # longer (past ~7,000: NeuS replayed)
 
-Each setup runs in its own child process, one after another: ``before`` (the ``--before``
+Each setup runs in its own child process, one after another (``--together``: all at once, so
+that the load of other jobs on a shared machine falls on each alike): ``before`` (the ``--before``
 commit's ``src``, read with ``git archive``), ``now`` (this tree) and ``no model`` (this tree,
 as without the ``checker-model`` extra: hashed vectors, no meaning model; what everything but
 the sentence model costs, a floor).
@@ -20,7 +21,8 @@ Reported per setup: RSS after the imports, peak RSS (``ru_maxrss``), RSS at the 
 (the least-squares slope of RSS over the articles of the last half of the rounds, KB per
 article: caches full by then, so what is left is growth), CPU per article (user + system over
 the rounds, start-up excluded) and the stories and explainers made. Writes
-bench/results/memory.json and, with matplotlib, bench/results/memory.png (RSS over articles).
+bench/results/memory.json and, with matplotlib, bench/results/memory.png (RSS over articles);
+memory-N.json and .png for another number of articles.
 Issue 28's targets: peak ≤ 400 MB for watch, growth ≤ 2 KB an article, ≤ 70 ms CPU an article;
 issue 27's: ingest of hostile input ≤ 256 MB.
 """
@@ -34,7 +36,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,7 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def run_setup(setup: str, src: Path, args: argparse.Namespace) -> dict[str, Any]:
+def start_setup(setup: str, src: Path, args: argparse.Namespace) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
     empty = Path(tempfile.mkdtemp()) / "config.toml"
     empty.write_text("")
@@ -161,12 +162,16 @@ def run_setup(setup: str, src: Path, args: argparse.Namespace) -> dict[str, Any]
     command = [sys.executable, __file__, "--child", setup, "--articles", str(args.articles)]
     command += ["--round", str(args.round), "--data", str(args.data)]
     print(f"{setup}: {args.articles} articles ...", file=sys.stderr, flush=True)
-    started = time.monotonic()
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"{setup} failed:\n{done.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    result["seconds"] = time.monotonic() - started
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish_setup(setup: str, proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"{setup} failed:\n{err[-3000:]}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
@@ -197,6 +202,12 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", choices=("before", "now", "no model"), help="repeatable"
     )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="run the setups at the same time (the machine's other load falls on each alike: "
+        "their CPU per article compares better; their peaks are each process's own)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -209,6 +220,7 @@ def main() -> None:
 
     setups = args.only or ["before", "now", "no model"]
     results: dict[str, dict[str, Any]] = {}
+    started: dict[str, subprocess.Popen[str]] = {}
     with tempfile.TemporaryDirectory(prefix="storybrief-before-") as old:
         for setup in setups:
             src = ROOT / "src"
@@ -220,7 +232,13 @@ def main() -> None:
                 ).stdout
                 subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
                 src = Path(old) / "src"
-            results[setup] = run_setup(setup, src, args)
+            started[setup] = start_setup(setup, src, args)
+            if not args.together:
+                results[setup] = finish_setup(setup, started[setup])
+        for setup, proc in started.items():
+            if setup not in results:
+                results[setup] = finish_setup(setup, proc)
+        results = {setup: results[setup] for setup in setups}
     title = (
         f"memory and CPU, {args.articles} NeuS articles in rounds of {args.round} "
         f"(ingest, stories, explainers; {os.cpu_count()} cores, load average "
@@ -251,7 +269,7 @@ def main() -> None:
     table.add_row("issue 28 target (watch)", "", "≤ 400", "", "≤ 2", "≤ 70", "")
     Console(width=160).print(table)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    name = "memory-soak" if args.articles > 5000 else "memory"
+    name = "memory" if args.articles == 600 else f"memory-{args.articles}"
     out = {"args": {**vars(args), "data": str(args.data)}, "results": results}
     (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
     plot(results, RESULTS / f"{name}.png", title)
