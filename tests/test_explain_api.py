@@ -185,9 +185,13 @@ def test_cli_explain_example_prints_the_page_layout(cli):
     assert "appeared first on" not in result.stdout
     body = " ".join(line for line in lines[1:-2] if line not in HEADINGS)
     article = EXAMPLE.read_text(encoding="utf-8")
+    article_words = set(re.findall(r"\w+", article))
     for sentence in body.replace("” ", "”\n").split(". "):
-        # every published sentence is copied from the article (the builtin engine)
-        assert sentence.strip().rstrip(".")[:60] in article
+        # every published sentence is copied from the article (the builtin engine); the gate
+        # may write a person's full name, from the article, at first mention ("Donald Trump
+        # said ..." for "Trump said ...")
+        copied = sentence.strip().rstrip(".")[:60] in article
+        assert copied or set(re.findall(r"\w+", sentence)) <= article_words, sentence
 
 
 def test_cli_explain_formats(cli):
