@@ -63,6 +63,7 @@ from pipeline import (  # noqa: E402
     coverage,
     load_items,
     run_cli,
+    run_folder,
 )
 
 PROBE_RUN = (
@@ -197,29 +198,7 @@ def main() -> None:
             pg_name = f"sb_capacity_{os.getpid()}"
             admin(args.database_url, f'CREATE DATABASE "{pg_name}"')
             db_url = with_database(args.database_url, pg_name)
-        config = folder / "config.toml"
-        config.write_text(
-            f'database_url = "{db_url}"\n'
-            f'data_dir = "{folder}"\n'
-            "[fetch]\n"
-            'allowed_hosts = ["127.0.0.1"]\n'
-            "obey_robots = true\n"
-            f"per_host_delay = {args.per_host_delay}\n"
-            "[explain]\n"
-            f"settle_seconds = {args.settle}\n"
-            f"max_wait_seconds = {args.max_wait}\n"
-            "[watch]\n"
-            "min_poll_seconds = 1\n",
-            encoding="utf-8",
-        )
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")},
-            "STORYBRIEF_CONFIG": str(config),
-            "PYTHONPATH": str(ROOT / "src"),
-        }
-        log = folder / "log.txt"
-        opml = folder / "feeds.opml"
-        opml.write_text(hosts.opml(), encoding="utf-8")
+        env, log, opml = run_folder(folder, db_url, args, hosts)
         out = folder / "probe.json"
         try:
             result = run(args, items, hosts, db_url, env, log, opml, out, pg_name)

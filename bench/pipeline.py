@@ -440,6 +440,44 @@ def warm_up(db_url: str, feeds: int, procs: list[Proc], log: Path, limit: float 
     raise SystemExit(f"the feeds were not all polled within {limit:g} s; see {log}")
 
 
+def run_folder(
+    folder: Path,
+    db_url: str,
+    args: argparse.Namespace,
+    hosts: Hosts,
+    explain_interval: float | None = None,
+) -> tuple[dict[str, str], Path, Path]:
+    """A run's config (its database, the local hosts allowed, pacing, debounce), the
+    environment that points storybrief at it and at this checkout, its log and its OPML list
+    of the hosts' feeds: (env, log, opml)."""
+    interval = f"interval_seconds = {explain_interval}\n" if explain_interval is not None else ""
+    config = folder / "config.toml"
+    config.write_text(
+        f'database_url = "{db_url}"\n'
+        f'data_dir = "{folder}"\n'
+        "[fetch]\n"
+        'allowed_hosts = ["127.0.0.1"]\n'
+        "obey_robots = true\n"
+        f"per_host_delay = {args.per_host_delay}\n"
+        "[explain]\n"
+        f"{interval}"
+        f"settle_seconds = {args.settle}\n"
+        f"max_wait_seconds = {args.max_wait}\n"
+        "[watch]\n"
+        "min_poll_seconds = 1\n",
+        encoding="utf-8",
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")},
+        "STORYBRIEF_CONFIG": str(config),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    log = folder / "log.txt"
+    opml = folder / "feeds.opml"
+    opml.write_text(hosts.opml(), encoding="utf-8")
+    return env, log, opml
+
+
 def run_setup(
     name: str,
     database: str,
@@ -462,30 +500,7 @@ def run_setup(
         admin(args.database_url, f'DROP DATABASE IF EXISTS "{pg_name}"')
         admin(args.database_url, f'CREATE DATABASE "{pg_name}"')
         db_url = with_database(args.database_url, pg_name)
-    config = folder / "config.toml"
-    config.write_text(
-        f'database_url = "{db_url}"\n'
-        f'data_dir = "{folder}"\n'
-        "[fetch]\n"
-        'allowed_hosts = ["127.0.0.1"]\n'
-        "obey_robots = true\n"
-        f"per_host_delay = {args.per_host_delay}\n"
-        "[explain]\n"
-        f"interval_seconds = {args.explain_interval}\n"
-        f"settle_seconds = {args.settle}\n"
-        f"max_wait_seconds = {args.max_wait}\n"
-        "[watch]\n"
-        "min_poll_seconds = 1\n",
-        encoding="utf-8",
-    )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")},
-        "STORYBRIEF_CONFIG": str(config),
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    log = folder / "log.txt"
-    opml = folder / "feeds.opml"
-    opml.write_text(hosts.opml(), encoding="utf-8")
+    env, log, opml = run_folder(folder, db_url, args, hosts, args.explain_interval)
     procs: list[Proc] = []
     note = ""
     try:
