@@ -284,21 +284,24 @@ class _Plan:
         if c.hint is not None and c.hint_strength >= _DECISIVE:
             return c.hint
         row = self.row[c.idx]
-        by_words = [r for r in ROLES[1:] if self.words_answers[r][row]]
-        answered = [r for r in ROLES[1:] if self.answers[r][row]] or by_words
-        for found in (by_words, answered):
-            if IMPORTANT in found and statistics(c.text):
-                found.remove(IMPORTANT)  # figures belong with what is happening
+        figures = statistics(c.text)  # figures belong with what is happening, not why
+
+        def answered_by(table: dict[Role, np.ndarray]) -> list[Role]:
+            return [r for r in ROLES[1:] if table[r][row]]
+
+        def kept(roles: list[Role]) -> list[Role]:
+            return [r for r in roles if not (r == IMPORTANT and figures)]
+
+        by_words = kept(answered_by(self.words_answers))
+        answered = kept(answered_by(self.answers) or answered_by(self.words_answers))
         if not by_words or not answered:
             return HAPPENING
         return max(answered, key=lambda r: (self.p(c, r), -ROLES.index(r)))
 
-    def _surely(self, c: Candidate, role: Role, probs: np.ndarray | None = None) -> bool:
-        """The model is sure ``c`` answers ``role``: its probability is at least halfway
-        from the role's threshold to 1 (with ``probs``, the words model's)."""
-        if probs is None:
-            return self.p(c, role) >= (1.0 + self.model.thresholds[role]) / 2
-        p = float(probs[self.row[c.idx], ROLES.index(role)])
+    def _surely(self, c: Candidate, role: Role) -> bool:
+        """The words model is sure ``c`` answers ``role`` (it decides what the account is):
+        its probability is at least halfway from the role's threshold to 1."""
+        p = float(self.words_probs[self.row[c.idx], ROLES.index(role)])
         return p >= (1.0 + self.words_model.thresholds[role]) / 2
 
     def _floor(self, share: float, few: bool) -> float:
@@ -390,7 +393,7 @@ class _Plan:
             if c.hint_strength >= _DECISIVE:
                 return c.hint == HAPPENING
             role_ = self.role[c.idx]
-            return role_ == HAPPENING or not self._surely(c, role_, self.words_probs)
+            return role_ == HAPPENING or not self._surely(c, role_)
         if self.role[c.idx] != role:
             return False
         if role == HAPPENING:
