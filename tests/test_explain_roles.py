@@ -211,3 +211,30 @@ def test_with_minilm_installed_the_roles_read_its_vectors_and_the_account_stays(
         both.section("whats_happening").sentences[:2]
         == (words.section("whats_happening").sentences[:2])
     )
+
+
+def test_the_vectors_model_decides_the_other_sections_not_the_account() -> None:
+    """A sentence the words-only model leaves in "What's Happening?" stays there whatever the
+    vectors model says; the others go where the vectors model puts them."""
+    from storybrief.explain.role_model import ROLES
+
+    words_model = shipped_model(vectors=False)
+
+    class SaysWhy:  # a vectors model sure that every sentence says why it matters
+        vectors = True
+        thresholds = words_model.thresholds
+
+        def probabilities(self, inputs: list, vectors: np.ndarray) -> np.ndarray:
+            out = np.zeros((len(inputs), len(ROLES)))
+            out[:, ROLES.index(IMPORTANT)] = 0.99
+            return out
+
+        def answers(self, probabilities: np.ndarray, role: object) -> np.ndarray:
+            return probabilities[:, ROLES.index(role)] >= self.thresholds[role]
+
+    story = harbour_story()
+    by_words = sentence_roles(story)
+    both = sentence_roles(story, model=SaysWhy(), semantic=Embedder())  # type: ignore[arg-type]
+    assert HAPPENING in by_words.values() and set(by_words.values()) - {HAPPENING}
+    for key, role in by_words.items():
+        assert both[key] == (HAPPENING if role == HAPPENING else IMPORTANT), key
