@@ -11,9 +11,10 @@ import pytest
 
 from storybrief.explain import explain_articles
 from storybrief.explain.candidates import bare_attribution, candidates, headline_like
-from storybrief.explain.coherence import split_events
+from storybrief.explain.coherence import one_event, split_events
 from storybrief.explain.differ_figures import Statement, find_differences, find_values
 from storybrief.explain.model import Explainer
+from storybrief.explain.render import to_text
 from storybrief.records import Article
 from storybrief.verify import Checker
 from storybrief.verify.models import Citation
@@ -365,6 +366,42 @@ def test_articles_about_another_event_are_set_aside_and_flagged() -> None:
     assert explainer.recluster is not None
     assert explainer.recluster.article_ids == [3]
     assert all(c.article_id != 3 for _, _, s in explainer.sentences() for c in s.citations)
+
+
+def test_a_draft_telling_two_events_is_cut_to_one_and_says_so() -> None:
+    """An engine that does not look for other events (coherence off here, as an outside
+    plugin's) may cite both; the library keeps the larger event's sentences and tells the
+    reader what was left out."""
+    now = [
+        "A federal court in Denver on Tuesday heard the appeal of Harbor Mining in the water "
+        "case brought by Clearwater County in 2021. Judge Maria Ortiz asked Harbor Mining to "
+        "explain the spill. The court will rule next month.",
+        "Harbor Mining told the Denver appeals court that the 2021 spill was caused by a storm. "
+        "Clearwater County wants damages for the polluted river.",
+    ]
+    old = (
+        "In 2018, a school board in Maple Falls filed a lawsuit over textbook prices against "
+        "Pinewood Press. The board said parents had paid too much for years."
+    )
+    articles = [
+        Article(id=1, text=now[0]),
+        Article(id=2, text=now[1]),
+        Article(id=3, title="Textbook lawsuit", text=old),
+    ]
+    draft = explain_articles(articles, coherence=False)
+    assert draft.recluster is None
+    assert any(c.article_id == 3 for _, _, s in draft.sentences() for c in s.citations)
+    told = one_event(draft, articles, detect=True)
+    assert told.recluster is not None and told.recluster.article_ids == [3]
+    cited = {c.article_id for _, _, s in told.sentences() for c in s.citations}
+    assert cited and 3 not in cited
+    assert told.recluster.note == (
+        "These reports tell of more than one event. This explainer tells one of them, from 2 "
+        "of the 3 reports; the other report (“Textbook lawsuit”) tells of another event and "
+        "is left out: it is not part of this account."
+    )
+    assert to_text(told).startswith(told.recluster.note)
+    assert one_event(explain_articles(articles[:2]), articles[:2], detect=True).recluster is None
 
 
 def test_one_event_with_history_is_not_split() -> None:

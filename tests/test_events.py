@@ -295,3 +295,79 @@ def test_two_events_of_one_kind_in_one_week_split_by_what_they_say(site, setting
         assert lib.store.stories.is_retired(mixed_id)
         parts = {s.id for s in lib.stories()}
         assert sorted(lib.store.stories.live_successors(mixed_id)) == sorted(parts)
+
+
+#: A court hearing in 2024, three reports ...
+APPEAL = [
+    (
+        "Harbor Mining appeal heard in Denver",
+        "A federal appeals court in Denver on Tuesday heard Harbor Mining's appeal in the "
+        "water case brought by Clearwater County in 2024. Judge Maria Ortiz asked the company "
+        "to explain the spill. The court will rule next month.",
+    ),
+    (
+        "Mining company blames storm for river spill",
+        "Harbor Mining told the Denver appeals court in 2024 that the spill was caused by a "
+        "storm. Clearwater County wants damages for the polluted river. Lawyers for the county "
+        "said the company had been warned about the dam for months.",
+    ),
+    (
+        "Judge presses Harbor Mining over spill",
+        "Judge Maria Ortiz pressed lawyers for Harbor Mining on Tuesday over the 2024 spill "
+        "into the river that Clearwater County says poisoned its wells. Farmers along the "
+        "river filled the courtroom to hear the arguments.",
+    ),
+]
+#: ... and a school board's lawsuit of 2018: one legal beat, two events, no name in common.
+TEXTBOOKS = [
+    (
+        "School board sues publisher over textbook prices",
+        "In 2018, a school board in Maple Falls filed a lawsuit over textbook prices against "
+        "Pinewood Press. The board said parents had paid too much for years.",
+    ),
+]
+
+
+def test_the_explainer_of_a_mixed_story_tells_one_event_and_says_so(site, settings):
+    """A story that mixes two events which its articles' vectors did not tell apart (put
+    together here by hand, as an older release made it) gets no explainer that tells both as
+    one account: the one written tells the larger event, its readers are told first that the
+    story holds reports of another event, and the story splits, each event explained as a
+    story of its own, the old URL pointing to both."""
+    appeal = publish(site, "appeal", APPEAL)
+    textbooks = publish(site, "textbooks", TEXTBOOKS)
+    with Library(settings) as lib:
+        (feed,) = lib.feeds.add(site.feed_url)
+        assert lib.feeds.poll(feed.id, cluster=False).new == 4
+        mixed_id = lib.store.stories.create("Court cases", lib.store.articles.unassigned_ids())
+        by_title = {a.title: a.id for a in lib.story(mixed_id).articles}
+
+        result = lib.explain(story_id=mixed_id)
+        assert result.story_id == mixed_id and result.version == 1
+        flag = result.explainer.recluster
+        assert flag is not None and flag.article_ids == [by_title[textbooks[0]]]
+        assert flag.note is not None and "more than one event" in flag.note
+        assert "3 of the 4 reports" in flag.note and textbooks[0] in flag.note
+        assert "being split" in flag.note
+        cited = {c.article_id for _, _, s in result.explainer.sentences() for c in s.citations}
+        assert cited and cited <= {by_title[t] for t in appeal}
+        # the story splits: one story per event, the larger first
+        assert lib.store.stories.is_retired(mixed_id)
+        assert len(result.split_into) == 2
+        assert sorted(lib.store.stories.live_successors(mixed_id)) == sorted(result.split_into)
+        assert stories_by_title(lib) == [set(appeal), set(textbooks)]
+        # each part gets its own explainer, of one event
+        done = dict(lib.explain_pending())
+        assert sorted(done) == sorted(result.split_into)
+        for outcome in done.values():
+            assert not isinstance(outcome, Exception)
+            assert outcome.explainer.recluster is None
+
+        with serving(lib.settings, lib.store) as server, httpx.Client(base_url=server.url) as web:
+            assert web.get(f"/stories/{mixed_id}").status_code == 300
+            page = web.get(f"/stories/{mixed_id}", params={"version": 1})
+            assert page.status_code == 200
+            (note,) = re.findall(r'<p class="notice mixed-events" role="note">(.*?)</p>', page.text)
+            assert "more than one event" in note
+            for part in result.split_into:
+                assert "mixed-events" not in web.get(f"/stories/{part}").text

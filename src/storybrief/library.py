@@ -420,6 +420,7 @@ class Library:
             regenerate=regenerate,
             progress=progress,
             ingest=report,
+            clustering=None if sources else self.settings,  # the reader's grouping stays
         )
 
     def engine_calls(

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .explain.engines import Progress
     from .ingest import IngestReport
     from .records import Article
+    from .settings import Settings
     from .store import Store
     from .verify import Checker
 
@@ -65,12 +66,21 @@ def publish(
     regenerate: bool = False,
     progress: Progress | None = None,
     ingest: IngestReport | None = None,
+    clustering: Settings | None = None,
 ) -> ExplainResult:
     """Write, check and store the next explainer version of the story from ``articles``
     (``key``: :func:`sources_key`); the latest version when its key is the same, unless
     ``regenerate``. A story the engine finds nothing to publish in is marked so (not due
-    again until its articles change) and the error raised."""
+    again until its articles change) and the error raised.
+
+    Articles that report more than one event (the engine's ``recluster`` flag, or for an
+    engine that does not reconcile, :func:`~storybrief.explain.coherence.split_events`) are
+    not told as one account: the explainer tells one event and says so to its readers
+    (:func:`~storybrief.explain.coherence.one_event`); with ``clustering`` (the settings
+    stories are clustered with) the story is then split, each event a story of its own
+    whose explainer comes when it is due, the old URL pointing to them."""
     from .explain import Explainer
+    from .explain.coherence import one_event
     from .explain.reconcile import reconcile
     from .verify.publish import check_explainer
 
@@ -96,6 +106,9 @@ def publish(
     draft, calls = engine_calls(draft)
     if not writer.reconciles:  # an outside engine: made coherent here
         draft, _ = reconcile(draft, articles, checker)
+    draft = one_event(
+        draft, articles, detect=not writer.reconciles, splitting=clustering is not None
+    )
     published, check = check_explainer(draft, articles, checker)
     stored = store.explainers.save(
         story_id,
@@ -118,4 +131,23 @@ def publish(
         calls=calls,
     )
     published = published.model_copy(update={"story_id": story_id, "version": stored.version})
-    return ExplainResult(published, check, story_id, stored.version, stored.id, ingest=ingest)
+    parts = []
+    if published.recluster is not None and clustering is not None:
+        parts = split_mixed(store, clustering, story_id, published.recluster.article_ids)
+    return ExplainResult(
+        published, check, story_id, stored.version, stored.id, ingest=ingest, split_into=parts
+    )
+
+
+def split_mixed(store: Store, clustering: Settings, story_id: int, aside: list[int]) -> list[int]:
+    """Split a story whose explainer found it mixes events: the articles its explainer tells
+    and those it left out (``aside``) each become a story (:func:`storybrief.cluster.split_into`);
+    the new stories' ids, none when either side has no article in the story."""
+    from .cluster import split_into
+
+    with store.exclusive("stories"):  # its articles as they are now, no assignment between
+        if store.stories.is_retired(story_id):
+            return []
+        ids = store.stories.article_ids(story_id)
+        parts = [[i for i in ids if i not in aside], [i for i in ids if i in aside]]
+        return split_into(store, clustering, story_id, parts) if all(parts) else []

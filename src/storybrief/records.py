@@ -220,6 +220,11 @@ class Recluster(BaseModel):
 
     reason: str
     article_ids: list[int] = Field(description="the articles set aside (another event)")
+    note: str | None = Field(
+        default=None,
+        description="what the reader is told: the story mixes events, which one this "
+        "explainer tells, and what became of the other",
+    )
 
 
 def _default_sections() -> list[Section]:

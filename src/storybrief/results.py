@@ -28,6 +28,8 @@ class ExplainResult:
     explainer_id: int
     reused: bool = False  # the latest stored version was written from the same sources
     ingest: IngestReport | None = None
+    #: the stories this one split into: its articles told more than one event
+    split_into: list[int] = field(default_factory=list)
 
 
 @dataclass

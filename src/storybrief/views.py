@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from .explain import Explainer
-from .explain.render import AI_LABEL, FEEDBACK_PROMPT, INTRO
+from .explain.render import AI_LABEL, FEEDBACK_PROMPT, INTRO, mixed_note
 from .store import StoredExplainer, StorySummary
 from .verify.differ_check import DIFFER_LEAD
 
@@ -133,6 +133,11 @@ class StoryPage:
     @property
     def latest(self) -> StoredExplainer | None:
         return self.versions[0] if self.versions else None
+
+    @property
+    def mixed(self) -> str | None:
+        """What readers are told first when the reports tell more than one event."""
+        return mixed_note(self.explainer) if self.explainer is not None else None
 
     @property
     def is_latest(self) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .assign import ReclusterReport, StoryChange, assign, group_as_story, recluster
 from .clusterer import Clusterer, Decision, Item
-from .heal import Healing, heal
+from .heal import Healing, heal, split_into
 
 __all__ = [
     "Clusterer",
@@ -26,4 +26,5 @@ __all__ = [
     "group_as_story",
     "heal",
     "recluster",
+    "split_into",
 ]

@@ -164,6 +164,30 @@ def heal(store: Store, settings: Settings, story_ids: list[int]) -> Healing:
     return done
 
 
+def split_into(
+    store: Store, settings: Settings, story_id: int, parts: list[list[int]]
+) -> list[int]:
+    """Split the story into these parts (article ids; a part of none is left out), each a
+    story of its own with what assignment keeps about it, the old one retired and linked to
+    them (the largest part first); one transaction. Returns the new stories' ids. For a
+    story found to hold two events by other means than :func:`heal`'s (an explainer's
+    engine telling its events apart)."""
+    parts = sorted((p for p in parts if p), key=len, reverse=True)
+    clusterer = clusterer_for(settings)
+    groups = []
+    for ids in parts:
+        items = sorted(
+            (item_of(a) for a in store.articles.get_many(ids)), key=lambda i: (i.when, i.key)
+        )
+        groups.append(_Group(items, clusterer.embedder.embed([i.text for i in items])))
+    titles = [_title(store.articles.get_many(ids[:5])) for ids in parts]
+    made = store.stories.split(story_id, list(zip(titles, [sorted(p) for p in parts], strict=True)))
+    for new_id, group in zip(made, groups, strict=True):
+        _save_state(store, settings, new_id, group)
+    log.info("story %s told %d events apart: split into %s", story_id, len(made), made)
+    return made
+
+
 def _members(store: Store, story_id: int) -> tuple[list[Item], dict[int, int]]:
     ids = store.stories.article_ids(story_id)
     if len(ids) > MAX_ARTICLES:

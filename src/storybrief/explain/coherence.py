@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..records import Article
+from ..records import Article, Explainer, ExplainerSentence, Recluster, Section
 
 YEARS_APART = 2  # events this many years apart are not one event
 DAYS_APART = 60  # dated articles this far apart in time are two events
@@ -129,3 +129,65 @@ def split_events(articles: Sequence[Article]) -> EventSplit | None:
     rest = sorted(p for g, ps in groups.items() if g != label for p in ps)
     what = f"{len(rest)} of {len(articles)} articles"
     return EventSplit(keep, rest, f"{what} report another event ({why}, no names shared)")
+
+
+def one_event(
+    explainer: Explainer,
+    articles: Sequence[Article],
+    *,
+    detect: bool = False,
+    splitting: bool = False,
+) -> Explainer:
+    """The explainer as one event's account when its articles report more than one: its
+    ``recluster`` flag (the engine's, or with ``detect`` :func:`split_events`'s, for an
+    engine that does not look itself) says which articles report another event; sentences
+    citing them are left out (or, when every sentence does, those citing the others: the
+    draft then tells the other event), and the flag gets the note readers are shown.
+    ``splitting``: the story is being split, each event into a story of its own."""
+    flag = explainer.recluster
+    if flag is None and detect:
+        found = split_events(articles)
+        if found is not None:
+            ids = [a.id if a.id is not None else p for p, a in enumerate(articles)]
+            flag = Recluster(reason=found.reason, article_ids=[ids[p] for p in found.set_aside])
+    if flag is None:
+        return explainer
+    every = [a.id if a.id is not None else p for p, a in enumerate(articles)]
+    aside = set(flag.article_ids)
+
+    def told(sentence: ExplainerSentence, left_out: set[int]) -> bool:
+        return not any(c.article_id in left_out for c in sentence.citations)
+
+    if not any(told(s, aside) for _, _, s in explainer.sentences()):
+        aside = set(every) - aside  # the draft tells the other event: that one is kept
+        flag = flag.model_copy(update={"article_ids": sorted(aside)})
+    sections = [
+        Section(key=section.key, sentences=[s for s in section.sentences if told(s, aside)])
+        if any(not told(s, aside) for s in section.sentences)
+        else section
+        for section in explainer.sections
+    ]
+    others = [a for p, a in enumerate(articles) if every[p] in aside]
+    note = mixed_note(len(articles) - len(others), others, splitting=splitting)
+    return explainer.model_copy(
+        update={"sections": sections, "recluster": flag.model_copy(update={"note": note})}
+    )
+
+
+def mixed_note(kept: int, others: Sequence[Article], *, splitting: bool) -> str:
+    """What readers are told of a story whose reports tell more than one event."""
+    titles = [f"“{a.title}”" for a in others if a.title][:2]
+    named = f" ({'; '.join(titles)}{'; …' if len(others) > len(titles) else ''})" if titles else ""
+    many = len(others) != 1
+    then = (
+        "this story is being split, each event into a story of its own"
+        if splitting
+        else f"{'they are' if many else 'it is'} not part of this account"
+    )
+    other = f"other {len(others)} reports" if many else "other report"
+    return (
+        f"These reports tell of more than one event. This explainer tells one of them, from "
+        f"{kept} of the {kept + len(others)} reports; the {other}{named} "
+        f"{'tell' if many else 'tells'} of another event and {'are' if many else 'is'} left "
+        f"out: {then}."
+    )

@@ -29,6 +29,17 @@ Format = Literal["text", "markdown", "html", "json"]
 FORMATS: tuple[str, ...] = ("text", "markdown", "html", "json")
 
 
+MIXED = "These reports tell of more than one event; this explainer tells one of them."
+
+
+def mixed_note(explainer: Explainer) -> str | None:
+    """What readers are told first when the story's reports tell more than one event (the
+    explainer's ``recluster`` flag): which one this explainer tells, what became of the
+    other; None for a story of one event."""
+    flag = explainer.recluster
+    return None if flag is None else flag.note or MIXED
+
+
 def _marker(explainer: Explainer, citation: Citation) -> str:
     """``[article:sentence]``: the stored article's id and the sentence's index, numbered as
     ``storybrief show ARTICLE --sentences`` and the JSON number them (from 0)."""
@@ -43,6 +54,8 @@ def to_text(explainer: Explainer, *, citations: bool = False, headline: bool = F
     """The explainer page as plain text (no trailing newline, like the example page).
     ``citations`` appends ``[article:sentence]`` markers; ``headline`` prints it first."""
     lines = [explainer.headline] if headline else []
+    if note := mixed_note(explainer):
+        lines.append(note)
     lines.append(INTRO)
     for section in explainer.sections:
         lines.append(section.title)
@@ -72,7 +85,10 @@ def _md_escape(text: str) -> str:
 def to_markdown(explainer: Explainer, *, citations: bool = True) -> str:
     """Markdown: the headline as a title, a heading per section, citations as ``[1]``
     references to the numbered source list at the end."""
-    lines = [f"# {_md_escape(explainer.headline)}", "", f"*{INTRO}*", ""]
+    lines = [f"# {_md_escape(explainer.headline)}", ""]
+    if note := mixed_note(explainer):
+        lines += [f"> {_md_escape(note)}", ""]
+    lines += [f"*{INTRO}*", ""]
     for section in explainer.sections:
         lines += [f"## {section.title}", ""]
         if section.sentences:
@@ -138,6 +154,8 @@ def to_html(
     out = ['<article class="storybrief-explainer">']
     if headline:
         out.append(f'<h2 class="sb-headline">{e(explainer.headline)}</h2>')
+    if note := mixed_note(explainer):
+        out.append(f'<p class="sb-mixed" role="note">{e(note)}</p>')
     out.append(f'<p class="sb-intro">{e(INTRO)}</p>')
     for section in explainer.sections:
         out.append(f'<section class="sb-section" data-section="{e(section.key)}">')
