@@ -16,7 +16,9 @@ import httpx
 import pytest
 from tests.appserver import serving
 from tests.newssite import FOLLOWING_SITE, NewsSite
+from typer.testing import CliRunner
 
+from storybrief.cli import app
 from storybrief.library import Library
 from storybrief.settings import Settings
 from storybrief.watch import Watcher
@@ -371,3 +373,24 @@ def test_the_explainer_of_a_mixed_story_tells_one_event_and_says_so(site, settin
             assert "more than one event" in note
             for part in result.split_into:
                 assert "mixed-events" not in web.get(f"/stories/{part}").text
+
+
+def test_explain_on_the_command_line_says_a_mixed_story_split(site, settings, monkeypatch):
+    """`storybrief explain --story N` prints the explainer with its note first, and says
+    which stories the mixed one split into."""
+    publish(site, "appeal", APPEAL)
+    publish(site, "textbooks", TEXTBOOKS)
+    with Library(settings) as lib:
+        (feed,) = lib.feeds.add(site.feed_url)
+        assert lib.feeds.poll(feed.id, cluster=False).new == 4
+        mixed_id = lib.store.stories.create("Court cases", lib.store.articles.unassigned_ids())
+    monkeypatch.setenv("STORYBRIEF_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("STORYBRIEF_CLUSTER__VECTORS", "hashing")
+    shown = CliRunner().invoke(app, ["explain", "--story", str(mixed_id)])
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.startswith("These reports tell of more than one event.")
+    with Library(settings) as lib:
+        parts = lib.store.stories.live_successors(mixed_id)
+    assert len(parts) == 2
+    assert f"story {mixed_id} held more than one event: split into " in shown.output
+    assert all(str(p) in shown.output.rsplit("split into", 1)[1] for p in parts)

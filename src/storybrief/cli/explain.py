@@ -112,6 +112,9 @@ def explain(
                 )
     out = render(result.explainer, fmt, citations=citations)  # type: ignore[arg-type]
     sys.stdout.write(out + "\n")
+    if result.split_into:
+        parts = ", ".join(str(i) for i in result.split_into)
+        errors.print(f"story {result.story_id} held more than one event: split into {parts}")
     if verdicts:
         _print_verdicts(result.explainer, result.check.checked if result.check else [])
 
