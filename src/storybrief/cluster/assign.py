@@ -11,9 +11,9 @@ import numpy as np
 from ..records import Article
 from ..settings import Settings
 from ..store import Store
-from .clusterer import Clusterer, Decision, Item, StoryState
-from .identity import EventProfile, Facts
+from .clusterer import Clusterer, Decision, Item
 from .vectors import Embedder, make_embedder
+from .window import forget, window_of
 
 #: Join thresholds per kind of vector, for the score of :meth:`Clusterer.score` (the cosine
 #: with the story's centroid plus the evidence of names and years), chosen with
@@ -86,35 +86,10 @@ def assign(store: Store, article_ids: list[int], settings: Settings) -> list[Sto
     since = datetime.fromtimestamp(min(i.when for i in items), UTC) - timedelta(
         hours=settings.cluster.window_hours
     )
-    for record in store.stories.states(since):
-        members = store.articles.get_many(store.stories.article_ids(record.id))
-        if not members:
-            continue
-        member_items = [item_of(m) for m in members]
-        duplicates = store.stories.duplicates_in(record.id)
-        originals = [i for i in member_items if i.key not in duplicates]
-        state = record.state
-        if record.centroid and state.get("vectors") == clusterer.embedder.name:
-            total = np.frombuffer(record.centroid, dtype=np.float32).copy()
-        else:  # stored with other vectors (or never): recompute from its articles
-            total = clusterer.embedder.embed([i.text for i in originals]).sum(axis=0)
-        profile = EventProfile()  # what its articles say: read again, it costs no model
-        for member in originals:
-            profile.add(Facts.of(member.text))
-        dated = [i.when for i in member_items if i.dated]
-        times = dated or [i.when for i in member_items]
-        clusterer.seed(
-            StoryState(
-                record.id,
-                total.astype(np.float32),
-                max(1, len(originals)),
-                min(times),
-                max(times),
-                profile,
-                dated=bool(dated),
-            ),
-            [(i.key, i.body, i.when) for i in member_items],
-        )
+    window = window_of(store, clusterer.embedder.name)
+    with window.lock:
+        window.refresh(store, since, item_of)
+        window.seed(clusterer)
     decisions = clusterer.add(items)
     return _persist(store, clusterer, decisions, articles)
 
@@ -176,6 +151,13 @@ class ReclusterReport:
 def recluster(store: Store, settings: Settings) -> ReclusterReport:
     """Rebuild every story from the stored articles, oldest first. Each new cluster keeps the
     id (and explainers) of the old story it shares most articles with."""
+    try:
+        return _recluster(store, settings)
+    finally:  # a story given back its articles keeps its time of change: read all again
+        forget(store)
+
+
+def _recluster(store: Store, settings: Settings) -> ReclusterReport:
     articles = store.articles.in_order()
     clusterer = clusterer_for(settings)
     items = [item_of(a) for a in articles]

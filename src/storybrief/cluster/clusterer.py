@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -130,6 +130,7 @@ class Clusterer:
         self._next_key = -1
         self._added = 0
         self._newest = float("-inf")
+        self._shared: set[int] = set()  # keys of stories resumed as given: copied to change
 
     # -- resuming from stored stories -------------------------------------------------------
 
@@ -143,6 +144,46 @@ class Clusterer:
             self.duplicates.add(key, signature(body))
             self._story_of[key] = (story.key, when)
         self._newest = max(self._newest, story.last)
+
+    def resume(
+        self,
+        stories: Sequence[StoryState],
+        centroids: Sequence[np.ndarray],
+        names: NameWeights,
+        duplicates: NearDuplicates,
+        story_of: dict[int, tuple[int, float]],
+    ) -> None:
+        """Make stored stories the candidates at once, as :meth:`seed` for each (in this order)
+        would: with their ``centroids`` (float32), the ``names`` of their articles, an index
+        of their articles' signatures (``duplicates``, looked up but not changed) and which
+        story holds each article (and when it came). The stories are shared with the caller:
+        one that changes is copied first."""
+        if self.stories or self._rows:
+            raise ValueError("resume: only a clusterer with no stories yet")
+        self.stories = {story.key: story for story in stories}
+        self._shared = set(self.stories)
+        self.names = names
+        self.duplicates = NearDuplicates(self.duplicates.threshold, base=duplicates)
+        self._story_of = dict(story_of)
+        self._rows = [story.key for story in stories]
+        if centroids:
+            self._matrix = np.stack(centroids).astype(np.float32, copy=False)
+        self._last = np.array([story.last for story in stories], dtype=np.float64)
+        self._dated = np.array([story.dated for story in stories], dtype=bool)
+        self._newest = max([self._newest, *(story.last for story in stories)])
+
+    def _own(self, key: int) -> StoryState:
+        """The story, to change: a copy of a shared one."""
+        story = self.stories[key]
+        if key in self._shared:
+            self._shared.discard(key)
+            p = story.profile
+            profile = EventProfile(
+                p.size, Counter(p.names), Counter(p.years), Counter(p.figures), Counter(p.days)
+            )
+            story = replace(story, profile=profile, recent=list(story.recent))
+            self.stories[key] = story
+        return story
 
     # -- clustering ----------------------------------------------------------------------------
 
@@ -166,7 +207,7 @@ class Clusterer:
             story_key, when = self._story_of[original]
             if abs(item.when - when) <= self.window and story_key in self.stories:
                 self._story_of[item.key] = (story_key, item.when)
-                story = self.stories[story_key]
+                story = self._own(story_key)
                 story.took(item)
                 row = self._rows.index(story_key)
                 self._last[row], self._dated[row] = story.last, story.dated
@@ -186,7 +227,7 @@ class Clusterer:
             created = True
         else:
             story_key = best
-            story = self.stories[story_key]
+            story = self._own(story_key)
             story.total = story.total + vector
             story.size += 1
             story.profile.add(facts)

@@ -9,6 +9,7 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any
 
 from datasketch import MinHash, MinHashLSH
@@ -63,25 +64,41 @@ def signature(text: str, shingle: int = 3) -> MinHash:
 
 class NearDuplicates:
     """An LSH index of article signatures; :meth:`find` returns an indexed article whose text
-    is at least ``threshold`` similar (estimated Jaccard of word 3-grams), or None."""
+    is at least ``threshold`` similar (estimated Jaccard of word 3-grams), or None.
+    ``base``: another index whose articles count as this one's too (looked up, never changed:
+    one removed here is only hidden)."""
 
-    def __init__(self, threshold: float = 0.8) -> None:
+    def __init__(self, threshold: float = 0.8, *, base: NearDuplicates | None = None) -> None:
         self.threshold = threshold
         # LSH finds candidates at a lower similarity so that pairs just above the threshold
         # are not missed by the banding; the estimated Jaccard then decides.
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=_bands(max(0.1, threshold - 0.2)))
         self._signatures: dict[int, MinHash] = {}
+        self._base = base
+        self._hidden: set[int] = set()
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        shared = len(self._base) - len(self._hidden) if self._base is not None else 0
+        return len(self._signatures) + shared
 
     def find(self, sig: MinHash) -> int | None:
+        best, best_score = self._find(sig)
+        if self._base is not None:
+            key, score = self._base._find(sig, self._hidden)
+            # the better match, the lower key of two as good (as one index holding both finds)
+            if key is not None and (best is None or (score, -key) > (best_score, -best)):
+                best = key
+        return best
+
+    def _find(self, sig: MinHash, hidden: Collection[int] = ()) -> tuple[int | None, float]:
         best, best_score = None, self.threshold
         for key in self._lsh.query(sig):
+            if key in hidden:
+                continue
             score = sig.jaccard(self._signatures[key])
             if score >= best_score and (best is None or key < best or score > best_score):
                 best, best_score = key, score
-        return best
+        return best, best_score
 
     def add(self, key: int, sig: MinHash) -> None:
         if key not in self._signatures:
@@ -91,3 +108,5 @@ class NearDuplicates:
     def remove(self, key: int) -> None:
         if self._signatures.pop(key, None) is not None:
             self._lsh.remove(key)
+        elif self._base is not None and key in self._base._signatures:
+            self._hidden.add(key)

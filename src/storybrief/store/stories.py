@@ -39,6 +39,7 @@ class StoryRecord:
     state: dict
     first_seen: datetime | None
     last_seen: datetime | None
+    updated_at: datetime | None = None
 
 
 def _missing(story_id: int) -> NotFoundError:
@@ -238,12 +239,17 @@ def _keep_updated_at(story: Story) -> None:
     story.updated_at = Story.updated_at  # type: ignore[assignment]
 
 
-def states(db: Database, since: datetime | None = None) -> list[StoryRecord]:
-    """Stories (last seen at or after ``since``) with what clustering keeps about them."""
+def states(
+    db: Database, since: datetime | None = None, *, ids: list[int] | None = None
+) -> list[StoryRecord]:
+    """Stories (last seen at or after ``since``; of these ``ids``) with what clustering keeps
+    about them."""
     with db.session() as s:
         query = select(Story).where(Story.retired_at.is_(None)).order_by(Story.id)
         if since is not None:
             query = query.where(Story.last_seen >= since)
+        if ids is not None:
+            query = query.where(Story.id.in_(ids))
         return [
             StoryRecord(
                 r.id,
@@ -252,9 +258,57 @@ def states(db: Database, since: datetime | None = None) -> list[StoryRecord]:
                 dict(r.state or {}),
                 aware(r.first_seen),
                 aware(r.last_seen),
+                r.updated_at,
             )
             for r in s.scalars(query)
         ]
+
+
+def window_ids(db: Database, since: datetime, before: datetime | None = None) -> list[int]:
+    """The live stories last seen at or after ``since`` (and before ``before``)."""
+    with db.session() as s:
+        query = select(Story.id).where(Story.retired_at.is_(None), Story.last_seen >= since)
+        if before is not None:
+            query = query.where(Story.last_seen < before)
+        return list(s.scalars(query))
+
+
+@dataclass(frozen=True)
+class Written:
+    """What was written at or after a time: stories (id, ``updated_at``) and articles (id,
+    story id, ``updated_at``), to tell which stories a copy kept in memory must read again."""
+
+    stories: list[tuple[int, datetime]]
+    articles: list[tuple[int, int | None, datetime]]
+
+
+def written_since(db: Database, when: datetime) -> Written:
+    with db.session() as s:
+        stories = s.execute(select(Story.id, Story.updated_at).where(Story.updated_at >= when))
+        articles = s.execute(
+            select(ArticleRow.id, ArticleRow.story_id, ArticleRow.updated_at).where(
+                ArticleRow.updated_at >= when
+            )
+        )
+        return Written([(i, u) for i, u in stories], [(i, sid, u) for i, sid, u in articles])
+
+
+def members(db: Database, story_ids: list[int]) -> dict[int, list[tuple[int, datetime, bool]]]:
+    """Each story's articles in the order of :func:`article_ids` (oldest published first):
+    (article id, its ``updated_at``, whether it is a near-duplicate)."""
+    out: dict[int, list[tuple[int, datetime, bool]]] = {i: [] for i in story_ids}
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                ArticleRow.story_id, ArticleRow.id, ArticleRow.updated_at, ArticleRow.duplicate_of
+            )
+            .where(ArticleRow.story_id.in_(story_ids))
+            .order_by(ArticleRow.published_at, ArticleRow.id)
+        )
+        for story_id, article_id, updated, original in rows:
+            if story_id is not None:
+                out[story_id].append((article_id, updated, original is not None))
+    return out
 
 
 def save_state(
@@ -441,6 +495,9 @@ class Stories(Database):
     add_articles = add_articles
     update = update
     states = states
+    window_ids = window_ids
+    written_since = written_since
+    members = members
     save_state = save_state
     duplicates_in = duplicates_in
     delete = delete
