@@ -4,8 +4,12 @@ as articles arrive through ingest."""
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from tests import workers
@@ -281,22 +285,40 @@ def test_articles_a_killed_ingest_left_without_a_story_get_one_next_time(setting
 
 
 def test_signatures_are_datasketchs_and_kept_for_texts_seen_again():
-    # made with datasketch's own permutations for the default seed, so the same hash values as
-    # a MinHash made from scratch; a text seen again costs no hashing (the recent stories'
-    # articles are met again by every batch of new ones)
-    from datasketch import MinHash
-
+    # datasketch's MinHash (its default seed and scheme) in numpy, so the same hash values as
+    # a MinHash it makes; a text seen again costs no hashing (the recent stories' articles
+    # are met again by every batch of new ones)
     from storybrief.cluster import dedupe
     from storybrief.cluster.vectors import words
 
-    text = BRIDGE_A[1]
-    tokens = words(text)
-    fresh = MinHash(num_perm=dedupe.NUM_PERM)
-    fresh.update_batch([" ".join(tokens[i : i + 3]).encode() for i in range(len(tokens) - 2)])
-    first = signature(text)
-    assert (first.hashvalues == fresh.hashvalues).all()
-    assert signature(text) is first
+    datasketch = pytest.importorskip("datasketch")
+    for text in (BRIDGE_A[1], LIBRARY[1], "", "one two"):
+        tokens = words(text)
+        fresh = datasketch.MinHash(num_perm=dedupe.NUM_PERM)
+        grams = {" ".join(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))}
+        fresh.update_batch([g.encode() for g in grams if g])
+        assert (signature(text).hashvalues == fresh.hashvalues).all()
+    first = signature(BRIDGE_A[1])
+    assert signature(BRIDGE_A[1]) is first
     assert signature(LIBRARY[1]) is not first
+    # and its index's bands, found by the same sums as datasketch (without scipy)
+    from datasketch.lsh import _optimal_param
+
+    for threshold in (0.1, 0.3, 0.5, 0.6, 0.75, 0.9):
+        assert dedupe._bands(threshold) == _optimal_param(threshold, dedupe.NUM_PERM, 0.5, 0.5)
+
+
+def test_clustering_imports_neither_datasketch_nor_scipy(settings):
+    # datasketch's import pulled in scipy (41 MB) for its index's bands
+    script = (
+        "import sys; from storybrief.cluster import assign, heal; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'datasketch')))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "[]"
 
 
 #: Two rescues of one kind, a week apart, told with the same names: only the day, the count and

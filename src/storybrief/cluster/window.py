@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from datasketch import MinHash
 
 from ..records import Article
 from ..store import Store, StoryRecord
 from .clusterer import Clusterer, Item, StoryState
-from .dedupe import NearDuplicates, signature
+from .dedupe import NearDuplicates, Signature, signature
 from .identity import EventProfile, Facts, NameWeights
 
 #: How far before its last look a window reads writes again: a write takes its time before
@@ -49,7 +48,7 @@ class _Article:
     dated: bool
     text: str
     facts: Facts
-    signature: MinHash
+    signature: Signature
 
 
 @dataclass
