@@ -26,13 +26,13 @@ def test_the_extractors_are_warmed_up_once_when_threads_ask_at_once(monkeypatch)
         calls.append(threading.get_ident())
         time.sleep(0.2)
 
-    monkeypatch.setattr(core, "_warm_extractors", slow_warm_up)
-    monkeypatch.setattr(core, "_LOADED", threading.Event())
+    monkeypatch.setitem(core._WARM_UPS, "html", slow_warm_up)
+    monkeypatch.setattr(core, "_WARMED", set())
     start = threading.Barrier(8)
 
     def first_page() -> None:
         start.wait()
-        core._load_extractors()
+        core._load_extractors("html")
 
     threads = [threading.Thread(target=first_page) for _ in range(8)]
     for t in threads:
@@ -40,7 +40,7 @@ def test_the_extractors_are_warmed_up_once_when_threads_ask_at_once(monkeypatch)
     for t in threads:
         t.join()
     assert len(calls) == 1
-    core._load_extractors()
+    core._load_extractors("html")
     assert len(calls) == 1
 
 

@@ -25,6 +25,7 @@ from ..settings import Settings
 from ..text import looks_like_heading, normalise
 from ..topics import from_categories
 from .charset import decode_bytes
+from .language import classify
 from .limits import DeadlineExceeded, cap_elements, cap_tag_attributes, count_nodes, deadline
 from .metadata import (
     date_only,
@@ -125,7 +126,7 @@ def extract_html(
     ``max_paragraphs`` paragraphs are kept, and it all takes at most ``extract.timeout``.
     """
     settings = settings or Settings()
-    with _deadline(settings, "the page"), reading(ExtractionError, "the page"):
+    with _deadline(settings, "the page", "html"), reading(ExtractionError, "the page"):
         return _extract_html(html, url, charset, settings, fallback or {})
 
 
@@ -183,7 +184,7 @@ def extract_text(
 ) -> Article:
     """An article from plain text. A short first line without closing punctuation is the title."""
     settings = settings or Settings()
-    with _deadline(settings, "the text"), reading(ExtractionError, "the text"):
+    with _deadline(settings, "the text", "text"), reading(ExtractionError, "the text"):
         return _extract_text(text, settings, fallback or {})
 
 
@@ -215,42 +216,53 @@ def _extract_text(text: str, settings: Settings, fallback: dict[str, Any]) -> Ar
     )
 
 
-_LOADED = threading.Event()
-_LOADING = threading.Lock()
+#: What each kind of input loads before its first deadline starts, once (see _load_extractors).
+_WARMED: set[str] = set()
+_LOADING = threading.RLock()  # (the HTML warm-up warms the text one up)
 
 
-def _load_extractors() -> None:
-    """Import trafilatura and htmldate and load the language and sentence models, once, before
-    any deadline starts: a cold start is not the page's cost (and an import must never be cut
+def _load_extractors(kind: str) -> None:
+    """Load what a ``kind`` of input (``"text"`` or ``"html"``) needs, once, before any
+    deadline starts: a cold start is not the page's cost (and an import must never be cut
     off half way by one). Once in the process, whatever the threads: the fetcher's 8 threads
     each ran it at the start of a first feed (``functools.cache`` does not make them wait), and
-    each loaded its own language model and jusText stop lists, ~690 MB at once."""
-    if _LOADED.is_set():
+    each loaded its own language model and jusText stop lists, ~690 MB at once.
+
+    Plain text (a feed item's full content) needs the language model and the sentence
+    splitter only: trafilatura, htmldate, dateparser's patterns for every language and
+    jusText's stop lists (~110 MB) are loaded by the first HTML page, not before."""
+    if kind in _WARMED:
         return
     with _LOADING:
-        if not _LOADED.is_set():
-            _warm_extractors()
-            _LOADED.set()
+        if kind not in _WARMED:
+            _WARM_UPS[kind]()
+            _WARMED.add(kind)
 
 
-def _warm_extractors() -> None:
-    import htmldate  # noqa: F401
-    import trafilatura
-    from trafilatura.utils import load_html  # noqa: F401
-
+def _warm_text() -> None:
     from ..text import split_sentences
 
-    # an empty page runs every fallback once: jusText builds its stop lists on first use
-    trafilatura.bare_extraction("<html><body><article><p></p></article></body></html>")
-
-    warm_up()
     _detect_language("Warm the language model up.")
     split_sentences("Warm the sentence splitter up. Twice.", "en")
 
 
+def _warm_html() -> None:
+    import htmldate  # noqa: F401
+    import trafilatura
+    from trafilatura.utils import load_html  # noqa: F401
+
+    _load_extractors("text")
+    # an empty page runs every fallback once: jusText builds its stop lists on first use
+    trafilatura.bare_extraction("<html><body><article><p></p></article></body></html>")
+    warm_up()
+
+
+_WARM_UPS = {"text": _warm_text, "html": _warm_html}
+
+
 @contextmanager
-def _deadline(settings: Settings, what: str) -> Iterator[None]:
-    _load_extractors()
+def _deadline(settings: Settings, what: str, kind: str) -> Iterator[None]:
+    _load_extractors(kind)
     try:
         with deadline(settings.extract.timeout):
             yield
@@ -520,9 +532,4 @@ def _parse_date(value: str | None) -> datetime | None:
 
 
 def _detect_language(text: str) -> str | None:
-    try:
-        import py3langid as langid
-    except ImportError:  # pragma: no cover - a core dependency
-        return None
-    lang, _score = langid.classify(text[:LANGUAGE_SAMPLE_CHARS])
-    return str(lang) if lang else None
+    return classify(text[:LANGUAGE_SAMPLE_CHARS])
