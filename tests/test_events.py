@@ -371,6 +371,8 @@ def test_the_explainer_of_a_mixed_story_tells_one_event_and_says_so(site, settin
             assert page.status_code == 200
             (note,) = re.findall(r'<p class="notice mixed-events" role="note">(.*?)</p>', page.text)
             assert "more than one event" in note
+            document = web.get(f"/api/v1/stories/{mixed_id}/explainer").json()
+            assert document["recluster"]["note"] == flag.note
             for part in result.split_into:
                 assert "mixed-events" not in web.get(f"/stories/{part}").text
 
