@@ -3,11 +3,13 @@ each (its centroid vector and state)."""
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, select
+from sqlalchemy import ColumnElement, Text, and_, cast, exists, func, not_, select
 from sqlalchemy.orm import Session
 
 from ..errors import NotFoundError
@@ -31,15 +33,22 @@ class StorySummary:
 
 @dataclass(frozen=True)
 class StoryRecord:
-    """A story as clustering keeps it: its centroid vector (bytes) and state."""
+    """A story as clustering keeps it: its centroid vector (bytes) and state (JSON text, read
+    when asked for: healing reads every recent story's centroid for each story it looks at,
+    and parsing every state was most of that)."""
 
     id: int
     title: str | None
     centroid: bytes | None
-    state: dict
+    state_json: str | None
     first_seen: datetime | None
     last_seen: datetime | None
     updated_at: datetime | None = None
+
+    @functools.cached_property
+    def state(self) -> dict:
+        found = json.loads(self.state_json) if self.state_json else None
+        return found if isinstance(found, dict) else {}
 
 
 def _missing(story_id: int) -> NotFoundError:
@@ -244,23 +253,17 @@ def states(
 ) -> list[StoryRecord]:
     """Stories (last seen at or after ``since``; of these ``ids``) with what clustering keeps
     about them."""
+    columns = (Story.id, Story.title, Story.centroid, cast(Story.state, Text))
+    times = (Story.first_seen, Story.last_seen, Story.updated_at)
     with db.session() as s:
-        query = select(Story).where(Story.retired_at.is_(None)).order_by(Story.id)
+        query = select(*columns, *times).where(Story.retired_at.is_(None)).order_by(Story.id)
         if since is not None:
             query = query.where(Story.last_seen >= since)
         if ids is not None:
             query = query.where(Story.id.in_(ids))
         return [
-            StoryRecord(
-                r.id,
-                r.title,
-                r.centroid,
-                dict(r.state or {}),
-                aware(r.first_seen),
-                aware(r.last_seen),
-                r.updated_at,
-            )
-            for r in s.scalars(query)
+            StoryRecord(i, title, centroid, state, aware(first), aware(last), updated)
+            for i, title, centroid, state, first, last, updated in s.execute(query)
         ]
 
 
