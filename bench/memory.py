@@ -73,9 +73,8 @@ def cpu_s() -> float:
 
 def neus(data: Path) -> list[tuple[str, str]]:
     """(title, lead excerpt) of every NeuS article, story by story, each once."""
-    sys.path.insert(0, str(HERE))
-    from pipeline import MIN_BODY_CHARS, split_neus
-
+    # (not imported from pipeline.py, which puts this tree's src first on sys.path: a "before"
+    # child ran this tree's code, and before = now in every run until this was seen)
     out: list[tuple[str, str]] = []
     seen: set[str] = set()
     for name in ("neus-train.jsonl", "neus-val.jsonl"):
@@ -112,6 +111,19 @@ def feed(articles: list[tuple[str, str]], first: int) -> bytes:
     ).encode()
 
 
+MIN_BODY_CHARS = 300  # as bench/pipeline.py
+
+
+def split_neus(text: str) -> tuple[str, str]:
+    """A NeuS article's title and lead excerpt (as bench/pipeline.py reads them)."""
+    import re
+
+    m = re.match(r"\s*TITLE=>\s*(.*?)\s*ARTICLE=>\s*(.*)", text, re.S)
+    if m is None:
+        return "", text.strip()
+    return m.group(1).rstrip(". ").strip(), m.group(2).strip()
+
+
 neus_cache: list[tuple[str, str]] = []
 DATA = ""
 
@@ -125,6 +137,11 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     from storybrief.settings import Settings
 
     imported = rss_mb()
+    import storybrief
+
+    given = Path(os.environ["PYTHONPATH"].split(os.pathsep)[0]).resolve()
+    if given not in Path(storybrief.__file__).resolve().parents:
+        raise SystemExit(f"{args.setup}: storybrief came from {storybrief.__file__}, not {given}")
     samples: list[tuple[int, float, float]] = []  # (articles, RSS MB, CPU s)
     stories = explainers = stored = 0
     with tempfile.TemporaryDirectory(prefix="storybrief-memory-") as tmp:
