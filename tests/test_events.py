@@ -396,3 +396,24 @@ def test_explain_on_the_command_line_says_a_mixed_story_split(site, settings, mo
     assert len(parts) == 2
     assert f"story {mixed_id} held more than one event: split into " in shown.output
     assert all(str(p) in shown.output.rsplit("split into", 1)[1] for p in parts)
+
+
+def test_a_mixed_story_whose_split_fails_keeps_its_explainer(site, settings, monkeypatch):
+    """The explainer is stored before the story splits: a split that fails leaves the story as
+    it was, with its explainer telling one event and saying so (the next version tries again)."""
+    publish(site, "appeal", APPEAL)
+    publish(site, "textbooks", TEXTBOOKS)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no vectors today")
+
+    monkeypatch.setattr("storybrief.cluster.split_into", broken)
+    with Library(settings) as lib:
+        (feed,) = lib.feeds.add(site.feed_url)
+        assert lib.feeds.poll(feed.id, cluster=False).new == 4
+        mixed_id = lib.store.stories.create("Court cases", lib.store.articles.unassigned_ids())
+        result = lib.explain(story_id=mixed_id)
+        assert result.split_into == [] and result.version == 1
+        assert result.explainer.recluster is not None
+        assert not lib.store.stories.is_retired(mixed_id)
+        assert len(lib.store.explainers.versions(mixed_id)) == 1

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from typing import TYPE_CHECKING, Any
 
-from .errors import NothingToPublishError
+from .errors import NothingToPublishError, StorageError
 from .results import ExplainResult
 from .store import StoredSentence
+
+log = logging.getLogger("storybrief.library")
 
 # the stages are imported when an explainer is written, so that a read-only command does not
 # load them (see storybrief.library)
@@ -142,7 +145,8 @@ def publish(
 def split_mixed(store: Store, clustering: Settings, story_id: int, aside: list[int]) -> list[int]:
     """Split a story whose explainer found it mixes events: the articles its explainer tells
     and those it left out (``aside``) each become a story (:func:`storybrief.cluster.split_into`);
-    the new stories' ids, none when either side has no article in the story."""
+    the new stories' ids, none when either side has no article in the story. The explainer is
+    stored by then: a split that fails is logged, not raised (the next version tries again)."""
     from .cluster import split_into
 
     with store.exclusive("stories"):  # its articles as they are now, no assignment between
@@ -150,4 +154,12 @@ def split_mixed(store: Store, clustering: Settings, story_id: int, aside: list[i
             return []
         ids = store.stories.article_ids(story_id)
         parts = [[i for i in ids if i not in aside], [i for i in ids if i in aside]]
-        return split_into(store, clustering, story_id, parts) if all(parts) else []
+        if not all(parts):
+            return []
+        try:
+            return split_into(store, clustering, story_id, parts)
+        except StorageError:
+            raise
+        except Exception as exc:
+            log.warning("splitting story %s, which mixes events, failed: %s", story_id, exc)
+            return []
