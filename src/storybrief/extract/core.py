@@ -228,9 +228,10 @@ def _load_extractors(kind: str) -> None:
     each ran it at the start of a first feed (``functools.cache`` does not make them wait), and
     each loaded its own language model and jusText stop lists, ~690 MB at once.
 
-    Plain text (a feed item's full content) needs the language model and the sentence
-    splitter only: trafilatura, htmldate, dateparser's patterns for every language and
-    jusText's stop lists (~110 MB) are loaded by the first HTML page, not before."""
+    Plain text (a text file, a text posted to the API) needs the language model and the
+    sentence splitter only; HTML (a page, a feed item's content) trafilatura and htmldate too.
+    dateparser's other languages and jusText's stop lists are loaded by the first page that
+    needs them (see :func:`_warm_html`, :func:`.metadata.warm_up`)."""
     if kind in _WARMED:
         return
     with _LOADING:
@@ -252,9 +253,14 @@ def _warm_html() -> None:
     from trafilatura.utils import load_html  # noqa: F401
 
     _load_extractors("text")
-    # an empty page runs every fallback once: jusText builds its stop lists on first use
-    trafilatura.bare_extraction("<html><body><article><p></p></article></body></html>")
+    # a page with a paragraph: trafilatura's own extraction and readability's, not jusText's
+    # (its stop lists of every language, ~33 MB, 0.2 s of CPU: loaded by the first page that
+    # needs them; feed items, a paragraph or more, seldom do)
+    trafilatura.bare_extraction(f"<html><body><article><p>{_WARM_TEXT}</p></article></body></html>")
     warm_up()
+
+
+_WARM_TEXT = "A paragraph long enough for trafilatura to need no fallback but readability. " * 5
 
 
 _WARM_UPS = {"text": _warm_text, "html": _warm_html}
