@@ -39,7 +39,6 @@ from ..errors import EngineError, NothingToPublishError
 from ..records import Article
 from ..text import normalise
 from ..verify.checker import Checker
-from ..verify.repeats import restates
 from . import rank
 from .candidates import FATAL, Candidate, after_context, candidates, dateline_end
 from .coherence import split_events
@@ -65,6 +64,7 @@ from .roles import (
     Role,
     statistics,
 )
+from .sameness import Sameness, shipped_pair_model
 
 HEADLINE_CHOICES = 3  # a title-less story's headline comes from one of its 3 most central
 _QUOTES = re.compile(r"[“”\"]")
@@ -181,8 +181,6 @@ FLOOR_SECONDARY = 0.5
 TOPN = 3  # the story's most central sentences may always open "What's Happening?"
 _DECISIVE = 3.0  # hint strength of a specific heading ("Why It Matters"): it decides
 FLOOR_EMPTY = 0.15  # a sentence answering a section's question needs this share: on the subject
-SAME_FACT_SIM = 0.25  # sentences this similar (TF-IDF cosine) are checked for stating one fact
-SAME_POINT = 0.75  # sentences this close in meaning (MiniLM cosine) make one point
 
 
 class _Plan:
@@ -202,7 +200,6 @@ class _Plan:
     ) -> None:
         self.options = options
         self.checker = checker or Checker()
-        self._facts: dict[tuple[int, int], bool] = {}
         self.all = usable
         self.by_idx = {c.idx: c for c in usable}
         # Sentences that give another value for the same thing as a chosen one are blocked.
@@ -220,7 +217,8 @@ class _Plan:
         self.titles = titles
         texts = [c.text for c in usable]
         self.vectors = rank.tfidf(texts, extra_documents=titles)
-        self.sim = self.vectors.similarity()
+        self.same = Sameness(usable, self.vectors, self.checker, None)
+        self.sim = self.same.sim
         groups = [c.order for c in usable]
         lead = np.array([1.0 / (1.0 + c.position) for c in usable])
         if titles:
@@ -258,10 +256,10 @@ class _Plan:
         # Embedded lazily, only the sentences the selection weighs (a ten-article story has
         # some 300 candidates and MiniLM costs ~20 ms of CPU a sentence), unless the role model
         # has embedded them all already.
-        self._meaning = meaning
-        self._points: dict[int, np.ndarray] = {}
+        self.same.meaning = meaning
         if meaning is not None and meaning is semantic and vectors is not None:
-            self._points = dict(enumerate(vectors))
+            self.same.points = dict(enumerate(vectors))
+        self.same.pairs = shipped_pair_model(vectors=meaning is not None)
         self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
         # What the story's central account is stays the words model's to say when the vectors
         # model weighs the other sections: a sentence it leaves in "What's Happening?" stays
@@ -372,7 +370,7 @@ class _Plan:
             if len(picks) >= opts.max_sentences or words + c.words > opts.max_words:
                 continue
             row = self.row[c.idx]
-            if self._max_sim([row], taken) >= opts.redundancy or c.idx in self.blocked:
+            if self.same.max_sim([row], taken) >= opts.redundancy or c.idx in self.blocked:
                 continue
             picks.append(c)
             taken.append(row)
@@ -429,7 +427,7 @@ class _Plan:
                     remaining.remove(c)
                     continue
                 rows = [self.row[u.idx] for u in unit]
-                overlap = self._max_sim(rows, taken)
+                overlap = self.same.max_sim(rows, taken)
                 if overlap >= opts.redundancy:
                     remaining.remove(c)
                     continue
@@ -444,7 +442,7 @@ class _Plan:
             if best is None or best_unit is None:
                 break
             remaining.remove(best)
-            if any(self._restates_taken(u, taken) for u in best_unit):
+            if any(self.same.restates_taken(u, taken) for u in best_unit):
                 continue  # the same fact in other words: one fact once
             for u in best_unit:
                 picks.append(u)
@@ -486,62 +484,8 @@ class _Plan:
             current = prev
         return chain
 
-    def _restates_taken(self, c: Candidate, taken: list[int]) -> bool:
-        """Does ``c`` state the same fact as a chosen sentence (either says nothing the other
-        does not, or, with the meaning model, the two make one point), in other words than the
-        similarity cut-off catches?"""
-        row = self.row[c.idx]
-        if self._meaning is not None and taken:
-            points = self._embedded([row, *taken])
-            if float((points[1:] @ points[0]).max()) >= SAME_POINT:
-                return True
-        for t in taken:
-            if self.sim[row, t] < SAME_FACT_SIM:
-                continue
-            if self._same_fact(c, self.all[t]):
-                return True
-        return False
-
-    def _embedded(self, rows: list[int]) -> np.ndarray:
-        """The meaning vectors of the sentences in ``rows`` (embedded once each)."""
-        assert self._meaning is not None
-        missing = [r for r in dict.fromkeys(rows) if r not in self._points]
-        if missing:
-            vectors = self._meaning.embed([self.all[r].text for r in missing])
-            self._points.update(zip(missing, vectors, strict=True))
-        return np.stack([self._points[r] for r in rows])
-
-    def _same_fact(self, a: Candidate, b: Candidate) -> bool:
-        """Either of two sentences says nothing the other does not (remembered per pair)."""
-        key = (min(a.idx, b.idx), max(a.idx, b.idx))
-        known = self._facts.get(key)
-        if known is None:
-            if normalise(a.text) == normalise(b.text):
-                known = True
-            else:
-                known = restates(a.text, b.text, self.checker) or restates(
-                    b.text, a.text, self.checker
-                )
-            self._facts[key] = known
-        return known
-
     def also_stated(self, c: Candidate) -> list[Candidate]:
-        """Sentences of the other articles that state ``c``'s fact (or a part of it, or it
-        with more), the most similar of each article: cited with it, as more support."""
-        row = self.row[c.idx]
-        best: dict[int, Candidate] = {}
-        for d in self.all:
-            if d.article_pos == c.article_pos or self.sim[row, self.row[d.idx]] < SAME_FACT_SIM:
-                continue
-            have = best.get(d.article_pos)
-            if have is None or self.sim[row, self.row[d.idx]] > self.sim[row, self.row[have.idx]]:
-                best[d.article_pos] = d
-        return [d for _, d in sorted(best.items()) if self._same_fact(c, d)]
-
-    def _max_sim(self, rows: list[int], taken: list[int]) -> float:
-        if not taken:
-            return 0.0
-        return float(self.sim[np.ix_(rows, taken)].max())
+        return self.same.also_stated(c)
 
     def arrange(self, picks: list[Candidate]) -> list[Candidate]:
         """A section's sentences grouped by article, each article's in reading order; the
