@@ -2,6 +2,7 @@
 
     python bench/explainers.py [--data ../shared/data] [--engine builtin] [--limit N]
                                [--sets duc2004,multinews,neus-val] [--dump DIR]
+                               [-o KEY=VALUE ...]  # engine options, e.g. -o repeats=pairs
 
 Over every story of the shared multi-article sets (DUC 2004: 33 clusters of 10 articles;
 Multi-News: 133 stories; NeuS validation: 307 stories of 3 articles), the engine's explainer
@@ -104,7 +105,13 @@ def lead(articles: Sequence[Article]) -> str:
 
 
 def run(
-    data: Path, name: str, engine_name: str, limit: int | None, dump: Path | None, vectors: bool
+    data: Path,
+    name: str,
+    engine_name: str,
+    limit: int | None,
+    dump: Path | None,
+    vectors: bool,
+    options: dict[str, str] | None = None,
 ) -> dict:
     from rouge_score import rouge_scorer
 
@@ -128,8 +135,9 @@ def run(
     checker = Checker(CheckerOptions(use_model=vectors))
     measure = _measuring_checker(checker)
     prose: Counter[str] = Counter()
-    engine = get_engine(engine_name, context=EngineContext(checker=checker))
+    engine = get_engine(engine_name, context=EngineContext(checker=checker), **(options or {}))
     engine_label = engine_name + (" + MiniLM" if vectors else "")
+    engine_label += "".join(f" {k}={v}" for k, v in (options or {}).items())
     for story_id, articles in track(story_list, description=f"{name} ({engine_label})"):
         started = time.perf_counter()
         try:
@@ -313,14 +321,21 @@ def main(argv: list[str] | None = None) -> int:
         help="the checker runs MiniLM (check.use_model), and the engine's roles use its vectors",
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "-o", "--option", action="append", default=[], help="an engine option, KEY=VALUE"
+    )
     args = parser.parse_args(argv)
+    options = dict(o.split("=", 1) for o in args.option)
     console = Console(width=150)
     report = {}
     for name in args.sets.split(","):
-        report[name] = run(args.data, name, args.engine, args.limit, args.dump, args.vectors)
+        report[name] = run(
+            args.data, name, args.engine, args.limit, args.dump, args.vectors, options
+        )
         show(name, report[name], console)
     previous = json.loads(args.out.read_text()) if args.out.exists() else {}
-    previous[args.engine + (" + MiniLM" if args.vectors else "")] = report
+    label = args.engine + (" + MiniLM" if args.vectors else "")
+    previous[label + "".join(f" {o}" for o in args.option)] = report
     args.out.write_text(json.dumps(previous, indent=1) + "\n", encoding="utf-8")
     return 0
 

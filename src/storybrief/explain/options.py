@@ -59,6 +59,13 @@ class BuiltinOptions(BaseModel):
         description="how two sentences are found to make one point: the MiniLM model "
         "(storybrief[checker-model]) and words, words alone, or auto (the model when installed)",
     )
+    repeats: Literal["checker", "pairs"] = Field(
+        default="checker",
+        description="how a fact told twice is found: 'checker', what the checker or MiniLM "
+        "finds restated; 'pairs' adds the pair model fitted on readers' pairs (two outlets "
+        "telling one event in other words): a third fewer facts told twice, but readers "
+        "preferred the default for the facts it leaves out",
+    )
     roles: Literal["auto", "model", "words"] = Field(
         default="auto",
         description="which sentences answer Why, Next and Beyond: the role model with MiniLM "

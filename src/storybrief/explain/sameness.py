@@ -6,14 +6,17 @@ Three judgements, cheapest first, each catching what the one before misses:
    sentences claims nothing the other does not (remembered per pair).
 2. Meaning (MiniLM, when the model is there): the two are so close they make one point
    (:data:`SAME_POINT`).
-3. The pair model (``pair_model.json``): a logistic regression over what two sentences share
-   (the story's rare words, names, figures, meaning), what the later one brings of its own and
-   where each stands in its article, fitted on pairs readers marked as saying one fact twice
-   in published explainers (``bench/repeats.py fit``, under ``bench/repeats-rule.md``). Each
-   outlet's lead tells the event in its own words: "Police were searching on Monday for a
-   suspected accomplice of the gunman who killed three people, including a 6-year-old boy"
-   and "Among those killed was a 6-year-old boy" share few words, and readers read the second
-   as nothing new.
+3. The pair model (``pair_model.json``), for two articles' sentences: a logistic regression
+   over what two sentences share (the story's rare words, names, figures, meaning), what the
+   later one brings of its own and where each stands in its article, fitted on pairs readers
+   marked as saying one fact twice in published explainers (``bench/repeats.py fit``, under
+   ``bench/repeats-rule.md``). Each outlet's lead tells the event in its own words: "Sales at
+   U.S. retailers sank a record 16.4% in April" and "Retail sales fell 16.4 percent last
+   month ..., by far the largest monthly drop on record" share few words, and readers read the
+   second as nothing new. It is not asked about two sentences of one article: there about
+   half the sentences it flagged said something new by the readers' count (one article
+   explains its own lead further down: "The city council approved a new tram line" and "The
+   tram line will link the airport with the city centre").
 
 A sentence that one of them flags is not chosen: the section takes the next best instead.
 """
@@ -28,6 +31,7 @@ from importlib import resources
 
 import numpy as np
 
+from ..errors import EngineError
 from ..text import content_words, normalise
 from ..verify.checker import Checker
 from ..verify.claims import find_names, find_numbers, is_calendar
@@ -143,7 +147,10 @@ class PairModel:
     @classmethod
     def from_json(cls, doc: dict) -> PairModel:
         if list(doc["features"]) != list(PAIR_FEATURES):
-            raise ValueError(f"{MODEL_FILE}: its features are not {PAIR_FEATURES}")
+            raise EngineError(
+                f"{MODEL_FILE}: the pair model reads {list(doc['features'])}, "
+                f"not this version's features {list(PAIR_FEATURES)}"
+            )
         return cls(
             np.array(doc["coef"], dtype=float),
             float(doc["intercept"]),
@@ -193,33 +200,43 @@ class Sameness:
             return 0.0
         return float(self.sim[np.ix_(rows, taken)].max())
 
-    def restates_taken(self, c: Candidate, taken: list[int]) -> bool:
-        """Does ``c`` state the same fact as a chosen sentence (:mod:`this module's
-        <.sameness>` three judgements), in other words than the similarity cut-off catches?"""
+    def restated(self, c: Candidate, taken: list[int]) -> bool:
+        """Does ``c`` state the same fact as a chosen sentence (of ``taken``) in other words
+        than the similarity cut-off catches, by the checker or MiniLM?"""
         if not taken:
             return False
         row = self.row[c.idx]
-        cosines = None
-        if self.meaning is not None:
-            points = self.embedded([row, *taken])
-            cosines = points[1:] @ points[0]
-            if float(cosines.max()) >= SAME_POINT:
-                return True
-        for t in taken:
-            if self.sim[row, t] >= SAME_FACT_SIM and self.same_fact(c, self.all[t]):
-                return True
-        if self.pairs is None:
-            return False
+        if self.meaning is not None and float(self.cosines(row, taken).max()) >= SAME_POINT:
+            return True
         return any(
-            self.said_twice(row, t, None if cosines is None else float(cosines[k]))
-            for k, t in enumerate(taken)
+            self.sim[row, t] >= SAME_FACT_SIM and self.same_fact(c, self.all[t]) for t in taken
         )
+
+    def paired(self, c: Candidate, against: list[int]) -> list[int]:
+        """The rows of ``against`` the pair model says ``c`` tells again (none without it;
+        the readers' pairs it was fitted on are nine times in ten a sentence told again after
+        "What's Happening?" told it, so the engine asks about those)."""
+        if self.pairs is None or not against:
+            return []
+        row = self.row[c.idx]
+        cosines = self.cosines(row, against) if self.meaning is not None else None
+        return [
+            t
+            for k, t in enumerate(against)
+            if self.said_twice(row, t, None if cosines is None else float(cosines[k]))
+        ]
+
+    def cosines(self, row: int, rows: list[int]) -> np.ndarray:
+        points = self.embedded([row, *rows])
+        return np.asarray(points[1:] @ points[0])
 
     def said_twice(self, a: int, b: int, meaning: float | None) -> bool:
         """The pair model's verdict on rows ``a`` and ``b``, read in either order (which one
         a reader meets first is decided later, when sections are arranged)."""
         assert self.pairs is not None
         fa, fb = self.facts(a), self.facts(b)
+        if fa.place[0] == fb.place[0]:
+            return False  # one article's sentences: see the module's note
         return (
             max(
                 self.pairs.probability(pair_features(fa, fb, self.idf, meaning)),

@@ -212,6 +212,7 @@ class _Plan:
                 self.conflicts.setdefault(b, set()).add(a)
         self.blocked: set[int] = set()
         self.more: set[int] = set()  # sentences "What's Happening?" adds by _tell_more
+        self.told: list[int] = []  # rows "What's Happening?" tells
         self.row = {c.idx: i for i, c in enumerate(usable)}
         titles = [a.title for a in articles if a.title and a.title.strip()]
         self.titles = titles
@@ -259,7 +260,8 @@ class _Plan:
         self.same.meaning = meaning
         if meaning is not None and meaning is semantic and vectors is not None:
             self.same.points = dict(enumerate(vectors))
-        self.same.pairs = shipped_pair_model(vectors=meaning is not None)
+        if options.repeats == "pairs":
+            self.same.pairs = shipped_pair_model(vectors=meaning is not None)
         self.answers = {r: self.model.answers(self.probs, r) for r in ROLES[1:]}
         # What the story's central account is stays the words model's to say when the vectors
         # model weighs the other sections: a sentence it leaves in "What's Happening?" stays
@@ -442,12 +444,20 @@ class _Plan:
             if best is None or best_unit is None:
                 break
             remaining.remove(best)
-            if any(self.same.restates_taken(u, taken) for u in best_unit):
+            if any(self.same.restated(u, taken) for u in best_unit):
                 continue  # the same fact in other words: one fact once
+            # Two outlets telling one event (option repeats="pairs"): the pair model weighs a
+            # sentence against what "What's Happening?" tells, and not a section's first
+            # sentence (it never empties Why, Next or Beyond)
+            against = self.told if role == HAPPENING or picks else []
+            if any(self.same.paired(u, against) for u in best_unit):
+                continue
             for u in best_unit:
                 picks.append(u)
                 new.append(u)
                 taken.append(self.row[u.idx])
+                if role == HAPPENING:
+                    self.told.append(self.row[u.idx])
                 self.blocked |= self.conflicts.get(u.idx, set())
                 words += u.words
                 if u in remaining:
