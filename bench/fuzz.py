@@ -14,7 +14,8 @@ one), no input over 30 s.
 
 Each input class runs in its own child process, so its peak RSS (from ``os.wait4``) is that
 class's alone, its worst input included; "baseline" is the child's peak before its first
-input: the library loaded (py3langid's model alone is ~120 MB at peak) and, for generated
+input: the library loaded (py3langid's model peaks at ~45 MB while it loads, held compactly by
+storybrief.extract.language; ~103 as py3langid holds it) and, for generated
 classes, hypothesis warmed up (building its Unicode tables peaks at ~200 MB). The input's own
 cost is the difference. Results go to
 bench/results/fuzz.json. Goals: no failures; peak RSS of every class at most 256 MB; slowest
