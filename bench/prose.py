@@ -27,7 +27,8 @@ from itertools import combinations
 
 from coherence import _previous_statement
 from storybrief.explain import Explainer
-from storybrief.explain.candidates import boilerplate, dangles, headline_like
+from storybrief.explain.candidates import dangles, headline_like
+from storybrief.explain.furniture import boilerplate
 from storybrief.explain.rank import tfidf
 from storybrief.records import Article
 from storybrief.text import normalise

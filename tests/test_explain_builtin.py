@@ -10,7 +10,8 @@ import pytest
 
 from storybrief.errors import EngineError
 from storybrief.explain import Explainer, explain_articles, get_engine, to_text
-from storybrief.explain.candidates import boilerplate, candidates, dangles, dateline_end
+from storybrief.explain.candidates import candidates, dangles, dateline_end
+from storybrief.explain.furniture import boilerplate
 from storybrief.records import Article
 
 TRAM = """WASHINGTON (Reuters) - The city council approved a new tram line on Tuesday after a \
@@ -273,6 +274,11 @@ def test_boilerplate_and_datelines_never_published() -> None:
         ),
         ("U.S. stocks fell on Monday.", "U.S. stocks fell on Monday."),
         ("NATO allies met in Brussels.", "NATO allies met in Brussels."),
+        (  # a gallery's button glued to the sentence after it
+            "View Images Originally Earth and Mars had the same water.",
+            "Originally Earth and Mars had the same water.",
+        ),
+        ("See Photos of the flood.", "See Photos of the flood."),
     ],
 )
 def test_datelines_are_cut(text: str, cut: str) -> None:
@@ -418,7 +424,7 @@ def test_engine_options() -> None:
     ],
 )
 def test_page_furniture_is_never_a_candidate(text: str, reason: str) -> None:
-    from storybrief.explain.candidates import boilerplate
+    from storybrief.explain.furniture import boilerplate
 
     assert boilerplate(text) == reason
 
@@ -433,6 +439,6 @@ def test_page_furniture_is_never_a_candidate(text: str, reason: str) -> None:
     ],
 )
 def test_news_that_looks_like_furniture_is_kept(text: str) -> None:
-    from storybrief.explain.candidates import boilerplate
+    from storybrief.explain.furniture import boilerplate
 
     assert boilerplate(text) is None

@@ -101,7 +101,7 @@ def test_a_wire_dateline_is_not_published(line: str, kept: str) -> None:
 
 
 def test_a_video_players_notice_is_furniture() -> None:
-    from storybrief.explain.candidates import boilerplate
+    from storybrief.explain.furniture import boilerplate
 
     assert boilerplate("Rating is available when the video has been rented.") == "video player"
     assert boilerplate("The video was rented by thousands of viewers in its first week.") is None
@@ -135,7 +135,8 @@ def test_a_video_players_notice_is_furniture() -> None:
     ],
 )
 def test_furniture_is_never_published(line: str) -> None:
-    from storybrief.explain.candidates import FATAL, boilerplate
+    from storybrief.explain.candidates import FATAL
+    from storybrief.explain.furniture import boilerplate
 
     assert boilerplate(line) in FATAL
 
@@ -155,7 +156,7 @@ def test_furniture_is_never_published(line: str) -> None:
     ],
 )
 def test_prose_about_photos_and_agencies_is_not_furniture(line: str) -> None:
-    from storybrief.explain.candidates import boilerplate
+    from storybrief.explain.furniture import boilerplate
 
     assert boilerplate(line) is None
 

@@ -17,7 +17,7 @@ from typing import Any
 from ...errors import EngineError
 from ...records import Article, Citation
 from ...text import Sentence
-from ..candidates import boilerplate
+from ..furniture import boilerplate
 from . import condense
 
 PROMPT_VERSION = "explainer-v2"
