@@ -122,3 +122,28 @@ def test_an_index_over_another_finds_what_one_index_of_both_finds():
     assert over.find(signature(BRIDGE_A[1])) == both.find(signature(BRIDGE_A[1])) == 11
     assert base.find(signature(BRIDGE_A[1])) == 10
     assert len(over) == len(both) == 3
+
+
+def test_an_assignment_reads_again_only_the_stories_written_since_its_last_look(
+    stores, monkeypatch
+):
+    mine, other, settings = stores
+    first = article(mine, BRIDGE_A, T0, "Ledger")
+    (library,) = assign(mine, [article(mine, LIBRARY, T0 + timedelta(hours=1), "Ledger")], settings)
+    assign(mine, [first], settings)  # reads the library story (new since its last look)
+    read: list[int] = []
+    get_many = mine.articles.get_many
+
+    def counted(ids: list[int]) -> list:
+        read.extend(ids)
+        return get_many(ids)
+
+    monkeypatch.setattr(mine.articles, "get_many", counted)
+    later = article(other, BRIDGE_B, T0 + timedelta(hours=3), "Daily")
+    assign(other, [later], settings)  # grows the bridge story, in another process
+    copy = article(mine, LIBRARY_COPY, T0 + timedelta(hours=4), "Wire")
+    (change,) = assign(mine, [copy], settings)
+    assert change.story_id == library.story_id
+    # the bridge story's articles, new to the window (it learns what its own runs wrote from
+    # the database too): not the library story's, which nobody wrote since the last look
+    assert sorted(read) == sorted([first, later])
