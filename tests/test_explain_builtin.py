@@ -274,6 +274,14 @@ def test_boilerplate_and_datelines_never_published() -> None:
         ),
         ("U.S. stocks fell on Monday.", "U.S. stocks fell on Monday."),
         ("NATO allies met in Brussels.", "NATO allies met in Brussels."),
+        (
+            "BRUSSELS, Belgium( AP) The European Union expressed its concern.",
+            "The European Union expressed its concern.",
+        ),
+        (
+            "SEOUL, South Korea( AP) U.S. President Bill Clinton won.",
+            "U.S. President Bill Clinton won.",
+        ),
         (  # a gallery's button glued to the sentence after it
             "View Images Originally Earth and Mars had the same water.",
             "Originally Earth and Mars had the same water.",

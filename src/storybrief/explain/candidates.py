@@ -35,9 +35,10 @@ _DATELINE = re.compile(
     r"\s*(?:\([^()]{1,40}\))?"  # (Reuters)
     r"|\([A-Za-z][^()]{0,30}\)"  # (CNN)
     r")\s*[-—–]+\s*"
-    # a wire's dateline with no dash: "(CNN)The ...", "Sycamore, Illinois (CNN) The ..."
+    # a wire's dateline with no dash: "(CNN)The ...", "Sycamore, Illinois (CNN) The ...", and as
+    # DUC 2004's texts print it, "BRUSSELS, Belgium( AP) The ..."
     r"|^(?:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,2},?(?:\s+[A-Z][\w.'’-]+){0,2}\s*)?"
-    r"\((?:CNN|AP|Reuters|AFP|UPI|Bloomberg|CNN Business|CNBC|NBC News|ABC News|CBS News)\)\s*"
+    r"\(\s?(?:CNN|AP|Reuters|AFP|UPI|Bloomberg|CNN Business|CNBC|NBC News|ABC News|CBS News)\)\s*"
 )
 _GALLERY = re.compile(r"^(?:View|See|Open) (?:Images|Photos|Gallery|Slideshow)\s+(?=[A-Z])")
 _LABEL = re.compile(r"^([A-Z][\w'’ ,]{1,40}?):\s+(?=[A-Z“\"‘'0-9])")
