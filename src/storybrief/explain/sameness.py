@@ -6,7 +6,9 @@ Three judgements, cheapest first, each catching what the one before misses:
    sentences claims nothing the other does not (remembered per pair).
 2. Meaning (MiniLM, when the model is there): the two are so close they make one point
    (:data:`SAME_POINT`).
-3. The pair model (``pair_model.json``), for two articles' sentences: a logistic regression
+3. With the option ``repeats = "pairs"`` (not the default: blind readers preferred
+   explainers without it, for the facts it leaves out; see README, "As readers count it"),
+   the pair model (``pair_model.json``), for two articles' sentences: a logistic regression
    over what two sentences share (the story's rare words, names, figures, meaning), what the
    later one brings of its own and where each stands in its article, fitted on pairs readers
    marked as saying one fact twice in published explainers (``bench/repeats.py fit``, under
