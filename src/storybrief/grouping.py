@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from .errors import StorageError
 
-# clustering (scipy, datasketch, numpy) is imported when articles are put into stories
+# clustering (numpy, the sentence model) is imported when articles are put into stories
 if TYPE_CHECKING:
     from .cluster import StoryChange
     from .settings import Settings

@@ -34,8 +34,8 @@ from .results import Due, ExplainResult, Pending, PendingUpdate, StoryWithArticl
 from .settings import Settings, load_settings
 from .store import ArticleSummary, Coverage, EngineCall, Store
 
-# The pipeline's stages (clustering, extraction, engines, the checker: scipy, datasketch,
-# lxml, numpy) are imported by the verbs that use them, so that a read-only command
+# The pipeline's stages (clustering, extraction, engines, the checker: lxml, numpy,
+# onnxruntime) are imported by the verbs that use them, so that a read-only command
 # (`storybrief stories`, `status`, `feeds list`) does not pay for loading them.
 if TYPE_CHECKING:
     from .cluster import ReclusterReport, StoryChange
