@@ -346,19 +346,21 @@ def test_values_know_their_hedges_and_skip_dates() -> None:
 
 # --- one event --------------------------------------------------------------------------------
 
+HEARING = [  # two reports of one appeal hearing
+    "A federal court in Denver on Tuesday heard the appeal of Harbor Mining in the water "
+    "case brought by Clearwater County in 2021. Judge Maria Ortiz asked Harbor Mining to "
+    "explain the spill. The court will rule next month.",
+    "Harbor Mining told the Denver appeals court that the 2021 spill was caused by a storm. "
+    "Clearwater County wants damages for the polluted river.",
+]
+LAWSUIT = (  # a report of another event, years before
+    "In 2018, a school board in Maple Falls filed a lawsuit over textbook prices against "
+    "Pinewood Press. The board said parents had paid too much for years."
+)
+
 
 def test_articles_about_another_event_are_set_aside_and_flagged() -> None:
-    now = [
-        "A federal court in Denver on Tuesday heard the appeal of Harbor Mining in the water "
-        "case brought by Clearwater County in 2021. Judge Maria Ortiz asked Harbor Mining to "
-        "explain the spill. The court will rule next month.",
-        "Harbor Mining told the Denver appeals court that the 2021 spill was caused by a storm. "
-        "Clearwater County wants damages for the polluted river.",
-    ]
-    old = (
-        "In 2018, a school board in Maple Falls filed a lawsuit over textbook prices against "
-        "Pinewood Press. The board said parents had paid too much for years."
-    )
+    now, old = HEARING, LAWSUIT
     articles = [Article(id=1, text=now[0]), Article(id=2, text=now[1]), Article(id=3, text=old)]
     split = split_events(articles)
     assert split is not None and split.keep == [0, 1] and split.set_aside == [2]
@@ -372,17 +374,7 @@ def test_a_draft_telling_two_events_is_cut_to_one_and_says_so() -> None:
     """An engine that does not look for other events (coherence off here, as an outside
     plugin's) may cite both; the library keeps the larger event's sentences and tells the
     reader what was left out."""
-    now = [
-        "A federal court in Denver on Tuesday heard the appeal of Harbor Mining in the water "
-        "case brought by Clearwater County in 2021. Judge Maria Ortiz asked Harbor Mining to "
-        "explain the spill. The court will rule next month.",
-        "Harbor Mining told the Denver appeals court that the 2021 spill was caused by a storm. "
-        "Clearwater County wants damages for the polluted river.",
-    ]
-    old = (
-        "In 2018, a school board in Maple Falls filed a lawsuit over textbook prices against "
-        "Pinewood Press. The board said parents had paid too much for years."
-    )
+    now, old = HEARING, LAWSUIT
     articles = [
         Article(id=1, text=now[0]),
         Article(id=2, text=now[1]),
