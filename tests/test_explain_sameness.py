@@ -4,19 +4,23 @@ fact, and leaves two facts of one story apart. Texts written for the tests."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from storybrief.errors import EngineError
-from storybrief.explain import explain_articles
+from storybrief.explain import explain_articles, rank
+from storybrief.explain.candidates import candidates
 from storybrief.explain.sameness import (
     PAIR_FEATURES,
     Facts,
     PairModel,
+    Sameness,
     pair_features,
     shipped_pair_model,
 )
 from storybrief.records import Article
 from storybrief.semantic import SemanticModel
+from storybrief.verify import Checker
 
 LEAD_A = (
     "Police on Monday searched for an accomplice of the gunman who killed three people, "
@@ -105,3 +109,20 @@ def test_the_pair_model_never_empties_a_section() -> None:
         "The record fall in U.S. retail sales points to a deep recession, because consumer "
         "spending drives about two-thirds of the economy."
     ]
+
+
+def test_the_pair_model_is_never_asked_about_one_articles_sentences() -> None:
+    # a model that says every two sentences tell one fact: still, an article explaining its
+    # own lead further down is not read as telling it twice; another article's sentence is
+    one = Article(
+        id=1,
+        text="The city council approved a new tram line on Tuesday. "
+        "The tram line will link the airport with the city centre.",
+    )
+    two = Article(id=2, text="Councillors voted for an airport tram after two years of debate.")
+    usable = [c for c in candidates([one, two]) if c.usable]
+    same = Sameness(usable, rank.tfidf([c.text for c in usable]), Checker())
+    same.pairs = PairModel(np.zeros(len(PAIR_FEATURES)), 0.0, 0.5, vectors=False)
+    lead, further, other = usable
+    assert not same.paired(further, [same.row[lead.idx]])
+    assert same.paired(other, [same.row[lead.idx]])

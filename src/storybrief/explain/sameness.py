@@ -174,24 +174,18 @@ def shipped_pair_model(vectors: bool) -> PairModel | None:
 
 
 class Sameness:
-    """Which of one story's candidates state the same fact (rows index ``usable``)."""
+    """Which of one story's candidates state the same fact (rows index ``usable``). The
+    meaning model, the vectors it has already given and the pair model are set by the
+    selection once it knows them (the TF-IDF similarity is needed before)."""
 
-    def __init__(
-        self,
-        usable: Sequence[Candidate],
-        vectors: Vectors,
-        checker: Checker,
-        meaning: Embedder | None,
-        points: dict[int, np.ndarray] | None = None,
-        pairs: PairModel | None = None,
-    ) -> None:
+    def __init__(self, usable: Sequence[Candidate], vectors: Vectors, checker: Checker) -> None:
         self.all = usable
         self.row = {c.idx: i for i, c in enumerate(usable)}
         self.sim = vectors.similarity()
         self.checker = checker
-        self.meaning = meaning
-        self.points: dict[int, np.ndarray] = dict(points or {})
-        self.pairs = pairs
+        self.meaning: Embedder | None = None
+        self.points: dict[int, np.ndarray] = {}
+        self.pairs: PairModel | None = None
         self.idf = idf_of(vectors)
         self._facts: dict[int, Facts] = {}
         self._same: dict[tuple[int, int], bool] = {}
@@ -214,19 +208,18 @@ class Sameness:
             self.sim[row, t] >= SAME_FACT_SIM and self.same_fact(c, self.all[t]) for t in taken
         )
 
-    def paired(self, c: Candidate, against: list[int]) -> list[int]:
-        """The rows of ``against`` the pair model says ``c`` tells again (none without it;
-        the readers' pairs it was fitted on are nine times in ten a sentence told again after
-        "What's Happening?" told it, so the engine asks about those)."""
+    def paired(self, c: Candidate, against: list[int]) -> bool:
+        """Does the pair model say ``c`` tells again what a sentence of ``against`` tells (never
+        without it; the readers' pairs it was fitted on are nine times in ten a sentence told
+        again after "What's Happening?" told it, so the engine asks about those)?"""
         if self.pairs is None or not against:
-            return []
+            return False
         row = self.row[c.idx]
         cosines = self.cosines(row, against) if self.meaning is not None else None
-        return [
-            t
+        return any(
+            self.said_twice(row, t, None if cosines is None else float(cosines[k]))
             for k, t in enumerate(against)
-            if self.said_twice(row, t, None if cosines is None else float(cosines[k]))
-        ]
+        )
 
     def cosines(self, row: int, rows: list[int]) -> np.ndarray:
         points = self.embedded([row, *rows])

@@ -147,7 +147,7 @@ def select_explainer(
                         text=c.text,
                         citations=[
                             citation_for(s.article, s.article_pos, s.sentence.index, s.start, s.end)
-                            for s in [c, *plan.also_stated(c)]
+                            for s in [c, *plan.same.also_stated(c)]
                         ],
                     )
                     for c in picked
@@ -213,13 +213,12 @@ class _Plan:
         self.blocked: set[int] = set()
         self.more: set[int] = set()  # sentences "What's Happening?" adds by _tell_more
         self.told: list[int] = []  # rows "What's Happening?" tells
-        self.row = {c.idx: i for i, c in enumerate(usable)}
         titles = [a.title for a in articles if a.title and a.title.strip()]
         self.titles = titles
         texts = [c.text for c in usable]
         self.vectors = rank.tfidf(texts, extra_documents=titles)
-        self.same = Sameness(usable, self.vectors, self.checker, None)
-        self.sim = self.same.sim
+        self.same = Sameness(usable, self.vectors, self.checker)
+        self.row, self.sim = self.same.row, self.same.sim
         groups = [c.order for c in usable]
         lead = np.array([1.0 / (1.0 + c.position) for c in usable])
         if titles:
@@ -493,9 +492,6 @@ class _Plan:
             chain.insert(0, prev)
             current = prev
         return chain
-
-    def also_stated(self, c: Candidate) -> list[Candidate]:
-        return self.same.also_stated(c)
 
     def arrange(self, picks: list[Candidate]) -> list[Candidate]:
         """A section's sentences grouped by article, each article's in reading order; the
