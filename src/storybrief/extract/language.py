@@ -12,7 +12,8 @@ states are found here by looking each position's last 1..6 bytes up in the sorte
 py3langid's: ``tests/test_language.py`` checks the scores on texts in many languages; on the
 778 pages bench/extraction.py extracts, the same language for every one.
 
-A py3langid whose packaged model has another layout (before 0.4) is used as it is.
+A packaged model of another layout than the one read here is used through py3langid's own
+identifier.
 """
 
 from __future__ import annotations
@@ -52,10 +53,7 @@ def _identifier() -> Any:
 def _load() -> Any:
     import py3langid.langid as langid
 
-    path = Path(langid.MODEL_DIR) / "data" / "model.npz.xz"
-    if not path.is_file():  # py3langid before 0.4: another layout
-        return langid._get_identifier()
-    model = _read(path)
+    model = _read(Path(langid.MODEL_DIR) / "data" / "model.npz.xz")
     if model is None:
         return langid._get_identifier()
     return _suffix_identifier(langid.LanguageIdentifier)(*model)
@@ -90,8 +88,9 @@ def _read(path: Path) -> tuple[Any, ...] | None:
 def _node_keys(rows: Any, row_of: Any) -> tuple[Any, Any] | None:
     """The automaton's trie, read from its transition table breadth first: an edge to a state
     not yet reached leads one byte deeper, so that state's string is its parent's plus the
-    byte. Returns the nodes' keys (:func:`_key`), sorted, and the state of each; None when the
-    table is not such an automaton (a state deeper than :data:`MAX_DEPTH`)."""
+    byte. Returns the nodes' keys (each node's bytes as one big-endian integer), sorted, and the
+    state of each; None when the table is not such an automaton (a state deeper than
+    :data:`MAX_DEPTH`)."""
     import numpy as np
 
     count = len(row_of)
