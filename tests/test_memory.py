@@ -110,6 +110,15 @@ def test_embedding_keeps_sentence_vectors_not_word_pieces() -> None:
     model.tokens(texts[:2])
     assert len(model._cache) == 2
     assert np.allclose(model.embed(texts[:2]), first[:2])
+    # a text whose word pieces the checker already has gets its vector from them, no run
+    fresh = "a sentence the checker read first " + "word " * 10
+    model.tokens([fresh])
+    runs = len(session.shapes)
+    vector = model.embed([fresh])
+    assert len(session.shapes) == runs
+    model._vectors.clear()
+    model._cache.clear()
+    assert np.allclose(model.embed([fresh]), vector)  # as a run gives it
 
 
 def test_the_vectors_kept_are_bounded(monkeypatch) -> None:

@@ -158,19 +158,25 @@ class SemanticModel:
             found = {t: self._vectors[t] for t in dict.fromkeys(texts) if t in self._vectors}
             for text in found:
                 self._vectors.move_to_end(text)
-            pieces = {t: self._cache[t][0] for t in dict.fromkeys(texts) if t in self._cache}
+            # word pieces the checker's paraphrase look already has give the vector too
+            pieces = {
+                t: self._cache[t][0]
+                for t in dict.fromkeys(texts)
+                if t not in found and t in self._cache
+            }
         missing = [t for t in dict.fromkeys(texts) if t not in found and t not in pieces]
         computed = [(t, v) for t, (v, _) in self._run(missing)]
+        new = {}
         for text, vectors in [*pieces.items(), *computed]:
-            if text in found:
-                continue
             v = vectors.mean(axis=0) if len(vectors) else np.zeros(384, dtype=np.float32)
-            found[text] = (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
-            with self._lock:
-                self._vectors[text] = found[text]
-                self._vectors.move_to_end(text)
-                while len(self._vectors) > MAX_VECTORS:
-                    self._vectors.popitem(last=False)
+            new[text] = (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
+        with self._lock:
+            for text, vector in new.items():
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)  # (another thread may have kept it meanwhile)
+            while len(self._vectors) > MAX_VECTORS:
+                self._vectors.popitem(last=False)
+        found.update(new)
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([found[t] for t in texts])
