@@ -147,3 +147,18 @@ def test_an_assignment_reads_again_only_the_stories_written_since_its_last_look(
     # the bridge story's articles, new to the window (it learns what its own runs wrote from
     # the database too): not the library story's, which nobody wrote since the last look
     assert sorted(read) == sorted([first, later])
+
+
+def test_the_window_finds_near_duplicates_at_the_configured_threshold(stores):
+    # a copy with a line added (estimated Jaccard 0.91) would be a near-duplicate of the kept
+    # story's article at the default threshold (0.8); the operator's stricter one holds for
+    # the kept stories' articles too
+    mine, _, settings = stores
+    settings.cluster.duplicate_threshold = 0.95
+    library = article(mine, LIBRARY, T0, "Daily")
+    assign(mine, [library], settings)
+    longer = (LIBRARY[0] + " (wire)", LIBRARY[1] + " The mayor welcomed the vote.")
+    assert signature(LIBRARY[1]).jaccard(signature(longer[1])) < 0.95
+    copy = article(mine, longer, T0 + timedelta(hours=1), "Wire")
+    (joined,) = assign(mine, [copy], settings)
+    assert joined.duplicates == {}

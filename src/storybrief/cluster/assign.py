@@ -86,7 +86,7 @@ def assign(store: Store, article_ids: list[int], settings: Settings) -> list[Sto
     since = datetime.fromtimestamp(min(i.when for i in items), UTC) - timedelta(
         hours=settings.cluster.window_hours
     )
-    window = window_of(store, clusterer.embedder.name)
+    window = window_of(store, clusterer.embedder.name, clusterer.duplicates.threshold)
     with window.lock:
         window.refresh(store, since, item_of)
         window.seed(clusterer)

@@ -134,17 +134,6 @@ class Clusterer:
 
     # -- resuming from stored stories -------------------------------------------------------
 
-    def seed(self, story: StoryState, members: Sequence[tuple[int, str, float]] = ()) -> None:
-        """Make a stored story a candidate; ``members`` (article key, body, when) make its
-        articles candidates for near-duplicate matches."""
-        self.stories[story.key] = story
-        self.names.add_story(story.profile)
-        self._append_row(story)
-        for key, body, when in members:
-            self.duplicates.add(key, signature(body))
-            self._story_of[key] = (story.key, when)
-        self._newest = max(self._newest, story.last)
-
     def resume(
         self,
         stories: Sequence[StoryState],
@@ -153,13 +142,15 @@ class Clusterer:
         duplicates: NearDuplicates,
         story_of: dict[int, tuple[int, float]],
     ) -> None:
-        """Make stored stories the candidates at once, as :meth:`seed` for each (in this order)
-        would: with their ``centroids`` (float32), the ``names`` of their articles, an index
+        """Make stored stories the candidates at once, in this order: with their ``centroids``
+        (float32), the ``names`` of their articles, an index
         of their articles' signatures (``duplicates``, looked up but not changed) and which
         story holds each article (and when it came). The stories are shared with the caller:
         one that changes is copied first."""
         if self.stories or self._rows:
             raise ValueError("resume: only a clusterer with no stories yet")
+        if duplicates.threshold != self.duplicates.threshold:
+            raise ValueError("resume: the stories' signatures are indexed at another threshold")
         self.stories = {story.key: story for story in stories}
         self._shared = set(self.stories)
         self.names = names

@@ -172,11 +172,6 @@ class NameWeights:
         self.counts.update(set(found))
         self.documents += 1
 
-    def add_story(self, profile: EventProfile) -> None:
-        """The articles of a story a run resumes."""
-        self.counts.update(profile.names)
-        self.documents += profile.size
-
     def weight(self, name: str) -> float:
         return math.log((1 + self.documents) / (1 + self.counts[name])) + 1.0
 

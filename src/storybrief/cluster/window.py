@@ -8,8 +8,8 @@ and reads again only the stories written since its last look: those whose row, o
 articles' rows, has an ``updated_at`` at or after that look (less :data:`SLACK`, for a write
 whose transaction commits a little after it took its time) — so that another process's new
 stories and changes (a second watcher, workers on PostgreSQL, healing, a hand-made grouping)
-are seen at the next assignment. What it hands the clusterer is what reading every story back
-gave, story for story (``tests/test_window.py``).
+are seen at the next assignment. What a kept window hands the clusterer is what a new window,
+reading every story of the window back, hands it, story for story (``tests/test_window.py``).
 
 Not seen: a write that keeps ``updated_at`` as it was (``storybrief recluster`` giving a story
 back the same articles); a recluster in this process forgets the window
@@ -66,7 +66,7 @@ class StoryWindow:
     """The live stories last seen at or after :attr:`since`, as the database had them at the
     last :meth:`refresh` (each story with at least one article)."""
 
-    def __init__(self, vectors: str) -> None:
+    def __init__(self, vectors: str, duplicate_threshold: float = 0.8) -> None:
         self.vectors = vectors
         self.since: datetime | None = None
         self._looked: datetime | None = None
@@ -75,7 +75,8 @@ class StoryWindow:
         self._articles: dict[int, _Article] = {}
         self._names: Counter[str] = Counter()  # the kept stories' names
         self._documents = 0
-        self._duplicates = NearDuplicates()  # the kept stories' articles' signatures
+        # the kept stories' articles' signatures, at the clusterer's near-duplicate threshold
+        self._duplicates = NearDuplicates(duplicate_threshold)
         self.lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -183,7 +184,7 @@ class StoryWindow:
         kept = self._kept.pop(story_id, None)
         if kept is None:
             return {}
-        self._names.subtract(kept.state.profile.names)
+        self._names -= kept.state.profile.names  # (drops the names no kept story has)
         self._documents -= kept.state.profile.size
         out = {}
         for article_id, _ in kept.members:
@@ -194,8 +195,7 @@ class StoryWindow:
         return out
 
     def seed(self, clusterer: Clusterer) -> None:
-        """Make the kept stories the clusterer's candidates, in the order of their ids (what
-        :meth:`Clusterer.seed` for each gave)."""
+        """Make the kept stories the clusterer's candidates, in the order of their ids."""
         stories, centroids = [], []
         story_of: dict[int, tuple[int, float]] = {}
         for story_id in sorted(self._kept):
@@ -217,17 +217,21 @@ class StoryWindow:
         clusterer.resume(stories, centroids, names, self._duplicates, story_of)
 
 
-_WINDOWS: weakref.WeakKeyDictionary[Store, dict[str, StoryWindow]] = weakref.WeakKeyDictionary()
+_WINDOWS: weakref.WeakKeyDictionary[Store, dict[tuple[str, float], StoryWindow]] = (
+    weakref.WeakKeyDictionary()
+)
 _WINDOWS_LOCK = threading.Lock()
 
 
-def window_of(store: Store, vectors: str) -> StoryWindow:
-    """The window this store's assignments keep, for vectors of this kind."""
+def window_of(store: Store, vectors: str, duplicate_threshold: float = 0.8) -> StoryWindow:
+    """The window this store's assignments keep, for vectors of this kind and this
+    near-duplicate threshold."""
+    key = (vectors, duplicate_threshold)
     with _WINDOWS_LOCK:
         kept = _WINDOWS.setdefault(store, {})
-        if vectors not in kept:
-            kept[vectors] = StoryWindow(vectors)
-        return kept[vectors]
+        if key not in kept:
+            kept[key] = StoryWindow(vectors, duplicate_threshold)
+        return kept[key]
 
 
 def forget(store: Store) -> None:
