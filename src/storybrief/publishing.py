@@ -146,7 +146,8 @@ def split_mixed(store: Store, clustering: Settings, story_id: int, aside: list[i
     """Split a story whose explainer found it mixes events: the articles its explainer tells
     and those it left out (``aside``) each become a story (:func:`storybrief.cluster.split_into`);
     the new stories' ids, none when either side has no article in the story. The explainer is
-    stored by then: a split that fails is logged, not raised (the next version tries again)."""
+    stored by then: a split that fails is logged, not raised (the explainer written when the
+    story next changes tries again)."""
     from .cluster import split_into
 
     with store.exclusive("stories"):  # its articles as they are now, no assignment between

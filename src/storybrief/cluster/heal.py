@@ -147,11 +147,7 @@ def heal(store: Store, settings: Settings, story_ids: list[int]) -> Healing:
             continue
         parts = _split(store, settings, story_id)
         if parts:
-            titles = [_title(store.articles.get_many(ids[:5])) for ids, _ in parts]
-            named = [(title, ids) for title, (ids, _) in zip(titles, parts, strict=True)]
-            made = store.stories.split(story_id, named)
-            for new_id, (_, group) in zip(made, parts, strict=True):
-                _save_state(store, settings, new_id, group)
+            made = _split_story(store, settings, story_id, parts)
             done.split[story_id] = made
             log.info("story %s held %d events: split into %s", story_id, len(made), made)
             continue
@@ -179,12 +175,21 @@ def split_into(
         items = sorted(
             (item_of(a) for a in store.articles.get_many(ids)), key=lambda i: (i.when, i.key)
         )
-        groups.append(_Group(items, clusterer.embedder.embed([i.text for i in items])))
-    titles = [_title(store.articles.get_many(ids[:5])) for ids in parts]
-    made = store.stories.split(story_id, list(zip(titles, [sorted(p) for p in parts], strict=True)))
-    for new_id, group in zip(made, groups, strict=True):
-        _save_state(store, settings, new_id, group)
+        groups.append((ids, _Group(items, clusterer.embedder.embed([i.text for i in items]))))
+    made = _split_story(store, settings, story_id, groups)
     log.info("story %s told %d events apart: split into %s", story_id, len(made), made)
+    return made
+
+
+def _split_story(
+    store: Store, settings: Settings, story_id: int, parts: list[tuple[list[int], _Group]]
+) -> list[int]:
+    """Split the story into these parts (article ids, and what assignment keeps about them),
+    each named after its first articles; the new stories' ids."""
+    titles = [_title(store.articles.get_many(ids[:5])) for ids, _ in parts]
+    made = store.stories.split(story_id, list(zip(titles, [ids for ids, _ in parts], strict=True)))
+    for new_id, (_, group) in zip(made, parts, strict=True):
+        _save_state(store, settings, new_id, group)
     return made
 
 

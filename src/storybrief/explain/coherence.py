@@ -145,14 +145,13 @@ def one_event(
     draft then tells the other event), and the flag gets the note readers are shown.
     ``splitting``: the story is being split, each event into a story of its own."""
     flag = explainer.recluster
+    every = [a.id if a.id is not None else p for p, a in enumerate(articles)]
     if flag is None and detect:
         found = split_events(articles)
         if found is not None:
-            ids = [a.id if a.id is not None else p for p, a in enumerate(articles)]
-            flag = Recluster(reason=found.reason, article_ids=[ids[p] for p in found.set_aside])
+            flag = Recluster(reason=found.reason, article_ids=[every[p] for p in found.set_aside])
     if flag is None:
         return explainer
-    every = [a.id if a.id is not None else p for p, a in enumerate(articles)]
     aside = set(flag.article_ids)
 
     def told(sentence: ExplainerSentence, left_out: set[int]) -> bool:
@@ -168,13 +167,13 @@ def one_event(
         for section in explainer.sections
     ]
     others = [a for p, a in enumerate(articles) if every[p] in aside]
-    note = mixed_note(len(articles) - len(others), others, splitting=splitting)
+    note = _mixed_note(len(articles) - len(others), others, splitting=splitting)
     return explainer.model_copy(
         update={"sections": sections, "recluster": flag.model_copy(update={"note": note})}
     )
 
 
-def mixed_note(kept: int, others: Sequence[Article], *, splitting: bool) -> str:
+def _mixed_note(kept: int, others: Sequence[Article], *, splitting: bool) -> str:
     """What readers are told of a story whose reports tell more than one event."""
     titles = [f"“{a.title}”" for a in others if a.title][:2]
     named = f" ({'; '.join(titles)}{'; …' if len(others) > len(titles) else ''})" if titles else ""
