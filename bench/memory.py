@@ -44,6 +44,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -214,7 +215,7 @@ def model_child(setup: str, count: int) -> dict[str, Any]:
     for text in texts[count : count + 40]:
         model.embed([text])
     alone = (time.process_time() - alone) / 40
-    out = Path(tempfile.mkdtemp()) / "vectors.npy"
+    out = Path(tempfile.mkdtemp(prefix="storybrief-vectors-")) / "vectors.npy"  # read, removed
     np.save(out, np.concatenate(vectors))
     return {
         "setup": setup,
@@ -227,8 +228,17 @@ def model_child(setup: str, count: int) -> dict[str, Any]:
     }
 
 
-def model_check(args: argparse.Namespace) -> None:
+def _taken(path: Path) -> Any:
+    """The vectors a child saved, its folder removed."""
     import numpy as np
+
+    try:
+        return np.load(path)
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def model_check(args: argparse.Namespace) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -246,7 +256,7 @@ def model_check(args: argparse.Namespace) -> None:
         if proc.returncode:
             raise SystemExit(f"{setup} failed:\n{err[-3000:]}")
         results.append(json.loads(out.strip().splitlines()[-1]))
-    first, second = (np.load(r.pop("vectors")) for r in results)
+    first, second = (_taken(Path(r.pop("vectors"))) for r in results)
     cosine = float((first * second).sum(axis=1).min())
     table = Table(
         title=f"the sentence model, {args.texts} NeuS articles in rounds of 30, one thread "
@@ -274,9 +284,11 @@ def model_check(args: argparse.Namespace) -> None:
     Console(width=160).print(table)
 
 
-def start_setup(setup: str, src: Path, args: argparse.Namespace) -> subprocess.Popen[str]:
+def start_setup(
+    setup: str, src: Path, args: argparse.Namespace, tmp: Path
+) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STORYBRIEF_")}
-    empty = Path(tempfile.mkdtemp()) / "config.toml"
+    empty = tmp / "config.toml"
     empty.write_text("")
     env.update({"PYTHONPATH": str(src), "STORYBRIEF_CONFIG": str(empty)})
     command = [sys.executable, __file__, "--child", setup, "--articles", str(args.articles)]
@@ -381,7 +393,7 @@ def main() -> None:
                 ).stdout
                 subprocess.run(["tar", "-x", "-C", old], input=archive, check=True)
                 src = Path(old) / "src"
-            started[setup] = start_setup(setup, src, args)
+            started[setup] = start_setup(setup, src, args, Path(old))
             if not args.together:
                 results[setup] = finish_setup(setup, started[setup])
         for setup, proc in started.items():
